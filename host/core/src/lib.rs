@@ -1,0 +1,20 @@
+//! Shared vocabulary of Tributary: the [`Value`] model, [`Row`]s and [`Batch`]es that
+//! operators exchange, stream [`schema`]s, the injectable [`clock`], and the error types
+//! that cross crate boundaries.
+//!
+//! Nothing here knows about SQL, plugins or I/O: every other crate depends on this one,
+//! so it stays small and dependency-light.
+
+pub mod clock;
+pub mod error;
+pub mod function;
+pub mod json;
+pub mod row;
+pub mod schema;
+pub mod value;
+
+pub use clock::{Clock, MockClock, SystemClock};
+pub use error::{Error, Result};
+pub use row::{Batch, Meta, Row};
+pub use schema::{FieldDef, FieldType, Schema};
+pub use value::{Object, Value};

@@ -1,0 +1,230 @@
+//! Stream schemas as declared by `CREATE STREAM s (col TYPE, …)`.
+//!
+//! A schemaless stream (`()`) has no [`Schema`]. A schema'd stream converts each
+//! incoming message to its declared types: leniently by default, and under
+//! `STRICT_VALIDATION="true"` with an error naming the field that does not fit.
+
+use crate::row::{Meta, Row};
+use crate::value::{Object, Value};
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldType {
+    Bigint,
+    Float,
+    String,
+    Datetime,
+    Boolean,
+    Bytea,
+    Array(Box<FieldType>),
+    Struct(Vec<FieldDef>),
+}
+
+impl fmt::Display for FieldType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldType::Bigint => f.write_str("bigint"),
+            FieldType::Float => f.write_str("float"),
+            FieldType::String => f.write_str("string"),
+            FieldType::Datetime => f.write_str("datetime"),
+            FieldType::Boolean => f.write_str("boolean"),
+            FieldType::Bytea => f.write_str("bytea"),
+            FieldType::Array(t) => write!(f, "array({t})"),
+            FieldType::Struct(fields) => {
+                f.write_str("struct(")?;
+                for (i, fd) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{} {}", fd.name, fd.ty)?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: FieldType,
+}
+
+/// The typed columns of a stream.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Schema {
+    pub fields: Vec<FieldDef>,
+    /// Column names as shared keys, in declaration order.
+    keys: Vec<Arc<str>>,
+}
+
+impl Schema {
+    pub fn new(fields: Vec<FieldDef>) -> Self {
+        let keys = fields.iter().map(|f| Arc::from(f.name.as_str())).collect();
+        Schema { fields, keys }
+    }
+
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .or_else(|| self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)))
+    }
+
+    /// Turns a decoded message into a row of this schema. Only declared columns are
+    /// kept; a missing column is left out (it reads as null). With `strict`, a value
+    /// of the wrong type or a missing column is an error naming the column; without
+    /// it, values are converted where the conversion is lossless and otherwise dropped.
+    pub fn apply(&self, msg: &Object, strict: bool, meta: Meta, ts: i64) -> Result<Row, String> {
+        let mut fields = Vec::with_capacity(self.fields.len());
+        for (fd, key) in self.fields.iter().zip(&self.keys) {
+            let found = msg
+                .get(&fd.name)
+                .or_else(|| {
+                    msg.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(&fd.name))
+                        .map(|(_, v)| v)
+                });
+            match found {
+                None | Some(Value::Null) => {
+                    if strict {
+                        return Err(format!("field {} is not found", fd.name));
+                    }
+                }
+                Some(v) => match convert(v, &fd.ty, strict) {
+                    Ok(v) => fields.push((key.clone(), v)),
+                    Err(e) => {
+                        if strict {
+                            return Err(format!("field {} type mismatch: {e}", fd.name));
+                        }
+                    }
+                },
+            }
+        }
+        Ok(Row::new(fields, meta, ts))
+    }
+}
+
+/// Converts `v` to `ty`. Strict conversion accepts only values already of the type
+/// (ints for floats, and numbers/RFC 3339 strings for datetimes, excepted).
+pub fn convert(v: &Value, ty: &FieldType, strict: bool) -> Result<Value, String> {
+    let mismatch = || format!("expect {ty} but got {}", v.describe());
+    match (ty, v) {
+        (FieldType::Bigint, Value::Int(_)) => Ok(v.clone()),
+        (FieldType::Bigint, Value::Float(f)) if f.fract() == 0.0 => Ok(Value::Int(*f as i64)),
+        (FieldType::Bigint, Value::String(s)) if !strict => {
+            s.trim().parse::<i64>().map(Value::Int).map_err(|_| mismatch())
+        }
+        (FieldType::Float, Value::Float(_)) => Ok(v.clone()),
+        (FieldType::Float, Value::Int(i)) => Ok(Value::Float(*i as f64)),
+        (FieldType::Float, Value::String(s)) if !strict => {
+            s.trim().parse::<f64>().map(Value::Float).map_err(|_| mismatch())
+        }
+        (FieldType::String, Value::String(_)) => Ok(v.clone()),
+        (FieldType::String, Value::Int(_) | Value::Float(_) | Value::Bool(_)) if !strict => {
+            Ok(Value::str(v.to_string()))
+        }
+        (FieldType::Boolean, Value::Bool(_)) => Ok(v.clone()),
+        (FieldType::Boolean, Value::String(s)) if !strict => match s.as_ref() {
+            "true" | "TRUE" | "True" | "1" | "t" | "T" => Ok(Value::Bool(true)),
+            "false" | "FALSE" | "False" | "0" | "f" | "F" => Ok(Value::Bool(false)),
+            _ => Err(mismatch()),
+        },
+        (FieldType::Datetime, Value::Datetime(_)) => Ok(v.clone()),
+        (FieldType::Datetime, Value::Int(ms)) => Ok(Value::datetime_ms(*ms)),
+        (FieldType::Datetime, Value::Float(ms)) => Ok(Value::datetime_ms(*ms as i64)),
+        (FieldType::Datetime, Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .and_then(|d| d.timestamp_nanos_opt())
+            .map(Value::Datetime)
+            .ok_or_else(mismatch),
+        (FieldType::Bytea, Value::Bytes(_)) => Ok(v.clone()),
+        (FieldType::Bytea, Value::String(s)) => {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(s.as_bytes())
+                .map(Value::bytes)
+                .map_err(|_| mismatch())
+        }
+        (FieldType::Array(inner), Value::Array(items)) => items
+            .iter()
+            .map(|x| {
+                if x.is_null() {
+                    Ok(Value::Null)
+                } else {
+                    convert(x, inner, strict)
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::array),
+        (FieldType::Struct(defs), Value::Object(obj)) => {
+            let mut out = Object::new();
+            for fd in defs {
+                match obj.get(&fd.name) {
+                    None | Some(Value::Null) => {
+                        if strict {
+                            return Err(format!("field {} is not found", fd.name));
+                        }
+                    }
+                    Some(x) => match convert(x, &fd.ty, strict) {
+                        Ok(x) => {
+                            out.insert(fd.name.clone(), x);
+                        }
+                        Err(e) if strict => return Err(e),
+                        Err(_) => {}
+                    },
+                }
+            }
+            Ok(Value::object(out))
+        }
+        _ => Err(mismatch()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Schema {
+        Schema::new(vec![
+            FieldDef {
+                name: "id".into(),
+                ty: FieldType::Bigint,
+            },
+            FieldDef {
+                name: "temp".into(),
+                ty: FieldType::Float,
+            },
+        ])
+    }
+
+    fn obj(json: &str) -> Object {
+        match crate::json::parse(json) {
+            Ok(Value::Object(o)) => (*o).clone(),
+            other => panic!("not an object: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lenient_converts_and_drops_extra_fields() {
+        let row = schema()
+            .apply(&obj(r#"{"id":"7","temp":20,"x":1}"#), false, Meta::default(), 0)
+            .expect("row");
+        assert_eq!(row.get("id"), Some(&Value::Int(7)));
+        assert!(matches!(row.get("temp"), Some(Value::Float(_))));
+        assert_eq!(row.get("x"), None);
+    }
+
+    #[test]
+    fn strict_names_the_bad_field() {
+        let err = schema()
+            .apply(&obj(r#"{"id":"7","temp":20}"#), true, Meta::default(), 0)
+            .expect_err("strict");
+        assert!(err.contains("id"), "{err}");
+        let err = schema()
+            .apply(&obj(r#"{"id":7}"#), true, Meta::default(), 0)
+            .expect_err("missing");
+        assert!(err.contains("temp"), "{err}");
+    }
+}

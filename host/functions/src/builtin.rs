@@ -1,0 +1,94 @@
+//! The adapter that turns a plain row-wise Rust function into a batch
+//! [`FunctionFactory`], and the list of all built-ins.
+
+use tributary_core::function::{
+    ArgInfo, CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind, RowResult,
+};
+use tributary_core::{Error, Value};
+
+/// A row-wise implementation.
+pub type ExecFn = fn(&FnContext, &[Value]) -> RowResult;
+/// An argument validator run when a rule is created.
+pub type ValidateFn = fn(&[ArgInfo]) -> Result<(), String>;
+
+/// A built-in scalar function: an arity, an optional validator and a row-wise body.
+#[derive(Clone, Copy)]
+pub struct Builtin {
+    pub name: &'static str,
+    pub min_args: usize,
+    /// `None` for variadic functions.
+    pub max_args: Option<usize>,
+    pub validate: Option<ValidateFn>,
+    pub exec: ExecFn,
+}
+
+impl Builtin {
+    pub const fn new(name: &'static str, min_args: usize, max_args: Option<usize>, exec: ExecFn) -> Self {
+        Builtin {
+            name,
+            min_args,
+            max_args,
+            validate: None,
+            exec,
+        }
+    }
+    pub const fn with_validate(mut self, v: ValidateFn) -> Self {
+        self.validate = Some(v);
+        self
+    }
+}
+
+impl FunctionFactory for Builtin {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn kind(&self) -> FunctionKind {
+        FunctionKind::Scalar
+    }
+    fn validate(&self, args: &[ArgInfo]) -> Result<(), String> {
+        let n = args.len();
+        let ok = n >= self.min_args && self.max_args.is_none_or(|m| n <= m);
+        if !ok {
+            return Err(match self.max_args {
+                Some(m) if m == self.min_args => format!("Expect {m} arguments but found {n}."),
+                Some(m) => format!("Expect {} to {m} arguments but found {n}.", self.min_args),
+                None => format!("Expect at least {} arguments but found {n}.", self.min_args),
+            });
+        }
+        match self.validate {
+            Some(v) => v(args),
+            None => Ok(()),
+        }
+    }
+    fn instantiate(&self, _site: &CallSite) -> Result<Box<dyn FunctionImpl>, Error> {
+        Ok(Box::new(BuiltinImpl {
+            exec: self.exec,
+            buf: Vec::new(),
+        }))
+    }
+}
+
+struct BuiltinImpl {
+    exec: ExecFn,
+    buf: Vec<Value>,
+}
+
+impl FunctionImpl for BuiltinImpl {
+    fn exec_batch(&mut self, ctx: &FnContext, args: &[Column], n: usize, out: &mut Vec<RowResult>) {
+        out.reserve(n);
+        for i in 0..n {
+            self.buf.clear();
+            self.buf.extend(args.iter().map(|c| c.get(i).clone()));
+            out.push((self.exec)(ctx, &self.buf));
+        }
+    }
+}
+
+/// Every built-in scalar function.
+pub fn all() -> Vec<Builtin> {
+    vec![Builtin::new("upper", 1, Some(1), |_, a| match &a[0] {
+        Value::Null => Ok(Value::Null),
+        Value::String(s) => Ok(Value::str(s.to_uppercase())),
+        other => Ok(Value::str(other.to_string().to_uppercase())),
+    })]
+}
