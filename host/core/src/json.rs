@@ -60,9 +60,9 @@ pub fn to_json(v: &Value) -> serde_json::Value {
         }
         Value::Datetime(ns) => serde_json::Value::String(format_datetime(*ns)),
         Value::Array(a) => serde_json::Value::Array(a.iter().map(to_json).collect()),
-        Value::Object(o) => serde_json::Value::Object(
-            o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect(),
-        ),
+        Value::Object(o) => {
+            serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
     }
 }
 

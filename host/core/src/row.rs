@@ -43,7 +43,11 @@ impl Row {
         self.fields
             .iter()
             .find(|(k, _)| &**k == name)
-            .or_else(|| self.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+            .or_else(|| {
+                self.fields
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            })
             .map(|(_, v)| v)
     }
 
@@ -106,7 +110,10 @@ mod tests {
     #[test]
     fn get_prefers_exact_case_then_falls_back() {
         let row = Row::new(
-            vec![(Arc::from("Temp"), Value::Int(1)), (Arc::from("temp"), Value::Int(2))],
+            vec![
+                (Arc::from("Temp"), Value::Int(1)),
+                (Arc::from("temp"), Value::Int(2)),
+            ],
             Meta::default(),
             0,
         );
@@ -118,7 +125,10 @@ mod tests {
     #[test]
     fn json_sorts_keys() {
         let row = Row::new(
-            vec![(Arc::from("b"), Value::Int(1)), (Arc::from("a"), Value::str("x"))],
+            vec![
+                (Arc::from("b"), Value::Int(1)),
+                (Arc::from("a"), Value::str("x")),
+            ],
             Meta::default(),
             0,
         );

@@ -66,10 +66,11 @@ impl Schema {
     }
 
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
-        self.fields
-            .iter()
-            .find(|f| f.name == name)
-            .or_else(|| self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)))
+        self.fields.iter().find(|f| f.name == name).or_else(|| {
+            self.fields
+                .iter()
+                .find(|f| f.name.eq_ignore_ascii_case(name))
+        })
     }
 
     /// Turns a decoded message into a row of this schema. Only declared columns are
@@ -79,13 +80,11 @@ impl Schema {
     pub fn apply(&self, msg: &Object, strict: bool, meta: Meta, ts: i64) -> Result<Row, String> {
         let mut fields = Vec::with_capacity(self.fields.len());
         for (fd, key) in self.fields.iter().zip(&self.keys) {
-            let found = msg
-                .get(&fd.name)
-                .or_else(|| {
-                    msg.iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(&fd.name))
-                        .map(|(_, v)| v)
-                });
+            let found = msg.get(&fd.name).or_else(|| {
+                msg.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&fd.name))
+                    .map(|(_, v)| v)
+            });
             match found {
                 None | Some(Value::Null) => {
                     if strict {
@@ -113,14 +112,18 @@ pub fn convert(v: &Value, ty: &FieldType, strict: bool) -> Result<Value, String>
     match (ty, v) {
         (FieldType::Bigint, Value::Int(_)) => Ok(v.clone()),
         (FieldType::Bigint, Value::Float(f)) if f.fract() == 0.0 => Ok(Value::Int(*f as i64)),
-        (FieldType::Bigint, Value::String(s)) if !strict => {
-            s.trim().parse::<i64>().map(Value::Int).map_err(|_| mismatch())
-        }
+        (FieldType::Bigint, Value::String(s)) if !strict => s
+            .trim()
+            .parse::<i64>()
+            .map(Value::Int)
+            .map_err(|_| mismatch()),
         (FieldType::Float, Value::Float(_)) => Ok(v.clone()),
         (FieldType::Float, Value::Int(i)) => Ok(Value::Float(*i as f64)),
-        (FieldType::Float, Value::String(s)) if !strict => {
-            s.trim().parse::<f64>().map(Value::Float).map_err(|_| mismatch())
-        }
+        (FieldType::Float, Value::String(s)) if !strict => s
+            .trim()
+            .parse::<f64>()
+            .map(Value::Float)
+            .map_err(|_| mismatch()),
         (FieldType::String, Value::String(_)) => Ok(v.clone()),
         (FieldType::String, Value::Int(_) | Value::Float(_) | Value::Bool(_)) if !strict => {
             Ok(Value::str(v.to_string()))
@@ -209,7 +212,12 @@ mod tests {
     #[test]
     fn lenient_converts_and_drops_extra_fields() {
         let row = schema()
-            .apply(&obj(r#"{"id":"7","temp":20,"x":1}"#), false, Meta::default(), 0)
+            .apply(
+                &obj(r#"{"id":"7","temp":20,"x":1}"#),
+                false,
+                Meta::default(),
+                0,
+            )
             .expect("row");
         assert_eq!(row.get("id"), Some(&Value::Int(7)));
         assert!(matches!(row.get("temp"), Some(Value::Float(_))));

@@ -23,7 +23,12 @@ pub struct Builtin {
 }
 
 impl Builtin {
-    pub const fn new(name: &'static str, min_args: usize, max_args: Option<usize>, exec: ExecFn) -> Self {
+    pub const fn new(
+        name: &'static str,
+        min_args: usize,
+        max_args: Option<usize>,
+        exec: ExecFn,
+    ) -> Self {
         Builtin {
             name,
             min_args,

@@ -15,7 +15,9 @@ impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut names: Vec<_> = self.functions.keys().collect();
         names.sort();
-        f.debug_struct("Registry").field("functions", &names).finish()
+        f.debug_struct("Registry")
+            .field("functions", &names)
+            .finish()
     }
 }
 
@@ -29,7 +31,8 @@ impl Registry {
     pub fn with_builtins() -> Self {
         let mut r = Registry::empty();
         for f in crate::builtin::all() {
-            r.functions.insert(f.name().to_ascii_lowercase(), Arc::new(f));
+            r.functions
+                .insert(f.name().to_ascii_lowercase(), Arc::new(f));
         }
         r
     }
@@ -39,7 +42,10 @@ impl Registry {
     pub fn register(&mut self, f: Arc<dyn FunctionFactory>) -> Result<(), Error> {
         let key = f.name().to_ascii_lowercase();
         if self.functions.contains_key(&key) {
-            return Err(Error::Conflict(format!("function {} already exists", f.name())));
+            return Err(Error::Conflict(format!(
+                "function {} already exists",
+                f.name()
+            )));
         }
         self.functions.insert(key, f);
         Ok(())

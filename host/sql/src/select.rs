@@ -1,0 +1,292 @@
+//! A rule's `SELECT` statement as a typed structure.
+
+use crate::dialect::KuiperDialect;
+use crate::error::SqlError;
+use crate::expr::Expr;
+use crate::lower::Lowerer;
+use sqlparser::ast::{self, SelectItem, SetExpr, Statement, TableFactor};
+use sqlparser::parser::Parser;
+use std::sync::Arc;
+
+/// Prefix of the names eKuiper gives to unaliased, non-field, non-call expressions.
+pub const DEFAULT_FIELD_NAME_PREFIX: &str = "kuiper_field_";
+
+/// One stream (or table) in FROM, with its optional alias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRef {
+    pub name: String,
+    pub alias: Option<String>,
+}
+
+/// One entry of the SELECT list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SelectField {
+    /// `*` or `demo.*`: every field of the message, under its own name.
+    Wildcard { stream: Option<String> },
+    /// An expression and its output name (the alias, else eKuiper's default name).
+    Expr {
+        expr: Expr,
+        name: Arc<str>,
+        aliased: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectStmt {
+    pub fields: Vec<SelectField>,
+    pub from: SourceRef,
+    pub condition: Option<Expr>,
+    /// The statement as written.
+    pub sql: String,
+}
+
+impl SelectStmt {
+    /// Every expression of the statement (fields, then WHERE).
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.fields
+            .iter()
+            .filter_map(|f| match f {
+                SelectField::Expr { expr, .. } => Some(expr),
+                SelectField::Wildcard { .. } => None,
+            })
+            .chain(self.condition.iter())
+    }
+}
+
+/// Parses a rule's SQL into a [`SelectStmt`].
+pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
+    let mut statements = Parser::parse_sql(&KuiperDialect, sql)?;
+    if statements.len() != 1 {
+        return Err(SqlError::new(format!(
+            "expected one SELECT statement, found {}",
+            statements.len()
+        )));
+    }
+    let query = match statements.pop() {
+        Some(Statement::Query(q)) => q,
+        Some(other) => {
+            let kw = other.to_string();
+            let kw = kw.split_whitespace().next().unwrap_or("");
+            return Err(SqlError::new(format!(
+                "expected a SELECT statement, found {kw}"
+            )));
+        }
+        None => return Err(SqlError::new("empty statement")),
+    };
+    if query.with.is_some() {
+        return Err(SqlError::new("WITH is not supported"));
+    }
+    if query.order_by.is_some() || query.limit_clause.is_some() {
+        return Err(SqlError::new(
+            "ORDER BY and LIMIT are only supported together with GROUP BY windows",
+        ));
+    }
+    let select = match *query.body {
+        SetExpr::Select(s) => s,
+        other => {
+            return Err(SqlError::new(format!(
+                "expected a plain SELECT, found \"{other}\""
+            )))
+        }
+    };
+    if select.distinct.is_some() {
+        return Err(SqlError::new("SELECT DISTINCT is not supported"));
+    }
+    let from = from_clause(&select.from)?;
+    match &select.group_by {
+        ast::GroupByExpr::Expressions(e, _) if e.is_empty() => {}
+        _ => {
+            return Err(SqlError::new(
+                "GROUP BY is not supported yet: windows and aggregates are planned (issue 7)",
+            ))
+        }
+    }
+    if select.having.is_some() {
+        return Err(SqlError::new(
+            "HAVING needs GROUP BY, which is not supported yet",
+        ));
+    }
+    let mut streams = vec![from.name.clone()];
+    if let Some(a) = &from.alias {
+        streams.push(a.clone());
+    }
+    let mut lower = Lowerer::new(streams);
+    let fields = select_fields(&mut lower, &select.projection)?;
+    let condition = match &select.selection {
+        Some(e) => Some(lower.expr(e)?),
+        None => None,
+    };
+    Ok(SelectStmt {
+        fields,
+        from,
+        condition,
+        sql: sql.to_string(),
+    })
+}
+
+fn from_clause(from: &[ast::TableWithJoins]) -> Result<SourceRef, SqlError> {
+    let [twj] = from else {
+        return Err(SqlError::new(if from.is_empty() {
+            "missing FROM: a rule selects from a stream".to_string()
+        } else {
+            "several streams in FROM are not supported; use JOIN".to_string()
+        }));
+    };
+    if !twj.joins.is_empty() {
+        return Err(SqlError::new(
+            "JOIN is not supported yet: joins are planned with windows (issue 7)",
+        ));
+    }
+    match &twj.relation {
+        TableFactor::Table { name, alias, .. } => Ok(SourceRef {
+            name: name
+                .0
+                .last()
+                .map(|p| p.to_string().trim_matches('`').to_string())
+                .unwrap_or_default(),
+            alias: alias.as_ref().map(|a| a.name.value.clone()),
+        }),
+        other => Err(SqlError::new(format!(
+            "expected a stream name in FROM, found \"{other}\""
+        ))),
+    }
+}
+
+fn select_fields(lower: &mut Lowerer, items: &[SelectItem]) -> Result<Vec<SelectField>, SqlError> {
+    let mut fields = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let field = match item {
+            SelectItem::Wildcard(opts) => {
+                if opts.opt_except.is_some()
+                    || opts.opt_exclude.is_some()
+                    || opts.opt_replace.is_some()
+                {
+                    return Err(SqlError::new(
+                        "* with EXCEPT/EXCLUDE/REPLACE is not supported",
+                    ));
+                }
+                SelectField::Wildcard { stream: None }
+            }
+            SelectItem::QualifiedWildcard(kind, _) => SelectField::Wildcard {
+                stream: Some(kind.to_string()),
+            },
+            SelectItem::UnnamedExpr(e) => {
+                let expr = lower.expr(e)?;
+                let name = default_name(&expr, i);
+                SelectField::Expr {
+                    expr,
+                    name: Arc::from(name.as_str()),
+                    aliased: false,
+                }
+            }
+            SelectItem::ExprWithAlias { expr, alias } => SelectField::Expr {
+                expr: lower.expr(expr)?,
+                name: Arc::from(alias.value.as_str()),
+                aliased: true,
+            },
+            other => {
+                return Err(SqlError::new(format!(
+                    "unsupported select item \"{other}\""
+                )))
+            }
+        };
+        fields.push(field);
+    }
+    Ok(fields)
+}
+
+/// eKuiper's naming of an unaliased field: a column keeps its name, a function call
+/// takes the function's name, anything else is `kuiper_field_<position>`.
+fn default_name(expr: &Expr, position: usize) -> String {
+    match expr {
+        Expr::Field { name, .. } => name.to_string(),
+        Expr::Call { name, .. } => name.to_ascii_lowercase(),
+        Expr::Meta(_) => "meta".to_string(),
+        _ => format!("{DEFAULT_FIELD_NAME_PREFIX}{position}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{BinOp, MetaKey};
+    use tributary_core::Value;
+
+    fn names(s: &SelectStmt) -> Vec<String> {
+        s.fields
+            .iter()
+            .map(|f| match f {
+                SelectField::Wildcard { .. } => "*".to_string(),
+                SelectField::Expr { name, .. } => name.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names_follow_ekuiper() {
+        let s =
+            parse_select("SELECT color, upper(name), temp * 2, size AS s, meta(topic) FROM demo")
+                .expect("parse");
+        assert_eq!(names(&s), ["color", "upper", "kuiper_field_2", "s", "meta"]);
+    }
+
+    #[test]
+    fn nested_access_and_qualifiers() {
+        let s = parse_select("SELECT demo.a, b.c, d->e->f, arr[0], arr[1:3], meta(device->id) FROM demo WHERE a->b * 2 > 1")
+            .expect("parse");
+        let SelectField::Expr { expr, .. } = &s.fields[0] else {
+            panic!()
+        };
+        assert_eq!(
+            expr,
+            &Expr::Field {
+                stream: Some("demo".into()),
+                name: "a".into()
+            }
+        );
+        let SelectField::Expr { expr, .. } = &s.fields[1] else {
+            panic!()
+        };
+        assert!(matches!(expr, Expr::Member { key, .. } if key == "c"));
+        let SelectField::Expr { expr, .. } = &s.fields[5] else {
+            panic!()
+        };
+        assert_eq!(
+            expr,
+            &Expr::Meta(MetaKey::Key("device".into(), vec!["id".into()]))
+        );
+        let Some(Expr::Binary {
+            op: BinOp::Gt,
+            left,
+            ..
+        }) = &s.condition
+        else {
+            panic!()
+        };
+        assert!(matches!(&**left, Expr::Binary { op: BinOp::Mul, .. }));
+    }
+
+    #[test]
+    fn double_quotes_are_strings_backticks_are_identifiers() {
+        let s = parse_select("SELECT \"abc\" AS a, `my col` FROM demo").expect("parse");
+        let SelectField::Expr { expr, .. } = &s.fields[0] else {
+            panic!()
+        };
+        assert_eq!(expr, &Expr::Literal(Value::str("abc")));
+        assert_eq!(names(&s)[1], "my col");
+    }
+
+    #[test]
+    fn errors_are_clear() {
+        for (sql, want) in [
+            ("SELECT FROM demo", "Expected"),
+            ("DELETE FROM demo", "expected a SELECT"),
+            ("SELECT a FROM demo GROUP BY a", "GROUP BY"),
+            ("SELECT a", "missing FROM"),
+            ("SELECT a FROM demo WHERE", "Expected"),
+        ] {
+            let e = parse_select(sql).expect_err(sql).to_string();
+            assert!(e.contains(want), "{sql}: {e}");
+        }
+    }
+}
