@@ -75,8 +75,9 @@ impl Schema {
 
     /// Turns a decoded message into a row of this schema. Only declared columns are
     /// kept; a missing column is left out (it reads as null). With `strict`, a value
-    /// of the wrong type or a missing column is an error naming the column; without
-    /// it, values are converted where the conversion is lossless and otherwise dropped.
+    /// of the wrong type or a missing column is an error worded as eKuiper's
+    /// (`field size type mismatch: cannot convert string(red) to int64`); without it,
+    /// values are converted where that is lossless and otherwise kept as they came.
     pub fn apply(&self, msg: &Object, strict: bool, meta: Meta, ts: i64) -> Result<Row, String> {
         let mut fields = Vec::with_capacity(self.fields.len());
         for (fd, key) in self.fields.iter().zip(&self.keys) {
@@ -92,12 +93,9 @@ impl Schema {
                     }
                 }
                 Some(v) => match convert(v, &fd.ty, strict) {
+                    Err(_) if !strict => fields.push((key.clone(), v.clone())),
                     Ok(v) => fields.push((key.clone(), v)),
-                    Err(e) => {
-                        if strict {
-                            return Err(format!("field {} type mismatch: {e}", fd.name));
-                        }
-                    }
+                    Err(e) => return Err(format!("field {} type mismatch: {e}", fd.name)),
                 },
             }
         }
@@ -105,13 +103,28 @@ impl Schema {
     }
 }
 
+/// The Go type eKuiper names in conversion errors.
+fn go_type(ty: &FieldType) -> &'static str {
+    match ty {
+        FieldType::Bigint => "int64",
+        FieldType::Float => "float64",
+        FieldType::String => "string",
+        FieldType::Datetime => "datetime",
+        FieldType::Boolean => "bool",
+        FieldType::Bytea => "bytea",
+        FieldType::Array(_) => "array",
+        FieldType::Struct(_) => "struct",
+    }
+}
+
 /// Converts `v` to `ty`. Strict conversion accepts only values already of the type
 /// (ints for floats, and numbers/RFC 3339 strings for datetimes, excepted).
 pub fn convert(v: &Value, ty: &FieldType, strict: bool) -> Result<Value, String> {
-    let mismatch = || format!("expect {ty} but got {}", v.describe());
+    let mismatch = || format!("cannot convert {} to {}", v.describe(), go_type(ty));
     match (ty, v) {
         (FieldType::Bigint, Value::Int(_)) => Ok(v.clone()),
-        (FieldType::Bigint, Value::Float(f)) if f.fract() == 0.0 => Ok(Value::Int(*f as i64)),
+        // eKuiper truncates floats into BIGINT columns (3.7 -> 3), strict or not.
+        (FieldType::Bigint, Value::Float(f)) => Ok(Value::Int(*f as i64)),
         (FieldType::Bigint, Value::String(s)) if !strict => s
             .trim()
             .parse::<i64>()
@@ -227,9 +240,9 @@ mod tests {
     #[test]
     fn strict_names_the_bad_field() {
         let err = schema()
-            .apply(&obj(r#"{"id":"7","temp":20}"#), true, Meta::default(), 0)
+            .apply(&obj(r#"{"id":"red","temp":20}"#), true, Meta::default(), 0)
             .expect_err("strict");
-        assert!(err.contains("id"), "{err}");
+        assert_eq!(err, "field id type mismatch: cannot convert string(red) to int64");
         let err = schema()
             .apply(&obj(r#"{"id":7}"#), true, Meta::default(), 0)
             .expect_err("missing");

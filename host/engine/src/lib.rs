@@ -1,1 +1,21 @@
-//! placeholder
+//! The batch-first rule runtime: planning ([`plan`], [`builder`]), evaluation
+//! ([`eval`]), operators ([`ops`]), the staged pipeline ([`runtime`]), the engine that
+//! owns streams and rules ([`engine`]), and deterministic trial runs ([`trial`]).
+
+pub mod builder;
+pub mod decode;
+pub mod engine;
+pub mod eval;
+pub mod metrics;
+pub mod operator;
+pub mod ops;
+pub mod plan;
+pub mod rule;
+pub mod runtime;
+pub mod sink_props;
+pub mod trial;
+
+pub use builder::EngineContext;
+pub use engine::Engine;
+pub use rule::RuleDef;
+pub use trial::{run_trial, TrialSpec};

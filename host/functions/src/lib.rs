@@ -3,9 +3,28 @@
 //! Every SQL function call in a rule is resolved through one [`Registry`]: built-ins are
 //! registered here, and the plugin tiers (native, wasm, external) register their
 //! functions into the same registry through `tributary_core::function`'s traits.
+//!
+//! Built-ins are grouped by the families of eKuiper's function reference, one module
+//! each; `docs/sql-functions.md` lists every eKuiper function and where it stands here.
 
 pub mod builtin;
 pub mod registry;
 
+mod args;
+mod array;
+mod conversion;
+mod datetime;
+mod hashing;
+mod json_path;
+mod jsonpath_eval;
+mod math;
+mod object;
+mod other;
+mod string;
+mod timefmt;
+
 pub use builtin::Builtin;
 pub use registry::Registry;
+
+#[cfg(test)]
+mod testutil;

@@ -2,7 +2,7 @@
 //! consumed by the engine's evaluator.
 
 use std::sync::Arc;
-use tributary_core::{FieldType, Value};
+use tributary_core::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnaryOp {
@@ -128,10 +128,6 @@ pub enum Expr {
         whens: Vec<(Expr, Expr)>,
         otherwise: Option<Box<Expr>>,
     },
-    Cast {
-        expr: Box<Expr>,
-        ty: FieldType,
-    },
     /// A function call, resolved against the registry when the rule is planned.
     /// `site` numbers the calls of one statement in parse order.
     Call {
@@ -154,9 +150,7 @@ impl Expr {
         f(self);
         match self {
             Expr::Literal(_) | Expr::Field { .. } | Expr::Wildcard | Expr::Meta(_) => {}
-            Expr::Member { expr, .. } | Expr::Unary { expr, .. } | Expr::Cast { expr, .. } => {
-                expr.walk(f)
-            }
+            Expr::Member { expr, .. } | Expr::Unary { expr, .. } => expr.walk(f),
             Expr::IsNull { expr, .. } => expr.walk(f),
             Expr::Index { expr, index } => {
                 expr.walk(f);

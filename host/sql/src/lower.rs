@@ -9,7 +9,7 @@ use sqlparser::ast::{
     self, AccessExpr, FunctionArg, FunctionArgExpr, FunctionArguments, Subscript,
 };
 use std::sync::Arc;
-use tributary_core::{FieldType, Value};
+use tributary_core::Value;
 
 /// State shared while lowering one statement.
 pub(crate) struct Lowerer {
@@ -172,12 +172,18 @@ impl Lowerer {
                     None => None,
                 },
             },
+            // `CAST(x AS bigint)` and eKuiper's `cast(x, "bigint")` are one function.
             A::Cast {
                 expr, data_type, ..
-            } => Expr::Cast {
-                expr: Box::new(self.expr(expr)?),
-                ty: cast_type(data_type)?,
-            },
+            } => {
+                let site = self.sites;
+                self.sites += 1;
+                Expr::Call {
+                    name: "cast".to_string(),
+                    args: vec![self.expr(expr)?, Expr::Literal(Value::str(cast_type(data_type)?))],
+                    site,
+                }
+            }
             A::Function(f) => self.function(f)?,
             other => return Err(unsupported(format!("expression \"{other}\""))),
         })
@@ -396,16 +402,16 @@ fn binop(op: &ast::BinaryOperator) -> Result<BinOp, SqlError> {
 }
 
 /// eKuiper's cast targets: bigint, float, string, boolean, datetime, bytea.
-fn cast_type(t: &ast::DataType) -> Result<FieldType, SqlError> {
+fn cast_type(t: &ast::DataType) -> Result<&'static str, SqlError> {
     let s = t.to_string().to_ascii_lowercase();
-    let base = s.split('(').next().unwrap_or("").trim();
+    let base = s.split('(').next().unwrap_or("").trim().trim_matches('"');
     Ok(match base {
-        "bigint" | "int" | "integer" => FieldType::Bigint,
-        "float" | "double" | "real" => FieldType::Float,
-        "string" | "text" | "varchar" => FieldType::String,
-        "boolean" | "bool" => FieldType::Boolean,
-        "datetime" | "timestamp" => FieldType::Datetime,
-        "bytea" => FieldType::Bytea,
+        "bigint" | "int" | "integer" => "bigint",
+        "float" | "double" | "real" => "float",
+        "string" | "text" | "varchar" => "string",
+        "boolean" | "bool" => "boolean",
+        "datetime" | "timestamp" => "datetime",
+        "bytea" => "bytea",
         _ => {
             return Err(SqlError::new(format!(
                 "cannot cast to {t}: expected bigint, float, string, boolean, datetime or bytea"

@@ -154,7 +154,10 @@ fn from_clause(from: &[ast::TableWithJoins]) -> Result<SourceRef, SqlError> {
 
 fn select_fields(lower: &mut Lowerer, items: &[SelectItem]) -> Result<Vec<SelectField>, SqlError> {
     let mut fields = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
+    // eKuiper numbers only the unnamed fields: `SELECT a, b+1, upper(c), 2` gives
+    // a, kuiper_field_0, upper, kuiper_field_1.
+    let mut unnamed = 0;
+    for item in items {
         let field = match item {
             SelectItem::Wildcard(opts) => {
                 if opts.opt_except.is_some()
@@ -172,7 +175,14 @@ fn select_fields(lower: &mut Lowerer, items: &[SelectItem]) -> Result<Vec<Select
             },
             SelectItem::UnnamedExpr(e) => {
                 let expr = lower.expr(e)?;
-                let name = default_name(&expr, i);
+                let name = match e {
+                    // `a.b` keeps the name `b` in eKuiper, whether `a` is a stream
+                    // qualifier or a nested object.
+                    ast::Expr::CompoundIdentifier(ids) if ids.len() > 1 => {
+                        ids.last().map(|i| i.value.clone()).unwrap_or_default()
+                    }
+                    _ => default_name(&expr, &mut unnamed),
+                };
                 SelectField::Expr {
                     expr,
                     name: Arc::from(name.as_str()),
@@ -196,13 +206,18 @@ fn select_fields(lower: &mut Lowerer, items: &[SelectItem]) -> Result<Vec<Select
 }
 
 /// eKuiper's naming of an unaliased field: a column keeps its name, a function call
-/// takes the function's name, anything else is `kuiper_field_<position>`.
-fn default_name(expr: &Expr, position: usize) -> String {
+/// takes the function's lower-cased name, anything else is `kuiper_field_<n>` where
+/// `n` counts the unnamed fields so far.
+fn default_name(expr: &Expr, unnamed: &mut usize) -> String {
     match expr {
         Expr::Field { name, .. } => name.to_string(),
         Expr::Call { name, .. } => name.to_ascii_lowercase(),
         Expr::Meta(_) => "meta".to_string(),
-        _ => format!("{DEFAULT_FIELD_NAME_PREFIX}{position}"),
+        _ => {
+            let n = *unnamed;
+            *unnamed += 1;
+            format!("{DEFAULT_FIELD_NAME_PREFIX}{n}")
+        }
     }
 }
 
@@ -224,10 +239,14 @@ mod tests {
 
     #[test]
     fn names_follow_ekuiper() {
-        let s =
-            parse_select("SELECT color, upper(name), temp * 2, size AS s, meta(topic) FROM demo")
-                .expect("parse");
-        assert_eq!(names(&s), ["color", "upper", "kuiper_field_2", "s", "meta"]);
+        let s = parse_select(
+            "SELECT color, UPPER(name), temp * 2, size AS s, meta(topic), a->b, 3, a.b, demo.c FROM demo",
+        )
+        .expect("parse");
+        assert_eq!(
+            names(&s),
+            ["color", "upper", "kuiper_field_0", "s", "meta", "kuiper_field_1", "kuiper_field_2", "b", "c"]
+        );
     }
 
     #[test]
@@ -287,6 +306,23 @@ mod tests {
         ] {
             let e = parse_select(sql).expect_err(sql).to_string();
             assert!(e.contains(want), "{sql}: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod cast_tests {
+    use super::*;
+
+    #[test]
+    fn both_cast_forms_become_one_call() {
+        for sql in ["SELECT cast(a, \"bigint\") FROM demo", "SELECT CAST(a AS BIGINT) FROM demo"] {
+            let s = parse_select(sql).expect(sql);
+            let SelectField::Expr { expr, name, .. } = &s.fields[0] else { panic!() };
+            assert_eq!(&**name, "cast", "{sql}");
+            let Expr::Call { name, args, .. } = expr else { panic!("{expr:?}") };
+            assert_eq!(name, "cast");
+            assert_eq!(args[1], Expr::Literal(tributary_core::Value::str("bigint")));
         }
     }
 }

@@ -1,1 +1,83 @@
-fn main() {}
+//! The `tributary` command: `serve`, `trial` and the quick-start `demo`.
+
+mod demo;
+mod serve;
+mod trial;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "tributary", version, about = "Edge stream processing with eKuiper's SQL and a three-tier extension host")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the engine with the streams, tables and rules of ROOT/data/init.json.
+    Serve {
+        /// The engine root: data/, etc/, plugins/.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Address of the REST API.
+        #[arg(long, default_value = "127.0.0.1:9081")]
+        listen: String,
+    },
+    /// Run a rule against mock data on a mock clock; print one JSON line per emission.
+    Trial {
+        /// The trial spec (JSON).
+        spec: PathBuf,
+        /// The engine root (plugins, etc/, services); built-ins only without it.
+        #[arg(long)]
+        root: Option<PathBuf>,
+    },
+    /// The quick-start demo: a simulated sensor stream, a rule with a filter and
+    /// built-in functions, and the log and file sinks. Runs until Ctrl-C.
+    Demo {
+        /// Where the demo's root is written (its output file lands in ROOT/data/).
+        #[arg(long, default_value = "target/demo-root")]
+        root: PathBuf,
+        /// Stop after this many seconds instead of waiting for Ctrl-C.
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Serve { root, listen } => serve::run(root, listen, None).await,
+            Command::Trial { spec, root } => trial::run(spec, root).await,
+            Command::Demo { root, seconds } => demo::run(root, seconds).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The source and sink contracts. Built-in connectors and plugin tiers implement them;
+//! the engine knows connectors only through these traits.
+//!
+//! Both are batch-first: a source hands over many messages per send, a sink receives a
+//! whole emission (one or many rows) per call. Channels are bounded, so a slow sink
+//! slows the source instead of losing rows.
+
+use crate::row::Meta;
+use crate::value::{Object, Value};
+use crate::Result;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// A boxed future, so the traits stay object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Connector properties: eKuiper's YAML/JSON props, kept as values.
+pub type Props = BTreeMap<String, Value>;
+
+/// A message body as a source produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// Raw bytes, decoded by the stream's FORMAT (json, binary, delimited).
+    Bytes(Vec<u8>),
+    /// An already structured message (memory source, simulator, file lines).
+    Object(Object),
+}
+
+/// One message from a source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceMessage {
+    pub payload: Payload,
+    pub meta: Meta,
+    /// Processing time in epoch ms, stamped by the source from the engine clock.
+    pub timestamp: i64,
+}
+
+/// The sending half a source writes to. `send` waits when the rule is behind.
+#[derive(Debug, Clone)]
+pub struct SourceSender {
+    tx: mpsc::Sender<Vec<SourceMessage>>,
+}
+
+impl SourceSender {
+    pub fn new(tx: mpsc::Sender<Vec<SourceMessage>>) -> Self {
+        SourceSender { tx }
+    }
+    /// Sends a batch. Returns `false` when the rule has stopped listening; the source
+    /// should then return.
+    pub async fn send(&self, batch: Vec<SourceMessage>) -> bool {
+        if batch.is_empty() {
+            return true;
+        }
+        self.tx.send(batch).await.is_ok()
+    }
+}
+
+/// What a connector gets to know about where it runs.
+#[derive(Debug, Clone)]
+pub struct ConnectorContext {
+    pub rule_id: String,
+    /// The engine root (`<root>/etc/...` holds connector configs).
+    pub root: std::path::PathBuf,
+    pub clock: Arc<dyn crate::Clock>,
+}
+
+/// A source of messages. `run` is called once, in a task of its own, and returns when
+/// the input ends (a finite file) or when the receiver is gone.
+pub trait Source: Send {
+    fn run(self: Box<Self>, out: SourceSender) -> BoxFuture<'static, Result<()>>;
+    /// Whether the source can be rewound to an offset (file, memory, simulator).
+    fn rewindable(&self) -> bool {
+        false
+    }
+}
+
+/// One emission of a rule: its rows, or an error (under `sendError`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Emission {
+    Rows(Arc<Vec<crate::Row>>),
+    Error(String),
+}
+
+/// A destination of emissions.
+pub trait Sink: Send {
+    /// Delivers an emission (already shaped by the common sink props). An error is
+    /// retried by the caller according to the sink's retry settings.
+    fn collect<'a>(&'a mut self, data: &'a SinkData) -> BoxFuture<'a, Result<()>>;
+    /// Flushes buffered output; called on clean stop.
+    fn close(&mut self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// What a sink receives after the common props (`fields`, `dataTemplate`,
+/// `sendSingle`) have been applied: either a JSON-like value or rendered text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SinkData {
+    /// A single row (sendSingle) or an array of rows, as a value.
+    Value(Value),
+    /// The output of `dataTemplate`.
+    Text(String),
+}
+
+impl SinkData {
+    /// The bytes a byte-oriented sink (file, MQTT) writes.
+    pub fn to_text(&self) -> String {
+        match self {
+            SinkData::Value(v) => crate::json::to_json_string(v),
+            SinkData::Text(t) => t.clone(),
+        }
+    }
+}

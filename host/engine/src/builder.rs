@@ -1,0 +1,170 @@
+//! Turns a rule definition into a runnable [`Pipeline`]: parse, plan, bind functions,
+//! create the source and the sinks. Everything that can be wrong with a rule is found
+//! here, before it runs.
+
+use crate::decode::Decoder;
+use crate::eval::Evaluator;
+use crate::metrics::RuleMetrics;
+use crate::operator::Operator;
+use crate::ops::{FilterOp, ProjectOp};
+use crate::plan::{plan, RulePlan};
+use crate::rule::RuleDef;
+use crate::runtime::{Pipeline, SinkRunner};
+use crate::sink_props::{CommonProps, COMMON_KEYS};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use tributary_connectors::MemoryHub;
+use tributary_core::connector::{ConnectorContext, Source};
+use tributary_core::{Clock, Error};
+use tributary_functions::Registry;
+use tributary_sql::{parse_select, StreamDef, StreamKind};
+
+/// What every rule of one engine shares.
+#[derive(Clone)]
+pub struct EngineContext {
+    pub root: PathBuf,
+    pub clock: Arc<dyn Clock>,
+    pub hub: MemoryHub,
+    pub registry: Arc<RwLock<Registry>>,
+}
+
+impl std::fmt::Debug for EngineContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineContext").field("root", &self.root).finish()
+    }
+}
+
+impl EngineContext {
+    pub fn new(root: PathBuf, clock: Arc<dyn Clock>) -> Self {
+        EngineContext {
+            root,
+            clock,
+            hub: MemoryHub::default(),
+            registry: Arc::new(RwLock::new(Registry::with_builtins())),
+        }
+    }
+
+    fn connector_ctx(&self, rule_id: &str) -> ConnectorContext {
+        ConnectorContext {
+            rule_id: rule_id.to_string(),
+            root: self.root.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+/// Parses and plans the rule's SQL against the known streams.
+pub fn plan_rule(rule: &RuleDef, streams: &BTreeMap<String, StreamDef>) -> Result<RulePlan, Error> {
+    let stmt = parse_select(&rule.sql)
+        .map_err(|e| Error::user(format!("rule {}: invalid SQL: {e}", rule.id)))?;
+    let stream = streams
+        .get(&stmt.from.name)
+        .or_else(|| {
+            streams
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&stmt.from.name))
+                .map(|(_, v)| v)
+        })
+        .ok_or_else(|| Error::user(format!("rule {}: stream {} not found", rule.id, stmt.from.name)))?;
+    if stream.kind == StreamKind::Table {
+        return Err(Error::user(format!(
+            "rule {}: {} is a table; a table can only be read through a JOIN with a stream",
+            rule.id, stream.name
+        )));
+    }
+    plan(&rule.id, &stmt, stream).map_err(|e| match e {
+        Error::User(m) => Error::User(format!("rule {}: {m}", rule.id)),
+        other => other,
+    })
+}
+
+/// The operators of a plan, with their functions bound.
+pub fn build_operators(p: &RulePlan, ctx: &EngineContext, send_nil: bool) -> Result<Vec<Box<dyn Operator>>, Error> {
+    let registry = ctx
+        .registry
+        .read()
+        .map_err(|_| Error::internal("function registry lock poisoned"))?;
+    let mut ops: Vec<Box<dyn Operator>> = Vec::new();
+    let prefix = |e: Error| match e {
+        Error::User(m) => Error::User(format!("rule {}: {m}", p.rule_id)),
+        other => other,
+    };
+    if let Some(c) = &p.condition {
+        let ev = Evaluator::bind([c], &registry, &p.rule_id).map_err(prefix)?;
+        ops.push(Box::new(FilterOp::new(c.clone(), ev)));
+    }
+    let field_exprs = p.fields.iter().filter_map(|f| match f {
+        crate::plan::PlannedField::Expr { expr, .. } => Some(expr),
+        crate::plan::PlannedField::Wildcard => None,
+    });
+    let ev = Evaluator::bind(field_exprs, &registry, &p.rule_id).map_err(prefix)?;
+    ops.push(Box::new(ProjectOp::new(
+        p.fields.clone(),
+        p.unnest,
+        &p.stream.name,
+        send_nil,
+        ev,
+    )));
+    Ok(ops)
+}
+
+/// Creates the source a stream definition names.
+pub fn build_source(stream: &StreamDef, rule_id: &str, ctx: &EngineContext) -> Result<Box<dyn Source>, Error> {
+    let kind = stream.options.source_type.as_deref().unwrap_or("mqtt");
+    let conf_key = stream.options.conf_key.as_deref().unwrap_or("default");
+    let props = tributary_connectors::registry::load_source_conf(&ctx.root, kind, conf_key)?;
+    let datasource = stream.options.datasource.as_deref().unwrap_or("");
+    tributary_connectors::registry::create_source(kind, datasource, &props, &ctx.connector_ctx(rule_id), &ctx.hub)
+        .map_err(|e| match e {
+            Error::User(m) => Error::User(format!("stream {}: {m}", stream.name)),
+            other => other,
+        })
+}
+
+/// Creates the rule's sinks from its actions.
+pub fn build_sinks(rule: &RuleDef, ctx: &EngineContext) -> Result<Vec<SinkRunner>, Error> {
+    let mut sinks = Vec::with_capacity(rule.actions.len());
+    for (i, a) in rule.actions.iter().enumerate() {
+        let name = format!("{}_{i}", a.kind);
+        let common = CommonProps::parse(&a.kind, &a.props)
+            .map_err(|e| Error::user(format!("rule {}: actions[{i}]: {e}", rule.id)))?;
+        let own: BTreeMap<_, _> = a
+            .props
+            .iter()
+            .filter(|(k, _)| !COMMON_KEYS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let sink = tributary_connectors::registry::create_sink(&a.kind, &own, &ctx.connector_ctx(&rule.id), &ctx.hub)
+            .map_err(|e| Error::user(format!("rule {}: actions[{i}]: {e}", rule.id)))?;
+        sinks.push(SinkRunner {
+            name,
+            sink,
+            props: common,
+        });
+    }
+    Ok(sinks)
+}
+
+/// Builds the whole pipeline of a rule.
+pub fn build_pipeline(
+    rule: &RuleDef,
+    streams: &BTreeMap<String, StreamDef>,
+    ctx: &EngineContext,
+    metrics: Arc<RuleMetrics>,
+) -> Result<Pipeline, Error> {
+    let p = plan_rule(rule, streams)?;
+    let operators = build_operators(&p, ctx, rule.options.send_nil_field)?;
+    let source = build_source(&p.stream, &rule.id, ctx)?;
+    let sinks = build_sinks(rule, ctx)?;
+    Ok(Pipeline {
+        rule_id: rule.id.clone(),
+        source,
+        decoder: Decoder::new(&p.stream, p.used_columns.as_deref()),
+        operators,
+        sinks,
+        options: rule.options.clone(),
+        metrics,
+        clock: ctx.clock.clone(),
+    })
+}

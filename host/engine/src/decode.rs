@@ -1,0 +1,100 @@
+//! The first stage of every rule: source messages → typed rows.
+//!
+//! Bytes are decoded by the stream's FORMAT; the stream's schema (if any) is applied;
+//! under `STRICT_VALIDATION` a message that does not fit becomes an error in its place
+//! (`error in preprocessor: field size type mismatch: …`), as in eKuiper.
+
+use crate::operator::{Chunk, ChunkBuilder};
+use std::sync::Arc;
+use tributary_core::connector::{Payload, SourceMessage};
+use tributary_core::{Object, Row, Schema, Value};
+use tributary_sql::StreamDef;
+
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    format: String,
+    delimiter: Option<String>,
+    schema: Option<Schema>,
+    strict: bool,
+    field_names: Option<Vec<String>>,
+}
+
+impl Decoder {
+    /// `used_columns`: the columns the rule reads (`None` = all). Strict validation
+    /// checks only those, as eKuiper does.
+    pub fn new(stream: &StreamDef, used_columns: Option<&[String]>) -> Self {
+        let strict = stream.options.strict_validation;
+        let schema = stream.schema.as_ref().map(|s| match (strict, used_columns) {
+            (true, Some(cols)) => Schema::new(
+                s.fields
+                    .iter()
+                    .filter(|f| cols.iter().any(|c| c.eq_ignore_ascii_case(&f.name)))
+                    .cloned()
+                    .collect(),
+            ),
+            _ => s.clone(),
+        });
+        Decoder {
+            format: stream.options.format.clone().unwrap_or_else(|| "json".to_string()),
+            delimiter: stream.options.delimiter.clone(),
+            field_names: stream
+                .schema
+                .as_ref()
+                .map(|s| s.fields.iter().map(|f| f.name.clone()).collect()),
+            schema,
+            strict,
+        }
+    }
+
+    /// Decodes a batch of messages into a chunk, keeping errors in their place.
+    pub fn decode(&self, msgs: Vec<SourceMessage>) -> Chunk {
+        let mut b = ChunkBuilder::with_capacity(msgs.len());
+        for m in msgs {
+            match m.payload {
+                Payload::Object(o) => self.push(&mut b, &o, m.meta, m.timestamp),
+                Payload::Bytes(bytes) => {
+                    match tributary_connectors::format::decode(
+                        &bytes,
+                        &self.format,
+                        self.delimiter.as_deref(),
+                        self.field_names.as_deref(),
+                    ) {
+                        Ok(objs) => {
+                            for o in objs {
+                                self.push(&mut b, &o, m.meta.clone(), m.timestamp);
+                            }
+                        }
+                        Err(e) => b.error(format!("error in preprocessor: {e}")),
+                    }
+                }
+            }
+        }
+        b.finish()
+    }
+
+    fn push(&self, b: &mut ChunkBuilder, o: &Object, meta: tributary_core::Meta, ts: i64) {
+        match &self.schema {
+            None => b.row(Row::new(
+                o.iter().map(|(k, v)| (Arc::from(k.as_str()), v.clone())).collect(),
+                meta,
+                ts,
+            )),
+            Some(s) => match s.apply(o, self.strict, meta, ts) {
+                Ok(r) => b.row(r),
+                Err(e) => b.error(format!("error in preprocessor: {e}")),
+            },
+        }
+    }
+}
+
+/// A value as an object message, for sources that produce scalars.
+pub fn as_object(v: Value) -> Object {
+    match v {
+        Value::Object(o) => Arc::try_unwrap(o).unwrap_or_else(|o| (*o).clone()),
+        other => {
+            let mut o = Object::new();
+            o.insert("self".to_string(), other);
+            o
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The engine: the streams, tables and rules of one root, and the tasks running them.
+//!
+//! Each started rule runs under a small supervisor: when its source fails, the rule is
+//! rebuilt and restarted according to its `restartStrategy`; when it is stopped, its
+//! source stops and its sinks are flushed before `stop_rule` returns.
+
+use crate::builder::{build_pipeline, plan_rule, EngineContext};
+use crate::metrics::{MetricsSnapshot, RuleMetrics};
+use crate::rule::RuleDef;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tributary_core::Error;
+use tributary_sql::{parse_ddl, StreamDef, StreamKind};
+
+/// The lifecycle state of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleStatus {
+    Stopped,
+    Running,
+    /// The rule ended with an error and will not be restarted.
+    Failed(String),
+    /// The source reached the end of its input.
+    Finished,
+}
+
+struct RuleEntry {
+    def: RuleDef,
+    metrics: Arc<RuleMetrics>,
+    status: Arc<Mutex<RuleStatus>>,
+    stop: Option<watch::Sender<bool>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// One engine instance.
+pub struct Engine {
+    ctx: EngineContext,
+    streams: RwLock<BTreeMap<String, StreamDef>>,
+    rules: Mutex<BTreeMap<String, RuleEntry>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("ctx", &self.ctx).finish()
+    }
+}
+
+fn poisoned() -> Error {
+    Error::internal("engine lock poisoned")
+}
+
+impl Engine {
+    pub fn new(ctx: EngineContext) -> Self {
+        Engine {
+            ctx,
+            streams: RwLock::new(BTreeMap::new()),
+            rules: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn context(&self) -> &EngineContext {
+        &self.ctx
+    }
+
+    /// Creates a stream or table from its DDL. Returns its name.
+    pub fn create_stream(&self, sql: &str) -> Result<String, Error> {
+        let def = parse_ddl(sql)?;
+        let mut streams = self.streams.write().map_err(|_| poisoned())?;
+        if streams.keys().any(|k| k.eq_ignore_ascii_case(&def.name)) {
+            let what = if def.kind == StreamKind::Table { "table" } else { "stream" };
+            return Err(Error::Conflict(format!("{what} {} already exists", def.name)));
+        }
+        let name = def.name.clone();
+        streams.insert(name.clone(), def);
+        Ok(name)
+    }
+
+    /// The names of the streams (or tables) defined.
+    pub fn stream_names(&self, kind: StreamKind) -> Vec<String> {
+        self.streams
+            .read()
+            .map(|s| s.values().filter(|d| d.kind == kind).map(|d| d.name.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Adds a rule after checking that it plans (SQL, streams, functions, sinks).
+    /// The rule starts if `triggered` (the default).
+    pub fn create_rule(&self, def: RuleDef) -> Result<(), Error> {
+        {
+            let streams = self.streams.read().map_err(|_| poisoned())?;
+            plan_rule(&def, &streams)?;
+            // Build once to validate functions and sink/source props; it is not run.
+            build_pipeline(&def, &streams, &self.ctx, Arc::new(RuleMetrics::default()))?;
+        }
+        let id = def.id.clone();
+        let triggered = def.triggered;
+        {
+            let mut rules = self.rules.lock().map_err(|_| poisoned())?;
+            if rules.contains_key(&id) {
+                return Err(Error::Conflict(format!("rule {id} already exists")));
+            }
+            rules.insert(
+                id.clone(),
+                RuleEntry {
+                    def,
+                    metrics: Arc::new(RuleMetrics::default()),
+                    status: Arc::new(Mutex::new(RuleStatus::Stopped)),
+                    stop: None,
+                    task: None,
+                },
+            );
+        }
+        if triggered {
+            self.start_rule(&id)?;
+        }
+        Ok(())
+    }
+
+    /// Loads eKuiper's ruleset format:
+    /// `{"streams": {name: ddl}, "tables": {name: ddl}, "rules": {id: "<rule json>"}}`.
+    pub fn load_ruleset(&self, text: &str) -> Result<(), Error> {
+        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            Error::user(format!(
+                "invalid ruleset JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let obj = json
+            .as_object()
+            .ok_or_else(|| Error::user("ruleset must be a JSON object"))?;
+        for key in obj.keys() {
+            if !matches!(key.as_str(), "streams" | "tables" | "rules") {
+                return Err(Error::user(format!("unknown ruleset key \"{key}\"")));
+            }
+        }
+        for section in ["streams", "tables"] {
+            if let Some(v) = obj.get(section) {
+                let m = v
+                    .as_object()
+                    .ok_or_else(|| Error::user(format!("ruleset \"{section}\" must be an object")))?;
+                for (name, ddl) in m {
+                    let ddl = ddl.as_str().ok_or_else(|| {
+                        Error::user(format!("ruleset {section}.{name} must be a DDL string"))
+                    })?;
+                    self.create_stream(ddl)
+                        .map_err(|e| Error::user(format!("ruleset {section}.{name}: {e}")))?;
+                }
+            }
+        }
+        if let Some(v) = obj.get("rules") {
+            let m = v
+                .as_object()
+                .ok_or_else(|| Error::user("ruleset \"rules\" must be an object"))?;
+            for (id, rule) in m {
+                let def = match rule {
+                    serde_json::Value::String(s) => RuleDef::parse(s),
+                    serde_json::Value::Object(_) => RuleDef::from_json(rule.clone()),
+                    _ => Err(Error::user("must be rule JSON (a string or an object)")),
+                }
+                .map_err(|e| Error::user(format!("ruleset rules.{id}: {e}")))?;
+                self.create_rule(def)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a stopped rule.
+    pub fn start_rule(&self, id: &str) -> Result<(), Error> {
+        let mut rules = self.rules.lock().map_err(|_| poisoned())?;
+        let entry = rules
+            .get_mut(id)
+            .ok_or_else(|| Error::not_found(format!("rule {id} not found")))?;
+        if entry.task.as_ref().is_some_and(|t| !t.is_finished()) {
+            return Ok(());
+        }
+        let streams = self.streams.read().map_err(|_| poisoned())?.clone();
+        let pipeline = build_pipeline(&entry.def, &streams, &self.ctx, entry.metrics.clone())?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let def = entry.def.clone();
+        let ctx = self.ctx.clone();
+        let status = entry.status.clone();
+        let metrics = entry.metrics.clone();
+        set_status(&status, RuleStatus::Running);
+        tracing::info!(rule = %id, "rule started");
+        let task = tokio::spawn(supervise(def, streams, ctx, metrics, status, pipeline, stop_rx));
+        entry.stop = Some(stop_tx);
+        entry.task = Some(task);
+        Ok(())
+    }
+
+    /// Stops a rule and waits until its sinks are flushed.
+    pub async fn stop_rule(&self, id: &str) -> Result<(), Error> {
+        let (stop, task, status) = {
+            let mut rules = self.rules.lock().map_err(|_| poisoned())?;
+            let entry = rules
+                .get_mut(id)
+                .ok_or_else(|| Error::not_found(format!("rule {id} not found")))?;
+            (entry.stop.take(), entry.task.take(), entry.status.clone())
+        };
+        if let Some(s) = stop {
+            let _ = s.send(true);
+        }
+        if let Some(t) = task {
+            let _ = t.await;
+        }
+        set_status(&status, RuleStatus::Stopped);
+        tracing::info!(rule = %id, "rule stopped");
+        Ok(())
+    }
+
+    pub fn rule_status(&self, id: &str) -> Result<(RuleStatus, MetricsSnapshot), Error> {
+        let rules = self.rules.lock().map_err(|_| poisoned())?;
+        let e = rules
+            .get(id)
+            .ok_or_else(|| Error::not_found(format!("rule {id} not found")))?;
+        let st = e.status.lock().map(|s| s.clone()).map_err(|_| poisoned())?;
+        Ok((st, e.metrics.snapshot()))
+    }
+
+    pub fn rule_ids(&self) -> Vec<String> {
+        self.rules
+            .lock()
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Stops every rule, flushing sinks.
+    pub async fn shutdown(&self) {
+        for id in self.rule_ids() {
+            let _ = self.stop_rule(&id).await;
+        }
+    }
+}
+
+fn set_status(s: &Mutex<RuleStatus>, v: RuleStatus) {
+    if let Ok(mut g) = s.lock() {
+        *g = v;
+    }
+}
+
+/// Runs a rule, restarting it after a failure as its `restartStrategy` says.
+async fn supervise(
+    def: RuleDef,
+    streams: BTreeMap<String, StreamDef>,
+    ctx: EngineContext,
+    metrics: Arc<RuleMetrics>,
+    status: Arc<Mutex<RuleStatus>>,
+    first: crate::runtime::Pipeline,
+    stop: watch::Receiver<bool>,
+) {
+    let rs = def.options.restart_strategy.clone();
+    let mut pipeline = Some(first);
+    let mut attempt: u32 = 0;
+    let mut delay = rs.delay_ms as f64;
+    loop {
+        let p = match pipeline.take() {
+            Some(p) => p,
+            None => match build_pipeline(&def, &streams, &ctx, metrics.clone()) {
+                Ok(p) => p,
+                Err(e) => {
+                    set_status(&status, RuleStatus::Failed(e.to_string()));
+                    return;
+                }
+            },
+        };
+        let result = p.run(stop.clone()).await;
+        if *stop.borrow() {
+            return;
+        }
+        match result {
+            Ok(()) => {
+                set_status(&status, RuleStatus::Finished);
+                tracing::info!(rule = %def.id, "rule finished: its source ended");
+                return;
+            }
+            Err(e) if attempt < rs.attempts => {
+                attempt += 1;
+                let wait = delay.min(rs.max_delay_ms as f64) as u64;
+                tracing::warn!(rule = %def.id, attempt, error = %e, wait_ms = wait, "rule failed; restarting");
+                let mut s = stop.clone();
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+                    _ = s.wait_for(|v| *v) => return,
+                }
+                delay *= rs.multiplier;
+            }
+            Err(e) => {
+                tracing::error!(rule = %def.id, error = %e, "rule failed");
+                set_status(&status, RuleStatus::Failed(e.to_string()));
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! Batch evaluation of typed expressions.
+//!
+//! An expression is evaluated over a whole batch at once and yields a [`Column`];
+//! literals stay scalar instead of being broadcast. Function calls go to their bound
+//! instance once per batch. A failure in one row is recorded in [`RowErrors`] for that
+//! row only: the rest of the batch carries on, and the operator turns the recorded
+//! error into an error emission.
+
+pub mod access;
+pub mod display;
+pub mod ops;
+
+use regex::Regex;
+use std::collections::HashMap;
+use tributary_core::function::{ArgInfo, CallSite, Column, FnContext, FunctionImpl, FunctionKind};
+use tributary_core::{Error, Row, Value};
+use tributary_functions::Registry;
+use tributary_sql::expr::MetaKey;
+use tributary_sql::{BinOp, Expr};
+
+/// Functions the engine evaluates itself, because they read the row rather than values.
+pub const ENGINE_FUNCTIONS: &[&str] = &["event_time", "unnest"];
+
+/// The first error of each row of a batch; allocated only when an error happens.
+#[derive(Debug, Default)]
+pub struct RowErrors {
+    errs: Option<Vec<Option<String>>>,
+    n: usize,
+}
+
+impl RowErrors {
+    pub fn new(n: usize) -> Self {
+        RowErrors { errs: None, n }
+    }
+    /// Records `msg` for row `i` unless the row already failed.
+    pub fn set(&mut self, i: usize, msg: String) {
+        let n = self.n;
+        let errs = self.errs.get_or_insert_with(|| vec![None; n]);
+        if let Some(slot) = errs.get_mut(i) {
+            if slot.is_none() {
+                *slot = Some(msg);
+            }
+        }
+    }
+    pub fn get(&self, i: usize) -> Option<&str> {
+        self.errs.as_ref().and_then(|e| e.get(i)).and_then(|e| e.as_deref())
+    }
+    pub fn take(&mut self, i: usize) -> Option<String> {
+        self.errs.as_mut().and_then(|e| e.get_mut(i)).and_then(|e| e.take())
+    }
+    pub fn any(&self) -> bool {
+        self.errs.as_ref().is_some_and(|e| e.iter().any(|x| x.is_some()))
+    }
+    /// Copies into `self` the errors of `other` for the rows where `keep(i)` holds.
+    fn merge_where(&mut self, mut other: RowErrors, keep: impl Fn(usize) -> bool) {
+        if other.errs.is_none() {
+            return;
+        }
+        for i in 0..other.n {
+            if keep(i) {
+                if let Some(e) = other.take(i) {
+                    self.set(i, e);
+                }
+            }
+        }
+    }
+}
+
+/// The functions of one rule, bound to their instances, and the caches evaluation needs.
+pub struct Evaluator {
+    funcs: HashMap<usize, (String, Box<dyn FunctionImpl>)>,
+    like_cache: HashMap<String, Regex>,
+    pub ctx: FnContext,
+}
+
+impl std::fmt::Debug for Evaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.funcs.values().map(|(n, _)| n).collect();
+        f.debug_struct("Evaluator").field("functions", &names).finish()
+    }
+}
+
+impl Evaluator {
+    /// Resolves and validates every call in `exprs`, and instantiates each call site.
+    pub fn bind<'a>(
+        exprs: impl IntoIterator<Item = &'a Expr>,
+        registry: &Registry,
+        rule_id: &str,
+    ) -> Result<Self, Error> {
+        let mut funcs = HashMap::new();
+        let mut error = None;
+        for e in exprs {
+            e.walk(&mut |node| {
+                if error.is_some() {
+                    return;
+                }
+                if let Expr::Call { name, args, site } = node {
+                    if ENGINE_FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(name)) {
+                        return;
+                    }
+                    match bind_call(registry, rule_id, name, args, *site) {
+                        Ok(imp) => {
+                            funcs.insert(*site, (name.to_ascii_lowercase(), imp));
+                        }
+                        Err(e) => error = Some(e),
+                    }
+                }
+            });
+        }
+        if let Some(e) = error {
+            return Err(e);
+        }
+        Ok(Evaluator {
+            funcs,
+            like_cache: HashMap::new(),
+            ctx: FnContext::default(),
+        })
+    }
+
+    /// Evaluates `e` over `rows`.
+    pub fn eval(&mut self, e: &Expr, rows: &[Row], errs: &mut RowErrors) -> Column {
+        let n = rows.len();
+        match e {
+            Expr::Literal(v) => Column::Scalar(v.clone()),
+            Expr::Field { name, .. } => Column::Values(
+                rows.iter()
+                    .map(|r| r.get(name).cloned().unwrap_or(Value::Null))
+                    .collect(),
+            ),
+            Expr::Wildcard => Column::Values(
+                rows.iter().map(|r| Value::object(r.to_object())).collect(),
+            ),
+            Expr::Meta(key) => Column::Values(rows.iter().map(|r| meta_value(r, key)).collect()),
+            Expr::Member { expr, key } => {
+                let base = self.eval(expr, rows, errs);
+                map1(&base, n, errs, |v| access::member(v, key))
+            }
+            Expr::Index { expr, index } => {
+                let base = self.eval(expr, rows, errs);
+                let idx = self.eval(index, rows, errs);
+                map2(&base, &idx, n, errs, access::index)
+            }
+            Expr::Slice { expr, start, end } => {
+                let base = self.eval(expr, rows, errs);
+                let s = start.as_ref().map(|s| self.eval(s, rows, errs));
+                let en = end.as_ref().map(|e| self.eval(e, rows, errs));
+                let out = (0..n)
+                    .map(|i| {
+                        let r = access::slice(
+                            base.get(i),
+                            s.as_ref().map(|c| c.get(i)),
+                            en.as_ref().map(|c| c.get(i)),
+                        );
+                        ok_or_record(r, i, errs)
+                    })
+                    .collect();
+                Column::Values(out)
+            }
+            Expr::Unary { op, expr } => {
+                let v = self.eval(expr, rows, errs);
+                map1(&v, n, errs, |x| ops::unary(*op, x))
+            }
+            Expr::Binary { op: BinOp::And, left, right } => self.logic(true, left, right, rows, errs),
+            Expr::Binary { op: BinOp::Or, left, right } => self.logic(false, left, right, rows, errs),
+            Expr::Binary { op, left, right } => {
+                let l = self.eval(left, rows, errs);
+                let r = self.eval(right, rows, errs);
+                map2(&l, &r, n, errs, |a, b| ops::binary(*op, a, b))
+            }
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                negated,
+            } => {
+                let v = self.eval(expr, rows, errs);
+                let p = self.eval(pattern, rows, errs);
+                let mut out = Vec::with_capacity(n);
+                for i in 0..n {
+                    let r = self.like(v.get(i), p.get(i), *escape, *negated);
+                    out.push(ok_or_record(r, i, errs));
+                }
+                Column::Values(out)
+            }
+            Expr::InList { expr, list, negated } => {
+                let v = self.eval(expr, rows, errs);
+                let items: Vec<Column> = list.iter().map(|x| self.eval(x, rows, errs)).collect();
+                let mut buf = Vec::with_capacity(items.len());
+                let out = (0..n)
+                    .map(|i| {
+                        buf.clear();
+                        buf.extend(items.iter().map(|c| c.get(i).clone()));
+                        let r = access::in_list(v.get(i), &buf).map(|b| negate(b, *negated));
+                        ok_or_record(r, i, errs)
+                    })
+                    .collect();
+                Column::Values(out)
+            }
+            Expr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
+                let v = self.eval(expr, rows, errs);
+                let lo = self.eval(low, rows, errs);
+                let hi = self.eval(high, rows, errs);
+                let out = (0..n)
+                    .map(|i| {
+                        let r = access::between(v.get(i), lo.get(i), hi.get(i)).map(|b| {
+                            // NOT BETWEEN with a nil operand is still false (eKuiper v2).
+                            if [v.get(i), lo.get(i), hi.get(i)].iter().any(|x| x.is_null()) {
+                                b
+                            } else {
+                                negate(b, *negated)
+                            }
+                        });
+                        ok_or_record(r, i, errs)
+                    })
+                    .collect();
+                Column::Values(out)
+            }
+            Expr::IsNull { expr, negated } => {
+                let v = self.eval(expr, rows, errs);
+                map1(&v, n, errs, |x| Ok(Value::Bool(x.is_null() != *negated)))
+            }
+            Expr::Case {
+                operand,
+                whens,
+                otherwise,
+            } => self.case(operand.as_deref(), whens, otherwise.as_deref(), rows, errs),
+            Expr::Call { name, args, site } => self.call(name, args, *site, rows, errs),
+        }
+    }
+
+    /// AND (`is_and`) / OR with eKuiper's short cut: `false AND x` is false and `true
+    /// OR x` is true without `x` being looked at, so errors in `x` do not count there.
+    fn logic(&mut self, is_and: bool, left: &Expr, right: &Expr, rows: &[Row], errs: &mut RowErrors) -> Column {
+        let n = rows.len();
+        let l = self.eval(left, rows, errs);
+        let mut rerrs = RowErrors::new(n);
+        let r = self.eval(right, rows, &mut rerrs);
+        let decided = |v: &Value| matches!(v, Value::Bool(b) if *b != is_and);
+        errs.merge_where(rerrs, |i| !decided(l.get(i)));
+        let op = if is_and { "AND" } else { "OR" };
+        let out = (0..n)
+            .map(|i| {
+                let (a, b) = (l.get(i), r.get(i));
+                let res = match (a, b) {
+                    (Value::Bool(x), _) if *x != is_and => Ok(Value::Bool(*x)),
+                    (Value::Bool(_), Value::Bool(y)) => Ok(Value::Bool(*y)),
+                    (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+                    _ => Err(format!("invalid operation {} {op} {}", a.describe(), b.describe())),
+                };
+                ok_or_record(res, i, errs)
+            })
+            .collect();
+        Column::Values(out)
+    }
+
+    fn case(
+        &mut self,
+        operand: Option<&Expr>,
+        whens: &[(Expr, Expr)],
+        otherwise: Option<&Expr>,
+        rows: &[Row],
+        errs: &mut RowErrors,
+    ) -> Column {
+        let n = rows.len();
+        let subject = operand.map(|o| self.eval(o, rows, errs));
+        let mut chosen: Vec<Option<Value>> = vec![None; n];
+        for (cond, result) in whens {
+            let mut cerrs = RowErrors::new(n);
+            let c = self.eval(cond, rows, &mut cerrs);
+            let mut rerrs = RowErrors::new(n);
+            let r = self.eval(result, rows, &mut rerrs);
+            let mut hit = vec![false; n];
+            for i in 0..n {
+                if chosen[i].is_some() || errs.get(i).is_some() {
+                    continue;
+                }
+                if let Some(e) = cerrs.take(i) {
+                    errs.set(i, e);
+                    continue;
+                }
+                let matched = match &subject {
+                    Some(s) => match ops::binary(BinOp::Eq, s.get(i), c.get(i)) {
+                        Ok(Value::Bool(b)) => b,
+                        Ok(_) => false,
+                        Err(e) => {
+                            errs.set(i, format!("evaluate case expression error: {e}"));
+                            false
+                        }
+                    },
+                    None => matches!(c.get(i), Value::Bool(true)),
+                };
+                if matched {
+                    hit[i] = true;
+                    chosen[i] = Some(r.get(i).clone());
+                }
+            }
+            errs.merge_where(rerrs, |i| hit[i]);
+        }
+        let else_col = otherwise.map(|o| {
+            let mut oerrs = RowErrors::new(n);
+            let col = self.eval(o, rows, &mut oerrs);
+            (col, oerrs)
+        });
+        let out: Vec<Value> = match else_col {
+            Some((col, oerrs)) => {
+                errs.merge_where(oerrs, |i| chosen[i].is_none());
+                chosen
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| c.unwrap_or_else(|| col.get(i).clone()))
+                    .collect()
+            }
+            None => chosen.into_iter().map(|c| c.unwrap_or(Value::Null)).collect(),
+        };
+        Column::Values(out)
+    }
+
+    fn call(&mut self, name: &str, args: &[Expr], site: usize, rows: &[Row], errs: &mut RowErrors) -> Column {
+        let n = rows.len();
+        if name.eq_ignore_ascii_case("event_time") {
+            return Column::Values(rows.iter().map(|r| Value::Int(r.timestamp)).collect());
+        }
+        if name.eq_ignore_ascii_case("unnest") {
+            // Expanded by the projection; as a value it is its argument.
+            return match args.first() {
+                Some(a) => self.eval(a, rows, errs),
+                None => Column::Scalar(Value::Null),
+            };
+        }
+        let cols: Vec<Column> = args.iter().map(|a| self.eval(a, rows, errs)).collect();
+        let ctx = self.ctx;
+        let Some((fname, imp)) = self.funcs.get_mut(&site) else {
+            for i in 0..n {
+                errs.set(i, format!("function {name} is not bound"));
+            }
+            return Column::Scalar(Value::Null);
+        };
+        let mut results = Vec::with_capacity(n);
+        imp.exec_batch(&ctx, &cols, n, &mut results);
+        if results.len() != n {
+            let msg = format!(
+                "call func {fname} error: returned {} results for {n} rows",
+                results.len()
+            );
+            for i in 0..n {
+                errs.set(i, msg.clone());
+            }
+            return Column::Scalar(Value::Null);
+        }
+        let out = results
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| match r {
+                Ok(v) => v,
+                Err(e) => {
+                    errs.set(i, format!("call func {fname} error: {e}"));
+                    Value::Null
+                }
+            })
+            .collect();
+        Column::Values(out)
+    }
+
+    fn like(&mut self, v: &Value, p: &Value, escape: Option<char>, negated: bool) -> Result<Value, String> {
+        let pattern = match p {
+            Value::String(s) => s,
+            other => return Err(format!("invalid LIKE pattern, must be a string but got {other}")),
+        };
+        let s = match v {
+            Value::String(s) => s,
+            Value::Null => return Ok(Value::Null),
+            other => return Err(format!("LIKE operator left operand expects string, but found {other}")),
+        };
+        if !self.like_cache.contains_key(&**pattern) {
+            let re = access::like_regex(pattern, escape)?;
+            if self.like_cache.len() > 1024 {
+                self.like_cache.clear();
+            }
+            self.like_cache.insert(pattern.to_string(), re);
+        }
+        let matched = self.like_cache.get(&**pattern).is_some_and(|re| re.is_match(s));
+        Ok(Value::Bool(matched != negated))
+    }
+}
+
+fn bind_call(
+    registry: &Registry,
+    rule_id: &str,
+    name: &str,
+    args: &[Expr],
+    site: usize,
+) -> Result<Box<dyn FunctionImpl>, Error> {
+    let f = registry
+        .get(name)
+        .ok_or_else(|| Error::user(format!("function {name} not found")))?;
+    if f.kind() == FunctionKind::Aggregate {
+        return Err(Error::user(format!(
+            "aggregate function {name} needs GROUP BY or a window"
+        )));
+    }
+    let infos: Vec<ArgInfo> = args
+        .iter()
+        .map(|a| match a {
+            Expr::Literal(v) => ArgInfo::Literal(v.clone()),
+            _ => ArgInfo::Dynamic,
+        })
+        .collect();
+    f.validate(&infos)
+        .map_err(|e| Error::user(format!("invalid arguments for function {name}: {e}")))?;
+    f.instantiate(&CallSite {
+        rule_id: rule_id.to_string(),
+        site,
+    })
+}
+
+fn meta_value(r: &Row, key: &MetaKey) -> Value {
+    match key {
+        MetaKey::All => Value::object((*r.meta).clone()),
+        MetaKey::Key(k, path) => {
+            let mut v = r
+                .meta
+                .get(k)
+                .or_else(|| r.meta.iter().find(|(mk, _)| mk.eq_ignore_ascii_case(k)).map(|(_, v)| v))
+                .cloned()
+                .unwrap_or(Value::Null);
+            for p in path {
+                v = access::member(&v, p).unwrap_or(Value::Null);
+            }
+            v
+        }
+    }
+}
+
+fn negate(v: Value, negated: bool) -> Value {
+    match v {
+        Value::Bool(b) if negated => Value::Bool(!b),
+        other => other,
+    }
+}
+
+#[inline]
+fn ok_or_record(r: Result<Value, String>, i: usize, errs: &mut RowErrors) -> Value {
+    match r {
+        Ok(v) => v,
+        Err(e) => {
+            errs.set(i, e);
+            Value::Null
+        }
+    }
+}
+
+fn map1(c: &Column, n: usize, errs: &mut RowErrors, f: impl Fn(&Value) -> Result<Value, String>) -> Column {
+    match c {
+        Column::Scalar(v) => match f(v) {
+            Ok(x) => Column::Scalar(x),
+            Err(e) => {
+                for i in 0..n {
+                    errs.set(i, e.clone());
+                }
+                Column::Scalar(Value::Null)
+            }
+        },
+        Column::Values(vs) => Column::Values(
+            vs.iter()
+                .enumerate()
+                .map(|(i, v)| ok_or_record(f(v), i, errs))
+                .collect(),
+        ),
+    }
+}
+
+fn map2(
+    a: &Column,
+    b: &Column,
+    n: usize,
+    errs: &mut RowErrors,
+    f: impl Fn(&Value, &Value) -> Result<Value, String>,
+) -> Column {
+    match (a, b) {
+        (Column::Scalar(x), Column::Scalar(y)) => map1(&Column::Scalar(x.clone()), n, errs, |x| f(x, y)),
+        (Column::Values(xs), Column::Scalar(y)) => Column::Values(
+            xs.iter()
+                .enumerate()
+                .map(|(i, x)| ok_or_record(f(x, y), i, errs))
+                .collect(),
+        ),
+        (Column::Scalar(x), Column::Values(ys)) => Column::Values(
+            ys.iter()
+                .enumerate()
+                .map(|(i, y)| ok_or_record(f(x, y), i, errs))
+                .collect(),
+        ),
+        (Column::Values(xs), Column::Values(ys)) => Column::Values(
+            xs.iter()
+                .zip(ys)
+                .enumerate()
+                .map(|(i, (x, y))| ok_or_record(f(x, y), i, errs))
+                .collect(),
+        ),
+    }
+}

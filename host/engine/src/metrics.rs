@@ -1,0 +1,42 @@
+//! Per-rule counters, updated lock-free by the rule's stages and read by status calls.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+#[derive(Debug, Default)]
+pub struct RuleMetrics {
+    pub records_in: AtomicU64,
+    pub records_out: AtomicU64,
+    pub errors: AtomicU64,
+    pub emissions: AtomicU64,
+    /// Emissions a sink could not deliver after its retries (logged, never silent).
+    pub sink_failures: AtomicU64,
+    pub last_emit_ms: AtomicI64,
+}
+
+/// A point-in-time copy of [`RuleMetrics`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsSnapshot {
+    pub records_in: u64,
+    pub records_out: u64,
+    pub errors: u64,
+    pub emissions: u64,
+    pub sink_failures: u64,
+    pub last_emit_ms: i64,
+}
+
+impl RuleMetrics {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        MetricsSnapshot {
+            records_in: self.records_in.load(Ordering::Relaxed),
+            records_out: self.records_out.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            emissions: self.emissions.load(Ordering::Relaxed),
+            sink_failures: self.sink_failures.load(Ordering::Relaxed),
+            last_emit_ms: self.last_emit_ms.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The operator contract: what every stage between a source and the sinks implements.
+//!
+//! An operator gets a [`Chunk`] (a batch of rows, plus the errors of rows that failed
+//! upstream, at their positions) and pushes its output into a [`Collector`]. It has
+//! one required method; timers and end-of-input have default no-op hooks, so a
+//! stateless operator is a few lines.
+
+use tributary_core::Row;
+
+/// A batch of rows in flight, and the errors that took the place of some rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Chunk {
+    pub rows: Vec<Row>,
+    /// `(position, message)`: the error belongs before `rows[position]` in output order.
+    /// Sorted by position.
+    pub errors: Vec<(usize, String)>,
+    /// Emit the rows as one emission (a window's result) rather than one per row.
+    pub grouped: bool,
+}
+
+impl Chunk {
+    pub fn from_rows(rows: Vec<Row>) -> Self {
+        Chunk {
+            rows,
+            errors: Vec::new(),
+            grouped: false,
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.errors.is_empty()
+    }
+}
+
+/// Builds an output chunk row by row while keeping errors in their place.
+#[derive(Debug, Default)]
+pub struct ChunkBuilder {
+    chunk: Chunk,
+}
+
+impl ChunkBuilder {
+    pub fn with_capacity(n: usize) -> Self {
+        ChunkBuilder {
+            chunk: Chunk {
+                rows: Vec::with_capacity(n),
+                errors: Vec::new(),
+                grouped: false,
+            },
+        }
+    }
+    pub fn row(&mut self, r: Row) {
+        self.chunk.rows.push(r);
+    }
+    pub fn error(&mut self, msg: String) {
+        let pos = self.chunk.rows.len();
+        self.chunk.errors.push((pos, msg));
+    }
+    pub fn finish(self) -> Chunk {
+        self.chunk
+    }
+}
+
+/// Where an operator puts its output.
+#[derive(Debug, Default)]
+pub struct Collector {
+    out: Vec<Chunk>,
+}
+
+impl Collector {
+    pub fn new() -> Self {
+        Collector::default()
+    }
+    pub fn collect(&mut self, c: Chunk) {
+        if !c.is_empty() || c.grouped {
+            self.out.push(c);
+        }
+    }
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Chunk> {
+        self.out.drain(..)
+    }
+}
+
+/// A stage of a rule.
+pub trait Operator: Send {
+    /// A short name for logs and `/topo`.
+    fn name(&self) -> &str;
+    /// Processes one chunk.
+    fn process(&mut self, input: Chunk, out: &mut Collector);
+    /// Called when the rule's clock reaches `now_ms` at a timer the operator asked for.
+    fn on_tick(&mut self, _now_ms: i64, _out: &mut Collector) {}
+}
+
+/// An element of a chunk in output order.
+pub enum Item {
+    Row(Row),
+    Error(String),
+}
+
+/// Walks a chunk's rows and errors in output order.
+pub fn for_each_in_order(chunk: Chunk, mut f: impl FnMut(Item)) {
+    let mut errors = chunk.errors.into_iter().peekable();
+    for (i, row) in chunk.rows.into_iter().enumerate() {
+        while let Some((_, e)) = errors.next_if(|(p, _)| *p <= i) {
+            f(Item::Error(e));
+        }
+        f(Item::Row(row));
+    }
+    for (_, e) in errors {
+        f(Item::Error(e));
+    }
+}

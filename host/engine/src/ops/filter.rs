@@ -1,0 +1,48 @@
+//! WHERE: keeps the rows whose condition is true. Nil counts as false; an error or a
+//! non-boolean result becomes an error in the row's place (`run Where error: …`).
+
+use crate::eval::{ops::truth, Evaluator, RowErrors};
+use crate::operator::{for_each_in_order, Chunk, ChunkBuilder, Collector, Item, Operator};
+use tributary_sql::Expr;
+
+pub struct FilterOp {
+    condition: Expr,
+    eval: Evaluator,
+}
+
+impl FilterOp {
+    pub fn new(condition: Expr, eval: Evaluator) -> Self {
+        FilterOp { condition, eval }
+    }
+}
+
+impl Operator for FilterOp {
+    fn name(&self) -> &str {
+        "filter"
+    }
+
+    fn process(&mut self, input: Chunk, out: &mut Collector) {
+        let n = input.rows.len();
+        let mut errs = RowErrors::new(n);
+        let col = self.eval.eval(&self.condition, &input.rows, &mut errs);
+        let mut b = ChunkBuilder::with_capacity(n);
+        let mut i = 0;
+        for_each_in_order(input, |item| match item {
+            Item::Error(e) => b.error(e),
+            Item::Row(row) => {
+                let idx = i;
+                i += 1;
+                if let Some(e) = errs.take(idx) {
+                    b.error(format!("run Where error: {e}"));
+                    return;
+                }
+                match truth(col.get(idx)) {
+                    Ok(Some(true)) => b.row(row),
+                    Ok(_) => {}
+                    Err(e) => b.error(format!("run Where error: {e}")),
+                }
+            }
+        });
+        out.collect(b.finish());
+    }
+}

@@ -1,0 +1,169 @@
+//! SELECT: builds output rows, drops nil columns, expands `unnest`.
+//!
+//! Column precedence follows eKuiper: the message's own fields (`*`) first, then
+//! computed columns, then aliased columns, each overriding the previous on a name clash.
+//! A column evaluating to nil is left out (unless the rule sets `sendNilField`).
+
+use crate::eval::display::expr_string;
+use crate::eval::{Evaluator, RowErrors};
+use crate::operator::{for_each_in_order, Chunk, ChunkBuilder, Collector, Item, Operator};
+use crate::plan::PlannedField;
+use std::sync::Arc;
+use tributary_core::function::Column;
+use tributary_core::{Row, Value};
+
+pub struct ProjectOp {
+    fields: Vec<PlannedField>,
+    /// Field indices in evaluation order: unaliased first, then aliased (eKuiper's order,
+    /// which decides whose error a row reports).
+    order: Vec<usize>,
+    unnest: Option<usize>,
+    stream: String,
+    send_nil: bool,
+    eval: Evaluator,
+}
+
+impl ProjectOp {
+    pub fn new(fields: Vec<PlannedField>, unnest: Option<usize>, stream: &str, send_nil: bool, eval: Evaluator) -> Self {
+        let mut order: Vec<usize> = Vec::with_capacity(fields.len());
+        for pass in [false, true] {
+            for (i, f) in fields.iter().enumerate() {
+                if let PlannedField::Expr { aliased, .. } = f {
+                    if *aliased == pass {
+                        order.push(i);
+                    }
+                }
+            }
+        }
+        ProjectOp {
+            fields,
+            order,
+            unnest,
+            stream: stream.to_string(),
+            send_nil,
+            eval,
+        }
+    }
+
+    fn error_text(&self, field: usize, err: &str) -> String {
+        match &self.fields[field] {
+            PlannedField::Expr {
+                expr,
+                alias: Some(a),
+                ..
+            } => format!(
+                "run Select error: alias: {a} expr: {} meet error, err:{err}",
+                expr_string(expr, &self.stream)
+            ),
+            PlannedField::Expr { expr, .. } => format!(
+                "run Select error: expr: {} meet error, err:{err}",
+                expr_string(expr, &self.stream)
+            ),
+            PlannedField::Wildcard => format!("run Select error: {err}"),
+        }
+    }
+
+    /// Builds the output row `i` from the evaluated columns.
+    fn build_row(&self, input: &Row, cols: &[Option<Column>], i: usize) -> Row {
+        let mut fields: Vec<(Arc<str>, Value)> = Vec::with_capacity(self.fields.len());
+        if self.fields.iter().any(|f| matches!(f, PlannedField::Wildcard)) {
+            fields.extend(input.fields.iter().cloned());
+        }
+        let mut out = Row::new(fields, input.meta.clone(), input.timestamp);
+        for &f in &self.order {
+            if let (PlannedField::Expr { name, .. }, Some(col)) = (&self.fields[f], &cols[f]) {
+                let v = col.get(i);
+                if !v.is_null() || self.send_nil || Some(f) == self.unnest {
+                    out.set(name.clone(), v.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Operator for ProjectOp {
+    fn name(&self) -> &str {
+        "project"
+    }
+
+    fn process(&mut self, input: Chunk, out: &mut Collector) {
+        let n = input.rows.len();
+        let mut cols: Vec<Option<Column>> = Vec::with_capacity(self.fields.len());
+        let mut field_errs: Vec<RowErrors> = Vec::with_capacity(self.fields.len());
+        for f in &self.fields {
+            let mut errs = RowErrors::new(n);
+            let col = match f {
+                PlannedField::Expr { expr, .. } => Some(self.eval.eval(expr, &input.rows, &mut errs)),
+                PlannedField::Wildcard => None,
+            };
+            cols.push(col);
+            field_errs.push(errs);
+        }
+        let any_err = field_errs.iter().any(|e| e.any());
+        let mut b = ChunkBuilder::with_capacity(n);
+        let mut i = 0;
+        for_each_in_order(input, |item| match item {
+            Item::Error(e) => b.error(e),
+            Item::Row(row) => {
+                let idx = i;
+                i += 1;
+                if any_err {
+                    let failed = self
+                        .order
+                        .iter()
+                        .find_map(|&f| field_errs[f].get(idx).map(|e| (f, e.to_string())));
+                    if let Some((f, e)) = failed {
+                        b.error(self.error_text(f, &e));
+                        return;
+                    }
+                }
+                let built = self.build_row(&row, &cols, idx);
+                match self.unnest {
+                    None => b.row(built),
+                    Some(u) => expand_unnest(built, &self.fields[u], &mut b),
+                }
+            }
+        });
+        out.collect(b.finish());
+    }
+}
+
+/// Replaces the row by one row per element of its `unnest` column: an object element
+/// spreads its keys into columns, any other element takes the column's name.
+fn expand_unnest(row: Row, field: &PlannedField, b: &mut ChunkBuilder) {
+    let PlannedField::Expr { name, .. } = field else {
+        b.row(row);
+        return;
+    };
+    let pos = row.fields.iter().position(|(k, _)| k == name);
+    let Some(pos) = pos else {
+        b.error("can't find the result from the unnest function".to_string());
+        return;
+    };
+    let mut base = row;
+    let (_, value) = base.fields.remove(pos);
+    let items = match value {
+        Value::Array(a) => a,
+        Value::Null => {
+            b.error("can't find the result from the unnest function".to_string());
+            return;
+        }
+        _ => {
+            b.error("the argument for the unnest function should be array".to_string());
+            return;
+        }
+    };
+    for item in items.iter() {
+        let mut r = base.clone();
+        match item {
+            Value::Object(o) => {
+                for (k, v) in o.iter() {
+                    r.set(Arc::from(k.as_str()), v.clone());
+                }
+            }
+            other => r.set(name.clone(), other.clone()),
+        }
+        b.row(r);
+    }
+}

@@ -1,0 +1,258 @@
+//! eKuiper's common sink properties, applied before a sink sees an emission:
+//! `sendSingle`, `fields`, `omitIfEmpty`, `dataTemplate`, `retryCount`, `retryInterval`.
+//!
+//! eKuiper's `dataTemplate` is a Go template; here it is a Jinja template rendered by
+//! minijinja. The common Go forms are translated on load, so most eKuiper templates work
+//! unchanged: `{{.field}}` → `{{ field }}`, `{{json .}}` → `{{ data|tojson }}`,
+//! `{{json .field}}` → `{{ field|tojson }}`, and `{{.}}` → `{{ data }}`. The row (or
+//! the list of rows when `sendSingle` is false) is available as `data`; with
+//! `sendSingle` its fields are also top-level variables.
+
+use regex::Regex;
+use std::collections::BTreeMap;
+use tributary_core::connector::{Emission, SinkData};
+use tributary_core::json::to_json;
+use tributary_core::{Error, Row, Value};
+
+/// The common properties of one action.
+#[derive(Debug)]
+pub struct CommonProps {
+    pub send_single: bool,
+    pub fields: Option<Vec<String>>,
+    pub omit_if_empty: bool,
+    pub template: Option<Template>,
+    pub retry_count: u32,
+    pub retry_interval_ms: u64,
+}
+
+/// Keys consumed here; the rest go to the sink.
+pub const COMMON_KEYS: &[&str] = &[
+    "sendSingle",
+    "fields",
+    "omitIfEmpty",
+    "dataTemplate",
+    "retryCount",
+    "retryInterval",
+    "bufferLength",
+    "format",
+    "enableCache",
+    "runAsync",
+];
+
+fn bool_prop(props: &BTreeMap<String, Value>, k: &str, sink: &str) -> Result<bool, Error> {
+    match props.get(k) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
+        Some(other) => Err(Error::user(format!(
+            "sink {sink}: property {k} must be a boolean, found {}",
+            other.describe()
+        ))),
+    }
+}
+
+fn uint_prop(props: &BTreeMap<String, Value>, k: &str, sink: &str, default: u64) -> Result<u64, Error> {
+    match props.get(k) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Int(i)) if *i >= 0 => Ok(*i as u64),
+        Some(other) => Err(Error::user(format!(
+            "sink {sink}: property {k} must be a non-negative integer, found {}",
+            other.describe()
+        ))),
+    }
+}
+
+impl CommonProps {
+    pub fn parse(sink: &str, props: &BTreeMap<String, Value>) -> Result<Self, Error> {
+        let fields = match props.get("fields") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .map(|f| match f {
+                        Value::String(s) => Ok(s.to_string()),
+                        other => Err(Error::user(format!(
+                            "sink {sink}: property fields must be an array of strings, found {}",
+                            other.describe()
+                        ))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Some(other) => {
+                return Err(Error::user(format!(
+                    "sink {sink}: property fields must be an array of strings, found {}",
+                    other.describe()
+                )))
+            }
+        };
+        let template = match props.get("dataTemplate") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.is_empty() => None,
+            Some(Value::String(s)) => Some(Template::compile(s).map_err(|e| {
+                Error::user(format!("sink {sink}: invalid dataTemplate: {e}"))
+            })?),
+            Some(other) => {
+                return Err(Error::user(format!(
+                    "sink {sink}: property dataTemplate must be a string, found {}",
+                    other.describe()
+                )))
+            }
+        };
+        Ok(CommonProps {
+            send_single: bool_prop(props, "sendSingle", sink)?,
+            fields,
+            omit_if_empty: bool_prop(props, "omitIfEmpty", sink)?,
+            template,
+            retry_count: uint_prop(props, "retryCount", sink, 3)? as u32,
+            retry_interval_ms: uint_prop(props, "retryInterval", sink, 1000)?,
+        })
+    }
+
+    /// Shapes one emission into what the sink receives: zero (omitted), one, or one per
+    /// row (`sendSingle`). A template error becomes an error message for that item.
+    pub fn shape(&self, emission: &Emission) -> Vec<Result<SinkData, String>> {
+        let rows: Vec<Value> = match emission {
+            Emission::Error(e) => {
+                let mut o = tributary_core::Object::new();
+                o.insert("error".to_string(), Value::str(e));
+                vec![Value::object(o)]
+            }
+            Emission::Rows(rows) => rows.iter().map(|r| self.row_value(r)).collect(),
+        };
+        if self.omit_if_empty && (rows.is_empty() || rows.iter().all(is_empty_object)) {
+            return Vec::new();
+        }
+        if self.send_single {
+            rows.into_iter().map(|r| self.render(r, true)).collect()
+        } else {
+            vec![self.render(Value::array(rows), false)]
+        }
+    }
+
+    fn row_value(&self, r: &Row) -> Value {
+        match &self.fields {
+            None => Value::object(r.to_object()),
+            Some(fs) => {
+                let mut o = tributary_core::Object::new();
+                for f in fs {
+                    if let Some(v) = r.get(f) {
+                        o.insert(f.clone(), v.clone());
+                    }
+                }
+                Value::object(o)
+            }
+        }
+    }
+
+    fn render(&self, v: Value, single: bool) -> Result<SinkData, String> {
+        match &self.template {
+            None => Ok(SinkData::Value(v)),
+            Some(t) => t.render(&v, single).map(SinkData::Text),
+        }
+    }
+}
+
+fn is_empty_object(v: &Value) -> bool {
+    matches!(v, Value::Object(o) if o.is_empty())
+}
+
+/// A compiled `dataTemplate`.
+#[derive(Debug)]
+pub struct Template {
+    env: minijinja::Environment<'static>,
+}
+
+impl Template {
+    pub fn compile(source: &str) -> Result<Self, String> {
+        let translated = translate_go_template(source);
+        let mut env = minijinja::Environment::new();
+        env.add_template_owned("t", translated).map_err(|e| e.to_string())?;
+        Ok(Template { env })
+    }
+
+    pub fn render(&self, data: &Value, single: bool) -> Result<String, String> {
+        let t = self.env.get_template("t").map_err(|e| e.to_string())?;
+        let json = to_json(data);
+        let mut ctx = serde_json::Map::new();
+        if single {
+            if let serde_json::Value::Object(o) = &json {
+                ctx.extend(o.clone());
+            }
+        }
+        ctx.insert("data".to_string(), json);
+        t.render(minijinja::Value::from_serialize(&ctx))
+            .map_err(|e| format!("template render error: {e}"))
+    }
+}
+
+/// Rewrites the common Go-template forms into Jinja.
+pub fn translate_go_template(s: &str) -> String {
+    // Patterns are constants; a failure to compile them is impossible, but degrade to
+    // the untranslated text rather than panic.
+    let json_dot = Regex::new(r"\{\{-?\s*json\s+\.\s*-?\}\}");
+    let json_field = Regex::new(r"\{\{-?\s*json\s+\.([A-Za-z_][A-Za-z0-9_.]*)\s*-?\}\}");
+    let dot = Regex::new(r"\{\{-?\s*\.\s*-?\}\}");
+    let field = Regex::new(r"\{\{-?\s*\.([A-Za-z_][A-Za-z0-9_.]*)\s*-?\}\}");
+    let (Ok(json_dot), Ok(json_field), Ok(dot), Ok(field)) = (json_dot, json_field, dot, field) else {
+        return s.to_string();
+    };
+    let s = json_dot.replace_all(s, "{{ data|tojson }}");
+    let s = json_field.replace_all(&s, "{{ $1|tojson }}");
+    let s = dot.replace_all(&s, "{{ data }}");
+    field.replace_all(&s, "{{ $1 }}").into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn props(json: &str) -> CommonProps {
+        let v = tributary_core::json::parse(json).expect("json");
+        let Value::Object(o) = v else { panic!() };
+        CommonProps::parse("log", &o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).expect("props")
+    }
+
+    fn rows() -> Emission {
+        let r = |t: i64| {
+            Row::new(
+                vec![(Arc::from("t"), Value::Int(t)), (Arc::from("n"), Value::str("a"))],
+                Default::default(),
+                0,
+            )
+        };
+        Emission::Rows(Arc::new(vec![r(1), r(2)]))
+    }
+
+    #[test]
+    fn send_single_and_fields() {
+        let p = props(r#"{"sendSingle":true,"fields":["t"]}"#);
+        let out: Vec<String> = p.shape(&rows()).into_iter().map(|d| d.expect("ok").to_text()).collect();
+        assert_eq!(out, [r#"{"t":1}"#, r#"{"t":2}"#]);
+        let p = props(r#"{}"#);
+        let out: Vec<String> = p.shape(&rows()).into_iter().map(|d| d.expect("ok").to_text()).collect();
+        assert_eq!(out, [r#"[{"n":"a","t":1},{"n":"a","t":2}]"#]);
+    }
+
+    #[test]
+    fn go_templates_are_translated() {
+        let p = props(r#"{"sendSingle":true,"dataTemplate":"temp is {{.t}} {{json .}}"}"#);
+        let out: Vec<String> = p.shape(&rows()).into_iter().map(|d| d.expect("ok").to_text()).collect();
+        assert_eq!(out[0], r#"temp is 1 {"n":"a","t":1}"#);
+    }
+
+    #[test]
+    fn omit_if_empty() {
+        let p = props(r#"{"omitIfEmpty":true}"#);
+        assert!(p.shape(&Emission::Rows(Arc::new(vec![]))).is_empty());
+    }
+
+    #[test]
+    fn bad_props_name_the_property() {
+        let v = tributary_core::json::parse(r#"{"sendSingle":3}"#).expect("json");
+        let Value::Object(o) = v else { panic!() };
+        let e = CommonProps::parse("log", &o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .expect_err("bad");
+        assert!(e.to_string().contains("sendSingle"), "{e}");
+    }
+}

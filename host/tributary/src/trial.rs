@@ -1,0 +1,19 @@
+//! `tributary trial SPEC.json [--root DIR]`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use tributary_core::Error;
+use tributary_engine::{run_trial, TrialSpec};
+
+pub async fn run(spec: PathBuf, root: Option<PathBuf>) -> Result<(), Error> {
+    let text = std::fs::read_to_string(&spec)
+        .map_err(|e| Error::user(format!("cannot read {}: {e}", spec.display())))?;
+    let spec = TrialSpec::parse(&text)?;
+    let stdout = std::io::stdout();
+    run_trial(&spec, root, |line| {
+        let mut out = stdout.lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    })
+    .await
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite. Installs what it needs first, idempotently, so it works on a
+# fresh machine: the Rust targets named in rust-toolchain.toml, then formatting, lints,
+# the binary, and every test of the workspace (unit tests beside the code, end-to-end
+# tests in tests/ that drive the built binary).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain (stable + wasm32-wasip2, from rust-toolchain.toml)"
+if command -v rustup >/dev/null 2>&1; then
+  rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install stable
+  rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+  rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+  rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+fi
+
+step "format"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "build the tributary binary (the end-to-end tests drive it)"
+cargo build --quiet --bin tributary
+
+step "tests"
+TRIBUTARY_SKIP_BUILD=1 cargo test --workspace --quiet 2>&1 | tee target/test-output.log

@@ -1,0 +1,54 @@
+//! Shared helpers of the end-to-end tests: finding (or building) the `tributary`
+//! binary and running it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The debug `tributary` binary, built on first use if it is not there yet.
+pub fn binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace().join("target"));
+        let bin = target.join("debug").join("tributary");
+        if std::env::var_os("TRIBUTARY_SKIP_BUILD").is_none() {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--quiet", "--bin", "tributary"])
+                .current_dir(workspace())
+                .status()
+                .expect("run cargo build");
+            assert!(status.success(), "cargo build --bin tributary failed");
+        }
+        assert!(bin.exists(), "{} not found", bin.display());
+        bin
+    })
+}
+
+/// Runs `tributary` with `args` and returns its output.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run tributary")
+}
+
+/// Runs a trial spec file; returns (exit success, stdout, stderr).
+pub fn trial(spec: &Path) -> (bool, String, String) {
+    let out = run(&["trial", spec.to_str().expect("utf-8 path")]);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
