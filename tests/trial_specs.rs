@@ -19,7 +19,11 @@ fn cases() -> Vec<PathBuf> {
 #[test]
 fn trial_specs_match_expected_output() {
     let cases = cases();
-    assert!(cases.len() >= 20, "expected the trial corpus, found {}", cases.len());
+    assert!(
+        cases.len() >= 20,
+        "expected the trial corpus, found {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for spec in &cases {
         let expected_path = spec.with_extension("expected");
@@ -29,12 +33,20 @@ fn trial_specs_match_expected_output() {
         if !ok || stdout.trim_end() != expected.trim_end() {
             failures.push(format!(
                 "== {}\n-- expected:\n{}\n-- got (exit ok: {ok}):\n{}\n-- stderr:\n{}",
-                spec.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                spec.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
                 expected.trim_end(),
                 stdout.trim_end(),
                 stderr.trim_end()
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} trial specs differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} trial specs differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

@@ -1,9 +1,15 @@
-//! Turning the content of one file into rows, per the file source's `fileType`.
+//! Turning the content of one file into messages, per the file source's `fileType`.
 //!
 //! Kept apart from the source's scheduling (`file_source.rs`) so that parsing can be
 //! tested on strings, and reused by a scan table that loads a file at once.
+//!
+//! `json` and `csv` files yield structured messages. A `lines` file yields each line
+//! as raw bytes, which the engine decodes by the stream's FORMAT (JSON lines,
+//! delimited, binary), exactly as bytes from any other source: a line that does not
+//! decode becomes an error in the rule, and the lines after it are still read, as in
+//! eKuiper.
 
-use crate::format::{self, Format};
+use tributary_core::connector::Payload;
 use tributary_core::{Object, Value};
 
 /// How the file is laid out (`fileType`).
@@ -12,7 +18,7 @@ pub enum FileType {
     /// One JSON array of objects (or a single object).
     #[default]
     Json,
-    /// One record per line, decoded by the stream FORMAT (JSON lines by default).
+    /// One record per line, decoded by the stream FORMAT.
     Lines,
     /// Comma (or `delimiter`) separated values, optionally with a header line.
     Csv,
@@ -31,21 +37,19 @@ impl FileType {
     }
 }
 
-/// Everything that decides how content becomes rows.
+/// Everything that decides how content becomes messages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadOptions {
     pub file_type: FileType,
     /// `csv`: the first (non-ignored) line names the columns.
     pub has_header: bool,
-    /// `csv` (and `lines` with `delimited`): column names when there is no header.
+    /// `csv`: column names when there is no header.
     pub columns: Option<Vec<String>>,
-    /// `csv` and `delimited` lines: the separator (default `,`).
+    /// `csv`: the separator (default `,`).
     pub delimiter: String,
     /// Non-empty lines dropped at the start and at the end of the file.
     pub ignore_start_lines: usize,
     pub ignore_end_lines: usize,
-    /// `lines`: how each line is decoded (the stream FORMAT).
-    pub format: Format,
 }
 
 impl Default for ReadOptions {
@@ -54,81 +58,68 @@ impl Default for ReadOptions {
             file_type: FileType::Json,
             has_header: false,
             columns: None,
-            delimiter: format::DEFAULT_DELIMITER.to_string(),
+            delimiter: crate::format::DEFAULT_DELIMITER.to_string(),
             ignore_start_lines: 0,
             ignore_end_lines: 0,
-            format: Format::Json,
         }
     }
 }
 
-/// What reading a file produced: its rows, and the records that could not be decoded
-/// (`lines` only; the rest of the file is still read, as in eKuiper).
-#[derive(Debug, Default)]
-pub struct ReadResult {
-    pub rows: Vec<Object>,
-    pub skipped: Vec<String>,
-}
-
-/// Parses a file's content. A whole-file error (malformed JSON array, broken CSV
-/// quoting) is returned as `Err`; the caller adds the file name.
-pub fn read_rows(content: &str, opts: &ReadOptions) -> Result<ReadResult, String> {
+/// Parses a file's content into message payloads. A whole-file error (malformed
+/// JSON array, broken CSV quoting, text that is not UTF-8) is returned as `Err`; the
+/// caller adds the file name.
+pub fn read_payloads(content: &[u8], opts: &ReadOptions) -> Result<Vec<Payload>, String> {
     let trimmed;
     let content = if opts.ignore_start_lines > 0 || opts.ignore_end_lines > 0 {
         trimmed = ignore_lines(content, opts.ignore_start_lines, opts.ignore_end_lines);
-        trimmed.as_str()
+        trimmed.as_slice()
     } else {
         content
     };
     match opts.file_type {
+        FileType::Lines => Ok(lines(content)
+            .filter(|l| !l.trim_ascii().is_empty())
+            .map(|l| Payload::Bytes(l.to_vec()))
+            .collect()),
         FileType::Json => {
-            if content.trim().is_empty() {
-                return Ok(ReadResult::default());
+            if content.trim_ascii().is_empty() {
+                return Ok(Vec::new());
             }
-            Ok(ReadResult {
-                rows: format::decode_json(content.as_bytes())?,
-                skipped: Vec::new(),
-            })
+            Ok(crate::format::decode_json(content)?
+                .into_iter()
+                .map(Payload::Object)
+                .collect())
         }
-        FileType::Lines => Ok(read_lines(content, opts)),
-        FileType::Csv => read_csv(content, opts).map(|rows| ReadResult {
-            rows,
-            skipped: Vec::new(),
-        }),
+        FileType::Csv => {
+            let text = std::str::from_utf8(content).map_err(|e| {
+                format!("csv content is not valid UTF-8 at byte {}", e.valid_up_to())
+            })?;
+            Ok(read_csv(text, opts)?
+                .into_iter()
+                .map(Payload::Object)
+                .collect())
+        }
     }
+}
+
+/// The lines of `content`, without their `\n` or `\r\n`.
+fn lines(content: &[u8]) -> impl Iterator<Item = &[u8]> {
+    content
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
 }
 
 /// Drops the first `start` and the last `end` lines. Empty lines are dropped too and
 /// not counted, as eKuiper documents for `ignoreStartLines`/`ignoreEndLines`.
-fn ignore_lines(content: &str, start: usize, end: usize) -> String {
-    let lines: Vec<&str> = content
-        .lines()
-        .filter(|l| !l.trim().is_empty())
+fn ignore_lines(content: &[u8], start: usize, end: usize) -> Vec<u8> {
+    let kept: Vec<&[u8]> = lines(content)
+        .filter(|l| !l.trim_ascii().is_empty())
         .collect();
-    let stop = lines.len().saturating_sub(end);
+    let stop = kept.len().saturating_sub(end);
     if start >= stop {
-        return String::new();
+        return Vec::new();
     }
-    lines[start..stop].join("\n")
-}
-
-fn read_lines(content: &str, opts: &ReadOptions) -> ReadResult {
-    let mut result = ReadResult::default();
-    for (i, line) in content.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match format::decode(
-            line.as_bytes(),
-            opts.format,
-            &opts.delimiter,
-            opts.columns.as_deref(),
-        ) {
-            Ok(rows) => result.rows.extend(rows),
-            Err(e) => result.skipped.push(format!("line {}: {e}", i + 1)),
-        }
-    }
-    result
+    kept[start..stop].join(&b'\n')
 }
 
 /// Reads CSV with eKuiper's settings: leading spaces of a field trimmed, records may
@@ -191,26 +182,47 @@ mod tests {
         }
     }
 
+    fn objects(payloads: Vec<Payload>) -> Vec<Object> {
+        payloads
+            .into_iter()
+            .map(|p| match p {
+                Payload::Object(o) => o,
+                Payload::Bytes(b) => panic!("unexpected bytes {b:?}"),
+            })
+            .collect()
+    }
+
+    fn read(content: &str, o: &ReadOptions) -> Vec<Object> {
+        objects(read_payloads(content.as_bytes(), o).expect("read"))
+    }
+
     #[test]
     fn json_array_file() {
-        let r = read_rows(
+        let rows = read(
             "[\n {\"id\": 1, \"name\": \"John\"},\n {\"id\": 2, \"name\": \"Jane\"}\n]",
             &opts(FileType::Json),
-        )
-        .expect("json");
-        assert_eq!(r.rows.len(), 2);
-        assert_eq!(r.rows[1].get("name"), Some(&Value::str("Jane")));
-        let err = read_rows("[{\"id\": 1},", &opts(FileType::Json)).expect_err("bad");
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].get("name"), Some(&Value::str("Jane")));
+        let err = read_payloads(b"[{\"id\": 1},", &opts(FileType::Json)).expect_err("bad");
         assert!(err.starts_with("invalid JSON at line 1"), "{err}");
     }
 
     #[test]
-    fn lines_skip_bad_records() {
-        let r = read_rows("{\"a\":1}\n\nnot json\n{\"a\":2}\r\n", &opts(FileType::Lines))
-            .expect("lines");
-        assert_eq!(r.rows.len(), 2);
-        assert_eq!(r.skipped.len(), 1);
-        assert!(r.skipped[0].starts_with("line 3: invalid JSON"), "{:?}", r.skipped);
+    fn lines_become_raw_payloads() {
+        let got = read_payloads(
+            b"{\"a\":1}\n\nnot json\r\n{\"a\":2}\n",
+            &opts(FileType::Lines),
+        )
+        .expect("lines");
+        assert_eq!(
+            got,
+            vec![
+                Payload::Bytes(b"{\"a\":1}".to_vec()),
+                Payload::Bytes(b"not json".to_vec()),
+                Payload::Bytes(b"{\"a\":2}".to_vec()),
+            ]
+        );
     }
 
     #[test]
@@ -220,26 +232,26 @@ mod tests {
             delimiter: " ".into(),
             ..opts(FileType::Csv)
         };
-        let r = read_rows("id name age\n1 John 56\n2 Jane 34\n", &o).expect("csv");
-        assert_eq!(r.rows.len(), 2);
-        assert_eq!(r.rows[0].get("name"), Some(&Value::str("John")));
-        assert_eq!(r.rows[1].get("age"), Some(&Value::str("34")));
+        let rows = read("id name age\n1 John 56\n2 Jane 34\n", &o);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].get("name"), Some(&Value::str("John")));
+        assert_eq!(rows[1].get("age"), Some(&Value::str("34")));
     }
 
     #[test]
     fn csv_without_header_uses_columns_or_cols_n() {
-        let r = read_rows("1,\"a,b\", x\n", &opts(FileType::Csv)).expect("csv");
-        assert_eq!(r.rows[0].get("cols0"), Some(&Value::str("1")));
-        assert_eq!(r.rows[0].get("cols1"), Some(&Value::str("a,b")));
-        assert_eq!(r.rows[0].get("cols2"), Some(&Value::str("x")));
+        let rows = read("1,\"a,b\", x\n", &opts(FileType::Csv));
+        assert_eq!(rows[0].get("cols0"), Some(&Value::str("1")));
+        assert_eq!(rows[0].get("cols1"), Some(&Value::str("a,b")));
+        assert_eq!(rows[0].get("cols2"), Some(&Value::str("x")));
         let o = ReadOptions {
             columns: Some(vec!["id".into(), "name".into()]),
             ..opts(FileType::Csv)
         };
-        let r = read_rows("1,x,extra\n2\n", &o).expect("columns");
-        assert_eq!(r.rows[0].len(), 2);
-        assert_eq!(r.rows[1].get("id"), Some(&Value::str("2")));
-        assert_eq!(r.rows[1].get("name"), None);
+        let rows = read("1,x,extra\n2\n", &o);
+        assert_eq!(rows[0].len(), 2);
+        assert_eq!(rows[1].get("id"), Some(&Value::str("2")));
+        assert_eq!(rows[1].get("name"), None);
     }
 
     #[test]
@@ -251,30 +263,29 @@ mod tests {
             ..opts(FileType::Csv)
         };
         let content = "# exported\n\n# by tool\nid,name\n1,a\n2,b\n# total 2\n\n";
-        let r = read_rows(content, &o).expect("csv");
-        assert_eq!(r.rows.len(), 2);
-        assert_eq!(r.rows[1].get("name"), Some(&Value::str("b")));
-        // More ignored lines than there are: no rows, no error.
+        let rows = read(content, &o);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].get("name"), Some(&Value::str("b")));
+        // More ignored lines than there are: nothing, no error.
         let o = ReadOptions {
             ignore_start_lines: 10,
             ..opts(FileType::Lines)
         };
-        assert!(read_rows("{}\n{}", &o).expect("lines").rows.is_empty());
+        assert!(read_payloads(b"{}\n{}", &o).expect("lines").is_empty());
     }
 
     #[test]
-    fn delimited_lines_and_bad_delimiter() {
-        let o = ReadOptions {
-            format: Format::Delimited,
-            delimiter: ";".into(),
-            ..opts(FileType::Lines)
-        };
-        let r = read_rows("a;b\n", &o).expect("delimited");
-        assert_eq!(r.rows[0].get("col1"), Some(&Value::str("b")));
+    fn csv_errors() {
         let o = ReadOptions {
             delimiter: "::".into(),
             ..opts(FileType::Csv)
         };
-        assert!(read_rows("a::b", &o).is_err());
+        assert!(read_payloads(b"a::b", &o)
+            .expect_err("delimiter")
+            .contains("single ASCII character"));
+        assert_eq!(
+            read_payloads(&[b'a', 0xff], &opts(FileType::Csv)).expect_err("utf8"),
+            "csv content is not valid UTF-8 at byte 1"
+        );
     }
 }

@@ -4,14 +4,15 @@
 //!
 //! The file is `<path>/<DATASOURCE>`, `path` being absolute or relative to the engine
 //! root. Rows go out in batches of up to [`BATCH_SIZE`] (one by one when
-//! `sendInterval` is set), each with meta `{"file": "<path of the file>"}`.
+//! `sendInterval` is set), each with meta `{"file": "<path of the file>"}`: as
+//! structured messages for `json` and `csv` files, as raw bytes (one line each, for
+//! the engine to decode by the stream FORMAT) for `lines` files.
 //!
 //! The source is rewindable: it counts the rows of the current pass in a
 //! [`SourceOffset`] and, created with a non-zero offset, skips that many rows of its
 //! first pass.
 
-use crate::file_read::{read_rows, FileType, ReadOptions};
-use crate::format::Format;
+use crate::file_read::{read_payloads, FileType, ReadOptions};
 use crate::offset::SourceOffset;
 use crate::props::PropReader;
 use crate::sleep::{Sleeper, TokioSleeper};
@@ -56,11 +57,10 @@ impl FileSourceConfig {
             None => FileType::Json,
             Some(s) => FileType::parse(&s).map_err(|e| r.rejected("fileType", e))?,
         };
-        let format = match r.string("format")? {
-            None => Format::Json,
-            Some(s) => Format::parse(&s).map_err(|e| r.rejected("format", e))?,
-        };
-        let dir = resolve(root, &r.string("path")?.unwrap_or_else(|| DEFAULT_PATH.into()));
+        let dir = resolve(
+            root,
+            &r.string("path")?.unwrap_or_else(|| DEFAULT_PATH.into()),
+        );
         let target = if datasource.is_empty() {
             dir
         } else {
@@ -82,10 +82,9 @@ impl FileSourceConfig {
                     .ok_or_else(|| r.rejected("moveTo", "is required when actionAfterRead is 2"))?;
                 let to = resolve(root, &to);
                 if to.exists() && !to.is_dir() {
-                    return Err(r.rejected(
-                        "moveTo",
-                        format!("{} is not a directory", to.display()),
-                    ));
+                    return Err(
+                        r.rejected("moveTo", format!("{} is not a directory", to.display()))
+                    );
                 }
                 std::fs::create_dir_all(&to).map_err(|e| {
                     Error::external(format!(
@@ -128,7 +127,6 @@ impl FileSourceConfig {
                 // eKuiper clamps negative counts to 0.
                 ignore_start_lines: count("ignoreStartLines")?,
                 ignore_end_lines: count("ignoreEndLines")?,
-                format,
             },
         })
     }
@@ -211,7 +209,12 @@ impl FileSource {
             .await
             .map_err(|e| Error::external(format!("read dir {}: {e}", target.display())))?
         {
-            if entry.file_type().await.map(|t| t.is_file()).unwrap_or(false) {
+            if entry
+                .file_type()
+                .await
+                .map(|t| t.is_file())
+                .unwrap_or(false)
+            {
                 files.push(entry.path());
             }
         }
@@ -219,31 +222,20 @@ impl FileSource {
         Ok(files)
     }
 
-    /// Reads and parses one file; undecodable `lines` records are logged and skipped.
-    async fn load(&self, file: &Path) -> Result<Vec<Object>> {
+    /// Reads and parses one file.
+    async fn load(&self, file: &Path) -> Result<Vec<Payload>> {
         let bytes = tokio::fs::read(file)
             .await
             .map_err(|e| Error::external(format!("read file {}: {e}", file.display())))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            Error::user(format!(
-                "file {} is not valid UTF-8 at byte {}",
-                file.display(),
-                e.utf8_error().valid_up_to()
-            ))
-        })?;
-        let result = read_rows(&text, &self.config.read)
-            .map_err(|e| Error::user(format!("file {}: {e}", file.display())))?;
-        for skipped in &result.skipped {
-            tracing::warn!("file source skips {} {skipped}", file.display());
-        }
-        Ok(result.rows)
+        read_payloads(&bytes, &self.config.read)
+            .map_err(|e| Error::user(format!("file {}: {e}", file.display())))
     }
 
     /// Sends `rows` (skipping the first `skip`); `false` when the rule stopped.
     async fn send_rows(
         &self,
         out: &SourceSender,
-        rows: Vec<Object>,
+        rows: Vec<Payload>,
         meta: &Meta,
         skip: &mut u64,
     ) -> bool {
@@ -259,7 +251,7 @@ impl FileSource {
                 continue;
             }
             batch.push(SourceMessage {
-                payload: Payload::Object(row),
+                payload: row,
                 meta: meta.clone(),
                 timestamp: self.clock.now_ms(),
             });
@@ -295,7 +287,10 @@ impl FileSource {
             },
         };
         if let Err(e) = result {
-            tracing::warn!("file source: action after reading {} failed: {e}", file.display());
+            tracing::warn!(
+                "file source: action after reading {} failed: {e}",
+                file.display()
+            );
         }
     }
 

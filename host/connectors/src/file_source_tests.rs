@@ -64,12 +64,19 @@ async fn json_file_is_read_once_with_meta_and_clock() {
 }
 
 #[tokio::test]
-async fn lines_file_skips_undecodable_lines() {
-    let root = root_with("x.lines", "{\"a\":1}\nbroken\n{\"a\":2}\n");
+async fn lines_file_sends_each_line_as_bytes() {
+    let root = root_with("x.lines", "{\"a\":1}\nbroken\n\n{\"a\":2}\n");
     let p = props(&[("fileType", Value::str("lines"))]);
     let msgs = run_all(FileSource::new("x.lines", &p, &ctx(root.path())).expect("src")).await;
-    assert_eq!(msgs.len(), 2);
-    assert_eq!(field(&msgs[1], "a"), Some(&Value::Int(2)));
+    let payloads: Vec<_> = msgs.into_iter().map(|m| m.payload).collect();
+    assert_eq!(
+        payloads,
+        vec![
+            Payload::Bytes(b"{\"a\":1}".to_vec()),
+            Payload::Bytes(b"broken".to_vec()),
+            Payload::Bytes(b"{\"a\":2}".to_vec()),
+        ]
+    );
 }
 
 #[tokio::test]
@@ -175,7 +182,10 @@ async fn bad_file_content_is_an_error_naming_the_file() {
         .await
         .expect_err("bad json");
     let msg = err.to_string();
-    assert!(msg.contains("bad.json") && msg.contains("invalid JSON"), "{msg}");
+    assert!(
+        msg.contains("bad.json") && msg.contains("invalid JSON"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -26,15 +26,21 @@ pub enum Format {
 }
 
 impl Format {
-    /// Parses a `FORMAT` option, case-insensitively as eKuiper does.
+    /// Parses a `FORMAT` option, case-insensitively as eKuiper does (no allocation:
+    /// the engine may call this per message).
     pub fn parse(s: &str) -> Result<Format, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "" | "json" => Ok(Format::Json),
-            "binary" => Ok(Format::Binary),
-            "delimited" => Ok(Format::Delimited),
-            other => Err(format!(
-                "unknown format \"{other}\"; available: json, binary, delimited"
-            )),
+        let s = s.trim();
+        if s.is_empty() || s.eq_ignore_ascii_case("json") {
+            Ok(Format::Json)
+        } else if s.eq_ignore_ascii_case("binary") {
+            Ok(Format::Binary)
+        } else if s.eq_ignore_ascii_case("delimited") {
+            Ok(Format::Delimited)
+        } else {
+            Err(format!(
+                "unknown format \"{}\"; available: json, binary, delimited",
+                s.to_ascii_lowercase()
+            ))
         }
     }
 
@@ -53,9 +59,25 @@ pub const BINARY_FIELD: &str = "self";
 /// The default `DELIMITER`.
 pub const DEFAULT_DELIMITER: &str = ",";
 
-/// Decodes one payload into messages. `delimiter` is only used by `delimited` (empty
-/// means `,`); `field_names` names the columns of a `delimited` payload.
+/// Decodes one payload into messages, by the stream's `FORMAT` and `DELIMITER` options
+/// as written (`None`/empty delimiter means `,`). `field_names` names the columns of
+/// a `delimited` payload (the schema's fields, in order).
 pub fn decode(
+    bytes: &[u8],
+    format: &str,
+    delimiter: Option<&str>,
+    field_names: Option<&[String]>,
+) -> Result<Vec<Object>, String> {
+    decode_as(
+        bytes,
+        Format::parse(format)?,
+        delimiter.unwrap_or(DEFAULT_DELIMITER),
+        field_names,
+    )
+}
+
+/// [`decode`] with an already parsed format.
+pub fn decode_as(
     bytes: &[u8],
     format: Format,
     delimiter: &str,
@@ -85,7 +107,7 @@ pub fn decode(
     }
 }
 
-/// Like [`decode`], taking the column names from `schema` and, for `delimited`,
+/// Like [`decode_as`], taking the column names from `schema` and, for `delimited`,
 /// converting each string to its column's type where that works (a value that does
 /// not convert stays a string, so that strict validation later reports it).
 pub fn decode_with_schema(
@@ -96,7 +118,7 @@ pub fn decode_with_schema(
 ) -> Result<Vec<Object>, String> {
     let names: Option<Vec<String>> =
         schema.map(|s| s.fields.iter().map(|f| f.name.clone()).collect());
-    let mut msgs = decode(bytes, format, delimiter, names.as_deref())?;
+    let mut msgs = decode_as(bytes, format, delimiter, names.as_deref())?;
     if let (Format::Delimited, Some(schema)) = (format, schema) {
         for msg in &mut msgs {
             for fd in &schema.fields {
@@ -136,7 +158,11 @@ pub fn decode_json(bytes: &[u8]) -> Result<Vec<Object>, String> {
 
 /// Splits one delimited record. Extra values beyond the named columns are dropped;
 /// missing ones are left out (they read as null), as eKuiper's converter does.
-pub fn decode_delimited_line(line: &str, delimiter: &str, field_names: Option<&[String]>) -> Object {
+pub fn decode_delimited_line(
+    line: &str,
+    delimiter: &str,
+    field_names: Option<&[String]>,
+) -> Object {
     let delimiter = if delimiter.is_empty() {
         DEFAULT_DELIMITER
     } else {
@@ -180,39 +206,39 @@ mod tests {
 
     #[test]
     fn json_object_and_array() {
-        let one = decode(br#"{"a":1}"#, Format::Json, "", None).expect("object");
+        let one = decode(br#"{"a":1}"#, "json", None, None).expect("object");
         assert_eq!(one.len(), 1);
         assert_eq!(one[0].get("a"), Some(&Value::Int(1)));
-        let many = decode(br#"[{"a":1},{"a":2.5}]"#, Format::Json, "", None).expect("array");
+        let many = decode(br#"[{"a":1},{"a":2.5}]"#, "json", None, None).expect("array");
         assert_eq!(many.len(), 2);
         assert_eq!(many[1].get("a"), Some(&Value::Float(2.5)));
     }
 
     #[test]
     fn json_errors_say_where_and_what() {
-        let err = decode(b"{\"a\":}", Format::Json, "", None).expect_err("bad json");
+        let err = decode(b"{\"a\":}", "json", None, None).expect_err("bad json");
         assert_eq!(err, "invalid JSON at line 1 column 6: expected value");
-        let err = decode(b"[{\"a\":1},3]", Format::Json, "", None).expect_err("not object");
+        let err = decode(b"[{\"a\":1},3]", "json", None, None).expect_err("not object");
         assert_eq!(err, "JSON array element 1 is int64, expected an object");
-        let err = decode(b"\"x\"", Format::Json, "", None).expect_err("scalar");
+        let err = decode(b"\"x\"", "json", None, None).expect_err("scalar");
         assert!(err.contains("expected an object"), "{err}");
     }
 
     #[test]
     fn binary_goes_to_self() {
-        let msgs = decode(&[1, 2, 3], Format::Binary, "", None).expect("binary");
+        let msgs = decode(&[1, 2, 3], "binary", None, None).expect("binary");
         assert_eq!(msgs[0].get("self"), Some(&Value::bytes(vec![1, 2, 3])));
     }
 
     #[test]
     fn delimited_without_and_with_names() {
-        let msgs = decode(b"a,b,c\r\nd,e,f\n", Format::Delimited, "", None).expect("csv");
+        let msgs = decode(b"a,b,c\r\nd,e,f\n", "delimited", None, None).expect("csv");
         assert_eq!(msgs.len(), 2);
         assert_eq!(msgs[0].get("col0"), Some(&Value::str("a")));
         assert_eq!(msgs[1].get("col2"), Some(&Value::str("f")));
 
         let names = vec!["id".to_string(), "name".to_string()];
-        let msgs = decode(b"1|x|extra", Format::Delimited, "|", Some(&names)).expect("names");
+        let msgs = decode(b"1|x|extra", "DELIMITED", Some("|"), Some(&names)).expect("names");
         assert_eq!(msgs[0].get("id"), Some(&Value::str("1")));
         assert_eq!(msgs[0].get("name"), Some(&Value::str("x")));
         assert_eq!(msgs[0].len(), 2);
@@ -247,7 +273,7 @@ mod tests {
 
     #[test]
     fn delimited_rejects_invalid_utf8() {
-        let err = decode(&[b'a', 0xff], Format::Delimited, ",", None).expect_err("utf8");
+        let err = decode_as(&[b'a', 0xff], Format::Delimited, ",", None).expect_err("utf8");
         assert_eq!(err, "delimited payload is not valid UTF-8 at byte 1");
     }
 

@@ -1,1 +1,37 @@
-//! placeholder
+//! The built-in connectors of Tributary, with eKuiper's names, props and semantics:
+//!
+//! - sources: [`file`](file_source), [`memory`](memory_source),
+//!   [`simulator`];
+//! - sinks: [`file`](file_sink), [`log`](log_sink), [`memory`](memory_sink),
+//!   [`nop`](nop_sink);
+//! - payload decoding by stream FORMAT ([`mod@format`]);
+//! - the in-process topic space of memory connectors ([`memory::MemoryHub`]), owned
+//!   by the engine;
+//! - eKuiper-style YAML confs ([`conf`]) and creation by type name ([`registry`]).
+//!
+//! Every connector takes its timestamps from the engine clock in the
+//! [`ConnectorContext`](tributary_core::connector::ConnectorContext) and waits through
+//! an injectable [`sleep::Sleeper`], so runs under a mock clock are exact and fast.
+
+pub mod conf;
+pub mod file_read;
+pub mod file_sink;
+pub mod file_source;
+pub mod format;
+pub mod log_sink;
+pub mod memory;
+pub mod memory_sink;
+pub mod memory_source;
+pub mod nop_sink;
+pub mod offset;
+pub mod props;
+pub mod registry;
+pub mod simulator;
+pub mod sleep;
+
+pub use conf::load_source_conf;
+pub use format::{decode, decode_as, decode_with_schema, Format};
+pub use memory::MemoryHub;
+pub use offset::SourceOffset;
+pub use registry::{create_sink, create_source, create_source_with, SourceOptions};
+pub use sleep::{MockClockSleeper, NoSleep, Sleeper, TokioSleeper};

@@ -53,10 +53,15 @@ mod tests {
             clock: Arc::new(MockClock::new(0)),
         };
         let data = SinkData::Value(tributary_core::json::parse(r#"[{"a":1}]"#).expect("json"));
-        assert_eq!(log_line("rule1", &data), r#"sink result for rule rule1: [{"a":1}]"#);
+        assert_eq!(
+            log_line("rule1", &data),
+            r#"sink result for rule rule1: [{"a":1}]"#
+        );
         let mut sink = LogSink::new(&ctx);
         sink.collect(&data).await.expect("collect");
-        sink.collect(&SinkData::Value(Value::Null)).await.expect("collect");
+        sink.collect(&SinkData::Value(Value::Null))
+            .await
+            .expect("collect");
         assert_eq!(sink.count(), 2);
     }
 }

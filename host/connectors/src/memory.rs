@@ -325,7 +325,10 @@ mod tests {
         let mut other = hub.subscribe("other", 4).expect("sub");
         assert_eq!(hub.publish(msg("devices/a/temp", 1)).await, 2);
         assert_eq!(hub.publish(msg("devices/a/hum", 2)).await, 1);
-        assert_eq!(all.recv().await.map(|m| m.rows[0].data.clone()), Some(msg("x", 1).rows[0].data.clone()));
+        assert_eq!(
+            all.recv().await.map(|m| m.rows[0].data.clone()),
+            Some(msg("x", 1).rows[0].data.clone())
+        );
         assert_eq!(&*all.recv().await.expect("second").topic, "devices/a/hum");
         assert_eq!(&*one.recv().await.expect("one").topic, "devices/a/temp");
         assert!(other.rx.try_recv().is_err());

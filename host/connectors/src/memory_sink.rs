@@ -86,8 +86,9 @@ impl MemorySink {
         if let (Some(kind_field), Some(key_field)) = (&self.rowkind_field, &self.key_field) {
             let kind = match row.data.get(kind_field) {
                 None | Some(Value::Null) => RowKind::Upsert,
-                Some(Value::String(s)) => RowKind::parse(s)
-                    .ok_or_else(|| Error::user(format!("invalid rowkind {s}")))?,
+                Some(Value::String(s)) => {
+                    RowKind::parse(s).ok_or_else(|| Error::user(format!("invalid rowkind {s}")))?
+                }
                 Some(other) => {
                     return Err(Error::user(format!(
                         "rowkind field {kind_field} is not a string: {}",
@@ -95,9 +96,10 @@ impl MemorySink {
                     )))
                 }
             };
-            let key = row.data.get(key_field).cloned().ok_or_else(|| {
-                Error::user(format!("key field {key_field} not found in data"))
-            })?;
+            let key =
+                row.data.get(key_field).cloned().ok_or_else(|| {
+                    Error::user(format!("key field {key_field} not found in data"))
+                })?;
             row.rowkind = Some(kind);
             row.key = Some(key);
         }
@@ -182,7 +184,11 @@ mod tests {
     async fn updatable_rows_carry_kind_and_key() {
         let hub = MemoryHub::new();
         let mut sub = hub.subscribe("t", 8).expect("sub");
-        let p = props(&[("topic", "t"), ("rowkindField", "action"), ("keyField", "id")]);
+        let p = props(&[
+            ("topic", "t"),
+            ("rowkindField", "action"),
+            ("keyField", "id"),
+        ]);
         let mut sink = MemorySink::new(&p, &ctx(), &hub).expect("sink");
         sink.collect(&SinkData::Value(obj(r#"{"id":1,"action":"delete"}"#)))
             .await
@@ -204,8 +210,12 @@ mod tests {
         assert_eq!(err.to_string(), "missing property \"topic\" of memory sink");
         let err = MemorySink::new(&props(&[("topic", "a/#")]), &ctx(), &hub).expect_err("wild");
         assert!(err.to_string().contains("wildcard found"), "{err}");
-        let err = MemorySink::new(&props(&[("topic", "a"), ("rowkindField", "k")]), &ctx(), &hub)
-            .expect_err("key");
+        let err = MemorySink::new(
+            &props(&[("topic", "a"), ("rowkindField", "k")]),
+            &ctx(),
+            &hub,
+        )
+        .expect_err("key");
         assert!(err.to_string().contains("\"keyField\""), "{err}");
     }
 }

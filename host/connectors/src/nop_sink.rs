@@ -58,7 +58,9 @@ mod tests {
         let mut sink = NopSink::new(&Props::new(), &ctx).expect("sink");
         let counter = sink.counter();
         for _ in 0..3 {
-            sink.collect(&SinkData::Text("x".into())).await.expect("collect");
+            sink.collect(&SinkData::Text("x".into()))
+                .await
+                .expect("collect");
         }
         assert_eq!(counter.load(Ordering::Relaxed), 3);
         let mut props = Props::new();

@@ -46,15 +46,15 @@ impl<'a> PropReader<'a> {
 
     /// The error for a prop whose value is well typed but not acceptable.
     pub fn rejected(&self, name: &str, why: impl std::fmt::Display) -> Error {
-        Error::user(format!("invalid property \"{name}\" of {}: {why}", self.owner))
+        Error::user(format!(
+            "invalid property \"{name}\" of {}: {why}",
+            self.owner
+        ))
     }
 
     /// The error for a required prop that is missing.
     pub fn missing(&self, name: &str) -> Error {
-        Error::user(format!(
-            "missing property \"{name}\" of {}",
-            self.owner
-        ))
+        Error::user(format!("missing property \"{name}\" of {}", self.owner))
     }
 
     /// A string prop. Numbers and booleans are accepted and turned into their text,

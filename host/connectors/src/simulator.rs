@@ -159,10 +159,7 @@ mod tests {
         ]);
         let offset = src.offset();
         let (tx, mut rx) = mpsc::channel(8);
-        Box::new(src)
-            .run(SourceSender::new(tx))
-            .await
-            .expect("run");
+        Box::new(src).run(SourceSender::new(tx)).await.expect("run");
         let mut got = Vec::new();
         while let Some(batch) = rx.recv().await {
             got.extend(batch);
@@ -188,7 +185,11 @@ mod tests {
         task.await.expect("join").expect("run");
         assert_eq!(
             seen,
-            vec![Some(Value::Int(3)), Some(Value::Int(1)), Some(Value::Int(2))]
+            vec![
+                Some(Value::Int(3)),
+                Some(Value::Int(1)),
+                Some(Value::Int(2))
+            ]
         );
     }
 
@@ -215,6 +216,9 @@ mod tests {
             "invalid property \"data\" of simulator source: expected an object or a list of objects, got int64(1)"
         );
         let err = SimulatorSource::new(&Props::new(), &ctx).expect_err("missing");
-        assert_eq!(err.to_string(), "missing property \"data\" of simulator source");
+        assert_eq!(
+            err.to_string(),
+            "missing property \"data\" of simulator source"
+        );
     }
 }

@@ -242,7 +242,10 @@ mod tests {
         let err = schema()
             .apply(&obj(r#"{"id":"red","temp":20}"#), true, Meta::default(), 0)
             .expect_err("strict");
-        assert_eq!(err, "field id type mismatch: cannot convert string(red) to int64");
+        assert_eq!(
+            err,
+            "field id type mismatch: cannot convert string(red) to int64"
+        );
         let err = schema()
             .apply(&obj(r#"{"id":7}"#), true, Meta::default(), 0)
             .expect_err("missing");

@@ -31,7 +31,9 @@ pub struct EngineContext {
 
 impl std::fmt::Debug for EngineContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EngineContext").field("root", &self.root).finish()
+        f.debug_struct("EngineContext")
+            .field("root", &self.root)
+            .finish()
     }
 }
 
@@ -66,7 +68,12 @@ pub fn plan_rule(rule: &RuleDef, streams: &BTreeMap<String, StreamDef>) -> Resul
                 .find(|(k, _)| k.eq_ignore_ascii_case(&stmt.from.name))
                 .map(|(_, v)| v)
         })
-        .ok_or_else(|| Error::user(format!("rule {}: stream {} not found", rule.id, stmt.from.name)))?;
+        .ok_or_else(|| {
+            Error::user(format!(
+                "rule {}: stream {} not found",
+                rule.id, stmt.from.name
+            ))
+        })?;
     if stream.kind == StreamKind::Table {
         return Err(Error::user(format!(
             "rule {}: {} is a table; a table can only be read through a JOIN with a stream",
@@ -80,7 +87,11 @@ pub fn plan_rule(rule: &RuleDef, streams: &BTreeMap<String, StreamDef>) -> Resul
 }
 
 /// The operators of a plan, with their functions bound.
-pub fn build_operators(p: &RulePlan, ctx: &EngineContext, send_nil: bool) -> Result<Vec<Box<dyn Operator>>, Error> {
+pub fn build_operators(
+    p: &RulePlan,
+    ctx: &EngineContext,
+    send_nil: bool,
+) -> Result<Vec<Box<dyn Operator>>, Error> {
     let registry = ctx
         .registry
         .read()
@@ -110,16 +121,33 @@ pub fn build_operators(p: &RulePlan, ctx: &EngineContext, send_nil: bool) -> Res
 }
 
 /// Creates the source a stream definition names.
-pub fn build_source(stream: &StreamDef, rule_id: &str, ctx: &EngineContext) -> Result<Box<dyn Source>, Error> {
+pub fn build_source(
+    stream: &StreamDef,
+    rule_id: &str,
+    ctx: &EngineContext,
+) -> Result<Box<dyn Source>, Error> {
     let kind = stream.options.source_type.as_deref().unwrap_or("mqtt");
     let conf_key = stream.options.conf_key.as_deref().unwrap_or("default");
-    let props = tributary_connectors::registry::load_source_conf(&ctx.root, kind, conf_key)?;
+    let mut props = tributary_connectors::registry::load_source_conf(&ctx.root, kind, conf_key)?;
+    // The stream's DELIMITER also configures sources that split text themselves (a CSV
+    // file), unless their conf says otherwise.
+    if let Some(d) = &stream.options.delimiter {
+        props
+            .entry("delimiter".to_string())
+            .or_insert_with(|| tributary_core::Value::str(d));
+    }
     let datasource = stream.options.datasource.as_deref().unwrap_or("");
-    tributary_connectors::registry::create_source(kind, datasource, &props, &ctx.connector_ctx(rule_id), &ctx.hub)
-        .map_err(|e| match e {
-            Error::User(m) => Error::User(format!("stream {}: {m}", stream.name)),
-            other => other,
-        })
+    tributary_connectors::registry::create_source(
+        kind,
+        datasource,
+        &props,
+        &ctx.connector_ctx(rule_id),
+        &ctx.hub,
+    )
+    .map_err(|e| match e {
+        Error::User(m) => Error::User(format!("stream {}: {m}", stream.name)),
+        other => other,
+    })
 }
 
 /// Creates the rule's sinks from its actions.
@@ -129,14 +157,23 @@ pub fn build_sinks(rule: &RuleDef, ctx: &EngineContext) -> Result<Vec<SinkRunner
         let name = format!("{}_{i}", a.kind);
         let common = CommonProps::parse(&a.kind, &a.props)
             .map_err(|e| Error::user(format!("rule {}: actions[{i}]: {e}", rule.id)))?;
+        // `format` and `fields` are also the file sink's business (CSV header order,
+        // line format); the other common keys are consumed here.
         let own: BTreeMap<_, _> = a
             .props
             .iter()
-            .filter(|(k, _)| !COMMON_KEYS.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                !COMMON_KEYS.contains(&k.as_str()) || matches!(k.as_str(), "format" | "fields")
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let sink = tributary_connectors::registry::create_sink(&a.kind, &own, &ctx.connector_ctx(&rule.id), &ctx.hub)
-            .map_err(|e| Error::user(format!("rule {}: actions[{i}]: {e}", rule.id)))?;
+        let sink = tributary_connectors::registry::create_sink(
+            &a.kind,
+            &own,
+            &ctx.connector_ctx(&rule.id),
+            &ctx.hub,
+        )
+        .map_err(|e| Error::user(format!("rule {}: actions[{i}]: {e}", rule.id)))?;
         sinks.push(SinkRunner {
             name,
             sink,

@@ -24,18 +24,25 @@ impl Decoder {
     /// checks only those, as eKuiper does.
     pub fn new(stream: &StreamDef, used_columns: Option<&[String]>) -> Self {
         let strict = stream.options.strict_validation;
-        let schema = stream.schema.as_ref().map(|s| match (strict, used_columns) {
-            (true, Some(cols)) => Schema::new(
-                s.fields
-                    .iter()
-                    .filter(|f| cols.iter().any(|c| c.eq_ignore_ascii_case(&f.name)))
-                    .cloned()
-                    .collect(),
-            ),
-            _ => s.clone(),
-        });
+        let schema = stream
+            .schema
+            .as_ref()
+            .map(|s| match (strict, used_columns) {
+                (true, Some(cols)) => Schema::new(
+                    s.fields
+                        .iter()
+                        .filter(|f| cols.iter().any(|c| c.eq_ignore_ascii_case(&f.name)))
+                        .cloned()
+                        .collect(),
+                ),
+                _ => s.clone(),
+            });
         Decoder {
-            format: stream.options.format.clone().unwrap_or_else(|| "json".to_string()),
+            format: stream
+                .options
+                .format
+                .clone()
+                .unwrap_or_else(|| "json".to_string()),
             delimiter: stream.options.delimiter.clone(),
             field_names: stream
                 .schema
@@ -75,7 +82,9 @@ impl Decoder {
     fn push(&self, b: &mut ChunkBuilder, o: &Object, meta: tributary_core::Meta, ts: i64) {
         match &self.schema {
             None => b.row(Row::new(
-                o.iter().map(|(k, v)| (Arc::from(k.as_str()), v.clone())).collect(),
+                o.iter()
+                    .map(|(k, v)| (Arc::from(k.as_str()), v.clone()))
+                    .collect(),
                 meta,
                 ts,
             )),

@@ -70,8 +70,15 @@ impl Engine {
         let def = parse_ddl(sql)?;
         let mut streams = self.streams.write().map_err(|_| poisoned())?;
         if streams.keys().any(|k| k.eq_ignore_ascii_case(&def.name)) {
-            let what = if def.kind == StreamKind::Table { "table" } else { "stream" };
-            return Err(Error::Conflict(format!("{what} {} already exists", def.name)));
+            let what = if def.kind == StreamKind::Table {
+                "table"
+            } else {
+                "stream"
+            };
+            return Err(Error::Conflict(format!(
+                "{what} {} already exists",
+                def.name
+            )));
         }
         let name = def.name.clone();
         streams.insert(name.clone(), def);
@@ -82,7 +89,12 @@ impl Engine {
     pub fn stream_names(&self, kind: StreamKind) -> Vec<String> {
         self.streams
             .read()
-            .map(|s| s.values().filter(|d| d.kind == kind).map(|d| d.name.clone()).collect())
+            .map(|s| {
+                s.values()
+                    .filter(|d| d.kind == kind)
+                    .map(|d| d.name.clone())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -139,9 +151,9 @@ impl Engine {
         }
         for section in ["streams", "tables"] {
             if let Some(v) = obj.get(section) {
-                let m = v
-                    .as_object()
-                    .ok_or_else(|| Error::user(format!("ruleset \"{section}\" must be an object")))?;
+                let m = v.as_object().ok_or_else(|| {
+                    Error::user(format!("ruleset \"{section}\" must be an object"))
+                })?;
                 for (name, ddl) in m {
                     let ddl = ddl.as_str().ok_or_else(|| {
                         Error::user(format!("ruleset {section}.{name} must be a DDL string"))
@@ -186,7 +198,9 @@ impl Engine {
         let metrics = entry.metrics.clone();
         set_status(&status, RuleStatus::Running);
         tracing::info!(rule = %id, "rule started");
-        let task = tokio::spawn(supervise(def, streams, ctx, metrics, status, pipeline, stop_rx));
+        let task = tokio::spawn(supervise(
+            def, streams, ctx, metrics, status, pipeline, stop_rx,
+        ));
         entry.stop = Some(stop_tx);
         entry.task = Some(task);
         Ok(())

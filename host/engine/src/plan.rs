@@ -69,7 +69,11 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
             SelectField::Wildcard { stream: s } => {
                 if let Some(s) = s {
                     if !s.eq_ignore_ascii_case(&stream.name)
-                        && stmt.from.alias.as_deref().is_none_or(|a| !a.eq_ignore_ascii_case(s))
+                        && stmt
+                            .from
+                            .alias
+                            .as_deref()
+                            .is_none_or(|a| !a.eq_ignore_ascii_case(s))
                     {
                         return Err(Error::user(format!("unknown stream {s} in {s}.*")));
                     }
@@ -81,7 +85,11 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
                 name,
                 aliased,
             } => {
-                let own = if *aliased { Some(name.to_string()) } else { None };
+                let own = if *aliased {
+                    Some(name.to_string())
+                } else {
+                    None
+                };
                 let mut exclude: Vec<String> = own.iter().cloned().collect();
                 let expr = inline_aliases(expr, &aliases, &mut exclude, 0)?;
                 if let Expr::Call { name: fname, .. } = &expr {
@@ -121,10 +129,8 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
         let mut wildcard = false;
         for e in exprs {
             e.walk(&mut |n| match n {
-                Expr::Field { name, .. } => {
-                    if !cols.iter().any(|c: &String| c == &**name) {
-                        cols.push(name.to_string());
-                    }
+                Expr::Field { name, .. } if !cols.iter().any(|c: &String| c == &**name) => {
+                    cols.push(name.to_string());
                 }
                 Expr::Wildcard => wildcard = true,
                 _ => {}
@@ -192,9 +198,7 @@ fn substitute(
 fn for_each_child(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
     match e {
         Expr::Literal(_) | Expr::Field { .. } | Expr::Wildcard | Expr::Meta(_) => {}
-        Expr::Member { expr, .. } | Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } => {
-            f(expr)
-        }
+        Expr::Member { expr, .. } | Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } => f(expr),
         Expr::Index { expr, index } => {
             f(expr);
             f(index);
@@ -275,35 +279,59 @@ mod tests {
     use tributary_sql::{parse_ddl, parse_select};
 
     fn demo() -> StreamDef {
-        parse_ddl("CREATE STREAM demo (color STRING, size BIGINT, ts BIGINT) WITH (DATASOURCE=\"demo\")")
-            .expect("ddl")
+        parse_ddl(
+            "CREATE STREAM demo (color STRING, size BIGINT, ts BIGINT) WITH (DATASOURCE=\"demo\")",
+        )
+        .expect("ddl")
     }
 
     #[test]
     fn aliases_are_inlined_but_not_into_themselves() {
         let s = parse_select("select size + 1 as size, size + 1 as b from demo").expect("sql");
         let p = plan("r", &s, &demo()).expect("plan");
-        let PlannedField::Expr { expr, .. } = &p.fields[1] else { panic!() };
+        let PlannedField::Expr { expr, .. } = &p.fields[1] else {
+            panic!()
+        };
         let shown = crate::eval::display::expr_string(expr, "demo");
         assert_eq!(shown, "binaryExpr:{ binaryExpr:{ demo.size + 1 } + 1 }");
     }
 
     #[test]
     fn unnest_must_be_top_level_and_single() {
-        let e = plan("r", &parse_select("SELECT unnest(a) + 1 FROM demo").expect("sql"), &demo())
-            .expect_err("nested");
+        let e = plan(
+            "r",
+            &parse_select("SELECT unnest(a) + 1 FROM demo").expect("sql"),
+            &demo(),
+        )
+        .expect_err("nested");
         assert!(e.to_string().contains("unnest"), "{e}");
-        let e = plan("r", &parse_select("SELECT unnest(a), unnest(b) FROM demo").expect("sql"), &demo())
-            .expect_err("two");
+        let e = plan(
+            "r",
+            &parse_select("SELECT unnest(a), unnest(b) FROM demo").expect("sql"),
+            &demo(),
+        )
+        .expect_err("two");
         assert!(e.to_string().contains("only one"), "{e}");
     }
 
     #[test]
     fn used_columns_are_collected() {
-        let p = plan("r", &parse_select("SELECT color FROM demo WHERE size > 1").expect("sql"), &demo())
-            .expect("plan");
-        assert_eq!(p.used_columns, Some(vec!["color".to_string(), "size".to_string()]));
-        let p = plan("r", &parse_select("SELECT * FROM demo").expect("sql"), &demo()).expect("plan");
+        let p = plan(
+            "r",
+            &parse_select("SELECT color FROM demo WHERE size > 1").expect("sql"),
+            &demo(),
+        )
+        .expect("plan");
+        assert_eq!(
+            p.used_columns,
+            Some(vec!["color".to_string(), "size".to_string()])
+        );
+        let p = plan(
+            "r",
+            &parse_select("SELECT * FROM demo").expect("sql"),
+            &demo(),
+        )
+        .expect("plan");
         assert_eq!(p.used_columns, None);
     }
 }

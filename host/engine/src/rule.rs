@@ -132,7 +132,11 @@ impl RuleDef {
         };
         let sql = match obj.get("sql") {
             Some(Json::String(s)) if !s.trim().is_empty() => s.clone(),
-            _ => return Err(Error::user(format!("rule {id}: \"sql\" is required and must be a string"))),
+            _ => {
+                return Err(Error::user(format!(
+                    "rule {id}: \"sql\" is required and must be a string"
+                )))
+            }
         };
         let actions = match obj.get("actions") {
             None | Some(Json::Null) => Vec::new(),
@@ -141,17 +145,29 @@ impl RuleDef {
                 .enumerate()
                 .map(|(i, x)| parse_action(&id, i, x))
                 .collect::<Result<_, _>>()?,
-            Some(_) => return Err(Error::user(format!("rule {id}: \"actions\" must be an array"))),
+            Some(_) => {
+                return Err(Error::user(format!(
+                    "rule {id}: \"actions\" must be an array"
+                )))
+            }
         };
         let options = match obj.get("options") {
             None | Some(Json::Null) => RuleOptions::default(),
             Some(Json::Object(o)) => parse_options(&id, o)?,
-            Some(_) => return Err(Error::user(format!("rule {id}: \"options\" must be an object"))),
+            Some(_) => {
+                return Err(Error::user(format!(
+                    "rule {id}: \"options\" must be an object"
+                )))
+            }
         };
         let triggered = match obj.get("triggered") {
             None | Some(Json::Null) => true,
             Some(Json::Bool(b)) => *b,
-            Some(_) => return Err(Error::user(format!("rule {id}: \"triggered\" must be a boolean"))),
+            Some(_) => {
+                return Err(Error::user(format!(
+                    "rule {id}: \"triggered\" must be a boolean"
+                )))
+            }
         };
         Ok(RuleDef {
             id,
@@ -178,7 +194,10 @@ fn parse_action(id: &str, i: usize, x: &Json) -> Result<Action, Error> {
         return Err(Error::user(format!("rule {id}: actions[{i}] is empty")));
     };
     let props = match props {
-        Json::Object(p) => p.iter().map(|(k, v)| (k.clone(), from_json(v.clone()))).collect(),
+        Json::Object(p) => p
+            .iter()
+            .map(|(k, v)| (k.clone(), from_json(v.clone())))
+            .collect(),
         Json::Null => BTreeMap::new(),
         _ => {
             return Err(Error::user(format!(
@@ -250,7 +269,9 @@ fn parse_options(id: &str, o: &serde_json::Map<String, Json>) -> Result<RuleOpti
     for (k, v) in o {
         match k.as_str() {
             "isEventTime" => r.is_event_time = v.as_bool().ok_or_else(|| bad(k, "a boolean"))?,
-            "sendMetaToSink" => r.send_meta_to_sink = v.as_bool().ok_or_else(|| bad(k, "a boolean"))?,
+            "sendMetaToSink" => {
+                r.send_meta_to_sink = v.as_bool().ok_or_else(|| bad(k, "a boolean"))?
+            }
             "sendError" => r.send_error = v.as_bool().ok_or_else(|| bad(k, "a boolean"))?,
             "sendNilField" => r.send_nil_field = v.as_bool().ok_or_else(|| bad(k, "a boolean"))?,
             "lateTolerance" => {
@@ -264,16 +285,16 @@ fn parse_options(id: &str, o: &serde_json::Map<String, Json>) -> Result<RuleOpti
                     .ok_or_else(|| bad(k, "a positive duration in ms"))?
             }
             "concurrency" => {
-                r.concurrency = v
-                    .as_u64()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| bad(k, "a positive integer"))? as usize
+                r.concurrency =
+                    v.as_u64()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| bad(k, "a positive integer"))? as usize
             }
             "bufferLength" => {
-                r.buffer_length = v
-                    .as_u64()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| bad(k, "a positive integer"))? as usize
+                r.buffer_length =
+                    v.as_u64()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| bad(k, "a positive integer"))? as usize
             }
             "qos" => {
                 r.qos = v
@@ -287,17 +308,22 @@ fn parse_options(id: &str, o: &serde_json::Map<String, Json>) -> Result<RuleOpti
                     let rs = &mut r.restart_strategy;
                     match sk.as_str() {
                         "attempts" => {
-                            rs.attempts = sv.as_u64().ok_or_else(|| bad("restartStrategy.attempts", "an integer"))? as u32
+                            rs.attempts = sv
+                                .as_u64()
+                                .ok_or_else(|| bad("restartStrategy.attempts", "an integer"))?
+                                as u32
                         }
                         "delay" => {
                             rs.delay_ms = duration_ms(sv)
                                 .filter(|d| *d >= 0)
-                                .ok_or_else(|| bad("restartStrategy.delay", "a duration in ms"))? as u64
+                                .ok_or_else(|| bad("restartStrategy.delay", "a duration in ms"))?
+                                as u64
                         }
                         "maxDelay" => {
-                            rs.max_delay_ms = duration_ms(sv)
-                                .filter(|d| *d >= 0)
-                                .ok_or_else(|| bad("restartStrategy.maxDelay", "a duration in ms"))? as u64
+                            rs.max_delay_ms =
+                                duration_ms(sv).filter(|d| *d >= 0).ok_or_else(|| {
+                                    bad("restartStrategy.maxDelay", "a duration in ms")
+                                })? as u64
                         }
                         "multiplier" => {
                             rs.multiplier = sv
@@ -309,7 +335,9 @@ fn parse_options(id: &str, o: &serde_json::Map<String, Json>) -> Result<RuleOpti
                             rs.jitter_factor = sv
                                 .as_f64()
                                 .filter(|j| (0.0..1.0).contains(j))
-                                .ok_or_else(|| bad("restartStrategy.jitterFactor", "a number in [0, 1)"))?
+                                .ok_or_else(|| {
+                                    bad("restartStrategy.jitterFactor", "a number in [0, 1)")
+                                })?
                         }
                         other => {
                             return Err(Error::user(format!(
@@ -320,8 +348,19 @@ fn parse_options(id: &str, o: &serde_json::Map<String, Json>) -> Result<RuleOpti
                 }
             }
             // Accepted for compatibility; they have no effect here (documented).
-            "debug" | "disableBufferFullDiscard" | "enableSaveStateBeforeStop" | "cron" | "duration" | "cronDatetimeRange" | "planOptimizeStrategy" | "notifySub" => {}
-            other => return Err(Error::user(format!("rule {id}: unknown option \"{other}\""))),
+            "debug"
+            | "disableBufferFullDiscard"
+            | "enableSaveStateBeforeStop"
+            | "cron"
+            | "duration"
+            | "cronDatetimeRange"
+            | "planOptimizeStrategy"
+            | "notifySub" => {}
+            other => {
+                return Err(Error::user(format!(
+                    "rule {id}: unknown option \"{other}\""
+                )))
+            }
         }
     }
     Ok(r)
@@ -355,8 +394,14 @@ mod tests {
             (r#"{"sql":"SELECT 1 FROM d"}"#, "id is required"),
             (r#"{"id":"a"}"#, "\"sql\" is required"),
             (r#"{"id":"a","sql":"x","options":{"qos":5}}"#, "option qos"),
-            (r#"{"id":"a","sql":"x","options":{"bogus":1}}"#, "unknown option \"bogus\""),
-            (r#"{"id":"a","sql":"x","actions":[{"log":{},"file":{}}]}"#, "actions[0]"),
+            (
+                r#"{"id":"a","sql":"x","options":{"bogus":1}}"#,
+                "unknown option \"bogus\"",
+            ),
+            (
+                r#"{"id":"a","sql":"x","actions":[{"log":{},"file":{}}]}"#,
+                "actions[0]",
+            ),
             (r#"{"id":"a","sql":"x""#, "line 1"),
         ] {
             let e = RuleDef::parse(json).expect_err(json).to_string();

@@ -121,7 +121,12 @@ impl Pipeline {
         for s in self.sinks {
             let (stx, srx) = mpsc::channel::<Emission>(cap);
             sink_txs.push(stx);
-            tasks.push(tokio::spawn(run_sink(rule_id.clone(), s, srx, metrics.clone())));
+            tasks.push(tokio::spawn(run_sink(
+                rule_id.clone(),
+                s,
+                srx,
+                metrics.clone(),
+            )));
         }
 
         // emit: chunks → emissions, fanned out to every sink
@@ -148,7 +153,9 @@ impl Pipeline {
 
         let src_result = match source_task.await {
             Ok(r) => r,
-            Err(e) => Err(Error::internal(format!("source task of rule {rule_id} failed: {e}"))),
+            Err(e) => Err(Error::internal(format!(
+                "source task of rule {rule_id} failed: {e}"
+            ))),
         };
         for t in tasks {
             let _ = t.await;
@@ -180,7 +187,12 @@ pub fn to_emissions(chunk: Chunk, m: &RuleMetrics) -> Vec<Emission> {
     out
 }
 
-async fn run_sink(rule_id: String, mut s: SinkRunner, mut rx: mpsc::Receiver<Emission>, m: Arc<RuleMetrics>) {
+async fn run_sink(
+    rule_id: String,
+    mut s: SinkRunner,
+    mut rx: mpsc::Receiver<Emission>,
+    m: Arc<RuleMetrics>,
+) {
     while let Some(e) = rx.recv().await {
         for item in s.props.shape(&e) {
             let data = match item {
@@ -198,7 +210,10 @@ async fn run_sink(rule_id: String, mut s: SinkRunner, mut rx: mpsc::Receiver<Emi
                     Err(err) if attempt < s.props.retry_count => {
                         attempt += 1;
                         tracing::warn!(rule = %rule_id, sink = %s.name, attempt, error = %err, "sink failed, retrying");
-                        tokio::time::sleep(std::time::Duration::from_millis(s.props.retry_interval_ms)).await;
+                        tokio::time::sleep(std::time::Duration::from_millis(
+                            s.props.retry_interval_ms,
+                        ))
+                        .await;
                     }
                     Err(err) => {
                         tracing::error!(rule = %rule_id, sink = %s.name, error = %err, "sink failed after retries; emission not delivered");

@@ -52,7 +52,12 @@ fn bool_prop(props: &BTreeMap<String, Value>, k: &str, sink: &str) -> Result<boo
     }
 }
 
-fn uint_prop(props: &BTreeMap<String, Value>, k: &str, sink: &str, default: u64) -> Result<u64, Error> {
+fn uint_prop(
+    props: &BTreeMap<String, Value>,
+    k: &str,
+    sink: &str,
+    default: u64,
+) -> Result<u64, Error> {
     match props.get(k) {
         None | Some(Value::Null) => Ok(default),
         Some(Value::Int(i)) if *i >= 0 => Ok(*i as u64),
@@ -88,9 +93,10 @@ impl CommonProps {
         let template = match props.get("dataTemplate") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if s.is_empty() => None,
-            Some(Value::String(s)) => Some(Template::compile(s).map_err(|e| {
-                Error::user(format!("sink {sink}: invalid dataTemplate: {e}"))
-            })?),
+            Some(Value::String(s)) => Some(
+                Template::compile(s)
+                    .map_err(|e| Error::user(format!("sink {sink}: invalid dataTemplate: {e}")))?,
+            ),
             Some(other) => {
                 return Err(Error::user(format!(
                     "sink {sink}: property dataTemplate must be a string, found {}",
@@ -166,7 +172,8 @@ impl Template {
     pub fn compile(source: &str) -> Result<Self, String> {
         let translated = translate_go_template(source);
         let mut env = minijinja::Environment::new();
-        env.add_template_owned("t", translated).map_err(|e| e.to_string())?;
+        env.add_template_owned("t", translated)
+            .map_err(|e| e.to_string())?;
         Ok(Template { env })
     }
 
@@ -193,7 +200,8 @@ pub fn translate_go_template(s: &str) -> String {
     let json_field = Regex::new(r"\{\{-?\s*json\s+\.([A-Za-z_][A-Za-z0-9_.]*)\s*-?\}\}");
     let dot = Regex::new(r"\{\{-?\s*\.\s*-?\}\}");
     let field = Regex::new(r"\{\{-?\s*\.([A-Za-z_][A-Za-z0-9_.]*)\s*-?\}\}");
-    let (Ok(json_dot), Ok(json_field), Ok(dot), Ok(field)) = (json_dot, json_field, dot, field) else {
+    let (Ok(json_dot), Ok(json_field), Ok(dot), Ok(field)) = (json_dot, json_field, dot, field)
+    else {
         return s.to_string();
     };
     let s = json_dot.replace_all(s, "{{ data|tojson }}");
@@ -210,13 +218,20 @@ mod tests {
     fn props(json: &str) -> CommonProps {
         let v = tributary_core::json::parse(json).expect("json");
         let Value::Object(o) = v else { panic!() };
-        CommonProps::parse("log", &o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).expect("props")
+        CommonProps::parse(
+            "log",
+            &o.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        )
+        .expect("props")
     }
 
     fn rows() -> Emission {
         let r = |t: i64| {
             Row::new(
-                vec![(Arc::from("t"), Value::Int(t)), (Arc::from("n"), Value::str("a"))],
+                vec![
+                    (Arc::from("t"), Value::Int(t)),
+                    (Arc::from("n"), Value::str("a")),
+                ],
                 Default::default(),
                 0,
             )
@@ -227,17 +242,29 @@ mod tests {
     #[test]
     fn send_single_and_fields() {
         let p = props(r#"{"sendSingle":true,"fields":["t"]}"#);
-        let out: Vec<String> = p.shape(&rows()).into_iter().map(|d| d.expect("ok").to_text()).collect();
+        let out: Vec<String> = p
+            .shape(&rows())
+            .into_iter()
+            .map(|d| d.expect("ok").to_text())
+            .collect();
         assert_eq!(out, [r#"{"t":1}"#, r#"{"t":2}"#]);
         let p = props(r#"{}"#);
-        let out: Vec<String> = p.shape(&rows()).into_iter().map(|d| d.expect("ok").to_text()).collect();
+        let out: Vec<String> = p
+            .shape(&rows())
+            .into_iter()
+            .map(|d| d.expect("ok").to_text())
+            .collect();
         assert_eq!(out, [r#"[{"n":"a","t":1},{"n":"a","t":2}]"#]);
     }
 
     #[test]
     fn go_templates_are_translated() {
         let p = props(r#"{"sendSingle":true,"dataTemplate":"temp is {{.t}} {{json .}}"}"#);
-        let out: Vec<String> = p.shape(&rows()).into_iter().map(|d| d.expect("ok").to_text()).collect();
+        let out: Vec<String> = p
+            .shape(&rows())
+            .into_iter()
+            .map(|d| d.expect("ok").to_text())
+            .collect();
         assert_eq!(out[0], r#"temp is 1 {"n":"a","t":1}"#);
     }
 
@@ -251,8 +278,11 @@ mod tests {
     fn bad_props_name_the_property() {
         let v = tributary_core::json::parse(r#"{"sendSingle":3}"#).expect("json");
         let Value::Object(o) = v else { panic!() };
-        let e = CommonProps::parse("log", &o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .expect_err("bad");
+        let e = CommonProps::parse(
+            "log",
+            &o.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        )
+        .expect_err("bad");
         assert!(e.to_string().contains("sendSingle"), "{e}");
     }
 }

@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
-use tributary_core::connector::{BoxFuture, Payload, Sink, SinkData, Source, SourceMessage, SourceSender};
+use tributary_core::connector::{
+    BoxFuture, Payload, Sink, SinkData, Source, SourceMessage, SourceSender,
+};
 use tributary_core::{json::from_json, Error, MockClock, Object, Value};
 use tributary_sql::parse_ddl;
 
@@ -108,7 +110,11 @@ impl Sink for CaptureSink {
 }
 
 /// Runs a trial; calls `emit` with each emission's JSON line, in order.
-pub async fn run_trial(spec: &TrialSpec, root: Option<PathBuf>, mut emit: impl FnMut(String)) -> Result<(), Error> {
+pub async fn run_trial(
+    spec: &TrialSpec,
+    root: Option<PathBuf>,
+    mut emit: impl FnMut(String),
+) -> Result<(), Error> {
     let mut streams = BTreeMap::new();
     for (i, ddl) in spec.streams.iter().enumerate() {
         let def = parse_ddl(ddl).map_err(|e| Error::user(format!("streams[{i}]: {e}")))?;
@@ -117,7 +123,10 @@ pub async fn run_trial(spec: &TrialSpec, root: Option<PathBuf>, mut emit: impl F
     let mut options = serde_json::Map::new();
     options.insert("id".into(), spec.id.clone().into());
     options.insert("sql".into(), spec.sql.clone().into());
-    options.insert("options".into(), serde_json::Value::Object(spec.options.clone()));
+    options.insert(
+        "options".into(),
+        serde_json::Value::Object(spec.options.clone()),
+    );
     let rule = RuleDef::from_json(serde_json::Value::Object(options))?;
 
     let plan = plan_rule(&rule, &streams)?;
@@ -133,7 +142,10 @@ pub async fn run_trial(spec: &TrialSpec, root: Option<PathBuf>, mut emit: impl F
             preload: false,
         });
     let tuples = mock_tuples(&stream_name, &mock)?;
-    let start = tuples.first().map(|(t, _)| t - t.rem_euclid(1000)).unwrap_or(0);
+    let start = tuples
+        .first()
+        .map(|(t, _)| t - t.rem_euclid(1000))
+        .unwrap_or(0);
     let clock = MockClock::new(start);
     let ctx = EngineContext::new(root.unwrap_or_default(), Arc::new(clock.clone()));
 
@@ -148,7 +160,10 @@ pub async fn run_trial(spec: &TrialSpec, root: Option<PathBuf>, mut emit: impl F
     };
     let pipeline = Pipeline {
         rule_id: rule.id.clone(),
-        source: Box::new(MockSource { tuples, clock: clock.clone() }),
+        source: Box::new(MockSource {
+            tuples,
+            clock: clock.clone(),
+        }),
         decoder: Decoder::new(&plan.stream, plan.used_columns.as_deref()),
         operators,
         sinks: vec![sink],
@@ -188,7 +203,11 @@ fn mock_tuples(stream: &str, mock: &MockData) -> Result<Vec<(i64, Object)>, Erro
                 )))
             }
         };
-        let ts = mock.timestamps.as_ref().and_then(|t| t.get(i).copied()).unwrap_or(0);
+        let ts = mock
+            .timestamps
+            .as_ref()
+            .and_then(|t| t.get(i).copied())
+            .unwrap_or(0);
         out.push((ts, obj));
     }
     // Tuples are ingested in timestamp order; equal timestamps keep list order.

@@ -109,9 +109,7 @@ pub fn check_str(args: &[ArgInfo], i: usize) -> Result<(), String> {
 /// (it is off by one in a few functions, and that is kept).
 pub fn check_datetime(args: &[ArgInfo], i: usize, report: usize) -> Result<(), String> {
     match args.get(i) {
-        Some(a) if is_numeric(a) || is_string(a) || is_bool(a) => {
-            Err(err_info(report, "datetime"))
-        }
+        Some(a) if is_numeric(a) || is_string(a) || is_bool(a) => Err(err_info(report, "datetime")),
         _ => Ok(()),
     }
 }
@@ -304,9 +302,7 @@ pub fn to_string_convert_all(v: &Value) -> Result<String, String> {
         Value::Float(f) => Ok(go_float_f(*f)),
         // time.Time is a fmt.Stringer.
         Value::Datetime(ns) => Ok(crate::timefmt::go_time_string(*ns)),
-        Value::Array(_) | Value::Object(_) => {
-            Err(format!("cannot convert {} to string", typed(v)))
-        }
+        Value::Array(_) | Value::Object(_) => Err(format!("cannot convert {} to string", typed(v))),
     }
 }
 

@@ -63,7 +63,9 @@ fn v_two_or_three(args: &[ArgInfo]) -> Result<(), String> {
 
 /// Length of an array; 0 for anything else, null included.
 fn cardinality(_: &FnContext, a: &[Value]) -> RowResult {
-    Ok(Value::Int(arg(a, 0).as_array().map_or(0, |v| v.len() as i64)))
+    Ok(Value::Int(
+        arg(a, 0).as_array().map_or(0, |v| v.len() as i64),
+    ))
 }
 
 /// Null arguments are dropped; nothing left gives nil.
@@ -109,9 +111,7 @@ fn element_at(_: &FnContext, a: &[Value]) -> RowResult {
             Value::String(k) => Ok(o.get(k.as_ref()).cloned().unwrap_or(Value::Null)),
             _ => Err("second argument should be string".to_string()),
         },
-        _ => Err(
-            "first argument should be []interface{} or map[string]interface{}".to_string(),
-        ),
+        _ => Err("first argument should be []interface{} or map[string]interface{}".to_string()),
     }
 }
 
@@ -130,7 +130,10 @@ fn array_remove(_: &FnContext, a: &[Value]) -> RowResult {
     let arr = array_arg(a, 0, NOT_ARRAY)?;
     let target = arg(a, 1);
     Ok(Value::array(
-        arr.iter().filter(|x| !strict_eq(x, target)).cloned().collect(),
+        arr.iter()
+            .filter(|x| !strict_eq(x, target))
+            .cloned()
+            .collect(),
     ))
 }
 
@@ -323,7 +326,9 @@ fn array_cardinality(_: &FnContext, a: &[Value]) -> RowResult {
         return Ok(Value::Int(0));
     }
     let arr = array_arg(a, 0, NOT_ARRAY)?;
-    Ok(Value::Int(arr.iter().filter(|v| !v.is_null()).count() as i64))
+    Ok(Value::Int(
+        arr.iter().filter(|v| !v.is_null()).count() as i64
+    ))
 }
 
 /// One level of nesting is expanded; non-array elements are kept. An empty result is
@@ -366,8 +371,21 @@ fn array_distinct(_: &FnContext, a: &[Value]) -> RowResult {
 
 /// eKuiper's aggregate functions, which `array_map` names as not scalar.
 const AGGREGATES: [&str; 16] = [
-    "avg", "count", "max", "min", "sum", "collect", "merge_agg", "deduplicate", "stddev",
-    "stddevs", "var", "vars", "percentile", "percentile_disc", "last_agg_hit_count",
+    "avg",
+    "count",
+    "max",
+    "min",
+    "sum",
+    "collect",
+    "merge_agg",
+    "deduplicate",
+    "stddev",
+    "stddevs",
+    "var",
+    "vars",
+    "percentile",
+    "percentile_disc",
+    "last_agg_hit_count",
     "last_agg_hit_time",
 ];
 
@@ -426,9 +444,7 @@ fn array_join(_: &FnContext, a: &[Value]) -> RowResult {
                 parts.push(replacement.clone());
             }
         } else {
-            parts.push(
-                to_string_convert_all(v).map_err(|_| "array elements should be string")?,
-            );
+            parts.push(to_string_convert_all(v).map_err(|_| "array elements should be string")?);
         }
     }
     Ok(Value::from(parts.join(delim)))

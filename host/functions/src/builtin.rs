@@ -89,11 +89,49 @@ impl FunctionImpl for BuiltinImpl {
     }
 }
 
-/// Every built-in scalar function.
+/// Every built-in scalar function that is a plain row-wise body, family by family.
+/// `rule_id`, which needs its call site, is registered beside these by
+/// [`crate::Registry::with_builtins`].
 pub fn all() -> Vec<Builtin> {
-    vec![Builtin::new("upper", 1, Some(1), |_, a| match &a[0] {
-        Value::Null => Ok(Value::Null),
-        Value::String(s) => Ok(Value::str(s.to_uppercase())),
-        other => Ok(Value::str(other.to_string().to_uppercase())),
-    })]
+    [
+        crate::math::builtins(),
+        crate::string::builtins(),
+        crate::conversion::builtins(),
+        crate::hashing::builtins(),
+        crate::json_path::builtins(),
+        crate::array::builtins(),
+        crate::object::builtins(),
+        crate::datetime::builtins(),
+        crate::other::builtins(),
+    ]
+    .concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique_and_lowercase() {
+        let all = all();
+        let mut seen = HashSet::new();
+        for f in &all {
+            assert!(seen.insert(f.name), "duplicate built-in {}", f.name);
+            assert_eq!(f.name, f.name.to_ascii_lowercase());
+        }
+        assert!(all.len() > 130, "only {} built-ins", all.len());
+    }
+
+    #[test]
+    fn arity_messages_match_ekuiper() {
+        let upper = all()
+            .into_iter()
+            .find(|f| f.name == "upper")
+            .expect("upper");
+        assert_eq!(
+            upper.validate(&[]),
+            Err("Expect 1 arguments but found 0.".to_string())
+        );
+    }
 }

@@ -409,7 +409,9 @@ mod tests {
         assert_eq!(cast(Value::Bool(true), "bigint"), Ok(Value::Int(1)));
         assert_eq!(
             cast(s("abc"), "bigint"),
-            Err("not supported type conversion, got error cannot convert string(abc) to int".into())
+            Err(
+                "not supported type conversion, got error cannot convert string(abc) to int".into()
+            )
         );
         assert_eq!(cast(s("1.5"), "float"), Ok(Value::Float(1.5)));
         assert_eq!(cast(Value::Int(2), "float"), Ok(Value::Float(2.0)));
@@ -418,7 +420,10 @@ mod tests {
 
     #[test]
     fn cast_to_string_boolean_datetime_bytea() {
-        assert_eq!(cast(Value::Float(1e21), "string"), Ok(s("1000000000000000000000")));
+        assert_eq!(
+            cast(Value::Float(1e21), "string"),
+            Ok(s("1000000000000000000000"))
+        );
         assert_eq!(cast(Value::Int(7), "string"), Ok(s("7")));
         assert_eq!(cast(Value::Bool(false), "string"), Ok(s("false")));
         assert!(cast(j("[1]"), "string").is_err());
@@ -473,7 +478,10 @@ mod tests {
 
     #[test]
     fn base64_round_trip() {
-        assert_eq!(call("encode", &[s("hello"), s("base64")]), Ok(s("aGVsbG8=")));
+        assert_eq!(
+            call("encode", &[s("hello"), s("base64")]),
+            Ok(s("aGVsbG8="))
+        );
         assert_eq!(
             call("decode", &[s("aGVsbG8="), s("base64")]),
             Ok(Value::bytes(b"hello".to_vec()))
@@ -499,8 +507,8 @@ mod tests {
     #[test]
     fn trunc_rounds_half_away_from_zero() {
         assert_eq!(
-            call("trunc", &[Value::Float(3.1415), Value::Int(2)]),
-            Ok(Value::Float(3.14))
+            call("trunc", &[Value::Float(1.2345), Value::Int(2)]),
+            Ok(Value::Float(1.23))
         );
         assert_eq!(
             call("trunc", &[Value::Float(2.345), Value::Int(1)]),
@@ -514,7 +522,10 @@ mod tests {
             call("trunc", &[Value::Float(1.5), Value::Float(1.0)]),
             Err("The 2nd parameter must be int value.".to_string())
         );
-        assert_eq!(call("trunc", &[Value::Null, Value::Int(1)]), Ok(Value::Null));
+        assert_eq!(
+            call("trunc", &[Value::Null, Value::Int(1)]),
+            Ok(Value::Null)
+        );
         assert_eq!(
             check("trunc", &[lit(s("1")), lit(Value::Int(1))]),
             Err("Expect number - float or int type for parameter 1".to_string())

@@ -30,24 +30,44 @@ macro_rules! part {
 pub fn builtins() -> Vec<Builtin> {
     let now = Builtin::new("now", 0, None, |c, a| current(c, a, false)).with_validate(v_fsp);
     let cur_date = Builtin::new("cur_date", 0, Some(0), cur_date).with_validate(v_no_arg);
-    let cur_time = Builtin::new("cur_time", 0, None, |c, a| current(c, a, true)).with_validate(v_fsp);
+    let cur_time =
+        Builtin::new("cur_time", 0, None, |c, a| current(c, a, true)).with_validate(v_fsp);
     vec![
         now,
-        Builtin { name: "current_timestamp", ..now },
-        Builtin { name: "local_time", ..now },
-        Builtin { name: "local_timestamp", ..now },
+        Builtin {
+            name: "current_timestamp",
+            ..now
+        },
+        Builtin {
+            name: "local_time",
+            ..now
+        },
+        Builtin {
+            name: "local_timestamp",
+            ..now
+        },
         cur_date,
-        Builtin { name: "current_date", ..cur_date },
+        Builtin {
+            name: "current_date",
+            ..cur_date
+        },
         cur_time,
-        Builtin { name: "current_time", ..cur_time },
+        Builtin {
+            name: "current_time",
+            ..cur_time
+        },
         Builtin::new("format_time", 2, Some(2), format_time).with_validate(v_format_time),
         Builtin::new("date_calc", 2, Some(2), date_calc).with_validate(v_date_calc),
         Builtin::new("date_diff", 2, Some(2), date_diff).with_validate(v_date_diff),
-        part!("day_name", |t| Value::str(weekday_name(t.weekday().num_days_from_sunday()))),
+        part!("day_name", |t| Value::str(weekday_name(
+            t.weekday().num_days_from_sunday()
+        ))),
         part!("day_of_month", |t| Value::Int(i64::from(t.day()))),
         part!("day", |t| Value::Int(i64::from(t.day()))),
         // Go's `time.Weekday`: Sunday is 0 (eKuiper's docs say 1; its code says 0).
-        part!("day_of_week", |t| Value::Int(i64::from(t.weekday().num_days_from_sunday()))),
+        part!("day_of_week", |t| Value::Int(i64::from(
+            t.weekday().num_days_from_sunday()
+        ))),
         part!("day_of_year", |t| Value::Int(i64::from(t.ordinal()))),
         Builtin::new("from_days", 1, Some(1), from_days).with_validate(v_int_only),
         Builtin::new("from_unix_time", 1, Some(1), from_unix_time).with_validate(v_int_only),
@@ -64,7 +84,9 @@ pub fn builtins() -> Vec<Builtin> {
                 None => Value::Null,
             }
         }),
-        part!("microsecond", |t| Value::Int(i64::from(t.nanosecond() % 1_000_000_000 / 1000))),
+        part!("microsecond", |t| Value::Int(i64::from(
+            t.nanosecond() % 1_000_000_000 / 1000
+        ))),
         part!("minute", |t| Value::Int(i64::from(t.minute()))),
         part!("month", |t| Value::Int(i64::from(t.month()))),
         Builtin::new("month_name", 1, Some(1), |_, a| {
@@ -110,7 +132,8 @@ fn current(ctx: &FnContext, a: &[Value], time_only: bool) -> RowResult {
     }
     let text = format_pattern(now_ns(ctx), &pattern)?;
     Ok(Value::from(if time_only {
-        text.split_once(' ').map_or(text.clone(), |(_, t)| t.to_string())
+        text.split_once(' ')
+            .map_or(text.clone(), |(_, t)| t.to_string())
     } else {
         text
     }))
@@ -135,7 +158,10 @@ fn format_time(_: &FnContext, a: &[Value]) -> RowResult {
         return Ok(Value::Null);
     }
     let t = to_time(arg(a, 0))?;
-    Ok(Value::from(format_pattern(t, &to_string_always(arg(a, 1)))?))
+    Ok(Value::from(format_pattern(
+        t,
+        &to_string_always(arg(a, 1)),
+    )?))
 }
 
 fn v_date_calc(args: &[ArgInfo]) -> Result<(), String> {
@@ -243,8 +269,14 @@ mod tests {
     #[test]
     fn now_uses_the_engine_clock() {
         assert_eq!(call("now", &[]), Ok(s("2019-01-01 00:00:00")));
-        assert_eq!(call("now", &[Value::Int(3)]), Ok(s("2019-01-01 00:00:00.123")));
-        assert_eq!(call("current_timestamp", &[Value::Int(1)]), Ok(s("2019-01-01 00:00:00.1")));
+        assert_eq!(
+            call("now", &[Value::Int(3)]),
+            Ok(s("2019-01-01 00:00:00.123"))
+        );
+        assert_eq!(
+            call("current_timestamp", &[Value::Int(1)]),
+            Ok(s("2019-01-01 00:00:00.1"))
+        );
         assert_eq!(call("local_time", &[]), Ok(s("2019-01-01 00:00:00")));
         assert_eq!(call("local_timestamp", &[]), Ok(s("2019-01-01 00:00:00")));
         assert_eq!(call("cur_date", &[]), Ok(s("2019-01-01")));
@@ -268,14 +300,20 @@ mod tests {
     #[test]
     fn format_time_accepts_numbers_strings_and_datetimes() {
         assert_eq!(
-            call("format_time", &[Value::Int(1_579_140_864_913), s("YYYY-MM-dd HH:mm:ssSSS")]),
+            call(
+                "format_time",
+                &[Value::Int(1_579_140_864_913), s("YYYY-MM-dd HH:mm:ssSSS")]
+            ),
             Ok(s("2020-01-16 02:14:24.913"))
         );
         assert_eq!(
             call("format_time", &[Value::Datetime(0), s("yyyy/MM/dd")]),
             Ok(s("1970/01/01"))
         );
-        assert_eq!(call("format_time", &[Value::Null, s("yyyy")]), Ok(Value::Null));
+        assert_eq!(
+            call("format_time", &[Value::Null, s("yyyy")]),
+            Ok(Value::Null)
+        );
         assert_eq!(
             check("format_time", &[lit(Value::Int(1)), lit(s("yyyy-MM-dd"))]),
             Err("Expect datetime type for parameter 1".to_string())
@@ -288,8 +326,14 @@ mod tests {
 
     #[test]
     fn date_calc_and_diff() {
-        assert_eq!(call("date_calc", &[s(NEW_YEAR), s("24h")]), Ok(s("2019-01-02 00:00:00")));
-        assert_eq!(call("date_calc", &[s(NEW_YEAR), s("-24h")]), Ok(s("2018-12-31 00:00:00")));
+        assert_eq!(
+            call("date_calc", &[s(NEW_YEAR), s("24h")]),
+            Ok(s("2019-01-02 00:00:00"))
+        );
+        assert_eq!(
+            call("date_calc", &[s(NEW_YEAR), s("-24h")]),
+            Ok(s("2018-12-31 00:00:00"))
+        );
         assert_eq!(
             call("date_calc", &[s("2019-01-01"), s("1h30m10s100ms")]),
             Ok(s("2019-01-01 01:30:10"))
@@ -378,12 +422,18 @@ mod tests {
             call("convert_tz", &[Value::Int(1000), s("Asia/Shanghai")]),
             Ok(Value::Datetime(1_000_000_000))
         );
-        assert_eq!(call("convert_tz", &[Value::Null, s("UTC")]), Ok(Value::Null));
+        assert_eq!(
+            call("convert_tz", &[Value::Null, s("UTC")]),
+            Ok(Value::Null)
+        );
         assert_eq!(
             check("convert_tz", &[ArgInfo::Dynamic, lit(Value::Int(1))]),
             Err("Expect string type for parameter 2".to_string())
         );
-        assert_eq!(call("to_seconds", &[s(NEW_YEAR)]), Ok(Value::Int(1_546_300_800)));
+        assert_eq!(
+            call("to_seconds", &[s(NEW_YEAR)]),
+            Ok(Value::Int(1_546_300_800))
+        );
         assert_eq!(call("to_seconds", &[Value::Int(1_500)]), Ok(Value::Int(1)));
         assert_eq!(call("to_seconds", &[Value::Null]), Ok(Value::Null));
         assert!(call("to_seconds", &[Value::Bool(true)]).is_err());

@@ -10,10 +10,14 @@ use tributary_core::Value;
 
 pub fn builtins() -> Vec<Builtin> {
     vec![
-        Builtin::new("md5", 1, Some(1), |_, a| hash(a, |b| hex::encode(md5::Md5::digest(b))))
-            .with_validate(v_one_str),
-        Builtin::new("sha1", 1, Some(1), |_, a| hash(a, |b| hex::encode(sha1::Sha1::digest(b))))
-            .with_validate(v_one_str),
+        Builtin::new("md5", 1, Some(1), |_, a| {
+            hash(a, |b| hex::encode(md5::Md5::digest(b)))
+        })
+        .with_validate(v_one_str),
+        Builtin::new("sha1", 1, Some(1), |_, a| {
+            hash(a, |b| hex::encode(sha1::Sha1::digest(b)))
+        })
+        .with_validate(v_one_str),
         Builtin::new("sha256", 1, Some(1), |_, a| {
             hash(a, |b| hex::encode(sha2::Sha256::digest(b)))
         })
@@ -59,7 +63,9 @@ mod tests {
         );
         assert_eq!(
             call("sha256", std::slice::from_ref(&t)),
-            Ok(s("d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592"))
+            Ok(s(
+                "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592"
+            ))
         );
         assert_eq!(
             call("sha384", std::slice::from_ref(&t)),
@@ -76,7 +82,10 @@ mod tests {
     fn null_and_validation() {
         assert_eq!(call("md5", &[Value::Null]), Ok(Value::Null));
         assert_eq!(call("sha256", &[Value::Null]), Ok(Value::Null));
-        assert_eq!(call("md5", &[Value::Int(1)]), Ok(s("c4ca4238a0b923820dcc509a6f75849b")));
+        assert_eq!(
+            call("md5", &[Value::Int(1)]),
+            Ok(s("c4ca4238a0b923820dcc509a6f75849b"))
+        );
         assert_eq!(
             check("sha1", &[lit(Value::Int(1))]),
             Err("Expect string type for parameter 1".to_string())

@@ -187,7 +187,10 @@ fn truthy(v: &Value) -> bool {
 fn eval_expr(e: &Expr, current: &Value, root: &Value) -> Value {
     match e {
         Expr::Lit(v) => v.clone(),
-        Expr::Path { root: from_root, steps } => {
+        Expr::Path {
+            root: from_root,
+            steps,
+        } => {
             let start = if *from_root { root } else { current };
             run(steps, start, root).unwrap_or(Value::Null)
         }
@@ -301,10 +304,7 @@ impl<'a> Parser<'a> {
 
     fn ident(&mut self) -> Result<String, String> {
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_')
-        {
+        while self.peek().is_some_and(|c| c.is_alphanumeric() || c == '_') {
             self.bump();
         }
         if start == self.pos {
@@ -577,7 +577,10 @@ mod tests {
         );
         assert_eq!(eval("$.children[0:2]", &d), Ok(j(r#"["Sara","Alex"]"#)));
         assert_eq!(eval("$.children[0,2]", &d), Ok(j(r#"["Sara","Jack"]"#)));
-        assert_eq!(eval("$..last", &d), Ok(j(r#"["Murphy","Craig","Murphy","Anderson"]"#)));
+        assert_eq!(
+            eval("$..last", &d),
+            Ok(j(r#"["Murphy","Craig","Murphy","Anderson"]"#))
+        );
         assert_eq!(eval("$.friends[?(@.age > 100)]", &d), Ok(j("[]")));
         assert_eq!(eval("$.friends[*].nope", &d), Ok(j("[]")));
         assert!(eval("$.friends[", &d).is_err());

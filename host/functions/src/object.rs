@@ -93,9 +93,7 @@ fn zip(_: &FnContext, a: &[Value]) -> RowResult {
                 Value::String(k) => {
                     m.insert(k.to_string(), v.clone());
                 }
-                _ => {
-                    return Err("the first element in the list item should be string".into())
-                }
+                _ => return Err("the first element in the list item should be string".into()),
             },
             _ => return Err(SHAPE.to_string()),
         }
@@ -136,10 +134,12 @@ fn object_concat(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 fn v_object_construct(args: &[ArgInfo]) -> Result<(), String> {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err("the args must be key value pairs".to_string());
     }
-    (0..args.len()).step_by(2).try_for_each(|i| check_str(args, i))
+    (0..args.len())
+        .step_by(2)
+        .try_for_each(|i| check_str(args, i))
 }
 
 /// Pairs with a null key or a null value are left out.
@@ -150,8 +150,8 @@ fn object_construct(_: &FnContext, a: &[Value]) -> RowResult {
         if k.is_null() || v.is_null() {
             continue;
         }
-        let key = to_str_samekind(k)
-            .ok_or_else(|| format!("key {} is not a string", go_string(k)))?;
+        let key =
+            to_str_samekind(k).ok_or_else(|| format!("key {} is not a string", go_string(k)))?;
         m.insert(key, v.clone());
     }
     Ok(Value::object(m))
@@ -164,10 +164,7 @@ fn select(a: &[Value], keep: bool) -> RowResult {
         return Ok(Value::Null);
     }
     if a.len() != 2 {
-        return Err(format!(
-            "the argument number should be 2, got {}",
-            a.len()
-        ));
+        return Err(format!("the argument number should be 2, got {}", a.len()));
     }
     let Value::Object(obj) = arg(a, 0) else {
         return Err(format!(
@@ -229,7 +226,10 @@ mod tests {
     #[test]
     fn keys_values_items() {
         let o = j(r#"{"a":1, "b":2}"#);
-        assert_eq!(call("keys", std::slice::from_ref(&o)), Ok(j(r#"["a","b"]"#)));
+        assert_eq!(
+            call("keys", std::slice::from_ref(&o)),
+            Ok(j(r#"["a","b"]"#))
+        );
         assert_eq!(call("values", std::slice::from_ref(&o)), Ok(j("[1,2]")));
         assert_eq!(call("items", &[o]), Ok(j(r#"[["a",1],["b",2]]"#)));
         assert_eq!(call("items", &[j("{}")]), Ok(Value::Null));
@@ -298,7 +298,10 @@ mod tests {
             Err("At least has 2 argument but found 1.".to_string())
         );
         assert_eq!(
-            call("object_construct", &[s("a"), Value::Int(1), s("b"), Value::Null]),
+            call(
+                "object_construct",
+                &[s("a"), Value::Int(1), s("b"), Value::Null]
+            ),
             Ok(j(r#"{"a":1}"#))
         );
         assert_eq!(
@@ -310,7 +313,10 @@ mod tests {
             Err("the args must be key value pairs".to_string())
         );
         assert_eq!(
-            check("object_construct", &[lit(Value::Int(1)), lit(Value::Int(1))]),
+            check(
+                "object_construct",
+                &[lit(Value::Int(1)), lit(Value::Int(1))]
+            ),
             Err("Expect string type for parameter 1".to_string())
         );
     }
@@ -330,7 +336,10 @@ mod tests {
             call("object_pick", &[o.clone(), j(r#"["foo","bar"]"#)]),
             Ok(j(r#"{"bar": "hello world", "foo": "emq"}"#))
         );
-        assert_eq!(call("object_pick", &[o.clone(), s("foo")]), Ok(j(r#"{"foo": "emq"}"#)));
+        assert_eq!(
+            call("object_pick", &[o.clone(), s("foo")]),
+            Ok(j(r#"{"foo": "emq"}"#))
+        );
         assert_eq!(
             call("erase", &[o.clone(), Value::Int(1)]),
             Err("the argument should be slice or string".to_string())

@@ -98,7 +98,10 @@ mod tests {
             call("coalesce", &[Value::Null, Value::Int(2), Value::Int(3)]),
             Ok(Value::Int(2))
         );
-        assert_eq!(call("coalesce", &[Value::Null, Value::Null]), Ok(Value::Null));
+        assert_eq!(
+            call("coalesce", &[Value::Null, Value::Null]),
+            Ok(Value::Null)
+        );
         assert_eq!(
             check("coalesce", &[]),
             Err("The arguments should be at least one.".to_string())

@@ -34,6 +34,9 @@ impl Registry {
             r.functions
                 .insert(f.name().to_ascii_lowercase(), Arc::new(f));
         }
+        for f in crate::other::site_functions() {
+            r.functions.insert(f.name().to_ascii_lowercase(), f);
+        }
         r
     }
 

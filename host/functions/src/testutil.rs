@@ -23,7 +23,8 @@ pub fn call(name: &str, args: &[Value]) -> RowResult {
     let cols: Vec<Column> = args.iter().cloned().map(Column::Scalar).collect();
     let mut out = Vec::new();
     inst.exec_batch(&FnContext { now_ms: NOW_MS }, &cols, 1, &mut out);
-    out.pop().unwrap_or_else(|| panic!("{name} returned no row"))
+    out.pop()
+        .unwrap_or_else(|| panic!("{name} returned no row"))
 }
 
 /// Rule-creation validation.

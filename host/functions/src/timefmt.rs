@@ -213,7 +213,10 @@ pub fn weekday_name(from_sunday: u32) -> &'static str {
         "Friday",
         "Saturday",
     ];
-    NAMES.get(from_sunday as usize).copied().unwrap_or("%!Weekday")
+    NAMES
+        .get(from_sunday as usize)
+        .copied()
+        .unwrap_or("%!Weekday")
 }
 
 /// Parses a datetime string without a pattern, as eKuiper does with `jinzhu/now` plus

@@ -4,11 +4,11 @@
 //! know: identifiers are quoted with backticks and double quotes delimit *strings*;
 //! `->` is a member access binding tighter than arithmetic; `^` is bitwise XOR.
 
-use sqlparser::dialect::{Dialect, Precedence};
 use sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName,
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName,
 };
+use sqlparser::dialect::{Dialect, Precedence};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
@@ -83,4 +83,3 @@ fn cast_call(value: Expr, ty: Expr) -> Expr {
         within_group: vec![],
     })
 }
-

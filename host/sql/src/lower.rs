@@ -180,13 +180,64 @@ impl Lowerer {
                 self.sites += 1;
                 Expr::Call {
                     name: "cast".to_string(),
-                    args: vec![self.expr(expr)?, Expr::Literal(Value::str(cast_type(data_type)?))],
+                    args: vec![
+                        self.expr(expr)?,
+                        Expr::Literal(Value::str(cast_type(data_type)?)),
+                    ],
                     site,
                 }
             }
             A::Function(f) => self.function(f)?,
+            // sqlparser gives these functions a grammar of their own; in eKuiper they
+            // are ordinary calls.
+            A::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                let mut args = vec![self.expr(expr)?];
+                for a in [substring_from, substring_for].into_iter().flatten() {
+                    args.push(self.expr(a)?);
+                }
+                self.call("substring", args)
+            }
+            A::Trim {
+                expr,
+                trim_where: None,
+                trim_what: None,
+                trim_characters: None,
+            } => {
+                let arg = self.expr(expr)?;
+                self.call("trim", vec![arg])
+            }
+            A::Ceil { expr, field } | A::Floor { expr, field } => {
+                let name = if matches!(e, A::Ceil { .. }) {
+                    "ceil"
+                } else {
+                    "floor"
+                };
+                let mut args = vec![self.expr(expr)?];
+                match field {
+                    ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) => {}
+                    ast::CeilFloorKind::Scale(v) => args.push(Expr::Literal(literal(&v.value)?)),
+                    _ => return Err(unsupported(format!("{name} with a TO clause"))),
+                }
+                self.call(name, args)
+            }
             other => return Err(unsupported(format!("expression \"{other}\""))),
         })
+    }
+
+    /// A call of `name` with numbered call site.
+    fn call(&mut self, name: &str, args: Vec<Expr>) -> Expr {
+        let site = self.sites;
+        self.sites += 1;
+        Expr::Call {
+            name: name.to_string(),
+            args,
+            site,
+        }
     }
 
     /// `a.b.c`: a qualified column when `a` names a stream, else nested members.

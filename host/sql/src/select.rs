@@ -55,7 +55,8 @@ impl SelectStmt {
 
 /// Parses a rule's SQL into a [`SelectStmt`].
 pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
-    let mut statements = Parser::parse_sql(&KuiperDialect, sql)?;
+    let mut statements =
+        Parser::parse_sql(&KuiperDialect, sql).map_err(|e| at_end(e.into(), sql))?;
     if statements.len() != 1 {
         return Err(SqlError::new(format!(
             "expected one SELECT statement, found {}",
@@ -122,6 +123,19 @@ pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
         condition,
         sql: sql.to_string(),
     })
+}
+
+/// sqlparser reports running out of input without a position; add the end's.
+fn at_end(mut e: SqlError, sql: &str) -> SqlError {
+    if e.line == 0 && e.message.ends_with("found: EOF") {
+        let line = sql.lines().count().max(1);
+        let column = sql.lines().last().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        e.message = format!(
+            "{} at end of input (line {line}, column {column})",
+            e.message
+        );
+    }
+    e
 }
 
 fn from_clause(from: &[ast::TableWithJoins]) -> Result<SourceRef, SqlError> {
@@ -245,7 +259,17 @@ mod tests {
         .expect("parse");
         assert_eq!(
             names(&s),
-            ["color", "upper", "kuiper_field_0", "s", "meta", "kuiper_field_1", "kuiper_field_2", "b", "c"]
+            [
+                "color",
+                "upper",
+                "kuiper_field_0",
+                "s",
+                "meta",
+                "kuiper_field_1",
+                "kuiper_field_2",
+                "b",
+                "c"
+            ]
         );
     }
 
@@ -316,11 +340,18 @@ mod cast_tests {
 
     #[test]
     fn both_cast_forms_become_one_call() {
-        for sql in ["SELECT cast(a, \"bigint\") FROM demo", "SELECT CAST(a AS BIGINT) FROM demo"] {
+        for sql in [
+            "SELECT cast(a, \"bigint\") FROM demo",
+            "SELECT CAST(a AS BIGINT) FROM demo",
+        ] {
             let s = parse_select(sql).expect(sql);
-            let SelectField::Expr { expr, name, .. } = &s.fields[0] else { panic!() };
+            let SelectField::Expr { expr, name, .. } = &s.fields[0] else {
+                panic!()
+            };
             assert_eq!(&**name, "cast", "{sql}");
-            let Expr::Call { name, args, .. } = expr else { panic!("{expr:?}") };
+            let Expr::Call { name, args, .. } = expr else {
+                panic!("{expr:?}")
+            };
             assert_eq!(name, "cast");
             assert_eq!(args[1], Expr::Literal(tributary_core::Value::str("bigint")));
         }

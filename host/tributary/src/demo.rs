@@ -23,5 +23,10 @@ pub async fn run(root: PathBuf, seconds: Option<u64>) -> Result<(), Error> {
         output.display()
     );
     eprintln!("Press Ctrl-C to stop.");
-    super::serve::run(root, "127.0.0.1:9081".to_string(), seconds.map(Duration::from_secs)).await
+    super::serve::run(
+        root,
+        "127.0.0.1:9081".to_string(),
+        seconds.map(Duration::from_secs),
+    )
+    .await
 }

@@ -40,7 +40,11 @@ pub fn index(base: &Value, idx: &Value) -> OpResult {
             Ok(a[j as usize].clone())
         }
         Value::Object(_) => Err("[] is an invalid operation for map[string]interface {}".into()),
-        other => Err(format!("invalid operation {} [] {}", other.describe(), idx.describe())),
+        other => Err(format!(
+            "invalid operation {} [] {}",
+            other.describe(),
+            idx.describe()
+        )),
     }
 }
 
@@ -79,7 +83,9 @@ pub fn slice(base: &Value, start: Option<&Value>, end: Option<&Value>) -> OpResu
         return Err(format!("end value is out of index: {e} of {len}"));
     }
     if s >= e {
-        return Err(format!("start cannot be greater than end. start:{s}  end:{e}"));
+        return Err(format!(
+            "start cannot be greater than end. start:{s}  end:{e}"
+        ));
     }
     Ok(Value::array(a[s as usize..e as usize].to_vec()))
 }
@@ -155,7 +161,10 @@ mod tests {
     fn index_and_slice_follow_ekuiper() {
         let a = arr(6);
         assert_eq!(index(&a, &Value::Int(-1)), Ok(Value::Int(5)));
-        assert_eq!(index(&arr(5), &Value::Int(5)), Err("out of index: 5 of 5".into()));
+        assert_eq!(
+            index(&arr(5), &Value::Int(5)),
+            Err("out of index: 5 of 5".into())
+        );
         assert_eq!(
             slice(&a, None, Some(&Value::Int(2))),
             Ok(Value::array(vec![Value::Int(0), Value::Int(1)]))

@@ -26,8 +26,12 @@ pub fn expr_string(e: &Expr, stream: &str) -> String {
             s.push(')');
             s
         }
-        Expr::Member { expr, key } => format!("binaryExpr:{{ {} -> jsonFieldName:{key} }}", p(expr)),
-        Expr::Index { expr, index } => format!("binaryExpr:{{ {} [] indexExpr:{} }}", p(expr), p(index)),
+        Expr::Member { expr, key } => {
+            format!("binaryExpr:{{ {} -> jsonFieldName:{key} }}", p(expr))
+        }
+        Expr::Index { expr, index } => {
+            format!("binaryExpr:{{ {} [] indexExpr:{} }}", p(expr), p(index))
+        }
         Expr::Slice { expr, start, end } => format!(
             "binaryExpr:{{ {} [] sliceExpr:{{ start:{}, end:{} }} }}",
             p(expr),
@@ -53,7 +57,11 @@ pub fn expr_string(e: &Expr, stream: &str) -> String {
             if *negated { "NOT LIKE" } else { "LIKE" },
             p(pattern)
         ),
-        Expr::InList { expr, list, negated } => format!(
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => format!(
             "binaryExpr:{{ {} {} valueSetExpr:{{ {} }} }}",
             p(expr),
             if *negated { "NOT IN" } else { "IN" },

@@ -43,13 +43,21 @@ impl RowErrors {
         }
     }
     pub fn get(&self, i: usize) -> Option<&str> {
-        self.errs.as_ref().and_then(|e| e.get(i)).and_then(|e| e.as_deref())
+        self.errs
+            .as_ref()
+            .and_then(|e| e.get(i))
+            .and_then(|e| e.as_deref())
     }
     pub fn take(&mut self, i: usize) -> Option<String> {
-        self.errs.as_mut().and_then(|e| e.get_mut(i)).and_then(|e| e.take())
+        self.errs
+            .as_mut()
+            .and_then(|e| e.get_mut(i))
+            .and_then(|e| e.take())
     }
     pub fn any(&self) -> bool {
-        self.errs.as_ref().is_some_and(|e| e.iter().any(|x| x.is_some()))
+        self.errs
+            .as_ref()
+            .is_some_and(|e| e.iter().any(|x| x.is_some()))
     }
     /// Copies into `self` the errors of `other` for the rows where `keep(i)` holds.
     fn merge_where(&mut self, mut other: RowErrors, keep: impl Fn(usize) -> bool) {
@@ -76,7 +84,9 @@ pub struct Evaluator {
 impl std::fmt::Debug for Evaluator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<_> = self.funcs.values().map(|(n, _)| n).collect();
-        f.debug_struct("Evaluator").field("functions", &names).finish()
+        f.debug_struct("Evaluator")
+            .field("functions", &names)
+            .finish()
     }
 }
 
@@ -95,7 +105,10 @@ impl Evaluator {
                     return;
                 }
                 if let Expr::Call { name, args, site } = node {
-                    if ENGINE_FUNCTIONS.iter().any(|f| f.eq_ignore_ascii_case(name)) {
+                    if ENGINE_FUNCTIONS
+                        .iter()
+                        .any(|f| f.eq_ignore_ascii_case(name))
+                    {
                         return;
                     }
                     match bind_call(registry, rule_id, name, args, *site) {
@@ -127,9 +140,9 @@ impl Evaluator {
                     .map(|r| r.get(name).cloned().unwrap_or(Value::Null))
                     .collect(),
             ),
-            Expr::Wildcard => Column::Values(
-                rows.iter().map(|r| Value::object(r.to_object())).collect(),
-            ),
+            Expr::Wildcard => {
+                Column::Values(rows.iter().map(|r| Value::object(r.to_object())).collect())
+            }
             Expr::Meta(key) => Column::Values(rows.iter().map(|r| meta_value(r, key)).collect()),
             Expr::Member { expr, key } => {
                 let base = self.eval(expr, rows, errs);
@@ -160,8 +173,16 @@ impl Evaluator {
                 let v = self.eval(expr, rows, errs);
                 map1(&v, n, errs, |x| ops::unary(*op, x))
             }
-            Expr::Binary { op: BinOp::And, left, right } => self.logic(true, left, right, rows, errs),
-            Expr::Binary { op: BinOp::Or, left, right } => self.logic(false, left, right, rows, errs),
+            Expr::Binary {
+                op: BinOp::And,
+                left,
+                right,
+            } => self.logic(true, left, right, rows, errs),
+            Expr::Binary {
+                op: BinOp::Or,
+                left,
+                right,
+            } => self.logic(false, left, right, rows, errs),
             Expr::Binary { op, left, right } => {
                 let l = self.eval(left, rows, errs);
                 let r = self.eval(right, rows, errs);
@@ -182,7 +203,11 @@ impl Evaluator {
                 }
                 Column::Values(out)
             }
-            Expr::InList { expr, list, negated } => {
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => {
                 let v = self.eval(expr, rows, errs);
                 let items: Vec<Column> = list.iter().map(|x| self.eval(x, rows, errs)).collect();
                 let mut buf = Vec::with_capacity(items.len());
@@ -235,7 +260,14 @@ impl Evaluator {
 
     /// AND (`is_and`) / OR with eKuiper's short cut: `false AND x` is false and `true
     /// OR x` is true without `x` being looked at, so errors in `x` do not count there.
-    fn logic(&mut self, is_and: bool, left: &Expr, right: &Expr, rows: &[Row], errs: &mut RowErrors) -> Column {
+    fn logic(
+        &mut self,
+        is_and: bool,
+        left: &Expr,
+        right: &Expr,
+        rows: &[Row],
+        errs: &mut RowErrors,
+    ) -> Column {
         let n = rows.len();
         let l = self.eval(left, rows, errs);
         let mut rerrs = RowErrors::new(n);
@@ -250,7 +282,11 @@ impl Evaluator {
                     (Value::Bool(x), _) if *x != is_and => Ok(Value::Bool(*x)),
                     (Value::Bool(_), Value::Bool(y)) => Ok(Value::Bool(*y)),
                     (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
-                    _ => Err(format!("invalid operation {} {op} {}", a.describe(), b.describe())),
+                    _ => Err(format!(
+                        "invalid operation {} {op} {}",
+                        a.describe(),
+                        b.describe()
+                    )),
                 };
                 ok_or_record(res, i, errs)
             })
@@ -315,12 +351,22 @@ impl Evaluator {
                     .map(|(i, c)| c.unwrap_or_else(|| col.get(i).clone()))
                     .collect()
             }
-            None => chosen.into_iter().map(|c| c.unwrap_or(Value::Null)).collect(),
+            None => chosen
+                .into_iter()
+                .map(|c| c.unwrap_or(Value::Null))
+                .collect(),
         };
         Column::Values(out)
     }
 
-    fn call(&mut self, name: &str, args: &[Expr], site: usize, rows: &[Row], errs: &mut RowErrors) -> Column {
+    fn call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        site: usize,
+        rows: &[Row],
+        errs: &mut RowErrors,
+    ) -> Column {
         let n = rows.len();
         if name.eq_ignore_ascii_case("event_time") {
             return Column::Values(rows.iter().map(|r| Value::Int(r.timestamp)).collect());
@@ -366,15 +412,29 @@ impl Evaluator {
         Column::Values(out)
     }
 
-    fn like(&mut self, v: &Value, p: &Value, escape: Option<char>, negated: bool) -> Result<Value, String> {
+    fn like(
+        &mut self,
+        v: &Value,
+        p: &Value,
+        escape: Option<char>,
+        negated: bool,
+    ) -> Result<Value, String> {
         let pattern = match p {
             Value::String(s) => s,
-            other => return Err(format!("invalid LIKE pattern, must be a string but got {other}")),
+            other => {
+                return Err(format!(
+                    "invalid LIKE pattern, must be a string but got {other}"
+                ))
+            }
         };
         let s = match v {
             Value::String(s) => s,
             Value::Null => return Ok(Value::Null),
-            other => return Err(format!("LIKE operator left operand expects string, but found {other}")),
+            other => {
+                return Err(format!(
+                    "LIKE operator left operand expects string, but found {other}"
+                ))
+            }
         };
         if !self.like_cache.contains_key(&**pattern) {
             let re = access::like_regex(pattern, escape)?;
@@ -383,7 +443,10 @@ impl Evaluator {
             }
             self.like_cache.insert(pattern.to_string(), re);
         }
-        let matched = self.like_cache.get(&**pattern).is_some_and(|re| re.is_match(s));
+        let matched = self
+            .like_cache
+            .get(&**pattern)
+            .is_some_and(|re| re.is_match(s));
         Ok(Value::Bool(matched != negated))
     }
 }
@@ -425,7 +488,12 @@ fn meta_value(r: &Row, key: &MetaKey) -> Value {
             let mut v = r
                 .meta
                 .get(k)
-                .or_else(|| r.meta.iter().find(|(mk, _)| mk.eq_ignore_ascii_case(k)).map(|(_, v)| v))
+                .or_else(|| {
+                    r.meta
+                        .iter()
+                        .find(|(mk, _)| mk.eq_ignore_ascii_case(k))
+                        .map(|(_, v)| v)
+                })
                 .cloned()
                 .unwrap_or(Value::Null);
             for p in path {
@@ -454,7 +522,12 @@ fn ok_or_record(r: Result<Value, String>, i: usize, errs: &mut RowErrors) -> Val
     }
 }
 
-fn map1(c: &Column, n: usize, errs: &mut RowErrors, f: impl Fn(&Value) -> Result<Value, String>) -> Column {
+fn map1(
+    c: &Column,
+    n: usize,
+    errs: &mut RowErrors,
+    f: impl Fn(&Value) -> Result<Value, String>,
+) -> Column {
     match c {
         Column::Scalar(v) => match f(v) {
             Ok(x) => Column::Scalar(x),
@@ -482,7 +555,9 @@ fn map2(
     f: impl Fn(&Value, &Value) -> Result<Value, String>,
 ) -> Column {
     match (a, b) {
-        (Column::Scalar(x), Column::Scalar(y)) => map1(&Column::Scalar(x.clone()), n, errs, |x| f(x, y)),
+        (Column::Scalar(x), Column::Scalar(y)) => {
+            map1(&Column::Scalar(x.clone()), n, errs, |x| f(x, y))
+        }
         (Column::Values(xs), Column::Scalar(y)) => Column::Values(
             xs.iter()
                 .enumerate()

@@ -11,7 +11,12 @@ use tributary_sql::{BinOp, UnaryOp};
 pub type OpResult = Result<Value, String>;
 
 fn invalid(l: &Value, op: BinOp, r: &Value) -> String {
-    format!("invalid operation {} {} {}", l.describe(), op.symbol(), r.describe())
+    format!(
+        "invalid operation {} {} {}",
+        l.describe(),
+        op.symbol(),
+        r.describe()
+    )
 }
 
 /// Evaluates `l op r` for every operator but AND/OR (which short-circuit and are
@@ -152,12 +157,18 @@ mod tests {
 
     #[test]
     fn ints_stay_ints_and_floats_widen() {
-        assert_eq!(binary(BinOp::Div, &Value::Int(7), &Value::Int(2)), Ok(Value::Int(3)));
+        assert_eq!(
+            binary(BinOp::Div, &Value::Int(7), &Value::Int(2)),
+            Ok(Value::Int(3))
+        );
         assert!(matches!(
             binary(BinOp::Div, &Value::Int(7), &Value::Float(2.0)),
             Ok(Value::Float(f)) if f == 3.5
         ));
-        assert_eq!(binary(BinOp::BitXor, &Value::Int(6), &Value::Int(3)), Ok(Value::Int(5)));
+        assert_eq!(
+            binary(BinOp::BitXor, &Value::Int(6), &Value::Int(3)),
+            Ok(Value::Int(5))
+        );
     }
 
     #[test]
@@ -174,9 +185,21 @@ mod tests {
 
     #[test]
     fn nil_makes_arithmetic_nil_and_comparison_false() {
-        assert_eq!(binary(BinOp::Add, &Value::Null, &Value::Int(1)), Ok(Value::Null));
-        assert_eq!(binary(BinOp::Gt, &Value::Null, &Value::Int(1)), Ok(Value::Bool(false)));
-        assert_eq!(binary(BinOp::Eq, &Value::Null, &Value::Null), Ok(Value::Bool(false)));
-        assert_eq!(binary(BinOp::NotEq, &Value::Int(1), &Value::Null), Ok(Value::Bool(false)));
+        assert_eq!(
+            binary(BinOp::Add, &Value::Null, &Value::Int(1)),
+            Ok(Value::Null)
+        );
+        assert_eq!(
+            binary(BinOp::Gt, &Value::Null, &Value::Int(1)),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(
+            binary(BinOp::Eq, &Value::Null, &Value::Null),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(
+            binary(BinOp::NotEq, &Value::Int(1), &Value::Null),
+            Ok(Value::Bool(false))
+        );
     }
 }

@@ -24,7 +24,13 @@ pub struct ProjectOp {
 }
 
 impl ProjectOp {
-    pub fn new(fields: Vec<PlannedField>, unnest: Option<usize>, stream: &str, send_nil: bool, eval: Evaluator) -> Self {
+    pub fn new(
+        fields: Vec<PlannedField>,
+        unnest: Option<usize>,
+        stream: &str,
+        send_nil: bool,
+        eval: Evaluator,
+    ) -> Self {
         let mut order: Vec<usize> = Vec::with_capacity(fields.len());
         for pass in [false, true] {
             for (i, f) in fields.iter().enumerate() {
@@ -66,7 +72,11 @@ impl ProjectOp {
     /// Builds the output row `i` from the evaluated columns.
     fn build_row(&self, input: &Row, cols: &[Option<Column>], i: usize) -> Row {
         let mut fields: Vec<(Arc<str>, Value)> = Vec::with_capacity(self.fields.len());
-        if self.fields.iter().any(|f| matches!(f, PlannedField::Wildcard)) {
+        if self
+            .fields
+            .iter()
+            .any(|f| matches!(f, PlannedField::Wildcard))
+        {
             fields.extend(input.fields.iter().cloned());
         }
         let mut out = Row::new(fields, input.meta.clone(), input.timestamp);
@@ -94,7 +104,9 @@ impl Operator for ProjectOp {
         for f in &self.fields {
             let mut errs = RowErrors::new(n);
             let col = match f {
-                PlannedField::Expr { expr, .. } => Some(self.eval.eval(expr, &input.rows, &mut errs)),
+                PlannedField::Expr { expr, .. } => {
+                    Some(self.eval.eval(expr, &input.rows, &mut errs))
+                }
                 PlannedField::Wildcard => None,
             };
             cols.push(col);

@@ -1,0 +1,160 @@
+//! `tributary serve` on a real root: a file source → rule → file sink pipeline from
+//! `data/init.json`, a clean stop on SIGTERM with sinks flushed, and a clear failure
+//! on a broken ruleset.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tributary_tests::binary;
+
+fn write(path: &Path, text: &str) {
+    if let Some(p) = path.parent() {
+        std::fs::create_dir_all(p).expect("mkdir");
+    }
+    std::fs::write(path, text).expect("write");
+}
+
+fn serve(root: &Path) -> Child {
+    Command::new(binary())
+        .args(["serve", "--root", root.to_str().expect("utf-8")])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve")
+}
+
+fn sigterm(child: &Child) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill -TERM failed");
+}
+
+fn wait_lines(path: &Path, n: usize, timeout: Duration) -> Vec<String> {
+    let start = Instant::now();
+    loop {
+        let lines: Vec<String> = std::fs::read_to_string(path)
+            .map(|s| s.lines().map(str::to_string).collect())
+            .unwrap_or_default();
+        if lines.len() >= n || start.elapsed() > timeout {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn ruleset(stream: &str, sql: &str, out: &Path) -> String {
+    let rule = serde_json::json!({
+        "id": "r1",
+        "sql": sql,
+        "actions": [{"log": {}}, {"file": {"path": out, "fileType": "lines", "sendSingle": true}}]
+    });
+    serde_json::json!({
+        "streams": {"s": stream},
+        "rules": {"r1": rule.to_string()}
+    })
+    .to_string()
+}
+
+#[test]
+fn file_source_to_file_sink_from_init_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let data = root.join("data");
+    write(
+        &root.join("etc/sources/file.yaml"),
+        &format!("default:\n  path: {}\n  fileType: lines\n", data.display()),
+    );
+    write(
+        &data.join("input.jsonl"),
+        "{\"id\":1,\"temp\":18.5,\"name\":\"a\"}\n{\"id\":2,\"temp\":25,\"name\":\"b\"}\n{\"id\":3,\"temp\":\"hot\",\"name\":\"c\"}\n{\"id\":4,\"temp\":30.5,\"name\":\"d\"}\n",
+    );
+    let out = data.join("out.jsonl");
+    write(
+        &data.join("init.json"),
+        &ruleset(
+            r#"CREATE STREAM s () WITH (TYPE="file", DATASOURCE="input.jsonl", FORMAT="json")"#,
+            "SELECT id, temp * 1.8 + 32 AS f, upper(name) AS n FROM s WHERE temp > 20",
+            &out,
+        ),
+    );
+    let child = serve(root);
+    let lines = wait_lines(&out, 3, Duration::from_secs(30));
+    sigterm(&child);
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "serve failed: {stderr}");
+    assert_eq!(
+        lines,
+        [
+            r#"{"f":77,"id":2,"n":"B"}"#,
+            r#"{"error":"run Where error: invalid operation string(hot) \u003e int64(20)"}"#,
+            r#"{"f":86.9,"id":4,"n":"D"}"#,
+        ],
+        "stderr: {stderr}"
+    );
+    assert!(stderr.contains("rule started"), "{stderr}");
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_flushes_sinks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        &root.join("etc/sources/simulator.yaml"),
+        "default:\n  interval: 5\n  loop: true\n  data:\n    - {\"v\": 1}\n    - {\"v\": 2}\n",
+    );
+    let out = root.join("data/sim.jsonl");
+    write(
+        &root.join("data/init.json"),
+        &ruleset(
+            r#"CREATE STREAM s (v BIGINT) WITH (TYPE="simulator", FORMAT="json")"#,
+            "SELECT v * 10 AS x FROM s",
+            &out,
+        ),
+    );
+    let child = serve(root);
+    let seen = wait_lines(&out, 5, Duration::from_secs(30));
+    assert!(seen.len() >= 5, "no output before stop");
+    sigterm(&child);
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "serve failed: {stderr}");
+    assert!(stderr.contains("stopped"), "{stderr}");
+    let text = std::fs::read_to_string(&out).expect("output");
+    // Every line is complete (flushed), and values alternate 10, 20.
+    for (i, line) in text.lines().enumerate() {
+        let want = if i % 2 == 0 {
+            r#"{"x":10}"#
+        } else {
+            r#"{"x":20}"#
+        };
+        assert_eq!(line, want, "line {i}");
+    }
+}
+
+#[test]
+fn broken_ruleset_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let cases = [
+        ("{\"streams\": {\"s\": 5}}", "streams.s must be a DDL string"),
+        ("{\"streams\": {\"s\": \"CREATE STREAM s (a INTEGER) WITH (TYPE=\\\"memory\\\")\"}}", "INTEGER"),
+        ("{\"rules\": {\"r\": \"{\\\"id\\\":\\\"r\\\",\\\"sql\\\":\\\"SELECT * FROM nope\\\"}\"}}", "stream nope not found"),
+        ("{\"streams\": ", "invalid ruleset JSON at line 1"),
+    ];
+    for (text, want) in cases {
+        write(&root.join("data/init.json"), text);
+        let out = Command::new(binary())
+            .args(["serve", "--root", root.to_str().expect("utf-8")])
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{text}: should fail");
+        assert!(stderr.contains(want), "{text}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
