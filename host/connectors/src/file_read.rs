@@ -9,6 +9,7 @@
 //! decode becomes an error in the rule, and the lines after it are still read, as in
 //! eKuiper.
 
+use std::sync::Arc;
 use tributary_core::connector::Payload;
 use tributary_core::{Object, Value};
 
@@ -87,7 +88,7 @@ pub fn read_payloads(content: &[u8], opts: &ReadOptions) -> Result<Vec<Payload>,
             }
             Ok(crate::format::decode_json(content)?
                 .into_iter()
-                .map(Payload::Object)
+                .map(|o| Payload::Object(Arc::new(o)))
                 .collect())
         }
         FileType::Csv => {
@@ -96,7 +97,7 @@ pub fn read_payloads(content: &[u8], opts: &ReadOptions) -> Result<Vec<Payload>,
             })?;
             Ok(read_csv(text, opts)?
                 .into_iter()
-                .map(Payload::Object)
+                .map(|o| Payload::Object(Arc::new(o)))
                 .collect())
         }
     }
@@ -186,7 +187,7 @@ mod tests {
         payloads
             .into_iter()
             .map(|p| match p {
-                Payload::Object(o) => o,
+                Payload::Object(o) => (*o).clone(),
                 Payload::Bytes(b) => panic!("unexpected bytes {b:?}"),
             })
             .collect()

@@ -164,8 +164,8 @@ impl FileSink {
     fn encode(&mut self, data: &SinkData) -> Result<String> {
         match data {
             SinkData::Text(t) => Ok(t.clone()),
-            SinkData::Value(v) if self.config.format == Format::Delimited => match v {
-                Value::Object(o) => Ok(self.delimited_row(o)),
+            structured if self.config.format == Format::Delimited => match structured.to_value() {
+                Value::Object(o) => Ok(self.delimited_row(&o)),
                 Value::Array(items) => {
                     let mut lines = Vec::with_capacity(items.len());
                     for item in items.iter() {
@@ -176,9 +176,9 @@ impl FileSink {
                     }
                     Ok(lines.join("\n"))
                 }
-                other => Err(not_a_row(other)),
+                other => Err(not_a_row(&other)),
             },
-            SinkData::Value(_) => Ok(data.to_text()),
+            _ => Ok(data.to_text()),
         }
     }
 

@@ -50,7 +50,8 @@ impl RowKind {
 /// One published row, with its update verb and key when the sink is updatable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemoryRow {
-    pub data: Object,
+    /// Shared with the memory sources that receive it: no copy per subscriber.
+    pub data: Arc<Object>,
     pub rowkind: Option<RowKind>,
     pub key: Option<Value>,
 }
@@ -58,7 +59,7 @@ pub struct MemoryRow {
 impl MemoryRow {
     pub fn new(data: Object) -> Self {
         MemoryRow {
-            data,
+            data: Arc::new(data),
             rowkind: None,
             key: None,
         }

@@ -53,17 +53,17 @@ impl MemorySink {
     /// The rows of one emission.
     fn rows(&self, data: &SinkData) -> Result<Vec<Object>> {
         let value = match data {
-            SinkData::Value(v) => v.clone(),
             SinkData::Text(t) => tributary_core::json::parse(t).map_err(|e| {
                 Error::user(format!(
                     "memory sink: the data template must render a JSON object, got {t:?}: {}",
                     crate::format::json_error(e)
                 ))
             })?,
+            structured => structured.to_value(),
         };
         match value {
             Value::Object(o) => Ok(vec![(*o).clone()]),
-            Value::Array(items) if matches!(data, SinkData::Value(_)) => items
+            Value::Array(items) if data.is_structured() => items
                 .iter()
                 .map(|item| match item {
                     Value::Object(o) => Ok((**o).clone()),

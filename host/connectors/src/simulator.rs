@@ -21,7 +21,7 @@ pub const DEFAULT_INTERVAL_MS: u64 = 10;
 
 #[derive(Debug)]
 pub struct SimulatorSource {
-    data: Vec<Object>,
+    data: Vec<Arc<Object>>,
     interval_ms: u64,
     looping: bool,
     clock: Arc<dyn Clock>,
@@ -55,7 +55,7 @@ impl SimulatorSource {
             return Err(r.rejected("interval", "must be at least 1 ms, got 0"));
         }
         Ok(SimulatorSource {
-            data,
+            data: data.into_iter().map(Arc::new).collect(),
             interval_ms,
             looping: r.bool("loop")?.unwrap_or(true),
             clock: ctx.clock.clone(),

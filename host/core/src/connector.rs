@@ -25,8 +25,10 @@ pub type Props = BTreeMap<String, Value>;
 pub enum Payload {
     /// Raw bytes, decoded by the stream's FORMAT (json, binary, delimited).
     Bytes(Vec<u8>),
-    /// An already structured message (memory source, simulator, file lines).
-    Object(Object),
+    /// An already structured message (memory source, simulator, JSON/CSV files).
+    /// Shared, so a source that keeps its records (memory topics, the simulator)
+    /// hands them over without copying.
+    Object(Arc<Object>),
 }
 
 /// One message from a source.
@@ -96,21 +98,57 @@ pub trait Sink: Send {
 }
 
 /// What a sink receives after the common props (`fields`, `dataTemplate`,
-/// `sendSingle`) have been applied: either a JSON-like value or rendered text.
+/// `sendSingle`) have been applied. Rows stay rows until a sink needs text or values,
+/// so a sink that only counts or forwards them pays nothing for encoding.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SinkData {
-    /// A single row (sendSingle) or an array of rows, as a value.
+    /// One row (`sendSingle`): encodes as a JSON object.
+    Row(crate::Row),
+    /// An emission's rows: encodes as a JSON array of objects.
+    Rows(Arc<Vec<crate::Row>>),
+    /// A single row or an array of rows, as a value.
     Value(Value),
     /// The output of `dataTemplate`.
     Text(String),
 }
 
 impl SinkData {
-    /// The bytes a byte-oriented sink (file, MQTT) writes.
+    /// The text a byte-oriented sink (file, MQTT, log) writes: JSON, Go style.
     pub fn to_text(&self) -> String {
         match self {
+            SinkData::Row(r) => r.to_json_string(),
+            SinkData::Rows(rows) => {
+                let mut s = String::with_capacity(64 * rows.len() + 2);
+                s.push('[');
+                for (i, r) in rows.iter().enumerate() {
+                    if i > 0 {
+                        s.push(',');
+                    }
+                    r.write_json(&mut s);
+                }
+                s.push(']');
+                s
+            }
             SinkData::Value(v) => crate::json::to_json_string(v),
             SinkData::Text(t) => t.clone(),
         }
+    }
+
+    /// The data as a value (an object, or an array of objects); text is returned as a
+    /// string value.
+    pub fn to_value(&self) -> Value {
+        match self {
+            SinkData::Row(r) => Value::object(r.to_object()),
+            SinkData::Rows(rows) => {
+                Value::array(rows.iter().map(|r| Value::object(r.to_object())).collect())
+            }
+            SinkData::Value(v) => v.clone(),
+            SinkData::Text(t) => Value::str(t),
+        }
+    }
+
+    /// Whether this is structured data (rows or a value) rather than rendered text.
+    pub fn is_structured(&self) -> bool {
+        !matches!(self, SinkData::Text(_))
     }
 }

@@ -151,7 +151,8 @@ pub fn write_str(out: &mut String, s: &str) {
 }
 
 /// Formats a float as Go's `strconv.FormatFloat(f, 'f' or 'e', -1, 64)` does inside
-/// `encoding/json`: shortest round-trip digits, exponent form below 1e-6 and from 1e21.
+/// `encoding/json`: shortest round-trip digits, exponent form below 1e-6 and from 1e21
+/// (`1e+21`, `1e-7`).
 pub fn format_float(f: f64) -> String {
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
@@ -163,7 +164,9 @@ pub fn format_float(f: f64) -> String {
                     Some(d) => ('-', d),
                     None => ('+', exp),
                 };
-                let digits = if digits.len() < 2 {
+                // strconv pads the exponent to two digits; encoding/json then trims a
+                // negative one back ("e-07" -> "e-7").
+                let digits = if digits.len() < 2 && sign == '+' {
                     format!("0{digits}")
                 } else {
                     digits.to_string()
@@ -192,7 +195,8 @@ mod tests {
         assert_eq!(format_float(4.0), "4");
         assert_eq!(format_float(3.5), "3.5");
         assert_eq!(format_float(1e21), "1e+21");
-        assert_eq!(format_float(1e-7), "1e-07");
+        assert_eq!(format_float(1e-7), "1e-7");
+        assert_eq!(format_float(1.5e-10), "1.5e-10");
         assert_eq!(format_float(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(format_float(0.0), "0");
     }

@@ -87,10 +87,22 @@ impl Schema {
                     .map(|(_, v)| v)
             });
             match found {
-                None | Some(Value::Null) => {
+                None => {
                     if strict {
                         return Err(format!("field {} is not found", fd.name));
                     }
+                }
+                // A present null stays null (`SELECT *` prints it), but does not pass
+                // strict validation, as in eKuiper.
+                Some(Value::Null) => {
+                    if strict {
+                        return Err(format!(
+                            "field {} type mismatch: cannot convert <nil>(<nil>) to {}",
+                            fd.name,
+                            go_type(&fd.ty)
+                        ));
+                    }
+                    fields.push((key.clone(), Value::Null));
                 }
                 Some(v) => match convert(v, &fd.ty, strict) {
                     Err(_) if !strict => fields.push((key.clone(), v.clone())),

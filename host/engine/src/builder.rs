@@ -112,6 +112,7 @@ pub fn build_operators(
     let ev = Evaluator::bind(field_exprs, &registry, &p.rule_id).map_err(prefix)?;
     ops.push(Box::new(ProjectOp::new(
         p.fields.clone(),
+        p.eval_order.clone(),
         p.unnest,
         &p.stream.name,
         send_nil,
@@ -203,5 +204,6 @@ pub fn build_pipeline(
         options: rule.options.clone(),
         metrics,
         clock: ctx.clock.clone(),
+        coalesce_limit: crate::runtime::COALESCE_LIMIT,
     })
 }

@@ -17,6 +17,9 @@ pub struct Decoder {
     schema: Option<Schema>,
     strict: bool,
     field_names: Option<Vec<String>>,
+    /// For `FORMAT="binary"` with a declared BYTEA column: its name (the payload is
+    /// decoded as `self` and renamed).
+    binary_field: Option<String>,
 }
 
 impl Decoder {
@@ -37,7 +40,13 @@ impl Decoder {
                 ),
                 _ => s.clone(),
             });
+        let format_is_binary = stream.options.format.as_deref() == Some("binary");
+        let binary_field = match (&stream.schema, format_is_binary) {
+            (Some(s), true) => s.fields.first().map(|f| f.name.clone()),
+            _ => None,
+        };
         Decoder {
+            binary_field,
             format: stream
                 .options
                 .format
@@ -67,7 +76,12 @@ impl Decoder {
                         self.field_names.as_deref(),
                     ) {
                         Ok(objs) => {
-                            for o in objs {
+                            for mut o in objs {
+                                if let Some(f) = &self.binary_field {
+                                    if let Some(v) = o.remove("self") {
+                                        o.insert(f.clone(), v);
+                                    }
+                                }
                                 self.push(&mut b, &o, m.meta.clone(), m.timestamp);
                             }
                         }

@@ -221,7 +221,12 @@ impl Engine {
         if let Some(t) = task {
             let _ = t.await;
         }
-        set_status(&status, RuleStatus::Stopped);
+        // A rule that failed or finished keeps saying so.
+        if let Ok(mut s) = status.lock() {
+            if *s == RuleStatus::Running {
+                *s = RuleStatus::Stopped;
+            }
+        }
         tracing::info!(rule = %id, "rule stopped");
         Ok(())
     }

@@ -82,7 +82,9 @@ impl Collector {
 /// A stage of a rule.
 pub trait Operator: Send {
     /// A short name for logs and `/topo`.
-    fn name(&self) -> &str;
+    fn name(&self) -> &str {
+        "operator"
+    }
     /// Processes one chunk.
     fn process(&mut self, input: Chunk, out: &mut Collector);
     /// Called when the rule's clock reaches `now_ms` at a timer the operator asked for.

@@ -28,6 +28,9 @@ pub struct RulePlan {
     pub stream: StreamDef,
     pub condition: Option<Expr>,
     pub fields: Vec<PlannedField>,
+    /// The expression fields in the order they are computed: an aliased field before
+    /// the fields that refer to its alias.
+    pub eval_order: Vec<usize>,
     /// Position in `fields` of the `unnest(...)` field, if any.
     pub unnest: Option<usize>,
     /// The stream columns the rule reads; `None` when it reads them all (`*`).
@@ -50,18 +53,19 @@ impl RulePlan {
 
 /// Builds the plan of `stmt` reading from `stream`.
 pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<RulePlan, Error> {
-    let aliases: Vec<(String, Expr)> = stmt
+    let aliases: Vec<String> = stmt
         .fields
         .iter()
         .filter_map(|f| match f {
             SelectField::Expr {
-                expr,
                 name,
                 aliased: true,
-            } => Some((name.to_string(), expr.clone())),
+                ..
+            } => Some(name.to_string()),
             _ => None,
         })
         .collect();
+    let mut deps: Vec<Vec<String>> = Vec::with_capacity(stmt.fields.len());
     let mut fields = Vec::with_capacity(stmt.fields.len());
     let mut unnest = None;
     for (i, f) in stmt.fields.iter().enumerate() {
@@ -79,6 +83,7 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
                     }
                 }
                 fields.push(PlannedField::Wildcard);
+                deps.push(Vec::new());
             }
             SelectField::Expr {
                 expr,
@@ -90,8 +95,10 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
                 } else {
                     None
                 };
-                let mut exclude: Vec<String> = own.iter().cloned().collect();
-                let expr = inline_aliases(expr, &aliases, &mut exclude, 0)?;
+                let mut expr = expr.clone();
+                let mut used = Vec::new();
+                resolve_aliases(&mut expr, &aliases, own.as_deref(), &mut used);
+                deps.push(used);
                 if let Expr::Call { name: fname, .. } = &expr {
                     if fname.eq_ignore_ascii_case("unnest") {
                         if unnest.is_some() {
@@ -115,6 +122,7 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
     if let Some(c) = &stmt.condition {
         check_nested_unnest(c, false)?;
     }
+    let eval_order = evaluation_order(&fields, &deps)?;
     let used_columns = if fields.iter().any(|f| matches!(f, PlannedField::Wildcard)) {
         None
     } else {
@@ -147,57 +155,81 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
         stream: stream.clone(),
         condition: stmt.condition.clone(),
         fields,
+        eval_order,
         unnest,
         used_columns,
     })
 }
 
-/// Replaces references to other fields' aliases by those fields' expressions
-/// (`SELECT size AS a, a + 1 AS b`). An alias is not expanded inside itself, so
-/// `size + 1 AS size` reads the column.
-fn inline_aliases(
-    e: &Expr,
-    aliases: &[(String, Expr)],
-    exclude: &mut Vec<String>,
-    depth: usize,
-) -> Result<Expr, Error> {
-    if depth > 32 {
-        return Err(Error::user("aliases refer to each other in a cycle"));
+/// Replaces references to other fields' aliases by [`Expr::AliasRef`]
+/// (`SELECT size AS a, a + 1 AS b`). An alias is not resolved inside its own field, so
+/// `size + 1 AS size` reads the column. Returns the aliases referenced.
+fn resolve_aliases(e: &mut Expr, aliases: &[String], own: Option<&str>, used: &mut Vec<String>) {
+    if let Expr::Field { stream: None, name } = e {
+        if own != Some(&**name) && aliases.iter().any(|a| a == &**name) {
+            if !used.iter().any(|u| u == &**name) {
+                used.push(name.to_string());
+            }
+            *e = Expr::AliasRef { name: name.clone() };
+        }
+        return;
     }
-    let mut out = e.clone();
-    substitute(&mut out, aliases, exclude, depth)?;
-    Ok(out)
+    for_each_child(e, &mut |c| resolve_aliases(c, aliases, own, used));
 }
 
-fn substitute(
-    e: &mut Expr,
-    aliases: &[(String, Expr)],
-    exclude: &mut Vec<String>,
-    depth: usize,
-) -> Result<(), Error> {
-    if let Expr::Field { stream: None, name } = e {
-        if !exclude.iter().any(|x| x == &**name) {
-            if let Some((alias, target)) = aliases.iter().find(|(a, _)| a == &**name) {
-                exclude.push(alias.clone());
-                let replaced = inline_aliases(target, aliases, exclude, depth + 1)?;
-                exclude.pop();
-                *e = replaced;
+/// Orders the fields so that every aliased field is computed before the fields that
+/// read it; a cycle of aliases is an error.
+fn evaluation_order(fields: &[PlannedField], deps: &[Vec<String>]) -> Result<Vec<usize>, Error> {
+    let alias_of: Vec<Option<&str>> = fields
+        .iter()
+        .map(|f| match f {
+            PlannedField::Expr { alias: Some(a), .. } => Some(a.as_str()),
+            _ => None,
+        })
+        .collect();
+    // 0 = unvisited, 1 = in progress, 2 = done
+    let mut state = vec![0u8; fields.len()];
+    let mut order = Vec::with_capacity(fields.len());
+    // An explicit stack instead of recursion: a long alias chain cannot overflow it.
+    for root in 0..fields.len() {
+        if !matches!(fields[root], PlannedField::Expr { .. }) || state[root] == 2 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        state[root] = 1;
+        while let Some((i, next_dep)) = stack.pop() {
+            if let Some(d) = deps[i].get(next_dep) {
+                stack.push((i, next_dep + 1));
+                if let Some(j) = alias_of.iter().position(|a| *a == Some(d.as_str())) {
+                    match state[j] {
+                        0 => {
+                            state[j] = 1;
+                            stack.push((j, 0));
+                        }
+                        1 => {
+                            return Err(Error::user(format!(
+                                "alias {d} refers to itself through other aliases"
+                            )))
+                        }
+                        _ => {}
+                    }
+                }
+            } else {
+                state[i] = 2;
+                order.push(i);
             }
         }
-        return Ok(());
     }
-    let mut result = Ok(());
-    for_each_child(e, &mut |c| {
-        if result.is_ok() {
-            result = substitute(c, aliases, exclude, depth);
-        }
-    });
-    result
+    Ok(order)
 }
 
 fn for_each_child(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
     match e {
-        Expr::Literal(_) | Expr::Field { .. } | Expr::Wildcard | Expr::Meta(_) => {}
+        Expr::Literal(_)
+        | Expr::Field { .. }
+        | Expr::Wildcard
+        | Expr::Meta(_)
+        | Expr::AliasRef { .. } => {}
         Expr::Member { expr, .. } | Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } => f(expr),
         Expr::Index { expr, index } => {
             f(expr);
@@ -286,14 +318,38 @@ mod tests {
     }
 
     #[test]
-    fn aliases_are_inlined_but_not_into_themselves() {
+    fn aliases_resolve_to_other_fields_but_not_to_themselves() {
         let s = parse_select("select size + 1 as size, size + 1 as b from demo").expect("sql");
         let p = plan("r", &s, &demo()).expect("plan");
+        let PlannedField::Expr { expr, .. } = &p.fields[0] else {
+            panic!()
+        };
+        assert!(!format!("{expr:?}").contains("AliasRef"));
         let PlannedField::Expr { expr, .. } = &p.fields[1] else {
             panic!()
         };
-        let shown = crate::eval::display::expr_string(expr, "demo");
-        assert_eq!(shown, "binaryExpr:{ binaryExpr:{ demo.size + 1 } + 1 }");
+        assert!(format!("{expr:?}").contains("AliasRef"));
+        let s = parse_select("select b + 1 as c, a as b, size as a from demo").expect("sql");
+        let p = plan("r", &s, &demo()).expect("plan");
+        assert_eq!(p.eval_order, vec![2, 1, 0]);
+    }
+
+    #[test]
+    fn alias_cycles_and_long_chains() {
+        let e = plan(
+            "r",
+            &parse_select("select b as a, a as b from demo").expect("sql"),
+            &demo(),
+        )
+        .expect_err("cycle");
+        assert!(e.to_string().contains("refers to itself"), "{e}");
+        let mut sql = String::from("select size as a0");
+        for i in 1..60 {
+            sql.push_str(&format!(", a{} + a{} as a{i}", i - 1, i - 1));
+        }
+        sql.push_str(" from demo");
+        let p = plan("r", &parse_select(&sql).expect("sql"), &demo()).expect("long chain");
+        assert_eq!(p.eval_order.len(), 60);
     }
 
     #[test]

@@ -63,6 +63,9 @@ impl Default for RuleOptions {
     }
 }
 
+/// The largest `bufferLength` (batches per channel) a rule may ask for.
+pub const MAX_BUFFER_LENGTH: u64 = 100_000;
+
 /// One entry of `actions`: a sink type and its properties.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Action {
@@ -291,10 +294,11 @@ fn parse_options(id: &str, o: &serde_json::Map<String, Json>) -> Result<RuleOpti
                         .ok_or_else(|| bad(k, "a positive integer"))? as usize
             }
             "bufferLength" => {
-                r.buffer_length =
-                    v.as_u64()
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| bad(k, "a positive integer"))? as usize
+                r.buffer_length = v
+                    .as_u64()
+                    .filter(|n| (1..=MAX_BUFFER_LENGTH).contains(n))
+                    .ok_or_else(|| bad(k, &format!("an integer from 1 to {MAX_BUFFER_LENGTH}")))?
+                    as usize
             }
             "qos" => {
                 r.qos = v

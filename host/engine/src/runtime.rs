@@ -46,7 +46,13 @@ pub struct Pipeline {
     pub options: RuleOptions,
     pub metrics: Arc<RuleMetrics>,
     pub clock: Arc<dyn Clock>,
+    /// At most this many messages are merged into one batch by the decode stage.
+    /// Trials use 0 (never merge), so every tuple is processed at its own time.
+    pub coalesce_limit: usize,
 }
+
+/// The default [`Pipeline::coalesce_limit`].
+pub const COALESCE_LIMIT: usize = 4096;
 
 impl Pipeline {
     /// Runs the rule until its source ends or `stop` turns true, then drains.
@@ -56,6 +62,7 @@ impl Pipeline {
         let rule_id = self.rule_id.clone();
         let metrics = self.metrics.clone();
         let (src_tx, mut src_rx) = mpsc::channel::<Vec<SourceMessage>>(cap);
+        let stop_for_sinks = stop.clone();
         let source = self.source;
         let source_task: JoinHandle<Result<(), Error>> = tokio::spawn(async move {
             if *stop.borrow() {
@@ -70,13 +77,14 @@ impl Pipeline {
         // decode
         let (tx, mut rx) = mpsc::channel::<Event>(cap);
         let decoder = self.decoder;
+        let coalesce_limit = self.coalesce_limit;
         let m = metrics.clone();
         let mut tasks: Vec<JoinHandle<()>> = Vec::new();
         tasks.push(tokio::spawn(async move {
             while let Some(first) = src_rx.recv().await {
                 // Coalesce what is already waiting into one batch.
                 let mut msgs = first;
-                while msgs.len() < 4096 {
+                while msgs.len() < coalesce_limit {
                     match src_rx.try_recv() {
                         Ok(more) => msgs.extend(more),
                         Err(_) => break,
@@ -98,7 +106,7 @@ impl Pipeline {
                 let mut col = Collector::new();
                 while let Some(ev) = input.recv().await {
                     match ev {
-                        Event::Data(c) => op.process(c, &mut col),
+                        Event::Data(c) => process_guarded(op.as_mut(), c, &mut col),
                         Event::Tick(t) => {
                             op.on_tick(t, &mut col);
                             if out_tx.send(Event::Tick(t)).await.is_err() {
@@ -119,34 +127,38 @@ impl Pipeline {
         // sinks
         let mut sink_txs = Vec::new();
         for s in self.sinks {
-            let (stx, srx) = mpsc::channel::<Emission>(cap);
+            let (stx, srx) = mpsc::channel::<Arc<Vec<Emission>>>(cap);
             sink_txs.push(stx);
             tasks.push(tokio::spawn(run_sink(
                 rule_id.clone(),
                 s,
                 srx,
                 metrics.clone(),
+                stop_for_sinks.clone(),
             )));
         }
 
-        // emit: chunks → emissions, fanned out to every sink
+        // emit: chunks → emissions, fanned out to every sink, one send per chunk
         let send_error = self.options.send_error;
         let clock = self.clock.clone();
         let m = metrics.clone();
         let emit = tokio::spawn(async move {
             while let Some(ev) = rx.recv().await {
                 let Event::Data(chunk) = ev else { continue };
-                for e in to_emissions(chunk, &m) {
-                    if matches!(e, Emission::Error(_)) && !send_error {
-                        continue;
-                    }
-                    RuleMetrics::add(&m.emissions, 1);
-                    m.last_emit_ms.store(clock.now_ms(), Ordering::Relaxed);
-                    for stx in &sink_txs {
-                        // A closed sink channel means that sink task ended; the others
-                        // still get the emission.
-                        let _ = stx.send(e.clone()).await;
-                    }
+                let mut emissions = to_emissions(chunk, &m);
+                if !send_error {
+                    emissions.retain(|e| !matches!(e, Emission::Error(_)));
+                }
+                if emissions.is_empty() {
+                    continue;
+                }
+                RuleMetrics::add(&m.emissions, emissions.len() as u64);
+                m.last_emit_ms.store(clock.now_ms(), Ordering::Relaxed);
+                let batch = Arc::new(emissions);
+                for stx in &sink_txs {
+                    // A closed sink channel means that sink task ended; the others
+                    // still get the emissions.
+                    let _ = stx.send(batch.clone()).await;
                 }
             }
         });
@@ -157,14 +169,47 @@ impl Pipeline {
                 "source task of rule {rule_id} failed: {e}"
             ))),
         };
-        for t in tasks {
-            let _ = t.await;
+        // A stage that panicked lost what it held: that must fail the rule, loudly,
+        // rather than look like a clean end of input.
+        let mut src_result = src_result;
+        for t in tasks.into_iter().chain(std::iter::once(emit)) {
+            if let Err(e) = t.await {
+                if src_result.is_ok() {
+                    src_result = Err(Error::internal(format!(
+                        "a stage of rule {rule_id} failed: {e}"
+                    )));
+                }
+            }
         }
-        let _ = emit.await;
         if let Err(e) = &src_result {
             tracing::error!(rule = %rule_id, error = %e, "source failed");
         }
         src_result
+    }
+}
+
+/// Runs `op.process`, turning a panic into an error emission for every row of the
+/// chunk: a faulty function or operator costs that batch, never the rule or the host.
+fn process_guarded(op: &mut dyn Operator, c: Chunk, col: &mut Collector) {
+    let n = c.rows.len();
+    let carried: Vec<String> = c.errors.iter().map(|(_, e)| e.clone()).collect();
+    let name = op.name().to_string();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op.process(c, col)));
+    if let Err(p) = r {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        tracing::error!(operator = %name, panic = %msg, rows = n, "operator panicked; its batch becomes errors");
+        let mut b = crate::operator::ChunkBuilder::with_capacity(0);
+        for e in carried {
+            b.error(e);
+        }
+        for _ in 0..n {
+            b.error(format!("internal error in {name}: {msg}"));
+        }
+        col.collect(b.finish());
     }
 }
 
@@ -190,11 +235,12 @@ pub fn to_emissions(chunk: Chunk, m: &RuleMetrics) -> Vec<Emission> {
 async fn run_sink(
     rule_id: String,
     mut s: SinkRunner,
-    mut rx: mpsc::Receiver<Emission>,
+    mut rx: mpsc::Receiver<Arc<Vec<Emission>>>,
     m: Arc<RuleMetrics>,
+    stop: watch::Receiver<bool>,
 ) {
-    while let Some(e) = rx.recv().await {
-        for item in s.props.shape(&e) {
+    while let Some(batch) = rx.recv().await {
+        for item in batch.iter().flat_map(|e| s.props.shape(e)) {
             let data = match item {
                 Ok(d) => d,
                 Err(err) => {
@@ -207,7 +253,9 @@ async fn run_sink(
             loop {
                 match s.sink.collect(&data).await {
                     Ok(()) => break,
-                    Err(err) if attempt < s.props.retry_count => {
+                    // Once the rule is stopping, a failing sink gets no more retries,
+                    // so a stop cannot hang on a dead destination.
+                    Err(err) if attempt < s.props.retry_count && !*stop.borrow() => {
                         attempt += 1;
                         tracing::warn!(rule = %rule_id, sink = %s.name, attempt, error = %err, "sink failed, retrying");
                         tokio::time::sleep(std::time::Duration::from_millis(

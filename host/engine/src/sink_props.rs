@@ -10,9 +10,10 @@
 
 use regex::Regex;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tributary_core::connector::{Emission, SinkData};
 use tributary_core::json::to_json;
-use tributary_core::{Error, Row, Value};
+use tributary_core::{Error, Meta, Row, Value};
 
 /// The common properties of one action.
 #[derive(Debug)]
@@ -116,50 +117,47 @@ impl CommonProps {
 
     /// Shapes one emission into what the sink receives: zero (omitted), one, or one per
     /// row (`sendSingle`). A template error becomes an error message for that item.
+    /// Rows are passed on as rows; nothing is encoded unless a template asks for it.
     pub fn shape(&self, emission: &Emission) -> Vec<Result<SinkData, String>> {
-        let rows: Vec<Value> = match emission {
-            Emission::Error(e) => {
-                let mut o = tributary_core::Object::new();
-                o.insert("error".to_string(), Value::str(e));
-                vec![Value::object(o)]
-            }
-            Emission::Rows(rows) => rows.iter().map(|r| self.row_value(r)).collect(),
+        let rows: Arc<Vec<Row>> = match emission {
+            Emission::Error(e) => Arc::new(vec![Row::new(
+                vec![(Arc::from("error"), Value::str(e))],
+                Meta::default(),
+                0,
+            )]),
+            Emission::Rows(rows) => match &self.fields {
+                None => rows.clone(),
+                Some(fs) => Arc::new(rows.iter().map(|r| pick(r, fs)).collect()),
+            },
         };
-        if self.omit_if_empty && (rows.is_empty() || rows.iter().all(is_empty_object)) {
+        if self.omit_if_empty && rows.iter().all(|r| r.fields.is_empty()) {
             return Vec::new();
         }
-        if self.send_single {
-            rows.into_iter().map(|r| self.render(r, true)).collect()
-        } else {
-            vec![self.render(Value::array(rows), false)]
-        }
-    }
-
-    fn row_value(&self, r: &Row) -> Value {
-        match &self.fields {
-            None => Value::object(r.to_object()),
-            Some(fs) => {
-                let mut o = tributary_core::Object::new();
-                for f in fs {
-                    if let Some(v) = r.get(f) {
-                        o.insert(f.clone(), v.clone());
-                    }
-                }
-                Value::object(o)
+        match (&self.template, self.send_single) {
+            (None, true) => rows.iter().map(|r| Ok(SinkData::Row(r.clone()))).collect(),
+            (None, false) => vec![Ok(SinkData::Rows(rows))],
+            (Some(t), true) => rows
+                .iter()
+                .map(|r| {
+                    t.render(&Value::object(r.to_object()), true)
+                        .map(SinkData::Text)
+                })
+                .collect(),
+            (Some(t), false) => {
+                let v = Value::array(rows.iter().map(|r| Value::object(r.to_object())).collect());
+                vec![t.render(&v, false).map(SinkData::Text)]
             }
-        }
-    }
-
-    fn render(&self, v: Value, single: bool) -> Result<SinkData, String> {
-        match &self.template {
-            None => Ok(SinkData::Value(v)),
-            Some(t) => t.render(&v, single).map(SinkData::Text),
         }
     }
 }
 
-fn is_empty_object(v: &Value) -> bool {
-    matches!(v, Value::Object(o) if o.is_empty())
+/// The row restricted to `fields`, in that order.
+fn pick(r: &Row, fields: &[String]) -> Row {
+    let cols = fields
+        .iter()
+        .filter_map(|f| r.get(f).map(|v| (Arc::from(f.as_str()), v.clone())))
+        .collect();
+    Row::new(cols, r.meta.clone(), r.timestamp)
 }
 
 /// A compiled `dataTemplate`.
@@ -179,7 +177,7 @@ impl Template {
 
     pub fn render(&self, data: &Value, single: bool) -> Result<String, String> {
         let t = self.env.get_template("t").map_err(|e| e.to_string())?;
-        let json = to_json(data);
+        let json = go_numbers(to_json(data));
         let mut ctx = serde_json::Map::new();
         if single {
             if let serde_json::Value::Object(o) = &json {
@@ -189,6 +187,26 @@ impl Template {
         ctx.insert("data".to_string(), json);
         t.render(minijinja::Value::from_serialize(&ctx))
             .map_err(|e| format!("template render error: {e}"))
+    }
+}
+
+/// Whole floats become integers, so a template prints `25` for 25.0 as Go's templates
+/// and `json` do (serde would print `25.0`).
+fn go_numbers(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if !n.is_i64() && !n.is_u64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                serde_json::Value::from(f as i64)
+            }
+            _ => serde_json::Value::Number(n),
+        },
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(go_numbers).collect())
+        }
+        serde_json::Value::Object(o) => {
+            serde_json::Value::Object(o.into_iter().map(|(k, v)| (k, go_numbers(v))).collect())
+        }
+        other => other,
     }
 }
 
@@ -213,7 +231,6 @@ pub fn translate_go_template(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     fn props(json: &str) -> CommonProps {
         let v = tributary_core::json::parse(json).expect("json");
@@ -231,6 +248,7 @@ mod tests {
                 vec![
                     (Arc::from("t"), Value::Int(t)),
                     (Arc::from("n"), Value::str("a")),
+                    (Arc::from("f"), Value::Float(25.0)),
                 ],
                 Default::default(),
                 0,
@@ -254,18 +272,18 @@ mod tests {
             .into_iter()
             .map(|d| d.expect("ok").to_text())
             .collect();
-        assert_eq!(out, [r#"[{"n":"a","t":1},{"n":"a","t":2}]"#]);
+        assert_eq!(out, [r#"[{"f":25,"n":"a","t":1},{"f":25,"n":"a","t":2}]"#]);
     }
 
     #[test]
     fn go_templates_are_translated() {
-        let p = props(r#"{"sendSingle":true,"dataTemplate":"temp is {{.t}} {{json .}}"}"#);
+        let p = props(r#"{"sendSingle":true,"dataTemplate":"temp is {{.t}} {{json .}} {{.f}}"}"#);
         let out: Vec<String> = p
             .shape(&rows())
             .into_iter()
             .map(|d| d.expect("ok").to_text())
             .collect();
-        assert_eq!(out[0], r#"temp is 1 {"n":"a","t":1}"#);
+        assert_eq!(out[0], r#"temp is 1 {"f":25,"n":"a","t":1} 25"#);
     }
 
     #[test]

@@ -80,7 +80,7 @@ impl Source for MockSource {
             for (ts, obj) in self.tuples {
                 self.clock.set(ts);
                 let msg = SourceMessage {
-                    payload: Payload::Object(obj),
+                    payload: Payload::Object(Arc::new(obj)),
                     meta: meta.clone(),
                     timestamp: ts,
                 };
@@ -144,7 +144,7 @@ pub async fn run_trial(
     let tuples = mock_tuples(&stream_name, &mock)?;
     let start = tuples
         .first()
-        .map(|(t, _)| t - t.rem_euclid(1000))
+        .map(|(t, _)| t.saturating_sub(t.rem_euclid(1000)))
         .unwrap_or(0);
     let clock = MockClock::new(start);
     let ctx = EngineContext::new(root.unwrap_or_default(), Arc::new(clock.clone()));
@@ -170,6 +170,7 @@ pub async fn run_trial(
         options: rule.options.clone(),
         metrics: Arc::new(RuleMetrics::default()),
         clock: Arc::new(clock),
+        coalesce_limit: 0,
     };
     let (_stop_tx, stop_rx) = watch::channel(false);
     let run = tokio::spawn(pipeline.run(stop_rx));

@@ -6,6 +6,11 @@
 //! helpers whose exact acceptance rules and error texts leak into user-visible behaviour,
 //! so they are reproduced here once rather than approximated in each function.
 
+/// The largest string or array a function may build from a count argument
+/// (`lpad(x, n)`, `repeat(x, n)`, `format(x, n)`): a typo in a rule must become an
+/// error, not an attempt to allocate gigabytes.
+pub const MAX_GENERATED_LEN: usize = 10_000_000;
+
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};

@@ -276,7 +276,7 @@ fn repeat(_: &FnContext, a: &[Value]) -> RowResult {
     let Value::Int(n) = arg(a, 1) else {
         return Err("second argument should be int".to_string());
     };
-    if *n < 0 {
+    if *n < 0 || *n as u64 > crate::args::MAX_GENERATED_LEN as u64 {
         return Err("makeslice: len out of range".to_string());
     }
     Ok(Value::array(vec![arg(a, 0).clone(); *n as usize]))

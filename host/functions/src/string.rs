@@ -121,6 +121,12 @@ fn pad(a: &[Value], left: bool) -> RowResult {
     if n < 0 {
         return Err("strings: negative Repeat count".to_string());
     }
+    if n as u64 > crate::args::MAX_GENERATED_LEN as u64 {
+        return Err(format!(
+            "padding length {n} is larger than {}",
+            crate::args::MAX_GENERATED_LEN
+        ));
+    }
     let spaces = " ".repeat(n as usize);
     Ok(Value::from(if left { spaces + &s } else { s + &spaces }))
 }
@@ -327,7 +333,8 @@ fn format_en_us(number: &str, precision: &str) -> String {
     let places: usize = if digits.is_empty() {
         0
     } else {
-        digits.parse().unwrap_or(0)
+        // More places than an f64 has digits only pads zeros; cap the padding.
+        digits.parse::<usize>().unwrap_or(0).min(1000)
     };
     let mut number = number.to_string();
     if number.starts_with("-.") {

@@ -55,7 +55,10 @@ pub struct StreamDef {
 }
 
 /// The option keys eKuiper knows, as listed in its error message.
-const OPTION_KEYS: &str = "DATASOURCE|FORMAT|KEY|CONF_KEY|SHARED|STRICT_VALIDATION|TYPE|TIMESTAMP|TIMESTAMP_FORMAT|RETAIN_SIZE|SCHEMAID|KIND|DELIMITER";
+const OPTION_KEYS: &str = "DATASOURCE|FORMAT|KEY|CONF_KEY|SHARED|STRICT_VALIDATION|TYPE|TIMESTAMP|TIMESTAMP_FORMAT|RETAIN_SIZE|SCHEMAID|EXTRA|VERSION|TEMP|KIND|DELIMITER";
+
+/// The deepest nesting of ARRAY/STRUCT types accepted.
+const MAX_TYPE_DEPTH: usize = 32;
 
 /// Parses one `CREATE STREAM` or `CREATE TABLE` statement.
 pub fn parse_ddl(sql: &str) -> Result<StreamDef, SqlError> {
@@ -70,6 +73,7 @@ pub fn parse_ddl(sql: &str) -> Result<StreamDef, SqlError> {
         tokens,
         pos: 0,
         end: sql_end(sql),
+        depth: 0,
     };
     let def = p.statement(sql)?;
     Ok(def)
@@ -85,6 +89,7 @@ struct DdlParser {
     tokens: Vec<TokenWithSpan>,
     pos: usize,
     end: (u64, u64),
+    depth: usize,
 }
 
 impl DdlParser {
@@ -189,6 +194,7 @@ impl DdlParser {
             ));
         }
         check_options(kind, &options)?;
+        check_binary(kind, &options, &fields)?;
         Ok(StreamDef {
             name,
             kind,
@@ -230,6 +236,16 @@ impl DdlParser {
     }
 
     fn field_type(&mut self) -> Result<FieldType, SqlError> {
+        if self.depth >= MAX_TYPE_DEPTH {
+            return Err(self.err_here(format!("types nested deeper than {MAX_TYPE_DEPTH} levels")));
+        }
+        self.depth += 1;
+        let r = self.field_type_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn field_type_inner(&mut self) -> Result<FieldType, SqlError> {
         let at = self.pos;
         let word = match self.peek() {
             Some(TokenWithSpan {
@@ -309,6 +325,8 @@ impl DdlParser {
                 "DELIMITER" => o.delimiter = Some(value),
                 "SCHEMAID" => o.schema_id = Some(value),
                 "KIND" => o.kind = Some(value.to_ascii_lowercase()),
+                // Accepted for compatibility with eKuiper 2 exports; they change nothing.
+                "EXTRA" | "VERSION" | "TEMP" => {}
                 "SHARED" | "STRICT_VALIDATION" => {
                     let Some(b) = bool_opt(&value) else {
                         self.pos = at;
@@ -343,6 +361,26 @@ impl DdlParser {
                 return Ok(());
             }
         }
+    }
+}
+
+/// eKuiper's rules for `FORMAT="binary"`: the whole payload is one BYTEA column.
+fn check_binary(kind: StreamKind, o: &StreamOptions, fields: &[FieldDef]) -> Result<(), SqlError> {
+    if o.format.as_deref() != Some("binary") {
+        return Ok(());
+    }
+    if kind == StreamKind::Table {
+        return Err(SqlError::new("'binary' format is not supported for table"));
+    }
+    match fields {
+        [] => Ok(()),
+        [f] if f.ty == FieldType::Bytea => Ok(()),
+        [_] => Err(SqlError::new(
+            "'binary' format stream can have only 'bytea' type field",
+        )),
+        _ => Err(SqlError::new(
+            "'binary' format stream can have only one field",
+        )),
     }
 }
 
@@ -417,5 +455,32 @@ mod tests {
         let e =
             parse_ddl("CREATE STREAM demo () WITH (DATASOURCE=\"x\") extra").expect_err("trailing");
         assert!(e.to_string().contains("extra"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod binary_tests {
+    use super::*;
+
+    #[test]
+    fn binary_format_rules() {
+        assert!(parse_ddl("CREATE STREAM img (image BYTEA) WITH (FORMAT=\"binary\")").is_ok());
+        assert!(parse_ddl("CREATE STREAM img () WITH (FORMAT=\"binary\")").is_ok());
+        let e = parse_ddl("CREATE STREAM img (a BYTEA, b BYTEA) WITH (FORMAT=\"binary\")")
+            .expect_err("two");
+        assert!(e.to_string().contains("only one field"), "{e}");
+        let e =
+            parse_ddl("CREATE STREAM img (a STRING) WITH (FORMAT=\"binary\")").expect_err("type");
+        assert!(e.to_string().contains("bytea"), "{e}");
+        let deep = format!(
+            "CREATE STREAM s (a {}BIGINT{}) WITH ()",
+            "ARRAY(".repeat(40),
+            ")".repeat(40)
+        );
+        assert!(parse_ddl(&deep)
+            .expect_err("deep")
+            .to_string()
+            .contains("nested"));
+        assert!(parse_ddl("CREATE STREAM s () WITH (EXTRA=\"{}\", VERSION=\"1\")").is_ok());
     }
 }

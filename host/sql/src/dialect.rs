@@ -60,6 +60,9 @@ impl Dialect for KuiperDialect {
         match parser.peek_token_ref().token {
             // `a->b * 2` is `(a->b) * 2`: member access binds like `.` does.
             Token::Arrow => Some(Ok(self.prec_value(Precedence::DoubleColon))),
+            // eKuiper binds `&` like `*`, and `|` / `^` like `+`.
+            Token::Ampersand => Some(Ok(self.prec_value(Precedence::MulDivModOp))),
+            Token::Pipe | Token::Caret => Some(Ok(self.prec_value(Precedence::PlusMinus))),
             _ => None,
         }
     }

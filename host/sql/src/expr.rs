@@ -75,6 +75,11 @@ pub enum Expr {
     },
     /// `*` as a function argument (`count(*)`): the whole row as an object.
     Wildcard,
+    /// A reference to the alias of another SELECT field (`size AS a, a + 1 AS b`),
+    /// resolved by the planner so the aliased expression is computed once per row.
+    AliasRef {
+        name: Arc<str>,
+    },
     Meta(MetaKey),
     /// `expr->key` or a nested `expr.key`.
     Member {
@@ -149,7 +154,11 @@ impl Expr {
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         f(self);
         match self {
-            Expr::Literal(_) | Expr::Field { .. } | Expr::Wildcard | Expr::Meta(_) => {}
+            Expr::Literal(_)
+            | Expr::Field { .. }
+            | Expr::Wildcard
+            | Expr::Meta(_)
+            | Expr::AliasRef { .. } => {}
             Expr::Member { expr, .. } | Expr::Unary { expr, .. } => expr.walk(f),
             Expr::IsNull { expr, .. } => expr.walk(f),
             Expr::Index { expr, index } => {

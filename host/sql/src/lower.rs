@@ -18,7 +18,11 @@ pub(crate) struct Lowerer {
     pub streams: Vec<String>,
     /// Counter numbering function call sites.
     pub sites: usize,
+    depth: usize,
 }
+
+/// The deepest expression accepted (nesting of operators, calls and accesses).
+const MAX_DEPTH: usize = 256;
 
 fn unsupported(what: impl std::fmt::Display) -> SqlError {
     SqlError::new(format!("{what} is not supported"))
@@ -26,7 +30,11 @@ fn unsupported(what: impl std::fmt::Display) -> SqlError {
 
 impl Lowerer {
     pub fn new(streams: Vec<String>) -> Self {
-        Lowerer { streams, sites: 0 }
+        Lowerer {
+            streams,
+            sites: 0,
+            depth: 0,
+        }
     }
 
     fn is_stream(&self, name: &str) -> bool {
@@ -34,6 +42,18 @@ impl Lowerer {
     }
 
     pub fn expr(&mut self, e: &ast::Expr) -> Result<Expr, SqlError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(SqlError::new(format!(
+                "expression nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        self.depth += 1;
+        let r = self.expr_inner(e);
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self, e: &ast::Expr) -> Result<Expr, SqlError> {
         use ast::Expr as A;
         Ok(match e {
             A::Identifier(id) => Expr::Field {
@@ -50,6 +70,28 @@ impl Lowerer {
             }
             A::Value(v) => Expr::Literal(literal(&v.value)?),
             A::Nested(inner) => self.expr(inner)?,
+            A::UnaryOp {
+                op: ast::UnaryOperator::Minus,
+                expr: inner,
+            } if matches!(&**inner, A::Value(v) if matches!(v.value, ast::Value::Number(..))) => {
+                // `-9223372036854775808` only fits as a whole: parse sign and digits
+                // together.
+                let text = match &**inner {
+                    A::Value(v) => v.value.to_string(),
+                    _ => String::new(),
+                };
+                match format!("-{text}").parse::<i64>() {
+                    Ok(i) => Expr::Literal(Value::Int(i)),
+                    Err(_) => match literal(match &**inner {
+                        A::Value(v) => &v.value,
+                        _ => return Err(SqlError::new("invalid number")),
+                    })? {
+                        Value::Float(f) => Expr::Literal(Value::Float(-f)),
+                        Value::Int(i) => Expr::Literal(Value::Int(i.wrapping_neg())),
+                        other => Expr::Literal(other),
+                    },
+                }
+            }
             A::UnaryOp { op, expr } => {
                 let op = match op {
                     ast::UnaryOperator::Minus => UnaryOp::Neg,

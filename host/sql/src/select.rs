@@ -54,7 +54,17 @@ impl SelectStmt {
 }
 
 /// Parses a rule's SQL into a [`SelectStmt`].
+/// The longest rule SQL accepted. Expression trees are walked recursively; bounding
+/// the text bounds their depth, so no statement can exhaust a thread's stack.
+pub const MAX_SQL_LEN: usize = 32 * 1024;
+
 pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
+    if sql.len() > MAX_SQL_LEN {
+        return Err(SqlError::new(format!(
+            "SQL is {} bytes long; the limit is {MAX_SQL_LEN}",
+            sql.len()
+        )));
+    }
     let mut statements =
         Parser::parse_sql(&KuiperDialect, sql).map_err(|e| at_end(e.into(), sql))?;
     if statements.len() != 1 {
@@ -82,7 +92,7 @@ pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
             "ORDER BY and LIMIT are only supported together with GROUP BY windows",
         ));
     }
-    let select = match *query.body {
+    let select = match &*query.body {
         SetExpr::Select(s) => s,
         other => {
             return Err(SqlError::new(format!(
@@ -93,6 +103,7 @@ pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
     if select.distinct.is_some() {
         return Err(SqlError::new("SELECT DISTINCT is not supported"));
     }
+    reject_unsupported(select, &query)?;
     let from = from_clause(&select.from)?;
     match &select.group_by {
         ast::GroupByExpr::Expressions(e, _) if e.is_empty() => {}
@@ -136,6 +147,33 @@ fn at_end(mut e: SqlError, sql: &str) -> SqlError {
         );
     }
     e
+}
+
+/// Clauses sqlparser knows but eKuiper does not: rejected, never silently ignored.
+fn reject_unsupported(select: &ast::Select, query: &ast::Query) -> Result<(), SqlError> {
+    let found = [
+        (select.top.is_some(), "TOP"),
+        (select.into.is_some(), "INTO"),
+        (!select.lateral_views.is_empty(), "LATERAL VIEW"),
+        (select.prewhere.is_some(), "PREWHERE"),
+        (!select.connect_by.is_empty(), "CONNECT BY"),
+        (!select.cluster_by.is_empty(), "CLUSTER BY"),
+        (!select.distribute_by.is_empty(), "DISTRIBUTE BY"),
+        (!select.sort_by.is_empty(), "SORT BY"),
+        (!select.named_window.is_empty(), "WINDOW"),
+        (select.qualify.is_some(), "QUALIFY"),
+        (select.exclude.is_some(), "EXCLUDE"),
+        (query.fetch.is_some(), "FETCH"),
+        (!query.locks.is_empty(), "FOR UPDATE/SHARE"),
+        (query.for_clause.is_some(), "FOR"),
+        (query.settings.is_some(), "SETTINGS"),
+        (query.format_clause.is_some(), "FORMAT"),
+        (!query.pipe_operators.is_empty(), "pipe operators"),
+    ];
+    match found.iter().find(|(present, _)| *present) {
+        Some((_, what)) => Err(SqlError::new(format!("{what} is not supported"))),
+        None => Ok(()),
+    }
 }
 
 fn from_clause(from: &[ast::TableWithJoins]) -> Result<SourceRef, SqlError> {
@@ -194,6 +232,12 @@ fn select_fields(lower: &mut Lowerer, items: &[SelectItem]) -> Result<Vec<Select
                     // qualifier or a nested object.
                     ast::Expr::CompoundIdentifier(ids) if ids.len() > 1 => {
                         ids.last().map(|i| i.value.clone()).unwrap_or_default()
+                    }
+                    // `(a)` is an expression, not a column, for eKuiper's naming.
+                    ast::Expr::Nested(_) => {
+                        let n = unnamed;
+                        unnamed += 1;
+                        format!("{DEFAULT_FIELD_NAME_PREFIX}{n}")
                     }
                     _ => default_name(&expr, &mut unnamed),
                 };
@@ -355,5 +399,65 @@ mod cast_tests {
             assert_eq!(name, "cast");
             assert_eq!(args[1], Expr::Literal(tributary_core::Value::str("bigint")));
         }
+    }
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+    use crate::expr::BinOp;
+    use tributary_core::Value;
+
+    fn first(sql: &str) -> (Expr, String) {
+        let s = parse_select(sql).expect(sql);
+        match &s.fields[0] {
+            SelectField::Expr { expr, name, .. } => (expr.clone(), name.to_string()),
+            SelectField::Wildcard { .. } => panic!("wildcard"),
+        }
+    }
+
+    #[test]
+    fn bitwise_precedence_follows_ekuiper() {
+        // `&` binds like `*`: a + (b & c)
+        let (e, _) = first("SELECT a + b & c FROM demo");
+        assert!(matches!(e, Expr::Binary { op: BinOp::Add, .. }), "{e:?}");
+        // `|` binds like `+`, left to right: (a * b) | c
+        let (e, _) = first("SELECT a * b | c FROM demo");
+        assert!(
+            matches!(
+                e,
+                Expr::Binary {
+                    op: BinOp::BitOr,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn min_int_literal_and_parenthesised_names() {
+        let (e, _) = first("SELECT -9223372036854775808 FROM demo");
+        assert_eq!(e, Expr::Literal(Value::Int(i64::MIN)));
+        let (_, name) = first("SELECT (a) FROM demo");
+        assert_eq!(name, "kuiper_field_0");
+    }
+
+    #[test]
+    fn oversized_and_deep_statements_are_rejected() {
+        let long = format!("SELECT {} FROM demo", "a+".repeat(20_000) + "a");
+        assert!(parse_select(&long)
+            .expect_err("long")
+            .to_string()
+            .contains("limit"));
+        let deep = format!(
+            "SELECT {}a{} FROM demo",
+            "abs(".repeat(300),
+            ")".repeat(300)
+        );
+        let e = parse_select(&deep).expect_err("deep").to_string();
+        assert!(e.contains("nested") || e.contains("recursion"), "{e}");
+        let e = parse_select("SELECT a FROM demo QUALIFY a > 1").expect_err("qualify");
+        assert!(e.to_string().contains("QUALIFY"), "{e}");
     }
 }

@@ -16,6 +16,7 @@ pub fn expr_string(e: &Expr, stream: &str) -> String {
             format!("{}.{name}", s.as_deref().unwrap_or(stream))
         }
         Expr::Wildcard => "*".to_string(),
+        Expr::AliasRef { name } => format!("$$alias.{name}"),
         Expr::Meta(MetaKey::All) => "meta(*)".to_string(),
         Expr::Meta(MetaKey::Key(k, path)) => {
             let mut s = format!("meta({k}");

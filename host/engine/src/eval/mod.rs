@@ -77,6 +77,8 @@ impl RowErrors {
 /// The functions of one rule, bound to their instances, and the caches evaluation needs.
 pub struct Evaluator {
     funcs: HashMap<usize, (String, Box<dyn FunctionImpl>)>,
+    /// Columns of aliased fields already computed for the current batch.
+    aliases: Vec<(std::sync::Arc<str>, Column)>,
     like_cache: HashMap<String, Regex>,
     pub ctx: FnContext,
 }
@@ -109,6 +111,13 @@ impl Evaluator {
                         .iter()
                         .any(|f| f.eq_ignore_ascii_case(name))
                     {
+                        let want = usize::from(name.eq_ignore_ascii_case("unnest"));
+                        if args.len() != want {
+                            error = Some(Error::user(format!(
+                                "invalid arguments for function {name}: Expect {want} arguments but found {}.",
+                                args.len()
+                            )));
+                        }
                         return;
                     }
                     match bind_call(registry, rule_id, name, args, *site) {
@@ -125,9 +134,28 @@ impl Evaluator {
         }
         Ok(Evaluator {
             funcs,
+            aliases: Vec::new(),
             like_cache: HashMap::new(),
             ctx: FnContext::default(),
         })
+    }
+
+    /// "Now" for the functions of this batch: its processing time (the newest row's
+    /// timestamp), so that trials on the mock clock are exact.
+    pub fn set_now(&mut self, rows: &[Row]) {
+        if let Some(t) = rows.iter().map(|r| r.timestamp).max() {
+            self.ctx.now_ms = t;
+        }
+    }
+
+    /// Starts a batch: forgets the alias columns of the previous one.
+    pub fn clear_aliases(&mut self) {
+        self.aliases.clear();
+    }
+
+    /// Records the column computed for the alias `name`, for later `AliasRef`s.
+    pub fn set_alias(&mut self, name: std::sync::Arc<str>, col: Column) {
+        self.aliases.push((name, col));
     }
 
     /// Evaluates `e` over `rows`.
@@ -140,6 +168,12 @@ impl Evaluator {
                     .map(|r| r.get(name).cloned().unwrap_or(Value::Null))
                     .collect(),
             ),
+            Expr::AliasRef { name } => self
+                .aliases
+                .iter()
+                .find(|(a, _)| a == name)
+                .map(|(_, c)| c.clone())
+                .unwrap_or(Column::Scalar(Value::Null)),
             Expr::Wildcard => {
                 Column::Values(rows.iter().map(|r| Value::object(r.to_object())).collect())
             }

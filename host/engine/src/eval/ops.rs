@@ -51,10 +51,6 @@ pub fn binary(op: BinOp, l: &Value, r: &Value) -> OpResult {
             let b = (r.as_f64().unwrap_or(0.0) * 1e6) as i64;
             compare(op, a.cmp(&b)).ok_or_else(|| invalid(l, op, r))
         }
-        (Int(_) | Float(_), Datetime(b)) => {
-            let a = (l.as_f64().unwrap_or(0.0) * 1e6) as i64;
-            compare(op, a.cmp(b)).ok_or_else(|| invalid(l, op, r))
-        }
         (Array(_) | Object(_), _) => Err(format!(
             "{} is an invalid operation for {}",
             op.symbol(),

@@ -23,6 +23,7 @@ impl Operator for FilterOp {
 
     fn process(&mut self, input: Chunk, out: &mut Collector) {
         let n = input.rows.len();
+        self.eval.set_now(&input.rows);
         let mut errs = RowErrors::new(n);
         let col = self.eval.eval(&self.condition, &input.rows, &mut errs);
         let mut b = ChunkBuilder::with_capacity(n);

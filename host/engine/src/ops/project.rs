@@ -18,6 +18,8 @@ pub struct ProjectOp {
     /// which decides whose error a row reports).
     order: Vec<usize>,
     unnest: Option<usize>,
+    /// Expression fields in computation order (aliases before their readers).
+    eval_order: Vec<usize>,
     stream: String,
     send_nil: bool,
     eval: Evaluator,
@@ -26,6 +28,7 @@ pub struct ProjectOp {
 impl ProjectOp {
     pub fn new(
         fields: Vec<PlannedField>,
+        eval_order: Vec<usize>,
         unnest: Option<usize>,
         stream: &str,
         send_nil: bool,
@@ -44,6 +47,7 @@ impl ProjectOp {
         ProjectOp {
             fields,
             order,
+            eval_order,
             unnest,
             stream: stream.to_string(),
             send_nil,
@@ -99,18 +103,21 @@ impl Operator for ProjectOp {
 
     fn process(&mut self, input: Chunk, out: &mut Collector) {
         let n = input.rows.len();
+        self.eval.set_now(&input.rows);
         let mut cols: Vec<Option<Column>> = Vec::with_capacity(self.fields.len());
         let mut field_errs: Vec<RowErrors> = Vec::with_capacity(self.fields.len());
-        for f in &self.fields {
-            let mut errs = RowErrors::new(n);
-            let col = match f {
-                PlannedField::Expr { expr, .. } => {
-                    Some(self.eval.eval(expr, &input.rows, &mut errs))
+        cols.resize_with(self.fields.len(), || None);
+        field_errs.resize_with(self.fields.len(), || RowErrors::new(n));
+        self.eval.clear_aliases();
+        for &i in &self.eval_order {
+            if let PlannedField::Expr { expr, alias, .. } = &self.fields[i] {
+                let col = self.eval.eval(expr, &input.rows, &mut field_errs[i]);
+                if let Some(a) = alias {
+                    self.eval
+                        .set_alias(std::sync::Arc::from(a.as_str()), col.clone());
                 }
-                PlannedField::Wildcard => None,
-            };
-            cols.push(col);
-            field_errs.push(errs);
+                cols[i] = Some(col);
+            }
         }
         let any_err = field_errs.iter().any(|e| e.any());
         let mut b = ChunkBuilder::with_capacity(n);
