@@ -1,6 +1,7 @@
 //! Shared data generators of the benches.
 
-use tributary_core::{Object, Value};
+use std::sync::Arc;
+use tributary_core::{Meta, Object, Row, Value};
 
 /// `n` sensor rows `{id, temp, name}`; about half have `temp > 20`.
 pub fn sensor_rows(n: usize) -> Vec<Object> {
@@ -14,6 +15,21 @@ pub fn sensor_rows(n: usize) -> Vec<Object> {
                 Value::str(format!("sensor-{}", i % 100)),
             );
             o
+        })
+        .collect()
+}
+
+/// The same rows as engine rows (what a memory topic carries between rules).
+pub fn sensor_row_values(n: usize) -> Vec<Row> {
+    let keys: [Arc<str>; 3] = [Arc::from("id"), Arc::from("temp"), Arc::from("name")];
+    sensor_rows(n)
+        .iter()
+        .map(|o| {
+            let fields = keys
+                .iter()
+                .map(|k| (k.clone(), o.get(&**k).cloned().unwrap_or_default()))
+                .collect();
+            Row::new(fields, Meta::default(), 0)
         })
         .collect()
 }

@@ -188,7 +188,7 @@ mod tests {
             .into_iter()
             .map(|p| match p {
                 Payload::Object(o) => (*o).clone(),
-                Payload::Bytes(b) => panic!("unexpected bytes {b:?}"),
+                other => panic!("unexpected payload {other:?}"),
             })
             .collect()
     }

@@ -42,7 +42,7 @@ async fn run_all(src: FileSource) -> Vec<SourceMessage> {
 fn field<'a>(m: &'a SourceMessage, name: &str) -> Option<&'a Value> {
     match &m.payload {
         Payload::Object(o) => o.get(name),
-        Payload::Bytes(_) => None,
+        _ => None,
     }
 }
 

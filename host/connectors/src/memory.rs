@@ -16,7 +16,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
-use tributary_core::{Object, Value};
+use tributary_core::{Meta, Object, Row, Value};
 
 /// What an updatable memory sink says to do with a row (`rowkindField`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,14 +50,19 @@ impl RowKind {
 /// One published row, with its update verb and key when the sink is updatable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemoryRow {
-    /// Shared with the memory sources that receive it: no copy per subscriber.
-    pub data: Arc<Object>,
+    /// The row as the publishing rule produced it: memory topics carry rows, so a
+    /// rule reading another rule's output pays no conversion.
+    pub data: Arc<Row>,
     pub rowkind: Option<RowKind>,
     pub key: Option<Value>,
 }
 
 impl MemoryRow {
     pub fn new(data: Object) -> Self {
+        MemoryRow::from_row(Row::from_object(&data, Meta::default(), 0))
+    }
+
+    pub fn from_row(data: Row) -> Self {
         MemoryRow {
             data: Arc::new(data),
             rowkind: None,

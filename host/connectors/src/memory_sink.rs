@@ -11,7 +11,7 @@ use crate::memory::{validate_publish_topic, MemoryHub, MemoryMessage, MemoryRow,
 use crate::props::PropReader;
 use std::sync::Arc;
 use tributary_core::connector::{BoxFuture, ConnectorContext, Props, Sink, SinkData};
-use tributary_core::{Clock, Error, Object, Result, Value};
+use tributary_core::{Clock, Error, Meta, Object, Result, Row, Value};
 
 #[derive(Debug)]
 pub struct MemorySink {
@@ -50,8 +50,14 @@ impl MemorySink {
         })
     }
 
-    /// The rows of one emission.
-    fn rows(&self, data: &SinkData) -> Result<Vec<Object>> {
+    /// The rows of one emission; rows stay rows.
+    fn rows(&self, data: &SinkData) -> Result<Vec<Row>> {
+        match data {
+            SinkData::Row(r) => return Ok(vec![r.clone()]),
+            SinkData::Rows(rs) => return Ok(rs.as_slice().to_vec()),
+            _ => {}
+        }
+        let to_row = |o: &Object| Row::from_object(o, Meta::default(), 0);
         let value = match data {
             SinkData::Text(t) => tributary_core::json::parse(t).map_err(|e| {
                 Error::user(format!(
@@ -62,11 +68,11 @@ impl MemorySink {
             structured => structured.to_value(),
         };
         match value {
-            Value::Object(o) => Ok(vec![(*o).clone()]),
+            Value::Object(o) => Ok(vec![to_row(&o)]),
             Value::Array(items) if data.is_structured() => items
                 .iter()
                 .map(|item| match item {
-                    Value::Object(o) => Ok((**o).clone()),
+                    Value::Object(o) => Ok(to_row(o)),
                     other => Err(Error::user(format!(
                         "memory sink: each row must be an object, got {}",
                         other.describe()
@@ -81,8 +87,8 @@ impl MemorySink {
     }
 
     /// Attaches verb and key for an updatable sink.
-    fn wrap(&self, data: Object) -> Result<MemoryRow> {
-        let mut row = MemoryRow::new(data);
+    fn wrap(&self, data: Row) -> Result<MemoryRow> {
+        let mut row = MemoryRow::from_row(data);
         if let (Some(kind_field), Some(key_field)) = (&self.rowkind_field, &self.key_field) {
             let kind = match row.data.get(kind_field) {
                 None | Some(Value::Null) => RowKind::Upsert,

@@ -73,7 +73,7 @@ fn to_messages(msg: &MemoryMessage, now: i64) -> Vec<SourceMessage> {
                 }
             };
             SourceMessage {
-                payload: Payload::Object(row.data.clone()),
+                payload: Payload::Row(row.data.clone()),
                 meta,
                 timestamp: now,
             }

@@ -179,9 +179,7 @@ mod tests {
         let row = tributary_core::json::parse(r#"{"x":1}"#).expect("json");
         sink.collect(&SinkData::Value(row)).await.expect("collect");
         let batch = rx.recv().await.expect("batch");
-        assert!(
-            matches!(&batch[0].payload, Payload::Object(o) if o.get("x") == Some(&Value::Int(1)))
-        );
+        assert!(matches!(&batch[0].payload, Payload::Row(r) if r.get("x") == Some(&Value::Int(1))));
         task.abort();
     }
 

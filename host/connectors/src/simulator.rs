@@ -146,7 +146,7 @@ mod tests {
     fn t(m: &SourceMessage) -> Option<&Value> {
         match &m.payload {
             Payload::Object(o) => o.get("t"),
-            Payload::Bytes(_) => None,
+            _ => None,
         }
     }
 

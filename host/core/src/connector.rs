@@ -25,6 +25,9 @@ pub type Props = BTreeMap<String, Value>;
 pub enum Payload {
     /// Raw bytes, decoded by the stream's FORMAT (json, binary, delimited).
     Bytes(Vec<u8>),
+    /// A row as another rule produced it (memory topics): passed on without
+    /// conversion.
+    Row(Arc<crate::Row>),
     /// An already structured message (memory source, simulator, JSON/CSV files).
     /// Shared, so a source that keeps its records (memory topics, the simulator)
     /// hands them over without copying.
@@ -79,10 +82,33 @@ pub trait Source: Send {
     }
 }
 
+/// The rows of one emission. Most emissions of a non-window rule hold one row, so
+/// that case needs no allocation of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rows {
+    One(crate::Row),
+    Many(Arc<Vec<crate::Row>>),
+}
+
+impl Rows {
+    pub fn as_slice(&self) -> &[crate::Row] {
+        match self {
+            Rows::One(r) => std::slice::from_ref(r),
+            Rows::Many(v) => v,
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+}
+
 /// One emission of a rule: its rows, or an error (under `sendError`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Emission {
-    Rows(Arc<Vec<crate::Row>>),
+    Rows(Rows),
     Error(String),
 }
 
@@ -105,7 +131,7 @@ pub enum SinkData {
     /// One row (`sendSingle`): encodes as a JSON object.
     Row(crate::Row),
     /// An emission's rows: encodes as a JSON array of objects.
-    Rows(Arc<Vec<crate::Row>>),
+    Rows(Rows),
     /// A single row or an array of rows, as a value.
     Value(Value),
     /// The output of `dataTemplate`.
@@ -120,7 +146,7 @@ impl SinkData {
             SinkData::Rows(rows) => {
                 let mut s = String::with_capacity(64 * rows.len() + 2);
                 s.push('[');
-                for (i, r) in rows.iter().enumerate() {
+                for (i, r) in rows.as_slice().iter().enumerate() {
                     if i > 0 {
                         s.push(',');
                     }
@@ -139,9 +165,12 @@ impl SinkData {
     pub fn to_value(&self) -> Value {
         match self {
             SinkData::Row(r) => Value::object(r.to_object()),
-            SinkData::Rows(rows) => {
-                Value::array(rows.iter().map(|r| Value::object(r.to_object())).collect())
-            }
+            SinkData::Rows(rows) => Value::array(
+                rows.as_slice()
+                    .iter()
+                    .map(|r| Value::object(r.to_object()))
+                    .collect(),
+            ),
             SinkData::Value(v) => v.clone(),
             SinkData::Text(t) => Value::str(t),
         }

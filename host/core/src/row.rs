@@ -51,6 +51,17 @@ impl Row {
             .map(|(_, v)| v)
     }
 
+    /// [`Row::get`] for a name the planner interned: rows built from the same schema
+    /// share the `Arc`, so the common case is a pointer comparison.
+    #[inline]
+    pub fn get_interned(&self, name: &Arc<str>) -> Option<&Value> {
+        self.fields
+            .iter()
+            .find(|(k, _)| Arc::ptr_eq(k, name))
+            .map(|(_, v)| v)
+            .or_else(|| self.get(name))
+    }
+
     /// Sets `name` to `value`, replacing an existing field of that name.
     pub fn set(&mut self, name: Arc<str>, value: Value) {
         if let Some(slot) = self.fields.iter_mut().find(|(k, _)| *k == name) {

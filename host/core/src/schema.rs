@@ -65,6 +65,20 @@ impl Schema {
         Schema { fields, keys }
     }
 
+    /// The shared key of column `name` (exact case first), for interning field
+    /// references so row lookups compare pointers.
+    pub fn key(&self, name: &str) -> Option<&Arc<str>> {
+        self.fields
+            .iter()
+            .position(|f| f.name == name)
+            .or_else(|| {
+                self.fields
+                    .iter()
+                    .position(|f| f.name.eq_ignore_ascii_case(name))
+            })
+            .and_then(|i| self.keys.get(i))
+    }
+
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.name == name).or_else(|| {
             self.fields
@@ -79,13 +93,55 @@ impl Schema {
     /// (`field size type mismatch: cannot convert string(red) to int64`); without it,
     /// values are converted where that is lossless and otherwise kept as they came.
     pub fn apply(&self, msg: &Object, strict: bool, meta: Meta, ts: i64) -> Result<Row, String> {
+        self.apply_with(
+            |name| {
+                msg.get(name).or_else(|| {
+                    msg.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v)
+                })
+            },
+            strict,
+            meta,
+            ts,
+        )
+    }
+
+    /// [`Schema::apply`] for a message that is already a row (a memory topic).
+    pub fn apply_row(&self, msg: &Row, strict: bool, meta: Meta, ts: i64) -> Result<Row, String> {
+        // Rows of one producer usually list their columns in the schema's order: try
+        // the same position first.
+        self.apply_with_index(
+            |i, name| match msg.fields.get(i) {
+                Some((k, v)) if &**k == name => Some(v),
+                _ => msg.get(name),
+            },
+            strict,
+            meta,
+            ts,
+        )
+    }
+
+    fn apply_with<'a>(
+        &self,
+        lookup: impl Fn(&str) -> Option<&'a Value>,
+        strict: bool,
+        meta: Meta,
+        ts: i64,
+    ) -> Result<Row, String> {
+        self.apply_with_index(|_, name| lookup(name), strict, meta, ts)
+    }
+
+    fn apply_with_index<'a>(
+        &self,
+        lookup: impl Fn(usize, &str) -> Option<&'a Value>,
+        strict: bool,
+        meta: Meta,
+        ts: i64,
+    ) -> Result<Row, String> {
         let mut fields = Vec::with_capacity(self.fields.len());
-        for (fd, key) in self.fields.iter().zip(&self.keys) {
-            let found = msg.get(&fd.name).or_else(|| {
-                msg.iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(&fd.name))
-                    .map(|(_, v)| v)
-            });
+        for (i, (fd, key)) in self.fields.iter().zip(&self.keys).enumerate() {
+            let found = lookup(i, &fd.name);
             match found {
                 None => {
                     if strict {

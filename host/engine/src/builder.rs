@@ -113,6 +113,7 @@ pub fn build_operators(
     ops.push(Box::new(ProjectOp::new(
         p.fields.clone(),
         p.eval_order.clone(),
+        p.referenced_aliases.clone(),
         p.unnest,
         &p.stream.name,
         send_nil,

@@ -68,6 +68,19 @@ impl Decoder {
         for m in msgs {
             match m.payload {
                 Payload::Object(o) => self.push(&mut b, &o, m.meta, m.timestamp),
+                Payload::Row(r) => match &self.schema {
+                    None => b.row(Row::new(
+                        Arc::try_unwrap(r)
+                            .map(|r| r.fields)
+                            .unwrap_or_else(|r| r.fields.clone()),
+                        m.meta,
+                        m.timestamp,
+                    )),
+                    Some(s) => match s.apply_row(&r, self.strict, m.meta, m.timestamp) {
+                        Ok(row) => b.row(row),
+                        Err(e) => b.error(format!("error in preprocessor: {e}")),
+                    },
+                },
                 Payload::Bytes(bytes) => {
                     match tributary_connectors::format::decode(
                         &bytes,

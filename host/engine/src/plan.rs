@@ -31,6 +31,9 @@ pub struct RulePlan {
     /// The expression fields in the order they are computed: an aliased field before
     /// the fields that refer to its alias.
     pub eval_order: Vec<usize>,
+    /// The aliases other fields read (their columns are kept while a batch is
+    /// projected; the others are not copied).
+    pub referenced_aliases: Vec<String>,
     /// Position in `fields` of the `unnest(...)` field, if any.
     pub unnest: Option<usize>,
     /// The stream columns the rule reads; `None` when it reads them all (`*`).
@@ -123,6 +126,20 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
         check_nested_unnest(c, false)?;
     }
     let eval_order = evaluation_order(&fields, &deps)?;
+    let mut referenced_aliases: Vec<String> = deps.into_iter().flatten().collect();
+    referenced_aliases.sort();
+    referenced_aliases.dedup();
+    let mut condition = stmt.condition.clone();
+    if let Some(schema) = &stream.schema {
+        for f in fields.iter_mut() {
+            if let PlannedField::Expr { expr, .. } = f {
+                intern_fields(expr, schema);
+            }
+        }
+        if let Some(c) = condition.as_mut() {
+            intern_fields(c, schema);
+        }
+    }
     let used_columns = if fields.iter().any(|f| matches!(f, PlannedField::Wildcard)) {
         None
     } else {
@@ -153,9 +170,10 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
     Ok(RulePlan {
         rule_id: rule_id.to_string(),
         stream: stream.clone(),
-        condition: stmt.condition.clone(),
+        condition,
         fields,
         eval_order,
+        referenced_aliases,
         unnest,
         used_columns,
     })
@@ -281,6 +299,18 @@ fn for_each_child(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
         }
         Expr::Call { args, .. } => args.iter_mut().for_each(f),
     }
+}
+
+/// Points column references at the schema's shared key, so that row lookups compare
+/// pointers instead of strings.
+fn intern_fields(e: &mut Expr, schema: &tributary_core::Schema) {
+    if let Expr::Field { name, .. } = e {
+        if let Some(k) = schema.key(name) {
+            *name = k.clone();
+        }
+        return;
+    }
+    for_each_child(e, &mut |c| intern_fields(c, schema));
 }
 
 /// `unnest` may only be a whole SELECT field.

@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tributary_core::connector::{Emission, Sink, Source, SourceMessage, SourceSender};
+use tributary_core::connector::{Emission, Rows, Sink, Source, SourceMessage, SourceSender};
 use tributary_core::{Clock, Error};
 
 /// What flows between operator stages.
@@ -52,7 +52,9 @@ pub struct Pipeline {
 }
 
 /// The default [`Pipeline::coalesce_limit`].
-pub const COALESCE_LIMIT: usize = 4096;
+/// 1024 rows keep a batch's vectors under glibc's mmap threshold, so they are reused
+/// from the heap instead of being mapped and zeroed for every batch.
+pub const COALESCE_LIMIT: usize = 1024;
 
 impl Pipeline {
     /// Runs the rule until its source ends or `stop` turns true, then drains.
@@ -127,7 +129,7 @@ impl Pipeline {
         // sinks
         let mut sink_txs = Vec::new();
         for s in self.sinks {
-            let (stx, srx) = mpsc::channel::<Arc<Vec<Emission>>>(cap);
+            let (stx, srx) = mpsc::channel::<Vec<Emission>>(cap);
             sink_txs.push(stx);
             tasks.push(tokio::spawn(run_sink(
                 rule_id.clone(),
@@ -154,11 +156,18 @@ impl Pipeline {
                 }
                 RuleMetrics::add(&m.emissions, emissions.len() as u64);
                 m.last_emit_ms.store(clock.now_ms(), Ordering::Relaxed);
-                let batch = Arc::new(emissions);
-                for stx in &sink_txs {
+                // Each sink owns its copy (rows share their values); the last one
+                // gets the original.
+                let mut emissions = Some(emissions);
+                for (i, stx) in sink_txs.iter().enumerate() {
+                    let batch = if i + 1 == sink_txs.len() {
+                        emissions.take().unwrap_or_default()
+                    } else {
+                        emissions.clone().unwrap_or_default()
+                    };
                     // A closed sink channel means that sink task ended; the others
                     // still get the emissions.
-                    let _ = stx.send(batch.clone()).await;
+                    let _ = stx.send(batch).await;
                 }
             }
         });
@@ -221,12 +230,12 @@ pub fn to_emissions(chunk: Chunk, m: &RuleMetrics) -> Vec<Emission> {
     if chunk.grouped {
         return match chunk.errors.into_iter().next() {
             Some((_, e)) => vec![Emission::Error(e)],
-            None => vec![Emission::Rows(Arc::new(chunk.rows))],
+            None => vec![Emission::Rows(Rows::Many(Arc::new(chunk.rows)))],
         };
     }
     let mut out = Vec::with_capacity(chunk.rows.len() + chunk.errors.len());
     for_each_in_order(chunk, |item| match item {
-        Item::Row(r) => out.push(Emission::Rows(Arc::new(vec![r]))),
+        Item::Row(r) => out.push(Emission::Rows(Rows::One(r))),
         Item::Error(e) => out.push(Emission::Error(e)),
     });
     out
@@ -235,38 +244,44 @@ pub fn to_emissions(chunk: Chunk, m: &RuleMetrics) -> Vec<Emission> {
 async fn run_sink(
     rule_id: String,
     mut s: SinkRunner,
-    mut rx: mpsc::Receiver<Arc<Vec<Emission>>>,
+    mut rx: mpsc::Receiver<Vec<Emission>>,
     m: Arc<RuleMetrics>,
     stop: watch::Receiver<bool>,
 ) {
+    let mut buf: Vec<Result<tributary_core::connector::SinkData, String>> = Vec::new();
     while let Some(batch) = rx.recv().await {
-        for item in batch.iter().flat_map(|e| s.props.shape(e)) {
-            let data = match item {
-                Ok(d) => d,
-                Err(err) => {
-                    tracing::error!(rule = %rule_id, sink = %s.name, error = %err, "cannot shape emission");
-                    RuleMetrics::add(&m.sink_failures, 1);
-                    continue;
-                }
-            };
-            let mut attempt = 0;
-            loop {
-                match s.sink.collect(&data).await {
-                    Ok(()) => break,
-                    // Once the rule is stopping, a failing sink gets no more retries,
-                    // so a stop cannot hang on a dead destination.
-                    Err(err) if attempt < s.props.retry_count && !*stop.borrow() => {
-                        attempt += 1;
-                        tracing::warn!(rule = %rule_id, sink = %s.name, attempt, error = %err, "sink failed, retrying");
-                        tokio::time::sleep(std::time::Duration::from_millis(
-                            s.props.retry_interval_ms,
-                        ))
-                        .await;
-                    }
+        for e in batch {
+            // One buffer reused for every emission: shaping allocates nothing per row.
+            buf.clear();
+            s.props.shape(e, &mut |d| buf.push(d));
+            for item in buf.drain(..) {
+                let data = match item {
+                    Ok(d) => d,
                     Err(err) => {
-                        tracing::error!(rule = %rule_id, sink = %s.name, error = %err, "sink failed after retries; emission not delivered");
+                        tracing::error!(rule = %rule_id, sink = %s.name, error = %err, "cannot shape emission");
                         RuleMetrics::add(&m.sink_failures, 1);
-                        break;
+                        continue;
+                    }
+                };
+                let mut attempt = 0;
+                loop {
+                    match s.sink.collect(&data).await {
+                        Ok(()) => break,
+                        // Once the rule is stopping, a failing sink gets no more retries,
+                        // so a stop cannot hang on a dead destination.
+                        Err(err) if attempt < s.props.retry_count && !*stop.borrow() => {
+                            attempt += 1;
+                            tracing::warn!(rule = %rule_id, sink = %s.name, attempt, error = %err, "sink failed, retrying");
+                            tokio::time::sleep(std::time::Duration::from_millis(
+                                s.props.retry_interval_ms,
+                            ))
+                            .await;
+                        }
+                        Err(err) => {
+                            tracing::error!(rule = %rule_id, sink = %s.name, error = %err, "sink failed after retries; emission not delivered");
+                            RuleMetrics::add(&m.sink_failures, 1);
+                            break;
+                        }
                     }
                 }
             }

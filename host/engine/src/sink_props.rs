@@ -11,7 +11,7 @@
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tributary_core::connector::{Emission, SinkData};
+use tributary_core::connector::{Emission, Rows, SinkData};
 use tributary_core::json::to_json;
 use tributary_core::{Error, Meta, Row, Value};
 
@@ -115,39 +115,58 @@ impl CommonProps {
         })
     }
 
-    /// Shapes one emission into what the sink receives: zero (omitted), one, or one per
-    /// row (`sendSingle`). A template error becomes an error message for that item.
-    /// Rows are passed on as rows; nothing is encoded unless a template asks for it.
-    pub fn shape(&self, emission: &Emission) -> Vec<Result<SinkData, String>> {
-        let rows: Arc<Vec<Row>> = match emission {
-            Emission::Error(e) => Arc::new(vec![Row::new(
+    /// Shapes one emission into what the sink receives, passing each message to
+    /// `out`: none (omitted), one, or one per row (`sendSingle`). A template error
+    /// becomes an error message for that item. Rows are passed on as rows; nothing is
+    /// encoded unless a template asks for it.
+    pub fn shape(&self, emission: Emission, out: &mut dyn FnMut(Result<SinkData, String>)) {
+        let rows: Rows = match emission {
+            Emission::Error(e) => Rows::One(Row::new(
                 vec![(Arc::from("error"), Value::str(e))],
                 Meta::default(),
                 0,
-            )]),
-            Emission::Rows(rows) => match &self.fields {
-                None => rows.clone(),
-                Some(fs) => Arc::new(rows.iter().map(|r| pick(r, fs)).collect()),
+            )),
+            Emission::Rows(rows) => match (&self.fields, rows) {
+                (None, rows) => rows,
+                (Some(fs), Rows::One(r)) => Rows::One(pick(&r, fs)),
+                (Some(fs), Rows::Many(rs)) => {
+                    Rows::Many(Arc::new(rs.iter().map(|r| pick(r, fs)).collect()))
+                }
             },
         };
-        if self.omit_if_empty && rows.iter().all(|r| r.fields.is_empty()) {
-            return Vec::new();
+        if self.omit_if_empty && rows.as_slice().iter().all(|r| r.fields.is_empty()) {
+            return;
         }
         match (&self.template, self.send_single) {
-            (None, true) => rows.iter().map(|r| Ok(SinkData::Row(r.clone()))).collect(),
-            (None, false) => vec![Ok(SinkData::Rows(rows))],
-            (Some(t), true) => rows
-                .iter()
-                .map(|r| {
-                    t.render(&Value::object(r.to_object()), true)
-                        .map(SinkData::Text)
-                })
-                .collect(),
+            (None, true) => match rows {
+                Rows::One(r) => out(Ok(SinkData::Row(r))),
+                Rows::Many(rs) => rs.iter().for_each(|r| out(Ok(SinkData::Row(r.clone())))),
+            },
+            (None, false) => out(Ok(SinkData::Rows(rows))),
+            (Some(t), true) => {
+                for r in rows.as_slice() {
+                    out(t
+                        .render(&Value::object(r.to_object()), true)
+                        .map(SinkData::Text));
+                }
+            }
             (Some(t), false) => {
-                let v = Value::array(rows.iter().map(|r| Value::object(r.to_object())).collect());
-                vec![t.render(&v, false).map(SinkData::Text)]
+                let v = Value::array(
+                    rows.as_slice()
+                        .iter()
+                        .map(|r| Value::object(r.to_object()))
+                        .collect(),
+                );
+                out(t.render(&v, false).map(SinkData::Text));
             }
         }
+    }
+
+    /// [`CommonProps::shape`] collected into a vector (for tests and simple callers).
+    pub fn shape_all(&self, emission: Emission) -> Vec<Result<SinkData, String>> {
+        let mut v = Vec::new();
+        self.shape(emission, &mut |d| v.push(d));
+        v
     }
 }
 
@@ -254,21 +273,21 @@ mod tests {
                 0,
             )
         };
-        Emission::Rows(Arc::new(vec![r(1), r(2)]))
+        Emission::Rows(Rows::Many(Arc::new(vec![r(1), r(2)])))
     }
 
     #[test]
     fn send_single_and_fields() {
         let p = props(r#"{"sendSingle":true,"fields":["t"]}"#);
         let out: Vec<String> = p
-            .shape(&rows())
+            .shape_all(rows())
             .into_iter()
             .map(|d| d.expect("ok").to_text())
             .collect();
         assert_eq!(out, [r#"{"t":1}"#, r#"{"t":2}"#]);
         let p = props(r#"{}"#);
         let out: Vec<String> = p
-            .shape(&rows())
+            .shape_all(rows())
             .into_iter()
             .map(|d| d.expect("ok").to_text())
             .collect();
@@ -279,7 +298,7 @@ mod tests {
     fn go_templates_are_translated() {
         let p = props(r#"{"sendSingle":true,"dataTemplate":"temp is {{.t}} {{json .}} {{.f}}"}"#);
         let out: Vec<String> = p
-            .shape(&rows())
+            .shape_all(rows())
             .into_iter()
             .map(|d| d.expect("ok").to_text())
             .collect();
@@ -289,7 +308,9 @@ mod tests {
     #[test]
     fn omit_if_empty() {
         let p = props(r#"{"omitIfEmpty":true}"#);
-        assert!(p.shape(&Emission::Rows(Arc::new(vec![]))).is_empty());
+        assert!(p
+            .shape_all(Emission::Rows(Rows::Many(Arc::new(vec![]))))
+            .is_empty());
     }
 
     #[test]

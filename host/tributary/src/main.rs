@@ -1,5 +1,10 @@
 //! The `tributary` command: `serve`, `trial` and the quick-start `demo`.
 
+/// The engine allocates and frees many small rows per second; mimalloc handles that
+/// pattern about 3x faster than glibc's allocator here (benches/README.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod demo;
 mod serve;
 mod trial;

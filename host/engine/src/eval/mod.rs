@@ -165,7 +165,7 @@ impl Evaluator {
             Expr::Literal(v) => Column::Scalar(v.clone()),
             Expr::Field { name, .. } => Column::Values(
                 rows.iter()
-                    .map(|r| r.get(name).cloned().unwrap_or(Value::Null))
+                    .map(|r| r.get_interned(name).cloned().unwrap_or(Value::Null))
                     .collect(),
             ),
             Expr::AliasRef { name } => self

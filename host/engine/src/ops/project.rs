@@ -20,6 +20,12 @@ pub struct ProjectOp {
     unnest: Option<usize>,
     /// Expression fields in computation order (aliases before their readers).
     eval_order: Vec<usize>,
+    /// Aliases read by other fields.
+    referenced_aliases: Vec<String>,
+    /// The SELECT list has `*`.
+    wildcard: bool,
+    /// No `*` and no two fields share a name: output columns need no de-duplication.
+    distinct_names: bool,
     stream: String,
     send_nil: bool,
     eval: Evaluator,
@@ -29,6 +35,7 @@ impl ProjectOp {
     pub fn new(
         fields: Vec<PlannedField>,
         eval_order: Vec<usize>,
+        referenced_aliases: Vec<String>,
         unnest: Option<usize>,
         stream: &str,
         send_nil: bool,
@@ -44,10 +51,26 @@ impl ProjectOp {
                 }
             }
         }
+        let wildcard = fields.iter().any(|f| matches!(f, PlannedField::Wildcard));
+        let names: Vec<&str> = fields
+            .iter()
+            .filter_map(|f| match f {
+                PlannedField::Expr { name, .. } => Some(&**name),
+                PlannedField::Wildcard => None,
+            })
+            .collect();
+        let distinct_names = !wildcard
+            && names
+                .iter()
+                .enumerate()
+                .all(|(i, n)| !names[..i].contains(n));
         ProjectOp {
+            wildcard,
+            distinct_names,
             fields,
             order,
             eval_order,
+            referenced_aliases,
             unnest,
             stream: stream.to_string(),
             send_nil,
@@ -74,21 +97,25 @@ impl ProjectOp {
     }
 
     /// Builds the output row `i` from the evaluated columns.
-    fn build_row(&self, input: &Row, cols: &[Option<Column>], i: usize) -> Row {
+    /// Builds output row `i`, moving its values out of the computed columns.
+    fn build_row(&self, input: &Row, cols: &mut [Option<Column>], i: usize) -> Row {
         let mut fields: Vec<(Arc<str>, Value)> = Vec::with_capacity(self.fields.len());
-        if self
-            .fields
-            .iter()
-            .any(|f| matches!(f, PlannedField::Wildcard))
-        {
+        if self.wildcard {
             fields.extend(input.fields.iter().cloned());
         }
         let mut out = Row::new(fields, input.meta.clone(), input.timestamp);
         for &f in &self.order {
-            if let (PlannedField::Expr { name, .. }, Some(col)) = (&self.fields[f], &cols[f]) {
-                let v = col.get(i);
+            if let (PlannedField::Expr { name, .. }, Some(col)) = (&self.fields[f], &mut cols[f]) {
+                let v = match col {
+                    Column::Scalar(v) => v.clone(),
+                    Column::Values(vs) => vs.get_mut(i).map(std::mem::take).unwrap_or_default(),
+                };
                 if !v.is_null() || self.send_nil || Some(f) == self.unnest {
-                    out.set(name.clone(), v.clone());
+                    if self.distinct_names {
+                        out.fields.push((name.clone(), v));
+                    } else {
+                        out.set(name.clone(), v);
+                    }
                 }
             }
         }
@@ -112,7 +139,10 @@ impl Operator for ProjectOp {
         for &i in &self.eval_order {
             if let PlannedField::Expr { expr, alias, .. } = &self.fields[i] {
                 let col = self.eval.eval(expr, &input.rows, &mut field_errs[i]);
-                if let Some(a) = alias {
+                if let Some(a) = alias
+                    .as_ref()
+                    .filter(|a| self.referenced_aliases.contains(a))
+                {
                     self.eval
                         .set_alias(std::sync::Arc::from(a.as_str()), col.clone());
                 }
@@ -137,7 +167,7 @@ impl Operator for ProjectOp {
                         return;
                     }
                 }
-                let built = self.build_row(&row, &cols, idx);
+                let built = self.build_row(&row, &mut cols, idx);
                 match self.unnest {
                     None => b.row(built),
                     Some(u) => expand_unnest(built, &self.fields[u], &mut b),
