@@ -226,8 +226,14 @@ impl MemoryHub {
             .collect();
         let mut delivered = 0;
         let mut gone = Vec::new();
-        for (id, tx) in targets {
-            if tx.send(msg.clone()).await.is_ok() {
+        let last = targets.len().saturating_sub(1);
+        let mut msg = Some(msg);
+        for (i, (id, tx)) in targets.into_iter().enumerate() {
+            // The last subscriber gets the publication itself, so a lone subscriber
+            // can take the rows without copying them.
+            let m = if i == last { msg.take() } else { msg.clone() };
+            let Some(m) = m else { break };
+            if tx.send(m).await.is_ok() {
                 delivered += 1;
             } else {
                 gone.push(id);

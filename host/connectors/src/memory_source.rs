@@ -5,7 +5,7 @@
 //! in eKuiper. Each message carries meta `{"topic": <published topic>}`; rows from an
 //! updatable sink also carry `rowkind` and `key` in meta.
 
-use crate::memory::{MemoryHub, MemoryMessage, Subscription, DEFAULT_BUFFER_LENGTH};
+use crate::memory::{MemoryHub, MemoryMessage, MemoryRow, Subscription, DEFAULT_BUFFER_LENGTH};
 use crate::props::PropReader;
 use std::sync::Arc;
 use tributary_core::connector::{
@@ -51,13 +51,14 @@ impl MemorySource {
     }
 }
 
-/// Turns one publication into source messages, stamped with the receive time.
-fn to_messages(msg: &MemoryMessage, now: i64) -> Vec<SourceMessage> {
+/// Turns one publication into source messages, stamped with the receive time. When
+/// this subscriber is the publication's only holder, the rows are moved, not shared.
+fn to_messages(msg: MemoryMessage, now: i64) -> Vec<SourceMessage> {
     let mut base = Object::new();
     base.insert("topic".to_string(), Value::str(&*msg.topic));
     let shared: Meta = Arc::new(base.clone());
-    msg.rows
-        .iter()
+    let rows: Vec<MemoryRow> = Arc::try_unwrap(msg.rows).unwrap_or_else(|shared| (*shared).clone());
+    rows.into_iter()
         .map(|row| {
             let meta = match (&row.rowkind, &row.key) {
                 (None, None) => shared.clone(),
@@ -73,7 +74,7 @@ fn to_messages(msg: &MemoryMessage, now: i64) -> Vec<SourceMessage> {
                 }
             };
             SourceMessage {
-                payload: Payload::Row(row.data.clone()),
+                payload: Payload::Row(row.data),
                 meta,
                 timestamp: now,
             }
@@ -88,7 +89,7 @@ impl Source for MemorySource {
         let MemorySource { mut sub, clock } = *self;
         Box::pin(async move {
             while let Some(msg) = sub.recv().await {
-                let batch = to_messages(&msg, clock.now_ms());
+                let batch = to_messages(msg, clock.now_ms());
                 if !out.send(batch).await {
                     break;
                 }

@@ -122,6 +122,44 @@ impl Schema {
         )
     }
 
+    /// [`Schema::apply_row`] for a row the caller owns: values are moved, not cloned,
+    /// and when the row already lists the schema's columns first and in order (rows
+    /// of one producer do), its vector is reused as is.
+    pub fn apply_owned(&self, row: Row, strict: bool, meta: Meta, ts: i64) -> Result<Row, String> {
+        let n = self.fields.len();
+        let in_order = row.fields.len() >= n
+            && self
+                .fields
+                .iter()
+                .zip(&row.fields)
+                .all(|(fd, (k, _))| **k == *fd.name);
+        if !in_order {
+            return self.apply_row(&row, strict, meta, ts);
+        }
+        let mut fields = row.fields;
+        fields.truncate(n);
+        for ((fd, key), slot) in self.fields.iter().zip(&self.keys).zip(fields.iter_mut()) {
+            slot.0 = key.clone();
+            let v = std::mem::take(&mut slot.1);
+            if v.is_null() {
+                if strict {
+                    return Err(format!(
+                        "field {} type mismatch: cannot convert <nil>(<nil>) to {}",
+                        fd.name,
+                        go_type(&fd.ty)
+                    ));
+                }
+                continue;
+            }
+            slot.1 = match convert_owned(v, &fd.ty, strict) {
+                Ok(v) => v,
+                Err((v, _)) if !strict => v,
+                Err((_, e)) => return Err(format!("field {} type mismatch: {e}", fd.name)),
+            };
+        }
+        Ok(Row::new(fields, meta, ts))
+    }
+
     fn apply_with<'a>(
         &self,
         lookup: impl Fn(&str) -> Option<&'a Value>,
@@ -182,6 +220,23 @@ fn go_type(ty: &FieldType) -> &'static str {
         FieldType::Bytea => "bytea",
         FieldType::Array(_) => "array",
         FieldType::Struct(_) => "struct",
+    }
+}
+
+/// [`convert`] for an owned value: a value already of the type is returned as is.
+/// On failure the value comes back with the error.
+fn convert_owned(v: Value, ty: &FieldType, strict: bool) -> Result<Value, (Value, String)> {
+    match (ty, &v) {
+        (FieldType::Bigint, Value::Int(_))
+        | (FieldType::Float, Value::Float(_))
+        | (FieldType::String, Value::String(_))
+        | (FieldType::Boolean, Value::Bool(_))
+        | (FieldType::Datetime, Value::Datetime(_))
+        | (FieldType::Bytea, Value::Bytes(_)) => Ok(v),
+        _ => match convert(&v, ty, strict) {
+            Ok(c) => Ok(c),
+            Err(e) => Err((v, e)),
+        },
     }
 }
 
@@ -303,6 +358,54 @@ mod tests {
         assert_eq!(row.get("id"), Some(&Value::Int(7)));
         assert!(matches!(row.get("temp"), Some(Value::Float(_))));
         assert_eq!(row.get("x"), None);
+    }
+
+    #[test]
+    fn owned_rows_in_schema_order_are_reused_and_converted() {
+        let row = Row::new(
+            vec![
+                (Arc::from("id"), Value::str("7")),
+                (Arc::from("temp"), Value::Int(20)),
+                (Arc::from("extra"), Value::Int(1)),
+            ],
+            Meta::default(),
+            0,
+        );
+        let out = schema()
+            .apply_owned(row, false, Meta::default(), 5)
+            .expect("row");
+        assert_eq!(out.fields.len(), 2);
+        assert_eq!(out.get("id"), Some(&Value::Int(7)));
+        assert!(matches!(out.get("temp"), Some(Value::Float(f)) if *f == 20.0));
+        assert_eq!(out.timestamp, 5);
+        let bad = Row::new(
+            vec![
+                (Arc::from("id"), Value::str("x")),
+                (Arc::from("temp"), Value::Int(1)),
+            ],
+            Meta::default(),
+            0,
+        );
+        let e = schema()
+            .apply_owned(bad, true, Meta::default(), 0)
+            .expect_err("strict");
+        assert_eq!(
+            e,
+            "field id type mismatch: cannot convert string(x) to int64"
+        );
+        // Out of order: falls back to lookups.
+        let swapped = Row::new(
+            vec![
+                (Arc::from("temp"), Value::Float(1.5)),
+                (Arc::from("id"), Value::Int(3)),
+            ],
+            Meta::default(),
+            0,
+        );
+        let out = schema()
+            .apply_owned(swapped, true, Meta::default(), 0)
+            .expect("row");
+        assert_eq!(out.get("id"), Some(&Value::Int(3)));
     }
 
     #[test]

@@ -76,10 +76,16 @@ impl Decoder {
                         m.meta,
                         m.timestamp,
                     )),
-                    Some(s) => match s.apply_row(&r, self.strict, m.meta, m.timestamp) {
-                        Ok(row) => b.row(row),
-                        Err(e) => b.error(format!("error in preprocessor: {e}")),
-                    },
+                    Some(s) => {
+                        let r = match Arc::try_unwrap(r) {
+                            Ok(owned) => s.apply_owned(owned, self.strict, m.meta, m.timestamp),
+                            Err(shared) => s.apply_row(&shared, self.strict, m.meta, m.timestamp),
+                        };
+                        match r {
+                            Ok(row) => b.row(row),
+                            Err(e) => b.error(format!("error in preprocessor: {e}")),
+                        }
+                    }
                 },
                 Payload::Bytes(bytes) => {
                     match tributary_connectors::format::decode(

@@ -81,7 +81,11 @@ fn map_str(a: &[Value], f: fn(&str) -> String) -> RowResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
-    Ok(Value::from(f(&to_string_always(arg(a, 0)))))
+    Ok(match arg(a, 0) {
+        // The common case reads the string in place: no copy before `f`.
+        Value::String(s) => Value::from(f(s)),
+        other => Value::from(f(&to_string_always(other))),
+    })
 }
 
 /// A byte offset, as Go's `strings.Index`.
