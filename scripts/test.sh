@@ -27,3 +27,7 @@ cargo build --quiet --bin tributary
 
 step "tests"
 TRIBUTARY_SKIP_BUILD=1 cargo test --workspace --quiet 2>&1 | tee target/test-output.log
+
+# One closing line for the whole suite (cargo prints one per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "summary: %d passed, %d failed\n", p, f }' target/test-output.log

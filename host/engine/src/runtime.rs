@@ -291,3 +291,7 @@ async fn run_sink(
         tracing::error!(rule = %rule_id, sink = %s.name, error = %e, "sink close failed");
     }
 }
+
+#[cfg(test)]
+#[path = "runtime_tests.rs"]
+mod tests;
