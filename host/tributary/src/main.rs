@@ -85,6 +85,9 @@ fn main() -> ExitCode {
             Command::Demo { root, seconds } => demo::run(root, seconds).await,
         }
     });
+    // Every rule has been stopped and flushed by now; what is left (idle blocking
+    // threads, a signal listener) must not delay the exit.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,0 +1,128 @@
+//! The examples in docs/ are run, so the docs cannot drift from the code.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tributary_tests::{binary, trial, workspace};
+
+/// The fenced code blocks of a markdown file, as (language, body).
+fn blocks(doc: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(workspace().join("docs").join(doc)).expect("doc");
+    let mut out = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("```") {
+            match current.take() {
+                Some(block) => out.push(block),
+                None => current = Some((rest.trim().to_string(), String::new())),
+            }
+        } else if let Some((_, body)) = current.as_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    out
+}
+
+fn block<'a>(all: &'a [(String, String)], lang: &str, nth: usize) -> &'a str {
+    &all.iter()
+        .filter(|(l, _)| l == lang)
+        .nth(nth)
+        .unwrap_or_else(|| panic!("no {lang} block #{nth}"))
+        .1
+}
+
+/// Serves `root` until `done(stderr so far)` or a timeout, then SIGTERMs it; returns
+/// (exit success, stderr).
+fn serve_until(root: &Path, done: impl Fn(&str) -> bool) -> (bool, String) {
+    let log = root.join("serve.log");
+    let child = Command::new(binary())
+        .args(["serve", "--root", root.to_str().expect("utf-8")])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if done(&std::fs::read_to_string(&log).unwrap_or_default()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.success(),
+        std::fs::read_to_string(&log).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn trial_md_example_prints_what_the_doc_says() {
+    let all = blocks("trial.md");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = dir.path().join("spec.json");
+    std::fs::write(&spec, block(&all, "json", 0)).expect("write");
+    let (ok, stdout, stderr) = trial(&spec);
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim_end(), block(&all, "text", 0).trim_end());
+}
+
+#[test]
+fn configuration_md_root_runs() {
+    let all = blocks("configuration.md");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("data")).expect("mkdir");
+    std::fs::create_dir_all(root.join("etc/sources")).expect("mkdir");
+    std::fs::write(root.join("data/init.json"), block(&all, "json", 0)).expect("init");
+    std::fs::write(
+        root.join("etc/sources/simulator.yaml"),
+        block(&all, "yaml", 0),
+    )
+    .expect("conf");
+    let (ok, log) = serve_until(root, |l| l.contains(r#"{"device":"b","temperature":27.5}"#));
+    assert!(ok, "{log}");
+    assert!(
+        log.contains(r#"sink result for rule hot: [{"device":"b","temperature":27.5}]"#),
+        "{log}"
+    );
+    assert!(!log.contains(r#""device":"a""#), "{log}");
+}
+
+#[test]
+fn rules_md_example_rule_runs() {
+    let all = blocks("rules.md");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let out = root.join("data/hot.jsonl");
+    let rule = block(&all, "json", 0)
+        .replace("/var/lib/tributary/hot.jsonl", out.to_str().expect("utf-8"));
+    let init = serde_json::json!({
+        "streams": {"sensors": "CREATE STREAM sensors (device STRING, temperature FLOAT) WITH (TYPE=\"simulator\", FORMAT=\"json\")"},
+        "rules": {"hotDevices": rule},
+    });
+    std::fs::create_dir_all(root.join("data")).expect("mkdir");
+    std::fs::create_dir_all(root.join("etc/sources")).expect("mkdir");
+    std::fs::write(root.join("data/init.json"), init.to_string()).expect("init");
+    std::fs::write(
+        root.join("etc/sources/simulator.yaml"),
+        "default:\n  interval: 20\n  data:\n    - {\"device\": \"d\", \"temperature\": 30}\n",
+    )
+    .expect("conf");
+    let (ok, log) = serve_until(root, |_| {
+        std::fs::read_to_string(&out).is_ok_and(|t| t.lines().count() >= 2)
+    });
+    assert!(ok, "{log}");
+    let text = std::fs::read_to_string(&out).expect("output");
+    assert_eq!(
+        text.lines().next(),
+        Some(r#"{"device":"d","f":86}"#),
+        "{log}"
+    );
+}
