@@ -32,6 +32,10 @@ fn malformed_inputs_fail_cleanly_with_a_clear_message() {
         (spec("SELECT color FROM demo", DEMO, r#","options":{"qos":9}"#), "option qos"),
         (spec("SELECT color FROM demo", DEMO, r#","options":{"sendError":"yes"}"#), "option sendError"),
         (spec("SELECT unnest(color) + 1 FROM demo", DEMO, ""), "unnest"),
+        (spec("SELECT count(*) FROM demo", DEMO, ""), "aggregate function that Tributary does not support yet"),
+        (spec("SELECT color FROM demo GROUP BY color", DEMO, ""), "GROUP BY is not supported yet"),
+        (spec("SELECT a.color FROM demo a JOIN t ON a.x = t.x", DEMO, ""), "JOIN is not supported yet"),
+        (spec("SELECT color FROM demo", DEMO, r#","options":{"bufferLength":999999999}"#), "option bufferLength"),
         (
             r#"{"sql":"SELECT * FROM demo","streams":["CREATE STREAM demo () WITH (TYPE=\"mock\")"],"mockSource":{"demo":{"data":[1],"timestamps":[1]}}}"#.to_string(),
             "mockSource.demo.data[0] must be an object",

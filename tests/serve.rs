@@ -100,6 +100,44 @@ fn file_source_to_file_sink_from_init_json() {
 }
 
 #[test]
+fn delimited_lines_are_decoded_by_the_stream_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let data = root.join("data");
+    write(
+        &root.join("etc/sources/file.yaml"),
+        &format!("default:\n  path: {}\n  fileType: lines\n", data.display()),
+    );
+    write(
+        &data.join("input.csv"),
+        "1;21.5;pump\n2;x;fan\n3;30;valve\n",
+    );
+    let out = data.join("out.jsonl");
+    write(
+        &data.join("init.json"),
+        &ruleset(
+            r#"CREATE STREAM s (id BIGINT, temp FLOAT, name STRING) WITH (TYPE="file", DATASOURCE="input.csv", FORMAT="delimited", DELIMITER=";", STRICT_VALIDATION="true")"#,
+            "SELECT id, temp + 1 AS t, upper(name) AS n FROM s",
+            &out,
+        ),
+    );
+    let child = serve(root);
+    let lines = wait_lines(&out, 3, Duration::from_secs(30));
+    sigterm(&child);
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert_eq!(lines[0], r#"{"id":1,"n":"PUMP","t":22.5}"#);
+    assert!(
+        lines[1].starts_with(r#"{"error":"error in preprocessor: field temp"#),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[2], r#"{"id":3,"n":"VALVE","t":31}"#);
+}
+
+#[test]
 fn sigterm_stops_cleanly_and_flushes_sinks() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();

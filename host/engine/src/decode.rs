@@ -20,6 +20,8 @@ pub struct Decoder {
     /// For `FORMAT="binary"` with a declared BYTEA column: its name (the payload is
     /// decoded as `self` and renamed).
     binary_field: Option<String>,
+    /// The stream's whole schema: delimited text is typed by it before validation.
+    declared: Option<Schema>,
 }
 
 impl Decoder {
@@ -47,6 +49,7 @@ impl Decoder {
         };
         Decoder {
             binary_field,
+            declared: stream.schema.clone(),
             format: stream
                 .options
                 .format
@@ -87,29 +90,41 @@ impl Decoder {
                         }
                     }
                 },
-                Payload::Bytes(bytes) => {
-                    match tributary_connectors::format::decode(
-                        &bytes,
-                        &self.format,
-                        self.delimiter.as_deref(),
-                        self.field_names.as_deref(),
-                    ) {
-                        Ok(objs) => {
-                            for mut o in objs {
-                                if let Some(f) = &self.binary_field {
-                                    if let Some(v) = o.remove("self") {
-                                        o.insert(f.clone(), v);
-                                    }
+                Payload::Bytes(bytes) => match self.decode_bytes(&bytes) {
+                    Ok(objs) => {
+                        for mut o in objs {
+                            if let Some(f) = &self.binary_field {
+                                if let Some(v) = o.remove("self") {
+                                    o.insert(f.clone(), v);
                                 }
-                                self.push(&mut b, &o, m.meta.clone(), m.timestamp);
                             }
+                            self.push(&mut b, &o, m.meta.clone(), m.timestamp);
                         }
-                        Err(e) => b.error(format!("error in preprocessor: {e}")),
                     }
-                }
+                    Err(e) => b.error(format!("error in preprocessor: {e}")),
+                },
             }
         }
         b.finish()
+    }
+
+    /// Bytes → messages by FORMAT; delimited text is typed by the declared schema.
+    fn decode_bytes(&self, bytes: &[u8]) -> Result<Vec<Object>, String> {
+        use tributary_connectors::format::{decode, decode_with_schema, Format};
+        match (Format::parse(&self.format), &self.declared) {
+            (Ok(f @ Format::Delimited), Some(schema)) => decode_with_schema(
+                bytes,
+                f,
+                self.delimiter.as_deref().unwrap_or(","),
+                Some(schema),
+            ),
+            _ => decode(
+                bytes,
+                &self.format,
+                self.delimiter.as_deref(),
+                self.field_names.as_deref(),
+            ),
+        }
     }
 
     fn push(&self, b: &mut ChunkBuilder, o: &Object, meta: tributary_core::Meta, ts: i64) {

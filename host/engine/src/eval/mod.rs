@@ -25,6 +25,52 @@ use tributary_sql::{BinOp, Expr};
 /// Functions the engine evaluates itself, because they read the row rather than values.
 pub const ENGINE_FUNCTIONS: &[&str] = &["event_time", "unnest"];
 
+/// eKuiper functions that need windows, groups or per-rule state, which the engine
+/// will evaluate itself; until then they are named as such rather than "not found".
+const PLANNED_FUNCTIONS: &[(&str, &str)] = &[
+    ("avg", "aggregate"),
+    ("count", "aggregate"),
+    ("max", "aggregate"),
+    ("min", "aggregate"),
+    ("sum", "aggregate"),
+    ("collect", "aggregate"),
+    ("merge_agg", "aggregate"),
+    ("deduplicate", "aggregate"),
+    ("stddev", "aggregate"),
+    ("stddevs", "aggregate"),
+    ("var", "aggregate"),
+    ("vars", "aggregate"),
+    ("median", "aggregate"),
+    ("percentile", "aggregate"),
+    ("percentile_cont", "aggregate"),
+    ("percentile_disc", "aggregate"),
+    ("last_value", "aggregate"),
+    ("last_agg_hit_count", "aggregate"),
+    ("last_agg_hit_time", "aggregate"),
+    ("lag", "analytic"),
+    ("latest", "analytic"),
+    ("changed_col", "analytic"),
+    ("had_changed", "analytic"),
+    ("acc_sum", "analytic"),
+    ("acc_max", "analytic"),
+    ("acc_min", "analytic"),
+    ("acc_count", "analytic"),
+    ("acc_avg", "analytic"),
+    ("change_capture", "analytic"),
+    ("change_to", "analytic"),
+    ("consecutive_count", "analytic"),
+    ("consecutive_start", "analytic"),
+    ("changed_cols", "multi-column"),
+    ("row_number", "window"),
+    ("window_start", "window"),
+    ("window_end", "window"),
+    ("last_hit_count", "stateful"),
+    ("last_hit_time", "stateful"),
+    ("rule_start", "rule metadata"),
+    ("mqtt", "metadata"),
+    ("props", "rule metadata"),
+];
+
 /// The functions of one rule, bound to their instances, and the caches evaluation needs.
 pub struct Evaluator {
     funcs: HashMap<usize, (String, Box<dyn FunctionImpl>)>,
@@ -443,9 +489,15 @@ fn bind_call(
     args: &[Expr],
     site: usize,
 ) -> Result<Box<dyn FunctionImpl>, Error> {
-    let f = registry
-        .get(name)
-        .ok_or_else(|| Error::user(format!("function {name} not found")))?;
+    let f = registry.get(name).ok_or_else(|| {
+        let lower = name.to_ascii_lowercase();
+        match PLANNED_FUNCTIONS.iter().find(|(n, _)| *n == lower) {
+            Some((_, kind)) => Error::user(format!(
+                "function {name} is an eKuiper {kind} function that Tributary does not support yet"
+            )),
+            None => Error::user(format!("function {name} not found")),
+        }
+    })?;
     if f.kind() == FunctionKind::Aggregate {
         return Err(Error::user(format!(
             "aggregate function {name} needs GROUP BY or a window"
