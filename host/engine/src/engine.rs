@@ -298,6 +298,7 @@ async fn supervise(
             }
             Err(e) if attempt < rs.attempts => {
                 attempt += 1;
+                RuleMetrics::add(&metrics.restarts, 1);
                 let wait = delay.min(rs.max_delay_ms as f64) as u64;
                 tracing::warn!(rule = %def.id, attempt, error = %e, wait_ms = wait, "rule failed; restarting");
                 let mut s = stop.clone();
@@ -315,3 +316,7 @@ async fn supervise(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;
