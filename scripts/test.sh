@@ -25,6 +25,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "build the tributary binary (the end-to-end tests drive it)"
 cargo build --quiet --bin tributary
 
+step "build the wasm guest examples and the example root target/example-roots/wasm"
+bash scripts/build-guests.sh
+
 step "tests"
 TRIBUTARY_SKIP_BUILD=1 cargo test --workspace --quiet 2>&1 | tee target/test-output.log
 

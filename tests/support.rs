@@ -52,3 +52,47 @@ pub fn trial(spec: &Path) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The wasm example root (`target/example-roots/wasm`), built by
+/// `scripts/build-guests.sh` on first use unless the suite already built it.
+pub fn wasm_root() -> &'static Path {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let root = workspace()
+            .join("target")
+            .join("example-roots")
+            .join("wasm");
+        if std::env::var_os("TRIBUTARY_SKIP_BUILD").is_none() {
+            let status = Command::new("bash")
+                .arg(workspace().join("scripts").join("build-guests.sh"))
+                .status()
+                .expect("run scripts/build-guests.sh");
+            assert!(status.success(), "scripts/build-guests.sh failed");
+        }
+        assert!(
+            root.join("plugins/functions/echo.wasm").exists(),
+            "{} not built",
+            root.display()
+        );
+        root
+    })
+}
+
+/// Runs a trial spec (JSON text) against `root`; returns (exit success, stdout, stderr).
+pub fn trial_text(spec: &str, root: Option<&Path>) -> (bool, String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("spec.json");
+    std::fs::write(&path, spec).expect("write spec");
+    let mut args = vec!["trial".to_string(), path.to_string_lossy().into_owned()];
+    if let Some(r) = root {
+        args.push("--root".into());
+        args.push(r.to_string_lossy().into_owned());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&refs);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -12,6 +12,7 @@ pub mod function;
 pub mod json;
 pub mod row;
 pub mod schema;
+pub mod state;
 pub mod value;
 
 pub use clock::{Clock, MockClock, SystemClock};

@@ -27,6 +27,8 @@ pub struct EngineContext {
     pub clock: Arc<dyn Clock>,
     pub hub: MemoryHub,
     pub registry: Arc<RwLock<Registry>>,
+    /// The state store plugins of every tier use.
+    pub state: Arc<dyn tributary_core::state::StateStore>,
 }
 
 impl std::fmt::Debug for EngineContext {
@@ -44,6 +46,7 @@ impl EngineContext {
             clock,
             hub: MemoryHub::default(),
             registry: Arc::new(RwLock::new(Registry::with_builtins())),
+            state: Arc::new(tributary_core::state::MemoryStateStore::default()),
         }
     }
 

@@ -110,9 +110,12 @@ impl Sink for CaptureSink {
 }
 
 /// Runs a trial; calls `emit` with each emission's JSON line, in order.
+/// `setup` gets the trial's engine context before the rule is planned (to load the
+/// root's plugins into it).
 pub async fn run_trial(
     spec: &TrialSpec,
     root: Option<PathBuf>,
+    setup: impl FnOnce(&EngineContext) -> Result<(), Error>,
     mut emit: impl FnMut(String),
 ) -> Result<(), Error> {
     let mut streams = BTreeMap::new();
@@ -148,6 +151,7 @@ pub async fn run_trial(
         .unwrap_or(0);
     let clock = MockClock::new(start);
     let ctx = EngineContext::new(root.unwrap_or_default(), Arc::new(clock.clone()));
+    setup(&ctx)?;
 
     let operators = build_operators(&plan, &ctx, rule.options.send_nil_field)?;
     // Actions are not run in a trial, but they are still validated.

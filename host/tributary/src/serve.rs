@@ -12,6 +12,7 @@ pub async fn run(root: PathBuf, listen: String, stop_after: Option<Duration>) ->
     let root = std::fs::canonicalize(&root)
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
     let ctx = EngineContext::new(root.clone(), Arc::new(SystemClock));
+    crate::plugins::load(&root, &ctx)?;
     let engine = Engine::new(ctx);
     let init = root.join("data").join("init.json");
     if init.exists() {

@@ -10,7 +10,12 @@ pub async fn run(spec: PathBuf, root: Option<PathBuf>) -> Result<(), Error> {
         .map_err(|e| Error::user(format!("cannot read {}: {e}", spec.display())))?;
     let spec = TrialSpec::parse(&text)?;
     let stdout = std::io::stdout();
-    run_trial(&spec, root, |line| {
+    let plugin_root = root.clone();
+    let setup = move |ctx: &tributary_engine::EngineContext| match &plugin_root {
+        Some(r) => crate::plugins::load(r, ctx),
+        None => Ok(()),
+    };
+    run_trial(&spec, root, setup, |line| {
         let mut out = stdout.lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();

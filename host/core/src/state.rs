@@ -1,0 +1,119 @@
+//! The state API's backend contract.
+//!
+//! Every tier exposes the same five operations to plugins (put, get, delete state;
+//! increment, get counter). The tiers' host code calls a [`StateStore`], which knows
+//! nothing of plugins: it stores values under `(scope, key)`, where the scope names one
+//! plugin instance in one rule (or a singleton). [`MemoryStateStore`] is the in-process
+//! backend; durable backends (SQLite, Redis) implement the same trait.
+
+use crate::value::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// A state operation's failure, a value for the plugin, never a trap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateError {
+    /// `incr-counter` on a key holding something other than an integer.
+    NotAnInteger,
+    /// The backend failed.
+    Store(String),
+}
+
+impl std::fmt::Display for StateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StateError::NotAnInteger => f.write_str("the value is not an integer"),
+            StateError::Store(e) => write!(f, "state store error: {e}"),
+        }
+    }
+}
+
+/// A state backend. Counters and states share one key space, as in eKuiper: a counter
+/// is a state holding an integer.
+pub trait StateStore: Send + Sync + std::fmt::Debug {
+    fn put(&self, scope: &str, key: &str, value: Value) -> Result<(), StateError>;
+    fn get(&self, scope: &str, key: &str) -> Result<Option<Value>, StateError>;
+    fn delete(&self, scope: &str, key: &str) -> Result<(), StateError>;
+    /// Adds `amount` (a missing key counts as 0) and returns the new value.
+    fn incr(&self, scope: &str, key: &str, amount: i64) -> Result<i64, StateError>;
+    /// The counter under `key`; 0 when missing.
+    fn counter(&self, scope: &str, key: &str) -> Result<i64, StateError> {
+        match self.get(scope, key)? {
+            None => Ok(0),
+            Some(Value::Int(i)) => Ok(i),
+            Some(_) => Err(StateError::NotAnInteger),
+        }
+    }
+    /// Forgets every key of every scope starting with `prefix` (a deleted rule).
+    fn drop_scopes(&self, prefix: &str) -> Result<(), StateError>;
+}
+
+/// State kept in memory: fast, and lost when the process ends.
+#[derive(Debug, Default)]
+pub struct MemoryStateStore {
+    map: Mutex<HashMap<(String, String), Value>>,
+}
+
+impl MemoryStateStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Value>> {
+        // The map is never left half-updated, so a poisoned lock is still usable.
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl StateStore for MemoryStateStore {
+    fn put(&self, scope: &str, key: &str, value: Value) -> Result<(), StateError> {
+        self.lock()
+            .insert((scope.to_string(), key.to_string()), value);
+        Ok(())
+    }
+    fn get(&self, scope: &str, key: &str) -> Result<Option<Value>, StateError> {
+        Ok(self
+            .lock()
+            .get(&(scope.to_string(), key.to_string()))
+            .cloned())
+    }
+    fn delete(&self, scope: &str, key: &str) -> Result<(), StateError> {
+        self.lock().remove(&(scope.to_string(), key.to_string()));
+        Ok(())
+    }
+    fn incr(&self, scope: &str, key: &str, amount: i64) -> Result<i64, StateError> {
+        let mut map = self.lock();
+        let slot = map
+            .entry((scope.to_string(), key.to_string()))
+            .or_insert(Value::Int(0));
+        match slot {
+            Value::Int(i) => {
+                *i = i.wrapping_add(amount);
+                Ok(*i)
+            }
+            _ => Err(StateError::NotAnInteger),
+        }
+    }
+    fn drop_scopes(&self, prefix: &str) -> Result<(), StateError> {
+        self.lock()
+            .retain(|(scope, _), _| !scope.starts_with(prefix));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ekuiper_semantics() {
+        let s = MemoryStateStore::default();
+        assert_eq!(s.get("a", "k"), Ok(None));
+        assert_eq!(s.counter("a", "c"), Ok(0));
+        assert_eq!(s.incr("a", "c", 2), Ok(2));
+        assert_eq!(s.incr("a", "c", 3), Ok(5));
+        assert_eq!(s.counter("b", "c"), Ok(0), "scopes are separate");
+        s.put("a", "k", Value::str("x")).expect("put");
+        assert_eq!(s.incr("a", "k", 1), Err(StateError::NotAnInteger));
+        s.delete("a", "k").expect("delete");
+        assert_eq!(s.get("a", "k"), Ok(None));
+        s.drop_scopes("a").expect("drop");
+        assert_eq!(s.counter("a", "c"), Ok(0));
+    }
+}

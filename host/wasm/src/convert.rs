@@ -1,0 +1,65 @@
+//! Values across the boundary: the engine's `Value` ↔ the WIT `value`.
+//!
+//! Scalars map one to one; arrays and objects travel as JSON text (see the WIT).
+
+use crate::bindings::types_api as wit;
+use tributary_core::function::Column;
+use tributary_core::json;
+use tributary_core::Value;
+
+pub fn to_wit(v: &Value) -> wit::Value {
+    match v {
+        Value::Null => wit::Value::Null,
+        Value::Bool(b) => wit::Value::Boolean(*b),
+        Value::Int(i) => wit::Value::Int(*i),
+        Value::Float(f) => wit::Value::Float(*f),
+        Value::String(s) => wit::Value::Str(s.to_string()),
+        Value::Bytes(b) => wit::Value::Bytes(b.to_vec()),
+        Value::Datetime(ns) => wit::Value::Datetime(*ns),
+        Value::Array(_) | Value::Object(_) => wit::Value::Json(json::to_json_string(v)),
+    }
+}
+
+/// A WIT value back into the engine's model; malformed JSON from a plugin is an error.
+pub fn from_wit(v: wit::Value) -> Result<Value, String> {
+    Ok(match v {
+        wit::Value::Null => Value::Null,
+        wit::Value::Boolean(b) => Value::Bool(b),
+        wit::Value::Int(i) => Value::Int(i),
+        wit::Value::Float(f) => Value::Float(f),
+        wit::Value::Str(s) => Value::from(s),
+        wit::Value::Bytes(b) => Value::bytes(b),
+        wit::Value::Datetime(ns) => Value::Datetime(ns),
+        wit::Value::Json(text) => {
+            json::parse(&text).map_err(|e| format!("plugin returned invalid JSON: {e}"))?
+        }
+    })
+}
+
+pub fn column_to_wit(c: &Column) -> wit::Column {
+    match c {
+        Column::Scalar(v) => wit::Column::Scalar(to_wit(v)),
+        Column::Values(vs) => wit::Column::Values(vs.iter().map(to_wit).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip() {
+        for v in [
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(-3),
+            Value::Float(1.5),
+            Value::str("x"),
+            Value::bytes(vec![1, 2]),
+            Value::Datetime(5),
+            json::parse(r#"{"a":[1,2]}"#).expect("json"),
+        ] {
+            assert_eq!(from_wit(to_wit(&v)), Ok(v.clone()));
+        }
+    }
+}

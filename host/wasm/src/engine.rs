@@ -1,0 +1,126 @@
+//! One wasmtime engine for every plugin: configured once (pooling allocator, epoch
+//! interruption, code cache), with one linker holding the host's imports.
+
+use crate::host::HostState;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tributary_core::Error;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+};
+
+/// Limits and places of the wasm tier. Per-plugin values may lower the defaults.
+#[derive(Debug, Clone)]
+pub struct WasmConfig {
+    /// Where compiled code is cached (keyed by content hash and engine settings).
+    pub cache_dir: Option<PathBuf>,
+    /// The most linear memory one instance may use.
+    pub memory_bytes: usize,
+    /// The CPU deadline of one call (one batch).
+    pub call_deadline: Duration,
+    /// How many instances may exist at once (pooling allocator slots).
+    pub max_instances: u32,
+}
+
+impl Default for WasmConfig {
+    fn default() -> Self {
+        WasmConfig {
+            cache_dir: None,
+            memory_bytes: 64 << 20,
+            call_deadline: Duration::from_secs(1),
+            max_instances: 256,
+        }
+    }
+}
+
+/// The epoch advances every tick; a call's deadline is counted in ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+pub struct WasmEngine {
+    pub engine: Engine,
+    pub linker: Linker<HostState>,
+    pub config: WasmConfig,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for WasmEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmEngine")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+fn wasm_err(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::internal(format!("{what}: {e}"))
+}
+
+impl WasmEngine {
+    pub fn new(config: WasmConfig) -> Result<Arc<Self>, Error> {
+        let mut c = Config::new();
+        c.wasm_component_model(true);
+        c.epoch_interruption(true);
+        // Guests recurse: give them room, and a clean trap (not a host crash) past it.
+        c.max_wasm_stack(1 << 20);
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(config.max_instances)
+            .total_core_instances(config.max_instances * 4)
+            .total_memories(config.max_instances * 2)
+            .total_tables(config.max_instances * 4)
+            .total_stacks(config.max_instances)
+            .max_memory_size(config.memory_bytes);
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if let Some(dir) = &config.cache_dir {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::external(format!("wasm cache {}: {e}", dir.display())))?;
+            let mut cc = CacheConfig::new();
+            cc.with_directory(dir);
+            let cache = Cache::new(cc).map_err(|e| wasm_err("wasm cache", e))?;
+            c.cache(Some(cache));
+        }
+        let engine = Engine::new(&c).map_err(|e| wasm_err("wasm engine", e))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| wasm_err("wasi", e))?;
+        crate::bindings::FunctionPlugin::add_to_linker::<HostState, HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| wasm_err("host imports", e))?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let weak = engine.weak();
+        let stop = ticker_stop.clone();
+        // The epoch clock: deadlines are counted in its ticks. It stops with the engine.
+        std::thread::Builder::new()
+            .name("wasm-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match weak.upgrade() {
+                        Some(e) => e.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| Error::internal(format!("epoch thread: {e}")))?;
+        Ok(Arc::new(WasmEngine {
+            engine,
+            linker,
+            config,
+            ticker_stop,
+        }))
+    }
+
+    /// The deadline of one call, in epoch ticks.
+    pub fn deadline_ticks(&self, d: Duration) -> u64 {
+        (d.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64 + 1
+    }
+}
+
+impl Drop for WasmEngine {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,358 @@
+//! Wasm functions behind the engine's function traits.
+//!
+//! A [`WasmFunctionFactory`] is registered once per exported function. Each call site
+//! of a rule gets a [`WasmFunctionImpl`] holding its own instance (its own store, so its
+//! own state scope), or a handle to the plugin's shared instance for a singleton.
+//!
+//! Supervision: a trap, a missed deadline or a memory fault fails the batch (every row
+//! gets the error), the instance is discarded, and the next batch re-creates it; after
+//! consecutive faults the batches in between are refused, twice as many each time (up
+//! to 64). The host never dies of it.
+
+use crate::bindings::{function_api, FunctionPlugin};
+use crate::convert::{column_to_wit, from_wit, to_wit};
+use crate::host::{HostState, InstanceInfo};
+use crate::plugin::{root_cause, WasmPlugin};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tributary_core::function::{
+    ArgInfo, CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind, RowResult,
+};
+use tributary_core::state::StateStore;
+use tributary_core::Error;
+use wasmtime::component::ResourceAny;
+use wasmtime::Store;
+
+/// Counters of one plugin, shared by all its instances.
+#[derive(Debug, Default)]
+pub struct PluginMetrics {
+    pub calls: AtomicU64,
+    pub rows: AtomicU64,
+    pub errors: AtomicU64,
+    pub restarts: AtomicU64,
+}
+
+/// A live instance: its store, bindings and the resource of one function.
+struct Live {
+    store: Store<HostState>,
+    bindings: FunctionPlugin,
+    resource: ResourceAny,
+}
+
+/// The instance of one call site (or the singleton), created lazily and re-created
+/// after faults.
+struct Slot {
+    live: Option<Live>,
+    info: InstanceInfo,
+    scope: String,
+    /// Consecutive faults.
+    failures: u32,
+    /// Batches still to refuse before re-creating the instance.
+    skip: u32,
+}
+
+pub struct WasmFunctionFactory {
+    plugin: Arc<WasmPlugin>,
+    name: String,
+    aggregate: bool,
+    state: Arc<dyn StateStore>,
+    metrics: Arc<PluginMetrics>,
+    /// The singleton's slot, shared by every call site.
+    shared: Option<Arc<Mutex<Slot>>>,
+    next_instance: AtomicU64,
+}
+
+impl WasmFunctionFactory {
+    pub fn new(
+        plugin: Arc<WasmPlugin>,
+        name: &str,
+        aggregate: bool,
+        state: Arc<dyn StateStore>,
+        metrics: Arc<PluginMetrics>,
+    ) -> Self {
+        let shared = plugin.singleton.then(|| {
+            Arc::new(Mutex::new(Slot {
+                live: None,
+                info: InstanceInfo {
+                    instance_id: format!("{}:{name}:singleton", plugin.name),
+                    ..InstanceInfo::default()
+                },
+                scope: format!("plugin/{}/singleton", plugin.name),
+                failures: 0,
+                skip: 0,
+            }))
+        });
+        WasmFunctionFactory {
+            plugin,
+            name: name.to_string(),
+            aggregate,
+            state,
+            metrics,
+            shared,
+            next_instance: AtomicU64::new(0),
+        }
+    }
+
+    pub fn metrics(&self) -> &Arc<PluginMetrics> {
+        &self.metrics
+    }
+}
+
+impl FunctionFactory for WasmFunctionFactory {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> FunctionKind {
+        if self.aggregate {
+            FunctionKind::Aggregate
+        } else {
+            FunctionKind::Scalar
+        }
+    }
+
+    fn validate(&self, args: &[ArgInfo]) -> Result<(), String> {
+        let wit_args: Vec<function_api::ArgInfo> = args
+            .iter()
+            .map(|a| match a {
+                ArgInfo::Literal(v) => function_api::ArgInfo::Literal(to_wit(v)),
+                ArgInfo::Dynamic => function_api::ArgInfo::Dynamic,
+            })
+            .collect();
+        off_async_context(|| {
+            let (mut store, bindings) = self
+                .plugin
+                .instantiate(InstanceInfo::default(), String::new())
+                .map_err(|e| e.to_string())?;
+            bindings
+                .tributary_plugin_function()
+                .call_validate(&mut store, &self.name, &wit_args)
+                .map_err(|e| {
+                    format!(
+                        "plugin {} failed to validate: {}",
+                        self.plugin.name,
+                        root_cause(&e)
+                    )
+                })?
+        })
+    }
+
+    fn instantiate(&self, site: &CallSite) -> Result<Box<dyn FunctionImpl>, Error> {
+        let slot = match &self.shared {
+            Some(s) => s.clone(),
+            None => {
+                let n = self.next_instance.fetch_add(1, Ordering::Relaxed);
+                Arc::new(Mutex::new(Slot {
+                    live: None,
+                    info: InstanceInfo {
+                        rule_id: site.rule_id.clone(),
+                        operator_id: format!("function:{}", site.site),
+                        instance_id: format!(
+                            "{}:{}:{}:{n}",
+                            self.plugin.name, site.rule_id, site.site
+                        ),
+                        ..InstanceInfo::default()
+                    },
+                    // eKuiper scopes function state per rule and call site.
+                    scope: format!("rule/{}/function/{}/{}", site.rule_id, site.site, self.name),
+                    failures: 0,
+                    skip: 0,
+                }))
+            }
+        };
+        let imp = WasmFunctionImpl {
+            plugin: self.plugin.clone(),
+            name: self.name.clone(),
+            state: self.state.clone(),
+            metrics: self.metrics.clone(),
+            slot,
+        };
+        // Create the instance now, so a rule does not start with a broken plugin.
+        off_async_context(|| imp.with_live(|_| Ok(())))
+            .map_err(|e| Error::external(format!("plugin {}: {e}", self.plugin.name)))?;
+        Ok(Box::new(imp))
+    }
+}
+
+pub struct WasmFunctionImpl {
+    plugin: Arc<WasmPlugin>,
+    name: String,
+    state: Arc<dyn StateStore>,
+    metrics: Arc<PluginMetrics>,
+    slot: Arc<Mutex<Slot>>,
+}
+
+/// The most batches refused between two attempts to re-create a faulting instance.
+const MAX_SKIPPED_BATCHES: u32 = 64;
+
+impl WasmFunctionImpl {
+    /// Runs `f` on the live instance, creating it first if needed (respecting the
+    /// back-off after faults).
+    fn with_live<R>(&self, f: impl FnOnce(&mut Live) -> Result<R, String>) -> Result<R, String> {
+        // A panic while the lock was held leaves the instance in an unknown state:
+        // take the lock anyway and start that instance afresh.
+        let mut slot = match self.slot.lock() {
+            Ok(g) => g,
+            Err(poisoned) => {
+                let mut g = poisoned.into_inner();
+                g.live = None;
+                g
+            }
+        };
+        if slot.live.is_none() {
+            if slot.skip > 0 {
+                slot.skip -= 1;
+                return Err(format!(
+                    "plugin {} is restarting after {} failures in a row",
+                    self.plugin.name, slot.failures
+                ));
+            }
+            let mut info = slot.info.clone();
+            let (mut store, bindings) = self
+                .plugin
+                .instantiate_with(&mut info, slot.scope.clone(), self.state.clone())
+                .map_err(|e| e.to_string())?;
+            let resource = bindings
+                .tributary_plugin_function()
+                .instance()
+                .call_constructor(&mut store, &self.name)
+                .map_err(|e| {
+                    format!(
+                        "plugin {}: constructor failed: {}",
+                        self.plugin.name,
+                        root_cause(&e)
+                    )
+                })?;
+            slot.live = Some(Live {
+                store,
+                bindings,
+                resource,
+            });
+        }
+        let Some(live) = slot.live.as_mut() else {
+            return Err("plugin instance missing".to_string());
+        };
+        live.store.set_epoch_deadline(
+            self.plugin
+                .engine
+                .deadline_ticks(self.plugin.engine.config.call_deadline),
+        );
+        match f(live) {
+            Ok(r) => {
+                slot.failures = 0;
+                Ok(r)
+            }
+            Err(e) => {
+                // A trap leaves the instance unusable: discard it. The next batch gets
+                // a fresh one; after repeated faults, batches in between are refused,
+                // doubling up to MAX_SKIPPED_BATCHES. Counting batches rather than
+                // time keeps trial runs exact.
+                slot.live = None;
+                slot.failures += 1;
+                slot.skip = if slot.failures < 2 {
+                    0
+                } else {
+                    (1u32 << (slot.failures - 1).min(6)).min(MAX_SKIPPED_BATCHES)
+                };
+                self.metrics.restarts.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(plugin = %self.plugin.name, function = %self.name, error = %e, "wasm instance faulted; it will be re-created");
+                Err(e)
+            }
+        }
+    }
+}
+
+impl FunctionImpl for WasmFunctionImpl {
+    fn exec_batch(
+        &mut self,
+        _ctx: &FnContext,
+        args: &[Column],
+        n: usize,
+        out: &mut Vec<RowResult>,
+    ) {
+        self.metrics.calls.fetch_add(1, Ordering::Relaxed);
+        self.metrics.rows.fetch_add(n as u64, Ordering::Relaxed);
+        let wit_args: Vec<function_api::Column> = args.iter().map(column_to_wit).collect();
+        let name = self.plugin.name.clone();
+        let result = off_async_context(|| {
+            self.with_live(|live| {
+                live.bindings
+                    .tributary_plugin_function()
+                    .instance()
+                    .call_exec(&mut live.store, live.resource, &wit_args, n as u32)
+                    .map_err(|e| format!("plugin {name} failed: {}", describe_trap(&e)))
+            })
+        });
+        match result {
+            Ok(results) if results.len() == n => {
+                for r in results {
+                    let r = r.and_then(|v| {
+                        if wit_size(&v) > MAX_VALUE_BYTES {
+                            Err(format!(
+                                "plugin {name} returned a value larger than {} MiB",
+                                MAX_VALUE_BYTES >> 20
+                            ))
+                        } else {
+                            from_wit(v)
+                        }
+                    });
+                    if r.is_err() {
+                        self.metrics.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    out.push(r);
+                }
+            }
+            Ok(results) => {
+                self.metrics.errors.fetch_add(n as u64, Ordering::Relaxed);
+                let msg = format!(
+                    "plugin {name} returned {} results for {n} rows",
+                    results.len()
+                );
+                out.extend((0..n).map(|_| Err(msg.clone())));
+            }
+            Err(e) => {
+                self.metrics.errors.fetch_add(n as u64, Ordering::Relaxed);
+                out.extend((0..n).map(|_| Err(e.clone())));
+            }
+        }
+    }
+}
+
+/// The largest value a plugin may return for one row.
+pub const MAX_VALUE_BYTES: usize = 4 << 20;
+
+fn wit_size(v: &function_api::Value) -> usize {
+    match v {
+        function_api::Value::Str(s) | function_api::Value::Json(s) => s.len(),
+        function_api::Value::Bytes(b) => b.len(),
+        _ => 8,
+    }
+}
+
+/// Runs a wasm call where WASI's synchronous host functions may block: they drive
+/// their futures with `block_on`, which must not happen on a thread that is running
+/// async tasks. On a multi-threaded runtime the worker is handed over for the call;
+/// on a single-threaded one the call runs on a scoped thread of its own.
+pub(crate) fn off_async_context<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => f(),
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        Ok(_) => std::thread::scope(|s| match s.spawn(f).join() {
+            Ok(r) => r,
+            Err(p) => std::panic::resume_unwind(p),
+        }),
+    }
+}
+
+/// A trap as a user reads it: deadline, memory or the guest's own fault.
+fn describe_trap(e: &wasmtime::Error) -> String {
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        return match trap {
+            wasmtime::Trap::Interrupt => "CPU deadline exceeded".to_string(),
+            wasmtime::Trap::StackOverflow => "stack overflow".to_string(),
+            other => format!("trap: {other}"),
+        };
+    }
+    root_cause(e)
+}

@@ -1,0 +1,141 @@
+//! What a plugin instance's `Store` holds, and the host side of the `state` and
+//! `context` imports.
+//!
+//! Each instance (one rule and call site, or a singleton) has its own store, so the
+//! state scope and the context are simply fields here.
+
+use crate::bindings::{context_api, state_api, types_api};
+use crate::convert::{from_wit, to_wit};
+use std::sync::Arc;
+use tributary_core::state::{StateError, StateStore};
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, StoreLimits};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Who an instance is.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceInfo {
+    pub plugin: String,
+    pub rule_id: String,
+    pub operator_id: String,
+    pub instance_id: String,
+    pub root_path: String,
+}
+
+pub struct HostState {
+    pub info: InstanceInfo,
+    /// The state scope of this instance.
+    pub scope: String,
+    pub state: Arc<dyn StateStore>,
+    pub wasi: WasiCtx,
+    pub table: ResourceTable,
+    pub limits: StoreLimits,
+}
+
+impl HostState {
+    pub fn new(
+        info: InstanceInfo,
+        scope: String,
+        state: Arc<dyn StateStore>,
+        memory_bytes: usize,
+    ) -> Self {
+        HostState {
+            info,
+            scope,
+            state,
+            // No filesystem, network, environment or arguments: a plugin sees only
+            // what the host hands it through the WIT imports.
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            limits: wasmtime::StoreLimitsBuilder::new()
+                .memory_size(memory_bytes)
+                .instances(16)
+                .tables(16)
+                .memories(4)
+                .trap_on_grow_failure(false)
+                .build(),
+        }
+    }
+
+    pub fn limiter(&mut self) -> &mut dyn ResourceLimiter {
+        &mut self.limits
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+fn state_err(e: StateError) -> state_api::StateError {
+    match e {
+        StateError::NotAnInteger => state_api::StateError::NotAnInteger,
+        StateError::Store(s) => state_api::StateError::Store(s),
+    }
+}
+
+impl types_api::Host for HostState {}
+
+impl state_api::Host for HostState {
+    fn put_state(
+        &mut self,
+        key: String,
+        value: types_api::Value,
+    ) -> Result<(), state_api::StateError> {
+        let v = from_wit(value).map_err(state_api::StateError::Store)?;
+        self.state.put(&self.scope, &key, v).map_err(state_err)
+    }
+
+    fn get_state(
+        &mut self,
+        key: String,
+    ) -> Result<Option<types_api::Value>, state_api::StateError> {
+        self.state
+            .get(&self.scope, &key)
+            .map(|v| v.map(|v| to_wit(&v)))
+            .map_err(state_err)
+    }
+
+    fn delete_state(&mut self, key: String) -> Result<(), state_api::StateError> {
+        self.state.delete(&self.scope, &key).map_err(state_err)
+    }
+
+    fn incr_counter(&mut self, key: String, amount: i64) -> Result<i64, state_api::StateError> {
+        self.state
+            .incr(&self.scope, &key, amount)
+            .map_err(state_err)
+    }
+
+    fn get_counter(&mut self, key: String) -> Result<i64, state_api::StateError> {
+        self.state.counter(&self.scope, &key).map_err(state_err)
+    }
+}
+
+impl context_api::Host for HostState {
+    fn rule_id(&mut self) -> String {
+        self.info.rule_id.clone()
+    }
+    fn operator_id(&mut self) -> String {
+        self.info.operator_id.clone()
+    }
+    fn instance_id(&mut self) -> String {
+        self.info.instance_id.clone()
+    }
+    fn root_path(&mut self) -> String {
+        self.info.root_path.clone()
+    }
+    fn log(&mut self, level: context_api::Level, message: String) {
+        let (p, r) = (&self.info.plugin, &self.info.rule_id);
+        match level {
+            context_api::Level::Trace => tracing::trace!(plugin = %p, rule = %r, "{message}"),
+            context_api::Level::Debug => tracing::debug!(plugin = %p, rule = %r, "{message}"),
+            context_api::Level::Info => tracing::info!(plugin = %p, rule = %r, "{message}"),
+            context_api::Level::Warn => tracing::warn!(plugin = %p, rule = %r, "{message}"),
+            context_api::Level::Error => tracing::error!(plugin = %p, rule = %r, "{message}"),
+        }
+    }
+}

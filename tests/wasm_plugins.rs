@@ -1,0 +1,127 @@
+//! The WebAssembly tier end to end: example components in rules, state per call site,
+//! faulty components that must not take the host down, broken plugin files.
+
+use tributary_tests::{trial_text, wasm_root};
+
+fn spec(sql: &str, sizes: &[i64]) -> String {
+    let data: Vec<serde_json::Value> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let color = ["red hot", "blue", "a b c", "x"][i % 4];
+            serde_json::json!({"color": color, "size": s})
+        })
+        .collect();
+    let ts: Vec<i64> = (0..sizes.len() as i64).map(|i| 1000 + i * 1000).collect();
+    serde_json::json!({
+        "id": "w",
+        "sql": sql,
+        "streams": ["CREATE STREAM demo (color STRING, size BIGINT) WITH (TYPE=\"mock\")"],
+        "mockSource": {"demo": {"data": data, "timestamps": ts}}
+    })
+    .to_string()
+}
+
+#[test]
+fn example_functions_and_state_per_call_site() {
+    let (ok, out, err) = trial_text(
+        &spec(
+            r#"SELECT echo(color) AS e, countPlusOne(color, size) AS c, accumulateWordCount(color, " ") AS a, accumulateWordCount("x y", " ") AS b FROM demo"#,
+            &[1, 2, 3],
+        ),
+        Some(wasm_root()),
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            r#"[{"a":2,"b":2,"c":3,"e":"red hot"}]"#,
+            r#"[{"a":3,"b":4,"c":3,"e":"blue"}]"#,
+            r#"[{"a":6,"b":6,"c":3,"e":"a b c"}]"#,
+        ]
+    );
+}
+
+#[test]
+fn validation_happens_when_the_rule_is_created() {
+    let (ok, out, err) = trial_text(
+        &spec("SELECT echo(color, size) FROM demo", &[1]),
+        Some(wasm_root()),
+    );
+    assert!(!ok && out.is_empty());
+    assert!(
+        err.contains("echo expects 1 arguments but found 2"),
+        "{err}"
+    );
+    let (ok, _, err) = trial_text(
+        &spec("SELECT accumulateWordCount(color, 5) FROM demo", &[1]),
+        Some(wasm_root()),
+    );
+    assert!(!ok);
+    assert!(err.contains("parameter 2 must be a string"), "{err}");
+    // Without the root, the plugin does not exist.
+    let (ok, _, err) = trial_text(&spec("SELECT echo(color) FROM demo", &[1]), None);
+    assert!(!ok && err.contains("function echo not found"), "{err}");
+}
+
+#[test]
+fn faulty_components_cost_their_batch_and_never_the_host() {
+    let cases = [
+        ("trapIf(size)", "wasm `unreachable` instruction executed"),
+        ("panicIf(size)", "wasm `unreachable` instruction executed"),
+        ("spin()", "CPU deadline exceeded"),
+        ("memBomb()", "wasm trap"),
+        ("deepRecurse()", "wasm trap"),
+        ("hugeOutput()", "returned a value larger than 4 MiB"),
+    ];
+    for (call, want) in cases {
+        let (ok, out, err) = trial_text(
+            &spec(&format!("SELECT {call} AS r, size FROM demo"), &[1, 3, 4]),
+            Some(wasm_root()),
+        );
+        assert!(ok, "{call}: the run must survive: {err}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{call}: {out}");
+        assert!(!err.contains("panicked"), "{call}: host panicked: {err}");
+        let errors: Vec<&&str> = lines.iter().filter(|l| l.contains(r#""error""#)).collect();
+        assert!(!errors.is_empty(), "{call}: {out}");
+        assert!(errors[0].contains(want), "{call}: {}", errors[0]);
+        if call.ends_with("(size)") {
+            // Only the row with size 3 fails; the next batch gets a fresh instance.
+            assert_eq!(lines[0], r#"[{"r":1,"size":1}]"#, "{call}");
+            assert!(lines[1].contains("error"), "{call}");
+            assert_eq!(lines[2], r#"[{"r":4,"size":4}]"#, "{call}");
+        }
+    }
+}
+
+#[test]
+fn broken_plugin_files_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let functions = dir.path().join("plugins/functions");
+    std::fs::create_dir_all(&functions).expect("mkdir");
+    let cases: [(&str, &[u8], &str); 3] = [
+        (
+            "garbage.wasm",
+            b"this is not wasm",
+            "is not a valid wasm component",
+        ),
+        // A valid core module is not a component.
+        (
+            "core.wasm",
+            b"\0asm\x01\0\0\0",
+            "is not a valid wasm component",
+        ),
+        ("empty.wasm", b"", "is not a valid wasm component"),
+    ];
+    for (file, bytes, want) in cases {
+        for entry in std::fs::read_dir(&functions).expect("dir").flatten() {
+            std::fs::remove_file(entry.path()).expect("rm");
+        }
+        std::fs::write(functions.join(file), bytes).expect("write");
+        let (ok, _, err) = trial_text(&spec("SELECT size FROM demo", &[1]), Some(dir.path()));
+        assert!(!ok, "{file}");
+        assert!(err.contains(file) && err.contains(want), "{file}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
