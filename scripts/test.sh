@@ -21,6 +21,8 @@ cargo fmt --all -- --check
 
 step "lints"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+(cd guests && cargo fmt --all -- --check && cargo clippy --release --target wasm32-wasip2 --quiet -- -D warnings)
 
 step "build the tributary binary (the end-to-end tests drive it)"
 cargo build --quiet --bin tributary

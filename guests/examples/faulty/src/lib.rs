@@ -56,16 +56,8 @@ impl FunctionInstance for Inst {
     fn exec(&self, args: Vec<Column>, rows: u32) -> Vec<Result<Value, String>> {
         let hit = |i: u32| args.first().is_some_and(|c| cell(c, i) == Value::Int(3));
         match self.name.as_str() {
-            "trapIf" => {
-                if (0..rows).any(hit) {
-                    core::arch::wasm32::unreachable();
-                }
-            }
-            "panicIf" => {
-                if (0..rows).any(hit) {
-                    panic!("panicIf saw 3");
-                }
-            }
+            "trapIf" if (0..rows).any(hit) => core::arch::wasm32::unreachable(),
+            "panicIf" if (0..rows).any(hit) => panic!("panicIf saw 3"),
             "spin" => {
                 let mut x = 0u64;
                 loop {
