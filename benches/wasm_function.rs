@@ -1,0 +1,200 @@
+//! Issue 3's wasm bench: the per-row cost of `x + 1` as a wasm function (the `addOne`
+//! example component) in batches of 1024, through Tributary's tier against the same
+//! component called with raw wasmtime bindings and against the built-in `x + 1`; and a
+//! rule using the wasm function, end to end on one worker thread.
+//!
+//! Needs the example root: `bash scripts/build-guests.sh` (scripts/test.sh runs it).
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tributary_benches::sensor_row_values;
+use tributary_connectors::memory::{MemoryMessage, MemoryRow};
+use tributary_core::function::{CallSite, Column, FnContext, FunctionFactory};
+use tributary_core::state::MemoryStateStore;
+use tributary_core::{Meta, Row, SystemClock, Value};
+use tributary_engine::eval::{Evaluator, RowErrors};
+use tributary_engine::{Engine, EngineContext, RuleDef};
+use tributary_functions::Registry;
+use tributary_wasm::bindings::function_api;
+use tributary_wasm::function::{PluginMetrics, WasmFunctionFactory};
+use tributary_wasm::host::InstanceInfo;
+use tributary_wasm::{WasmConfig, WasmEngine, WasmPlugin};
+
+const BATCH: usize = 1024;
+const RULE_ROWS: usize = 200_000;
+
+fn example_root() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/example-roots/wasm");
+    assert!(
+        root.join("plugins/functions/addOne.wasm").exists(),
+        "run `bash scripts/build-guests.sh` first"
+    );
+    root.canonicalize().expect("root")
+}
+
+fn load_add_one(engine: &Arc<WasmEngine>) -> Arc<WasmPlugin> {
+    let root = example_root();
+    Arc::new(
+        WasmPlugin::load(
+            engine,
+            "addOne",
+            "",
+            &root.join("plugins/functions/addOne.wasm"),
+            root.join("etc/functions/addOne"),
+        )
+        .expect("load addOne"),
+    )
+}
+
+fn per_row(c: &mut Criterion) {
+    let engine = WasmEngine::new(WasmConfig {
+        cache_dir: Some(std::env::temp_dir().join("tributary-bench-wasm-cache")),
+        ..WasmConfig::default()
+    })
+    .expect("engine");
+    let plugin = load_add_one(&engine);
+    let ints: Vec<Value> = (0..BATCH as i64).map(Value::Int).collect();
+    let column = Column::Values(ints.clone());
+
+    let mut g = c.benchmark_group("x_plus_1_batch_1024");
+    g.throughput(Throughput::Elements(BATCH as u64));
+
+    // Tributary's tier: engine values in, engine values out.
+    let factory = WasmFunctionFactory::new(
+        plugin.clone(),
+        "addOne",
+        false,
+        Arc::new(MemoryStateStore::default()),
+        Arc::new(PluginMetrics::default()),
+    );
+    let mut imp = factory
+        .instantiate(&CallSite {
+            rule_id: "bench".into(),
+            site: 0,
+        })
+        .expect("instance");
+    let ctx = FnContext::default();
+    let mut out = Vec::with_capacity(BATCH);
+    g.bench_function("tributary_wasm", |b| {
+        b.iter(|| {
+            out.clear();
+            imp.exec_batch(&ctx, std::slice::from_ref(&column), BATCH, &mut out);
+            assert_eq!(out.len(), BATCH);
+        })
+    });
+
+    // Raw wasmtime: the same component call, arguments already in WIT form.
+    let (mut store, bindings) = plugin
+        .instantiate(InstanceInfo::default(), "raw".into())
+        .expect("instantiate");
+    let api = bindings.tributary_plugin_function().instance();
+    let res = api.call_constructor(&mut store, "addOne").expect("constructor");
+    let wit_args = vec![function_api::Column::Values(
+        (0..BATCH as i64).map(function_api::Value::Int).collect(),
+    )];
+    g.bench_function("raw_wasmtime", |b| {
+        b.iter(|| {
+            store.set_epoch_deadline(1_000);
+            let r = api
+                .call_exec(&mut store, res, &wit_args, BATCH as u32)
+                .expect("exec");
+            assert_eq!(r.len(), BATCH);
+        })
+    });
+
+    // The built-in: the engine evaluating `x + 1` over the same batch of rows.
+    let stmt = tributary_sql::parse_select("SELECT x + 1 FROM s").expect("sql");
+    let expr = stmt.exprs().next().expect("expr").clone();
+    let mut ev = Evaluator::bind([&expr], &Registry::with_builtins(), "bench").expect("bind");
+    let key: Arc<str> = Arc::from("x");
+    let rows: Vec<Row> = ints
+        .iter()
+        .map(|v| Row::new(vec![(key.clone(), v.clone())], Meta::default(), 0))
+        .collect();
+    g.bench_function("builtin_expr", |b| {
+        b.iter(|| {
+            let mut errs = RowErrors::new(BATCH);
+            let col = ev.eval(&expr, &rows, &mut errs);
+            std::hint::black_box(col);
+        })
+    });
+    g.finish();
+}
+
+async fn run_rule(engine: &Engine, hub: &tributary_connectors::MemoryHub, batches: Vec<Arc<Vec<MemoryRow>>>, id: &str) {
+    let rule = RuleDef::parse(&format!(
+        r#"{{"id":"{id}","sql":"SELECT addOne(id) AS x, name FROM s","actions":[{{"nop":{{}}}}]}}"#
+    ))
+    .expect("rule");
+    engine.create_rule(rule).expect("create");
+    for b in batches {
+        hub.publish(MemoryMessage {
+            topic: Arc::from("bench/in"),
+            rows: b,
+            timestamp: 0,
+        })
+        .await;
+    }
+    loop {
+        let (_, m) = engine.rule_status(id).expect("status");
+        if m.records_out >= RULE_ROWS as u64 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    engine.stop_rule(id).await.expect("stop");
+}
+
+fn rule(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let wasm = WasmEngine::new(WasmConfig::default()).expect("engine");
+    let plugin = load_add_one(&wasm);
+    let ctx = EngineContext::new(std::env::temp_dir(), Arc::new(SystemClock));
+    ctx.registry
+        .write()
+        .expect("registry")
+        .register(Arc::new(WasmFunctionFactory::new(
+            plugin,
+            "addOne",
+            false,
+            ctx.state.clone(),
+            Arc::new(PluginMetrics::default()),
+        )))
+        .expect("register");
+    let hub = ctx.hub.clone();
+    let engine = Engine::new(ctx);
+    engine
+        .create_stream(r#"CREATE STREAM s (id BIGINT, temp FLOAT, name STRING) WITH (TYPE="memory", DATASOURCE="bench/in")"#)
+        .expect("stream");
+    let rows = sensor_row_values(RULE_ROWS);
+    let make = || -> Vec<Arc<Vec<MemoryRow>>> {
+        rows.chunks(BATCH)
+            .map(|c| Arc::new(c.iter().cloned().map(MemoryRow::from_row).collect()))
+            .collect()
+    };
+    let mut g = c.benchmark_group("rule_with_wasm_function");
+    g.throughput(Throughput::Elements(RULE_ROWS as u64));
+    g.sample_size(10);
+    let mut n = 0u64;
+    g.bench_function(BenchmarkId::new("engine_1_thread", RULE_ROWS), |b| {
+        b.iter_batched(
+            make,
+            |batches| {
+                n += 1;
+                rt.block_on(run_rule(&engine, &hub, batches, &format!("bench{n}")))
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, per_row, rule);
+criterion_main!(benches);
