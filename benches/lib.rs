@@ -33,3 +33,31 @@ pub fn sensor_row_values(n: usize) -> Vec<Row> {
         })
         .collect()
 }
+
+/// Publishes `batches` to the memory topic `topic`, then waits (yielding) until rule
+/// `id` has emitted `expected_out` rows, and stops it.
+pub async fn publish_and_drain(
+    engine: &tributary_engine::Engine,
+    hub: &tributary_connectors::MemoryHub,
+    topic: &str,
+    batches: Vec<Arc<Vec<tributary_connectors::memory::MemoryRow>>>,
+    id: &str,
+    expected_out: u64,
+) {
+    for b in batches {
+        hub.publish(tributary_connectors::memory::MemoryMessage {
+            topic: Arc::from(topic),
+            rows: b,
+            timestamp: 0,
+        })
+        .await;
+    }
+    loop {
+        let (_, m) = engine.rule_status(id).expect("status");
+        if m.records_out >= expected_out {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    engine.stop_rule(id).await.expect("stop");
+}

@@ -10,8 +10,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::sync::Arc;
-use tributary_benches::sensor_row_values;
-use tributary_connectors::memory::{MemoryMessage, MemoryRow};
+use tributary_benches::{publish_and_drain, sensor_row_values};
+use tributary_connectors::memory::MemoryRow;
 use tributary_core::{Row, SystemClock, Value};
 use tributary_engine::{Engine, EngineContext, RuleDef};
 
@@ -52,22 +52,7 @@ async fn run_engine(batches: Vec<Arc<Vec<MemoryRow>>>, expected_out: u64) {
     ))
     .expect("rule");
     engine.create_rule(rule).expect("create rule");
-    for b in batches {
-        hub.publish(MemoryMessage {
-            topic: Arc::from("bench/in"),
-            rows: b,
-            timestamp: 0,
-        })
-        .await;
-    }
-    loop {
-        let (_, m) = engine.rule_status("bench").expect("status");
-        if m.records_out >= expected_out {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
-    engine.stop_rule("bench").await.expect("stop");
+    publish_and_drain(&engine, &hub, "bench/in", batches, "bench", expected_out).await;
 }
 
 fn bench(c: &mut Criterion) {

@@ -11,8 +11,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use std::path::PathBuf;
 use std::sync::Arc;
-use tributary_benches::sensor_row_values;
-use tributary_connectors::memory::{MemoryMessage, MemoryRow};
+use tributary_benches::{publish_and_drain, sensor_row_values};
+use tributary_connectors::memory::MemoryRow;
 use tributary_core::function::{CallSite, Column, FnContext, FunctionFactory};
 use tributary_core::state::MemoryStateStore;
 use tributary_core::{Meta, Row, SystemClock, Value};
@@ -92,7 +92,9 @@ fn per_row(c: &mut Criterion) {
         .instantiate(InstanceInfo::default(), "raw".into())
         .expect("instantiate");
     let api = bindings.tributary_plugin_function().instance();
-    let res = api.call_constructor(&mut store, "addOne").expect("constructor");
+    let res = api
+        .call_constructor(&mut store, "addOne")
+        .expect("constructor");
     let wit_args = vec![function_api::Column::Values(
         (0..BATCH as i64).map(function_api::Value::Int).collect(),
     )];
@@ -125,28 +127,18 @@ fn per_row(c: &mut Criterion) {
     g.finish();
 }
 
-async fn run_rule(engine: &Engine, hub: &tributary_connectors::MemoryHub, batches: Vec<Arc<Vec<MemoryRow>>>, id: &str) {
+async fn run_rule(
+    engine: &Engine,
+    hub: &tributary_connectors::MemoryHub,
+    batches: Vec<Arc<Vec<MemoryRow>>>,
+    id: &str,
+) {
     let rule = RuleDef::parse(&format!(
         r#"{{"id":"{id}","sql":"SELECT addOne(id) AS x, name FROM s","actions":[{{"nop":{{}}}}]}}"#
     ))
     .expect("rule");
     engine.create_rule(rule).expect("create");
-    for b in batches {
-        hub.publish(MemoryMessage {
-            topic: Arc::from("bench/in"),
-            rows: b,
-            timestamp: 0,
-        })
-        .await;
-    }
-    loop {
-        let (_, m) = engine.rule_status(id).expect("status");
-        if m.records_out >= RULE_ROWS as u64 {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
-    engine.stop_rule(id).await.expect("stop");
+    publish_and_drain(engine, hub, "bench/in", batches, id, RULE_ROWS as u64).await;
 }
 
 fn rule(c: &mut Criterion) {

@@ -59,8 +59,16 @@ fn ruleset(stream: &str, sql: &str, out: &Path) -> String {
     .to_string()
 }
 
-#[test]
-fn file_source_to_file_sink_from_init_json() {
+/// Serves a root whose file source reads `input` (named `file`) with `stream` and
+/// `sql` into a file sink; waits for `n` output lines, stops with SIGTERM. Returns the
+/// lines and the server's stderr, after checking it exited cleanly.
+fn file_pipeline(
+    file: &str,
+    input: &str,
+    stream: &str,
+    sql: &str,
+    n: usize,
+) -> (Vec<String>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     let data = root.join("data");
@@ -68,25 +76,27 @@ fn file_source_to_file_sink_from_init_json() {
         &root.join("etc/sources/file.yaml"),
         &format!("default:\n  path: {}\n  fileType: lines\n", data.display()),
     );
-    write(
-        &data.join("input.jsonl"),
-        "{\"id\":1,\"temp\":18.5,\"name\":\"a\"}\n{\"id\":2,\"temp\":25,\"name\":\"b\"}\n{\"id\":3,\"temp\":\"hot\",\"name\":\"c\"}\n{\"id\":4,\"temp\":30.5,\"name\":\"d\"}\n",
-    );
+    write(&data.join(file), input);
     let out = data.join("out.jsonl");
-    write(
-        &data.join("init.json"),
-        &ruleset(
-            r#"CREATE STREAM s () WITH (TYPE="file", DATASOURCE="input.jsonl", FORMAT="json")"#,
-            "SELECT id, temp * 1.8 + 32 AS f, upper(name) AS n FROM s WHERE temp > 20",
-            &out,
-        ),
-    );
+    write(&data.join("init.json"), &ruleset(stream, sql, &out));
     let child = serve(root);
-    let lines = wait_lines(&out, 3, Duration::from_secs(30));
+    let lines = wait_lines(&out, n, Duration::from_secs(30));
     sigterm(&child);
     let output = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "serve failed: {stderr}");
+    (lines, stderr)
+}
+
+#[test]
+fn file_source_to_file_sink_from_init_json() {
+    let (lines, stderr) = file_pipeline(
+        "input.jsonl",
+        "{\"id\":1,\"temp\":18.5,\"name\":\"a\"}\n{\"id\":2,\"temp\":25,\"name\":\"b\"}\n{\"id\":3,\"temp\":\"hot\",\"name\":\"c\"}\n{\"id\":4,\"temp\":30.5,\"name\":\"d\"}\n",
+        r#"CREATE STREAM s () WITH (TYPE="file", DATASOURCE="input.jsonl", FORMAT="json")"#,
+        "SELECT id, temp * 1.8 + 32 AS f, upper(name) AS n FROM s WHERE temp > 20",
+        3,
+    );
     assert_eq!(
         lines,
         [
@@ -101,32 +111,13 @@ fn file_source_to_file_sink_from_init_json() {
 
 #[test]
 fn delimited_lines_are_decoded_by_the_stream_schema() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
-    let data = root.join("data");
-    write(
-        &root.join("etc/sources/file.yaml"),
-        &format!("default:\n  path: {}\n  fileType: lines\n", data.display()),
-    );
-    write(
-        &data.join("input.csv"),
+    let (lines, stderr) = file_pipeline(
+        "input.csv",
         "1;21.5;pump\n2;x;fan\n3;30;valve\n",
+        r#"CREATE STREAM s (id BIGINT, temp FLOAT, name STRING) WITH (TYPE="file", DATASOURCE="input.csv", FORMAT="delimited", DELIMITER=";", STRICT_VALIDATION="true")"#,
+        "SELECT id, temp + 1 AS t, upper(name) AS n FROM s",
+        3,
     );
-    let out = data.join("out.jsonl");
-    write(
-        &data.join("init.json"),
-        &ruleset(
-            r#"CREATE STREAM s (id BIGINT, temp FLOAT, name STRING) WITH (TYPE="file", DATASOURCE="input.csv", FORMAT="delimited", DELIMITER=";", STRICT_VALIDATION="true")"#,
-            "SELECT id, temp + 1 AS t, upper(name) AS n FROM s",
-            &out,
-        ),
-    );
-    let child = serve(root);
-    let lines = wait_lines(&out, 3, Duration::from_secs(30));
-    sigterm(&child);
-    let output = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
     assert_eq!(lines.len(), 3, "{stderr}");
     assert_eq!(lines[0], r#"{"id":1,"n":"PUMP","t":22.5}"#);
     assert!(
