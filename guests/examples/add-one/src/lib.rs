@@ -36,7 +36,9 @@ impl FunctionInstance for Inst {
         match args.into_iter().next() {
             Some(Column::Values(vs)) => vs.into_iter().map(add_one).collect(),
             Some(Column::Scalar(v)) => (0..rows).map(|_| add_one(v.clone())).collect(),
-            None => (0..rows).map(|_| Err("addOne expects 1 argument".to_string())).collect(),
+            None => (0..rows)
+                .map(|_| Err("addOne expects 1 argument".to_string()))
+                .collect(),
         }
     }
 
