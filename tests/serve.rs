@@ -187,3 +187,34 @@ fn broken_ruleset_fails_with_a_clear_message() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn the_quick_start_demo_runs_both_rules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("demo");
+    let out = Command::new(binary())
+        .args([
+            "demo",
+            "--seconds",
+            "3",
+            "--root",
+            root.to_str().expect("utf-8"),
+        ])
+        .current_dir(tributary_tests::workspace())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("demo");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let written = std::fs::read_to_string(root.join("data/demo-output.jsonl")).expect("output");
+    assert!(written.lines().count() >= 2, "{written}");
+    assert!(
+        written.lines().all(|l| l.contains("\"fahrenheit\"")),
+        "{written}"
+    );
+    assert!(
+        stderr.contains("sink result for rule wordTally"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\"words_so_far\":4"), "{stderr}");
+}
