@@ -20,3 +20,20 @@ for pair in echo:echo count_plus_one:countPlusOne accumulate_word_count:accumula
 done
 echo "example root: $root"
 ls "$root/plugins/functions"
+
+# The Python guest: accumulateWordCount again, built with componentize-py (PyPI), in a
+# root of its own (one root cannot hold two plugins exporting the same function).
+python3 -m pip install --quiet --disable-pip-version-check "componentize-py==0.25.1" 2>&1 \
+  | grep -v "Running pip as the 'root' user" || true
+pyroot=target/example-roots/wasm-python
+pyout="$pyroot/plugins/functions/accumulateWordCount.wasm"
+pysrc=guests/python/accumulate_word_count
+mkdir -p "$pyroot/plugins/functions" "$pyroot/data"
+if [ ! -f "$pyout" ] || [ -n "$(find "$pysrc" wit -newer "$pyout" -type f | head -1)" ]; then
+  # The script lands in the interpreter's scripts folder, which may not be on PATH.
+  cpy="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/componentize-py"
+  [ -x "$cpy" ] || cpy=componentize-py
+  (cd "$pysrc" && "$cpy" -d ../../../wit -w function-plugin componentize app -o "$OLDPWD/$pyout" >/dev/null)
+fi
+echo "python example root: $pyroot"
+ls "$pyroot/plugins/functions"

@@ -125,3 +125,21 @@ fn broken_plugin_files_are_named() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn the_python_component_behaves_like_the_rust_one() {
+    let spec = spec(
+        r#"SELECT accumulateWordCount(color, " ") AS a, accumulateWordCount("x y", " ") AS b FROM demo"#,
+        &[1, 2, 3, 4],
+    );
+    let python_root = wasm_root()
+        .parent()
+        .expect("example-roots")
+        .join("wasm-python");
+    let (ok_rust, rust, err) = trial_text(&spec, Some(wasm_root()));
+    assert!(ok_rust, "{err}");
+    let (ok_py, python, err) = trial_text(&spec, Some(&python_root));
+    assert!(ok_py, "{err}");
+    assert_eq!(python, rust);
+    assert_eq!(rust.lines().count(), 4);
+}
