@@ -143,3 +143,75 @@ fn the_python_component_behaves_like_the_rust_one() {
     assert_eq!(python, rust);
     assert_eq!(rust.lines().count(), 4);
 }
+
+#[test]
+fn a_wasm_source_feeds_a_rule_with_a_wasm_function() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    for kind in ["functions", "sources"] {
+        let from = wasm_root().join("plugins").join(kind);
+        let to = root.join("plugins").join(kind);
+        std::fs::create_dir_all(&to).expect("mkdir");
+        for e in std::fs::read_dir(&from).expect("plugins").flatten() {
+            if e.file_name() != "faulty.wasm" {
+                std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+            }
+        }
+    }
+    std::fs::create_dir_all(root.join("etc/sources")).expect("mkdir");
+    std::fs::write(
+        root.join("etc/sources/random.yaml"),
+        "default:\n  interval: 5\n  seed: 7\n  count: 5\n  pattern: {\"temp\": 100, \"id\": 5, \"kind\": \"x\"}\n",
+    )
+    .expect("conf");
+    let out = root.join("data/out.jsonl");
+    let rule = serde_json::json!({
+        "id": "r",
+        "sql": "SELECT temp, addOne(temp) AS t1, id, kind FROM s",
+        "actions": [{"file": {"path": out, "fileType": "lines", "sendSingle": true}}]
+    });
+    let init = serde_json::json!({
+        "streams": {"s": "CREATE STREAM s (temp BIGINT, id BIGINT, kind STRING) WITH (TYPE=\"random\")"},
+        "rules": {"r": rule.to_string()}
+    });
+    std::fs::create_dir_all(root.join("data")).expect("mkdir");
+    std::fs::write(root.join("data/init.json"), init.to_string()).expect("init");
+    let child = std::process::Command::new(tributary_tests::binary())
+        .args(["serve", "--root", root.to_str().expect("utf-8")])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(60)
+        && std::fs::read_to_string(&out)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+            < 5
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let text = std::fs::read_to_string(&out).expect("output");
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(rows.len(), 5, "{text}\n{stderr}");
+    for r in &rows {
+        let temp = r["temp"].as_i64().expect("temp");
+        assert!((0..100).contains(&temp), "{r}");
+        assert_eq!(r["t1"].as_i64(), Some(temp + 1), "{r}");
+        assert!((0..5).contains(&r["id"].as_i64().expect("id")), "{r}");
+        assert_eq!(r["kind"], "x");
+    }
+    assert!(
+        stderr.contains("rule finished"),
+        "the finite source ends the rule: {stderr}"
+    );
+}

@@ -28,6 +28,29 @@ pub mod function {
 
 pub use function::export_function_plugin;
 
+/// The generated bindings of the `source-plugin` world, sharing the function world's
+/// types and imports.
+pub mod source {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "source-plugin",
+        pub_export_macro: true,
+        export_macro_name: "export_source_plugin",
+        default_bindings_module: "tributary_guest::source",
+        with: {
+            "tributary:plugin/types@0.1.0": crate::function::tributary::plugin::types,
+            "tributary:plugin/state@0.1.0": crate::function::tributary::plugin::state,
+            "tributary:plugin/context@0.1.0": crate::function::tributary::plugin::context,
+        },
+    });
+}
+
+pub use function::tributary::plugin::types::Field;
+pub use source::export_source_plugin;
+pub use source::exports::tributary::plugin::source::{
+    Guest as SourcePlugin, GuestInstance as SourceInstance, Message, Payload, Pulled,
+};
+
 pub use function::exports::tributary::plugin::function::{
     FunctionDef, FunctionKind, Guest as FunctionPlugin, GuestInstance as FunctionInstance,
     PluginInfo,

@@ -181,3 +181,17 @@ impl SinkData {
         !matches!(self, SinkData::Text(_))
     }
 }
+
+/// Creates sources of one type: how plugin tiers add source types next to the
+/// built-in ones.
+pub trait SourceFactory: Send + Sync {
+    /// The `TYPE` of streams this factory serves.
+    fn kind(&self) -> &str;
+    /// A source for one rule: `datasource` is the stream's DATASOURCE, `props` its conf.
+    fn create(
+        &self,
+        datasource: &str,
+        props: &Props,
+        ctx: &ConnectorContext,
+    ) -> Result<Box<dyn Source>>;
+}

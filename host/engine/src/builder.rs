@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use tributary_connectors::MemoryHub;
-use tributary_core::connector::{ConnectorContext, Source};
+use tributary_core::connector::{ConnectorContext, Source, SourceFactory};
 use tributary_core::{Clock, Error};
 use tributary_functions::Registry;
 use tributary_sql::{parse_select, StreamDef, StreamKind};
@@ -29,6 +29,8 @@ pub struct EngineContext {
     pub registry: Arc<RwLock<Registry>>,
     /// The state store plugins of every tier use.
     pub state: Arc<dyn tributary_core::state::StateStore>,
+    /// Source types added by plugins, by lower-cased `TYPE`.
+    pub plugin_sources: Arc<RwLock<BTreeMap<String, Arc<dyn SourceFactory>>>>,
 }
 
 impl std::fmt::Debug for EngineContext {
@@ -47,6 +49,7 @@ impl EngineContext {
             hub: MemoryHub::default(),
             registry: Arc::new(RwLock::new(Registry::with_builtins())),
             state: Arc::new(tributary_core::state::MemoryStateStore::default()),
+            plugin_sources: Arc::new(RwLock::new(BTreeMap::new())),
         }
     }
 
@@ -142,6 +145,20 @@ pub fn build_source(
             .or_insert_with(|| tributary_core::Value::str(d));
     }
     let datasource = stream.options.datasource.as_deref().unwrap_or("");
+    let plugin = ctx
+        .plugin_sources
+        .read()
+        .map_err(|_| Error::internal("plugin source lock poisoned"))?
+        .get(&kind.to_ascii_lowercase())
+        .cloned();
+    if let Some(factory) = plugin {
+        return factory
+            .create(datasource, &props, &ctx.connector_ctx(rule_id))
+            .map_err(|e| match e {
+                Error::User(m) => Error::User(format!("stream {}: {m}", stream.name)),
+                other => other,
+            });
+    }
     tributary_connectors::registry::create_source(
         kind,
         datasource,

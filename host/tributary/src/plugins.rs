@@ -6,30 +6,53 @@ use tributary_core::Error;
 use tributary_engine::EngineContext;
 use tributary_wasm::{WasmConfig, WasmEngine};
 
-/// Loads the plugins under `root/plugins/` into `ctx`'s function registry.
-pub fn load(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
-    let root = &std::fs::canonicalize(root)
-        .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
-    let functions = root.join("plugins").join("functions");
-    let has_wasm = std::fs::read_dir(&functions)
+fn has_wasm(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
         .map(|d| {
             d.flatten()
                 .any(|e| e.path().extension().is_some_and(|x| x == "wasm"))
         })
-        .unwrap_or(false);
-    if !has_wasm {
+        .unwrap_or(false)
+}
+
+/// Loads the plugins under `root/plugins/` into `ctx`: functions into its registry,
+/// sources into its source types.
+pub fn load(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
+    let root = &std::fs::canonicalize(root)
+        .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
+    let plugins = root.join("plugins");
+    if !has_wasm(&plugins.join("functions")) && !has_wasm(&plugins.join("sources")) {
         return Ok(());
     }
     let engine = WasmEngine::new(WasmConfig {
         cache_dir: Some(root.join("data").join("wasm-cache")),
         ..WasmConfig::default()
     })?;
-    let mut registry = ctx
-        .registry
+    {
+        let mut registry = ctx
+            .registry
+            .write()
+            .map_err(|_| Error::internal("function registry lock poisoned"))?;
+        tributary_wasm::loader::load_function_plugins(
+            root,
+            &engine,
+            ctx.state.clone(),
+            &mut |f| registry.register(f),
+        )?;
+    }
+    let mut sources = ctx
+        .plugin_sources
         .write()
-        .map_err(|_| Error::internal("function registry lock poisoned"))?;
-    tributary_wasm::loader::load_function_plugins(root, &engine, ctx.state.clone(), &mut |f| {
-        registry.register(f)
+        .map_err(|_| Error::internal("source registry lock poisoned"))?;
+    tributary_wasm::loader::load_source_plugins(root, &engine, ctx.state.clone(), &mut |f| {
+        let kind = f.kind().to_ascii_lowercase();
+        if tributary_connectors::registry::is_source_kind(&kind) || sources.contains_key(&kind) {
+            return Err(Error::Conflict(format!(
+                "source type {kind} already exists"
+            )));
+        }
+        sources.insert(kind, f);
+        Ok(())
     })?;
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod function;
 pub mod host;
 pub mod loader;
 pub mod plugin;
+pub mod source;
 
 pub use engine::{WasmConfig, WasmEngine};
 pub use plugin::WasmPlugin;

@@ -58,3 +58,32 @@ pub fn load_function_plugins(
     }
     Ok(loaded)
 }
+
+/// Loads `<root>/plugins/sources/*.wasm`; each becomes the stream `TYPE` named after
+/// the plugin, handed to `register` (which refuses a taken type).
+pub fn load_source_plugins(
+    root: &Path,
+    engine: &Arc<WasmEngine>,
+    state: Arc<dyn StateStore>,
+    register: &mut dyn FnMut(
+        Arc<dyn tributary_core::connector::SourceFactory>,
+    ) -> Result<(), Error>,
+) -> Result<Vec<String>, Error> {
+    let dir = root.join("plugins").join("sources");
+    let files = discover(&dir, "wasm")
+        .map_err(|e| Error::external(format!("plugins folder {}: {e}", dir.display())))?;
+    let mut names = Vec::new();
+    for f in files {
+        let etc = root.join("etc").join("sources").join(&f.name);
+        let plugin =
+            crate::source::WasmSourcePlugin::load(engine, &f.name, &f.version, &f.path, etc)?;
+        register(Arc::new(crate::source::WasmSourceFactory::new(
+            Arc::new(plugin),
+            state.clone(),
+        )))
+        .map_err(|e| Error::user(format!("plugin {}: {e}", f.path.display())))?;
+        tracing::info!(plugin = %f.name, version = %f.version, "wasm source plugin loaded");
+        names.push(f.name);
+    }
+    Ok(names)
+}
