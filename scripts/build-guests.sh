@@ -11,7 +11,7 @@ cargo build --quiet --release --target wasm32-wasip2 --manifest-path guests/Carg
 
 out=guests/target/wasm32-wasip2/release
 root=target/example-roots/wasm
-mkdir -p "$root/plugins/functions" "$root/plugins/sources" "$root/data" "$root/etc/functions"
+mkdir -p "$root/plugins/functions" "$root/plugins/sources" "$root/plugins/sinks" "$root/data" "$root/etc/functions"
 # crate file name -> plugin name (camelCase, as in SQL)
 for pair in echo:echo count_plus_one:countPlusOne accumulate_word_count:accumulateWordCount add_one:addOne faulty:faulty; do
   crate=${pair%%:*}
@@ -19,6 +19,7 @@ for pair in echo:echo count_plus_one:countPlusOne accumulate_word_count:accumula
   cp "$out/$crate.wasm" "$root/plugins/functions/$name.wasm"
 done
 cp "$out/random_source.wasm" "$root/plugins/sources/random.wasm"
+cp "$out/tally_sink.wasm" "$root/plugins/sinks/tally.wasm"
 echo "example root: $root"
 ls "$root/plugins/functions"
 

@@ -148,7 +148,7 @@ fn the_python_component_behaves_like_the_rust_one() {
 fn a_wasm_source_feeds_a_rule_with_a_wasm_function() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    for kind in ["functions", "sources"] {
+    for kind in ["functions", "sources", "sinks"] {
         let from = wasm_root().join("plugins").join(kind);
         let to = root.join("plugins").join(kind);
         std::fs::create_dir_all(&to).expect("mkdir");
@@ -168,7 +168,10 @@ fn a_wasm_source_feeds_a_rule_with_a_wasm_function() {
     let rule = serde_json::json!({
         "id": "r",
         "sql": "SELECT temp, addOne(temp) AS t1, id, kind FROM s",
-        "actions": [{"file": {"path": out, "fileType": "lines", "sendSingle": true}}]
+        "actions": [
+            {"file": {"path": out, "fileType": "lines", "sendSingle": true}},
+            {"tally": {"label": "seen"}}
+        ]
     });
     let init = serde_json::json!({
         "streams": {"s": "CREATE STREAM s (temp BIGINT, id BIGINT, kind STRING) WITH (TYPE=\"random\")"},
@@ -214,4 +217,6 @@ fn a_wasm_source_feeds_a_rule_with_a_wasm_function() {
         stderr.contains("rule finished"),
         "the finite source ends the rule: {stderr}"
     );
+    // The wasm sink counted every row in its state and logged through the context API.
+    assert!(stderr.contains("seen: +1 rows (total 5)"), "{stderr}");
 }

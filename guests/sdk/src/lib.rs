@@ -46,6 +46,28 @@ pub mod source {
 }
 
 pub use function::tributary::plugin::types::Field;
+
+/// The generated bindings of the `sink-plugin` world, sharing the function world's
+/// types and imports.
+pub mod sink {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "sink-plugin",
+        pub_export_macro: true,
+        export_macro_name: "export_sink_plugin",
+        default_bindings_module: "tributary_guest::sink",
+        with: {
+            "tributary:plugin/types@0.1.0": crate::function::tributary::plugin::types,
+            "tributary:plugin/state@0.1.0": crate::function::tributary::plugin::state,
+            "tributary:plugin/context@0.1.0": crate::function::tributary::plugin::context,
+        },
+    });
+}
+
+pub use sink::export_sink_plugin;
+pub use sink::exports::tributary::plugin::sink::{
+    Guest as SinkPlugin, GuestInstance as SinkInstance,
+};
 pub use source::export_source_plugin;
 pub use source::exports::tributary::plugin::source::{
     Guest as SourcePlugin, GuestInstance as SourceInstance, Message, Payload, Pulled,

@@ -195,3 +195,11 @@ pub trait SourceFactory: Send + Sync {
         ctx: &ConnectorContext,
     ) -> Result<Box<dyn Source>>;
 }
+
+/// Creates sinks of one type: how plugin tiers add action types next to the built-in
+/// ones.
+pub trait SinkFactory: Send + Sync {
+    /// The action name this factory serves (`{"<kind>": {props}}`).
+    fn kind(&self) -> &str;
+    fn create(&self, props: &Props, ctx: &ConnectorContext) -> Result<Box<dyn Sink>>;
+}

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use tributary_connectors::MemoryHub;
-use tributary_core::connector::{ConnectorContext, Source, SourceFactory};
+use tributary_core::connector::{ConnectorContext, Sink, SinkFactory, Source, SourceFactory};
 use tributary_core::{Clock, Error};
 use tributary_functions::Registry;
 use tributary_sql::{parse_select, StreamDef, StreamKind};
@@ -31,6 +31,8 @@ pub struct EngineContext {
     pub state: Arc<dyn tributary_core::state::StateStore>,
     /// Source types added by plugins, by lower-cased `TYPE`.
     pub plugin_sources: Arc<RwLock<BTreeMap<String, Arc<dyn SourceFactory>>>>,
+    /// Sink types added by plugins, by lower-cased action name.
+    pub plugin_sinks: Arc<RwLock<BTreeMap<String, Arc<dyn SinkFactory>>>>,
 }
 
 impl std::fmt::Debug for EngineContext {
@@ -50,6 +52,7 @@ impl EngineContext {
             registry: Arc::new(RwLock::new(Registry::with_builtins())),
             state: Arc::new(tributary_core::state::MemoryStateStore::default()),
             plugin_sources: Arc::new(RwLock::new(BTreeMap::new())),
+            plugin_sinks: Arc::new(RwLock::new(BTreeMap::new())),
         }
     }
 
@@ -189,12 +192,21 @@ pub fn build_sinks(rule: &RuleDef, ctx: &EngineContext) -> Result<Vec<SinkRunner
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let sink = tributary_connectors::registry::create_sink(
-            &a.kind,
-            &own,
-            &ctx.connector_ctx(&rule.id),
-            &ctx.hub,
-        )
+        let plugin = ctx
+            .plugin_sinks
+            .read()
+            .map_err(|_| Error::internal("plugin sink lock poisoned"))?
+            .get(&a.kind)
+            .cloned();
+        let sink: Box<dyn Sink> = match plugin {
+            Some(factory) => factory.create(&own, &ctx.connector_ctx(&rule.id)),
+            None => tributary_connectors::registry::create_sink(
+                &a.kind,
+                &own,
+                &ctx.connector_ctx(&rule.id),
+                &ctx.hub,
+            ),
+        }
         .map_err(|e| Error::user(format!("rule {}: actions[{i}]: {e}", rule.id)))?;
         sinks.push(SinkRunner {
             name,

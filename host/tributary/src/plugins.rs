@@ -16,12 +16,15 @@ fn has_wasm(dir: &Path) -> bool {
 }
 
 /// Loads the plugins under `root/plugins/` into `ctx`: functions into its registry,
-/// sources into its source types.
+/// sources and sinks into its connector types.
 pub fn load(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
     let root = &std::fs::canonicalize(root)
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
     let plugins = root.join("plugins");
-    if !has_wasm(&plugins.join("functions")) && !has_wasm(&plugins.join("sources")) {
+    if !["functions", "sources", "sinks"]
+        .iter()
+        .any(|k| has_wasm(&plugins.join(k)))
+    {
         return Ok(());
     }
     let engine = WasmEngine::new(WasmConfig {
@@ -52,6 +55,18 @@ pub fn load(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
             )));
         }
         sources.insert(kind, f);
+        Ok(())
+    })?;
+    let mut sinks = ctx
+        .plugin_sinks
+        .write()
+        .map_err(|_| Error::internal("sink registry lock poisoned"))?;
+    tributary_wasm::loader::load_sink_plugins(root, &engine, ctx.state.clone(), &mut |f| {
+        let kind = f.kind().to_ascii_lowercase();
+        if tributary_connectors::registry::is_sink_kind(&kind) || sinks.contains_key(&kind) {
+            return Err(Error::Conflict(format!("sink type {kind} already exists")));
+        }
+        sinks.insert(kind, f);
         Ok(())
     })?;
     Ok(())

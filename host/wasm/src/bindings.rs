@@ -27,3 +27,16 @@ pub mod source_world {
     });
     pub use exports::tributary::plugin::source as source_api;
 }
+
+/// The `sink-plugin` world.
+pub mod sink_world {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "sink-plugin",
+        with: {
+            "tributary:plugin/types": super::tributary::plugin::types,
+            "tributary:plugin/state": super::tributary::plugin::state,
+            "tributary:plugin/context": super::tributary::plugin::context,
+        },
+    });
+}

@@ -13,6 +13,7 @@ pub mod function;
 pub mod host;
 pub mod loader;
 pub mod plugin;
+pub mod sink;
 pub mod source;
 
 pub use engine::{WasmConfig, WasmEngine};

@@ -87,3 +87,29 @@ pub fn load_source_plugins(
     }
     Ok(names)
 }
+
+/// Loads `<root>/plugins/sinks/*.wasm`; each becomes the action type named after the
+/// plugin, handed to `register` (which refuses a taken type).
+pub fn load_sink_plugins(
+    root: &Path,
+    engine: &Arc<WasmEngine>,
+    state: Arc<dyn StateStore>,
+    register: &mut dyn FnMut(Arc<dyn tributary_core::connector::SinkFactory>) -> Result<(), Error>,
+) -> Result<Vec<String>, Error> {
+    let dir = root.join("plugins").join("sinks");
+    let files = discover(&dir, "wasm")
+        .map_err(|e| Error::external(format!("plugins folder {}: {e}", dir.display())))?;
+    let mut names = Vec::new();
+    for f in files {
+        let etc = root.join("etc").join("sinks").join(&f.name);
+        let plugin = crate::sink::WasmSinkPlugin::load(engine, &f.name, &f.version, &f.path, etc)?;
+        register(Arc::new(crate::sink::WasmSinkFactory::new(
+            Arc::new(plugin),
+            state.clone(),
+        )))
+        .map_err(|e| Error::user(format!("plugin {}: {e}", f.path.display())))?;
+        tracing::info!(plugin = %f.name, version = %f.version, "wasm sink plugin loaded");
+        names.push(f.name);
+    }
+    Ok(names)
+}
