@@ -51,8 +51,22 @@ struct Slot {
     skip: u32,
 }
 
+/// The current version of a plugin. Updating a plugin swaps what the cell holds;
+/// running instances notice at their next batch and switch over.
+pub type PluginCell = Arc<std::sync::RwLock<Arc<WasmPlugin>>>;
+
+/// Reads the cell; a poisoned lock still holds a valid plugin.
+pub fn current(cell: &PluginCell) -> Arc<WasmPlugin> {
+    match cell.read() {
+        Ok(p) => p.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    }
+}
+
 pub struct WasmFunctionFactory {
-    plugin: Arc<WasmPlugin>,
+    cell: PluginCell,
+    /// Instances alive (call sites of running or validated rules).
+    users: Arc<AtomicU64>,
     name: String,
     aggregate: bool,
     state: Arc<dyn StateStore>,
@@ -70,6 +84,24 @@ impl WasmFunctionFactory {
         state: Arc<dyn StateStore>,
         metrics: Arc<PluginMetrics>,
     ) -> Self {
+        Self::with_cell(
+            Arc::new(std::sync::RwLock::new(plugin)),
+            name,
+            aggregate,
+            state,
+            metrics,
+        )
+    }
+
+    /// A factory following `cell`, so that an update reaches its instances.
+    pub fn with_cell(
+        cell: PluginCell,
+        name: &str,
+        aggregate: bool,
+        state: Arc<dyn StateStore>,
+        metrics: Arc<PluginMetrics>,
+    ) -> Self {
+        let plugin = current(&cell);
         let shared = plugin.singleton.then(|| {
             Arc::new(Mutex::new(Slot {
                 live: None,
@@ -83,7 +115,8 @@ impl WasmFunctionFactory {
             }))
         });
         WasmFunctionFactory {
-            plugin,
+            cell,
+            users: Arc::new(AtomicU64::new(0)),
             name: name.to_string(),
             aggregate,
             state,
@@ -95,6 +128,11 @@ impl WasmFunctionFactory {
 
     pub fn metrics(&self) -> &Arc<PluginMetrics> {
         &self.metrics
+    }
+
+    /// How many instances of this function are alive.
+    pub fn users(&self) -> u64 {
+        self.users.load(Ordering::Relaxed)
     }
 }
 
@@ -119,9 +157,9 @@ impl FunctionFactory for WasmFunctionFactory {
                 ArgInfo::Dynamic => function_api::ArgInfo::Dynamic,
             })
             .collect();
+        let plugin = current(&self.cell);
         off_async_context(|| {
-            let (mut store, bindings) = self
-                .plugin
+            let (mut store, bindings) = plugin
                 .instantiate(InstanceInfo::default(), String::new())
                 .map_err(|e| e.to_string())?;
             bindings
@@ -130,7 +168,7 @@ impl FunctionFactory for WasmFunctionFactory {
                 .map_err(|e| {
                     format!(
                         "plugin {} failed to validate: {}",
-                        self.plugin.name,
+                        plugin.name,
                         root_cause(&e)
                     )
                 })?
@@ -138,6 +176,7 @@ impl FunctionFactory for WasmFunctionFactory {
     }
 
     fn instantiate(&self, site: &CallSite) -> Result<Box<dyn FunctionImpl>, Error> {
+        let plugin = current(&self.cell);
         let slot = match &self.shared {
             Some(s) => s.clone(),
             None => {
@@ -147,10 +186,7 @@ impl FunctionFactory for WasmFunctionFactory {
                     info: InstanceInfo {
                         rule_id: site.rule_id.clone(),
                         operator_id: format!("function:{}", site.site),
-                        instance_id: format!(
-                            "{}:{}:{}:{n}",
-                            self.plugin.name, site.rule_id, site.site
-                        ),
+                        instance_id: format!("{}:{}:{}:{n}", plugin.name, site.rule_id, site.site),
                         ..InstanceInfo::default()
                     },
                     // eKuiper scopes function state per rule and call site.
@@ -160,8 +196,11 @@ impl FunctionFactory for WasmFunctionFactory {
                 }))
             }
         };
+        self.users.fetch_add(1, Ordering::Relaxed);
         let imp = WasmFunctionImpl {
-            plugin: self.plugin.clone(),
+            cell: self.cell.clone(),
+            users: self.users.clone(),
+            plugin: plugin.clone(),
             name: self.name.clone(),
             state: self.state.clone(),
             metrics: self.metrics.clone(),
@@ -169,12 +208,15 @@ impl FunctionFactory for WasmFunctionFactory {
         };
         // Create the instance now, so a rule does not start with a broken plugin.
         off_async_context(|| imp.with_live(|_| Ok(())))
-            .map_err(|e| Error::external(format!("plugin {}: {e}", self.plugin.name)))?;
+            .map_err(|e| Error::external(format!("plugin {}: {e}", plugin.name)))?;
         Ok(Box::new(imp))
     }
 }
 
 pub struct WasmFunctionImpl {
+    cell: PluginCell,
+    users: Arc<AtomicU64>,
+    /// The version this instance runs.
     plugin: Arc<WasmPlugin>,
     name: String,
     state: Arc<dyn StateStore>,
@@ -262,6 +304,32 @@ impl WasmFunctionImpl {
     }
 }
 
+impl Drop for WasmFunctionImpl {
+    fn drop(&mut self) {
+        self.users.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl WasmFunctionImpl {
+    /// Switches to the plugin's current version at a batch boundary: the old instance
+    /// goes, the next call creates one from the new version. State lives in the state
+    /// store under the same scope, so it carries over.
+    fn follow_updates(&mut self) {
+        let latest = current(&self.cell);
+        if !Arc::ptr_eq(&latest, &self.plugin) {
+            tracing::info!(plugin = %latest.name, version = %latest.version, function = %self.name, "switching to the updated plugin");
+            self.plugin = latest;
+            let mut slot = match self.slot.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            slot.live = None;
+            slot.failures = 0;
+            slot.skip = 0;
+        }
+    }
+}
+
 impl FunctionImpl for WasmFunctionImpl {
     fn exec_batch(
         &mut self,
@@ -270,6 +338,7 @@ impl FunctionImpl for WasmFunctionImpl {
         n: usize,
         out: &mut Vec<RowResult>,
     ) {
+        self.follow_updates();
         self.metrics.calls.fetch_add(1, Ordering::Relaxed);
         self.metrics.rows.fetch_add(n as u64, Ordering::Relaxed);
         let wit_args: Vec<function_api::Column> = args.iter().map(column_to_wit).collect();

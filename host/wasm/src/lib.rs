@@ -12,6 +12,7 @@ pub mod engine;
 pub mod function;
 pub mod host;
 pub mod loader;
+pub mod manager;
 pub mod plugin;
 pub mod sink;
 pub mod source;
