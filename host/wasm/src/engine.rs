@@ -119,6 +119,51 @@ impl WasmEngine {
     }
 }
 
+impl WasmEngine {
+    /// Reads, compiles (or fetches from the code cache) and links a plugin file, for
+    /// any world. Every failure names the file.
+    pub fn compile(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<wasmtime::component::InstancePre<HostState>, Error> {
+        let shown = path.display();
+        let bytes = std::fs::read(path).map_err(|e| Error::user(format!("plugin {shown}: {e}")))?;
+        let component = wasmtime::component::Component::new(&self.engine, &bytes).map_err(|e| {
+            Error::user(format!(
+                "plugin {shown} is not a valid wasm component: {}",
+                crate::plugin::root_cause(&e)
+            ))
+        })?;
+        self.linker.instantiate_pre(&component).map_err(|e| {
+            Error::user(format!(
+                "plugin {shown} cannot be linked (it imports something the host does not provide): {}",
+                crate::plugin::root_cause(&e)
+            ))
+        })
+    }
+
+    /// A store for one instance: its state scope, the memory cap, a call deadline.
+    pub fn new_store(
+        &self,
+        info: crate::host::InstanceInfo,
+        scope: String,
+        state: Arc<dyn tributary_core::state::StateStore>,
+    ) -> wasmtime::Store<HostState> {
+        let mut store = wasmtime::Store::new(
+            &self.engine,
+            HostState::new(info, scope, state, self.config.memory_bytes),
+        );
+        store.limiter(|s| s.limiter());
+        self.arm_deadline(&mut store);
+        store
+    }
+
+    /// Gives the next call on `store` a fresh CPU deadline.
+    pub fn arm_deadline(&self, store: &mut wasmtime::Store<HostState>) {
+        store.set_epoch_deadline(self.deadline_ticks(self.config.call_deadline));
+    }
+}
+
 impl Drop for WasmEngine {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tributary_core::state::MemoryStateStore;
 use tributary_core::Error;
-use wasmtime::component::Component;
 use wasmtime::Store;
 
 /// A function exported by a plugin.
@@ -50,23 +49,9 @@ impl WasmPlugin {
         etc_dir: PathBuf,
     ) -> Result<Self, Error> {
         let shown = path.display();
-        let bytes = std::fs::read(path).map_err(|e| Error::user(format!("plugin {shown}: {e}")))?;
-        let component = Component::new(&engine.engine, &bytes).map_err(|e| {
-            Error::user(format!(
-                "plugin {shown} is not a valid wasm component: {}",
-                root_cause(&e)
-            ))
-        })?;
-        let pre = engine
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| Error::user(format!("plugin {shown} cannot be linked (it imports something the host does not provide): {}", root_cause(&e))))?;
-        let pre = FunctionPluginPre::new(pre).map_err(|e| {
-            Error::user(format!(
-                "plugin {shown} does not export the tributary:plugin/function interface of tributary:plugin@0.1.0: {}",
-                root_cause(&e)
-            ))
-        })?;
+        let pre = engine.compile(path)?;
+        let pre = FunctionPluginPre::new(pre)
+            .map_err(|e| crate::plugin::wrong_world(path, "function", &e))?;
         let mut plugin = WasmPlugin {
             name: name.to_string(),
             version: version.to_string(),
@@ -123,13 +108,7 @@ impl WasmPlugin {
     ) -> Result<(Store<HostState>, FunctionPlugin), Error> {
         info.plugin = self.name.clone();
         info.root_path = self.etc_dir.display().to_string();
-        let mem = self.engine.config.memory_bytes;
-        let mut store = Store::new(
-            &self.engine.engine,
-            HostState::new(info.clone(), scope, state, mem),
-        );
-        store.limiter(|s| s.limiter());
-        store.set_epoch_deadline(self.engine.deadline_ticks(self.engine.config.call_deadline));
+        let mut store = self.engine.new_store(info.clone(), scope, state);
         let bindings = self.pre.instantiate(&mut store).map_err(|e| {
             Error::external(format!(
                 "plugin {}: instantiation failed: {}",
@@ -139,6 +118,15 @@ impl WasmPlugin {
         })?;
         Ok((store, bindings))
     }
+}
+
+/// The error for a component that does not export `interface` of this WIT version.
+pub fn wrong_world(path: &Path, interface: &str, e: &wasmtime::Error) -> Error {
+    Error::user(format!(
+        "plugin {} does not export the tributary:plugin/{interface} interface of tributary:plugin@0.1.0: {}",
+        path.display(),
+        root_cause(e)
+    ))
 }
 
 /// The innermost message of a wasmtime error chain (the useful part).

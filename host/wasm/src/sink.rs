@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tributary_core::connector::{BoxFuture, ConnectorContext, Props, Sink, SinkData, SinkFactory};
 use tributary_core::state::StateStore;
 use tributary_core::{json, Error, Object, Row, Value};
-use wasmtime::component::{Component, ResourceAny};
+use wasmtime::component::ResourceAny;
 use wasmtime::Store;
 
 pub struct WasmSinkPlugin {
@@ -36,26 +36,9 @@ impl WasmSinkPlugin {
         path: &Path,
         etc_dir: PathBuf,
     ) -> Result<Self, Error> {
-        let shown = path.display();
-        let bytes = std::fs::read(path).map_err(|e| Error::user(format!("plugin {shown}: {e}")))?;
-        let component = Component::new(&engine.engine, &bytes).map_err(|e| {
-            Error::user(format!(
-                "plugin {shown} is not a valid wasm component: {}",
-                root_cause(&e)
-            ))
-        })?;
-        let pre = engine.linker.instantiate_pre(&component).map_err(|e| {
-            Error::user(format!(
-                "plugin {shown} cannot be linked: {}",
-                root_cause(&e)
-            ))
-        })?;
-        let pre = SinkPluginPre::new(pre).map_err(|e| {
-            Error::user(format!(
-                "plugin {shown} does not export the tributary:plugin/sink interface of tributary:plugin@0.1.0: {}",
-                root_cause(&e)
-            ))
-        })?;
+        let pre = engine.compile(path)?;
+        let pre =
+            SinkPluginPre::new(pre).map_err(|e| crate::plugin::wrong_world(path, "sink", &e))?;
         Ok(WasmSinkPlugin {
             name: name.to_string(),
             version: version.to_string(),
@@ -125,17 +108,7 @@ impl SinkCore {
             root_path: p.etc_dir.display().to_string(),
         };
         let scope = format!("rule/{}/sink/{}", self.rule_id, p.name);
-        let mut store = Store::new(
-            &p.engine.engine,
-            HostState::new(
-                info,
-                scope,
-                self.state.clone(),
-                p.engine.config.memory_bytes,
-            ),
-        );
-        store.limiter(|s| s.limiter());
-        self.deadline(&mut store);
+        let mut store = p.engine.new_store(info, scope, self.state.clone());
         let bindings = p.pre.instantiate(&mut store).map_err(|e| {
             format!(
                 "plugin {}: instantiation failed: {}",

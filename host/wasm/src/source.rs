@@ -18,7 +18,7 @@ use tributary_core::connector::{
 };
 use tributary_core::state::StateStore;
 use tributary_core::{json, Error, Object, Value};
-use wasmtime::component::{Component, ResourceAny};
+use wasmtime::component::ResourceAny;
 use wasmtime::Store;
 
 /// The most messages asked for in one pull.
@@ -42,26 +42,9 @@ impl WasmSourcePlugin {
         path: &Path,
         etc_dir: PathBuf,
     ) -> Result<Self, Error> {
-        let shown = path.display();
-        let bytes = std::fs::read(path).map_err(|e| Error::user(format!("plugin {shown}: {e}")))?;
-        let component = Component::new(&engine.engine, &bytes).map_err(|e| {
-            Error::user(format!(
-                "plugin {shown} is not a valid wasm component: {}",
-                root_cause(&e)
-            ))
-        })?;
-        let pre = engine.linker.instantiate_pre(&component).map_err(|e| {
-            Error::user(format!(
-                "plugin {shown} cannot be linked: {}",
-                root_cause(&e)
-            ))
-        })?;
-        let pre = SourcePluginPre::new(pre).map_err(|e| {
-            Error::user(format!(
-                "plugin {shown} does not export the tributary:plugin/source interface of tributary:plugin@0.1.0: {}",
-                root_cause(&e)
-            ))
-        })?;
+        let pre = engine.compile(path)?;
+        let pre = SourcePluginPre::new(pre)
+            .map_err(|e| crate::plugin::wrong_world(path, "source", &e))?;
         Ok(WasmSourcePlugin {
             name: name.to_string(),
             version: version.to_string(),
@@ -139,13 +122,7 @@ impl WasmSource {
             root_path: p.etc_dir.display().to_string(),
         };
         let scope = format!("rule/{}/source/{}", self.ctx.rule_id, p.name);
-        let mem = p.engine.config.memory_bytes;
-        let mut store = Store::new(
-            &p.engine.engine,
-            HostState::new(info, scope, self.state.clone(), mem),
-        );
-        store.limiter(|s| s.limiter());
-        store.set_epoch_deadline(p.engine.deadline_ticks(p.engine.config.call_deadline));
+        let mut store = p.engine.new_store(info, scope, self.state.clone());
         let bindings = p.pre.instantiate(&mut store).map_err(|e| {
             format!(
                 "plugin {}: instantiation failed: {}",
