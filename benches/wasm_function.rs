@@ -188,5 +188,82 @@ fn rule(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, per_row, rule);
+/// Resident memory of this process, in bytes (Linux).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+/// Starting with a cached plugin: loading it when its compiled code is in the cache,
+/// and creating the instance of one call site (what starting a rule adds). Also prints
+/// the resident memory one instance costs.
+fn startup(c: &mut Criterion) {
+    let cache = std::env::temp_dir().join("tributary-bench-wasm-cache");
+    let engine = WasmEngine::new(WasmConfig {
+        cache_dir: Some(cache),
+        ..WasmConfig::default()
+    })
+    .expect("engine");
+    let root = example_root();
+    let path = root.join("plugins/functions/accumulateWordCount.wasm");
+    // Warm the cache once.
+    let plugin = Arc::new(
+        WasmPlugin::load(&engine, "accumulateWordCount", "", &path, root.join("etc"))
+            .expect("load"),
+    );
+    let mut g = c.benchmark_group("wasm_startup");
+    g.bench_function("load_cached_plugin", |b| {
+        b.iter(|| {
+            WasmPlugin::load(&engine, "accumulateWordCount", "", &path, root.join("etc"))
+                .expect("load")
+        })
+    });
+    let factory = WasmFunctionFactory::new(
+        plugin.clone(),
+        "accumulateWordCount",
+        false,
+        Arc::new(MemoryStateStore::default()),
+        Arc::new(PluginMetrics::default()),
+    );
+    let mut site = 0usize;
+    g.bench_function("instantiate_call_site", |b| {
+        b.iter(|| {
+            site += 1;
+            factory
+                .instantiate(&CallSite {
+                    rule_id: "bench".into(),
+                    site,
+                })
+                .expect("instance")
+        })
+    });
+    g.finish();
+
+    let before = rss_bytes();
+    let instances: Vec<_> = (0..100)
+        .map(|i| {
+            factory
+                .instantiate(&CallSite {
+                    rule_id: "mem".into(),
+                    site: i,
+                })
+                .expect("instance")
+        })
+        .collect();
+    let after = rss_bytes();
+    println!(
+        "memory per instance (accumulateWordCount, 100 live instances): {} KiB resident",
+        after.saturating_sub(before) / 100 / 1024
+    );
+    drop(instances);
+}
+
+criterion_group!(benches, per_row, rule, startup);
 criterion_main!(benches);
