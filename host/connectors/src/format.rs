@@ -61,7 +61,8 @@ pub const DEFAULT_DELIMITER: &str = ",";
 
 /// Decodes one payload into messages, by the stream's `FORMAT` and `DELIMITER` options
 /// as written (`None`/empty delimiter means `,`). `field_names` names the columns of
-/// a `delimited` payload (the schema's fields, in order).
+/// a `delimited` payload (the schema's fields, in order), and the single column of a
+/// `binary` one (`self` without a schema).
 pub fn decode(
     bytes: &[u8],
     format: &str,
@@ -86,8 +87,12 @@ pub fn decode_as(
     match format {
         Format::Json => decode_json(bytes),
         Format::Binary => {
+            let name = field_names
+                .and_then(|n| n.first())
+                .map(String::as_str)
+                .unwrap_or(BINARY_FIELD);
             let mut obj = Object::new();
-            obj.insert(BINARY_FIELD.to_string(), Value::bytes(bytes.to_vec()));
+            obj.insert(name.to_string(), Value::bytes(bytes.to_vec()));
             Ok(vec![obj])
         }
         Format::Delimited => {
@@ -120,17 +125,24 @@ pub fn decode_with_schema(
         schema.map(|s| s.fields.iter().map(|f| f.name.clone()).collect());
     let mut msgs = decode_as(bytes, format, delimiter, names.as_deref())?;
     if let (Format::Delimited, Some(schema)) = (format, schema) {
-        for msg in &mut msgs {
-            for fd in &schema.fields {
-                if let Some(v) = msg.get_mut(&fd.name) {
-                    if let Ok(converted) = convert(v, &fd.ty, false) {
-                        *v = converted;
-                    }
+        type_delimited(&mut msgs, schema);
+    }
+    Ok(msgs)
+}
+
+/// Converts the text columns of decoded `delimited` messages to their schema types
+/// where that works (a value that does not convert stays a string, so that strict
+/// validation later reports it).
+pub fn type_delimited(msgs: &mut [Object], schema: &Schema) {
+    for msg in msgs {
+        for fd in &schema.fields {
+            if let Some(v) = msg.get_mut(&fd.name) {
+                if let Ok(converted) = convert(v, &fd.ty, false) {
+                    *v = converted;
                 }
             }
         }
     }
-    Ok(msgs)
 }
 
 /// Decodes a JSON payload: an object, or an array of objects.
@@ -228,6 +240,9 @@ mod tests {
     fn binary_goes_to_self() {
         let msgs = decode(&[1, 2, 3], "binary", None, None).expect("binary");
         assert_eq!(msgs[0].get("self"), Some(&Value::bytes(vec![1, 2, 3])));
+        let names = vec!["image".to_string()];
+        let msgs = decode(&[1], "binary", None, Some(&names)).expect("binary");
+        assert_eq!(msgs[0].get("image"), Some(&Value::bytes(vec![1])));
     }
 
     #[test]

@@ -93,8 +93,8 @@ impl Schema {
     /// (`field size type mismatch: cannot convert string(red) to int64`); without it,
     /// values are converted where that is lossless and otherwise kept as they came.
     pub fn apply(&self, msg: &Object, strict: bool, meta: Meta, ts: i64) -> Result<Row, String> {
-        self.apply_with(
-            |name| {
+        self.apply_with_index(
+            |_, name| {
                 msg.get(name).or_else(|| {
                     msg.iter()
                         .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -140,34 +140,9 @@ impl Schema {
         fields.truncate(n);
         for ((fd, key), slot) in self.fields.iter().zip(&self.keys).zip(fields.iter_mut()) {
             slot.0 = key.clone();
-            let v = std::mem::take(&mut slot.1);
-            if v.is_null() {
-                if strict {
-                    return Err(format!(
-                        "field {} type mismatch: cannot convert <nil>(<nil>) to {}",
-                        fd.name,
-                        go_type(&fd.ty)
-                    ));
-                }
-                continue;
-            }
-            slot.1 = match convert_owned(v, &fd.ty, strict) {
-                Ok(v) => v,
-                Err((v, _)) if !strict => v,
-                Err((_, e)) => return Err(format!("field {} type mismatch: {e}", fd.name)),
-            };
+            slot.1 = column_value(fd, std::mem::take(&mut slot.1), strict)?;
         }
         Ok(Row::new(fields, meta, ts))
-    }
-
-    fn apply_with<'a>(
-        &self,
-        lookup: impl Fn(&str) -> Option<&'a Value>,
-        strict: bool,
-        meta: Meta,
-        ts: i64,
-    ) -> Result<Row, String> {
-        self.apply_with_index(|_, name| lookup(name), strict, meta, ts)
     }
 
     fn apply_with_index<'a>(
@@ -186,26 +161,31 @@ impl Schema {
                         return Err(format!("field {} is not found", fd.name));
                     }
                 }
-                // A present null stays null (`SELECT *` prints it), but does not pass
-                // strict validation, as in eKuiper.
-                Some(Value::Null) => {
-                    if strict {
-                        return Err(format!(
-                            "field {} type mismatch: cannot convert <nil>(<nil>) to {}",
-                            fd.name,
-                            go_type(&fd.ty)
-                        ));
-                    }
-                    fields.push((key.clone(), Value::Null));
-                }
-                Some(v) => match convert(v, &fd.ty, strict) {
-                    Err(_) if !strict => fields.push((key.clone(), v.clone())),
-                    Ok(v) => fields.push((key.clone(), v)),
-                    Err(e) => return Err(format!("field {} type mismatch: {e}", fd.name)),
-                },
+                Some(v) => fields.push((key.clone(), column_value(fd, v.clone(), strict)?)),
             }
         }
         Ok(Row::new(fields, meta, ts))
+    }
+}
+
+/// One declared column's value. A present null stays null (`SELECT *` prints it) but
+/// fails strict validation, as in eKuiper; a value that does not convert is kept as it
+/// came unless strict.
+fn column_value(fd: &FieldDef, v: Value, strict: bool) -> Result<Value, String> {
+    if v.is_null() {
+        if strict {
+            return Err(format!(
+                "field {} type mismatch: cannot convert <nil>(<nil>) to {}",
+                fd.name,
+                go_type(&fd.ty)
+            ));
+        }
+        return Ok(Value::Null);
+    }
+    match convert_owned(v, &fd.ty, strict) {
+        Ok(v) => Ok(v),
+        Err((v, _)) if !strict => Ok(v),
+        Err((_, e)) => Err(format!("field {} type mismatch: {e}", fd.name)),
     }
 }
 

@@ -6,22 +6,24 @@
 
 use crate::operator::{Chunk, ChunkBuilder};
 use std::sync::Arc;
+use tributary_connectors::format::{decode_as, type_delimited, Format, DEFAULT_DELIMITER};
 use tributary_core::connector::{Payload, SourceMessage};
-use tributary_core::{Object, Row, Schema, Value};
+use tributary_core::{Object, Row, Schema};
 use tributary_sql::StreamDef;
 
 #[derive(Debug, Clone)]
 pub struct Decoder {
-    format: String,
-    delimiter: Option<String>,
+    /// The stream's FORMAT, parsed once (an unknown one is reported per payload).
+    format: Result<Format, String>,
+    delimiter: String,
+    /// The schema rows are checked against (strict: only the columns the rule reads).
     schema: Option<Schema>,
     strict: bool,
-    field_names: Option<Vec<String>>,
-    /// For `FORMAT="binary"` with a declared BYTEA column: its name (the payload is
-    /// decoded as `self` and renamed).
-    binary_field: Option<String>,
-    /// The stream's whole schema: delimited text is typed by it before validation.
+    /// The stream's whole schema: it names delimited and binary columns, and types
+    /// delimited text before validation.
     declared: Option<Schema>,
+    /// The declared column names, in order.
+    field_names: Option<Vec<String>>,
 }
 
 impl Decoder {
@@ -42,24 +44,18 @@ impl Decoder {
                 ),
                 _ => s.clone(),
             });
-        let format_is_binary = stream.options.format.as_deref() == Some("binary");
-        let binary_field = match (&stream.schema, format_is_binary) {
-            (Some(s), true) => s.fields.first().map(|f| f.name.clone()),
-            _ => None,
-        };
         Decoder {
-            binary_field,
-            declared: stream.schema.clone(),
-            format: stream
+            format: Format::parse(stream.options.format.as_deref().unwrap_or("json")),
+            delimiter: stream
                 .options
-                .format
+                .delimiter
                 .clone()
-                .unwrap_or_else(|| "json".to_string()),
-            delimiter: stream.options.delimiter.clone(),
+                .unwrap_or_else(|| DEFAULT_DELIMITER.to_string()),
             field_names: stream
                 .schema
                 .as_ref()
                 .map(|s| s.fields.iter().map(|f| f.name.clone()).collect()),
+            declared: stream.schema.clone(),
             schema,
             strict,
         }
@@ -92,12 +88,7 @@ impl Decoder {
                 },
                 Payload::Bytes(bytes) => match self.decode_bytes(&bytes) {
                     Ok(objs) => {
-                        for mut o in objs {
-                            if let Some(f) = &self.binary_field {
-                                if let Some(v) = o.remove("self") {
-                                    o.insert(f.clone(), v);
-                                }
-                            }
+                        for o in objs {
                             self.push(&mut b, &o, m.meta.clone(), m.timestamp);
                         }
                     }
@@ -110,21 +101,12 @@ impl Decoder {
 
     /// Bytes → messages by FORMAT; delimited text is typed by the declared schema.
     fn decode_bytes(&self, bytes: &[u8]) -> Result<Vec<Object>, String> {
-        use tributary_connectors::format::{decode, decode_with_schema, Format};
-        match (Format::parse(&self.format), &self.declared) {
-            (Ok(f @ Format::Delimited), Some(schema)) => decode_with_schema(
-                bytes,
-                f,
-                self.delimiter.as_deref().unwrap_or(","),
-                Some(schema),
-            ),
-            _ => decode(
-                bytes,
-                &self.format,
-                self.delimiter.as_deref(),
-                self.field_names.as_deref(),
-            ),
+        let format = self.format.clone()?;
+        let mut msgs = decode_as(bytes, format, &self.delimiter, self.field_names.as_deref())?;
+        if let (Format::Delimited, Some(schema)) = (format, &self.declared) {
+            type_delimited(&mut msgs, schema);
         }
+        Ok(msgs)
     }
 
     fn push(&self, b: &mut ChunkBuilder, o: &Object, meta: tributary_core::Meta, ts: i64) {
@@ -140,18 +122,6 @@ impl Decoder {
                 Ok(r) => b.row(r),
                 Err(e) => b.error(format!("error in preprocessor: {e}")),
             },
-        }
-    }
-}
-
-/// A value as an object message, for sources that produce scalars.
-pub fn as_object(v: Value) -> Object {
-    match v {
-        Value::Object(o) => Arc::try_unwrap(o).unwrap_or_else(|o| (*o).clone()),
-        other => {
-            let mut o = Object::new();
-            o.insert("self".to_string(), other);
-            o
         }
     }
 }

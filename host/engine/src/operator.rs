@@ -93,7 +93,8 @@ pub trait Operator: Send {
 
 /// An element of a chunk in output order.
 pub enum Item {
-    Row(Row),
+    /// A row and its index among the chunk's rows (the index of its evaluated values).
+    Row(usize, Row),
     Error(String),
 }
 
@@ -104,7 +105,7 @@ pub fn for_each_in_order(chunk: Chunk, mut f: impl FnMut(Item)) {
         while let Some((_, e)) = errors.next_if(|(p, _)| *p <= i) {
             f(Item::Error(e));
         }
-        f(Item::Row(row));
+        f(Item::Row(i, row));
     }
     for (_, e) in errors {
         f(Item::Error(e));

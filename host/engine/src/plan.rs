@@ -192,7 +192,7 @@ fn resolve_aliases(e: &mut Expr, aliases: &[String], own: Option<&str>, used: &m
         }
         return;
     }
-    for_each_child(e, &mut |c| resolve_aliases(c, aliases, own, used));
+    e.for_each_child_mut(&mut |c| resolve_aliases(c, aliases, own, used));
 }
 
 /// Orders the fields so that every aliased field is computed before the fields that
@@ -241,66 +241,6 @@ fn evaluation_order(fields: &[PlannedField], deps: &[Vec<String>]) -> Result<Vec
     Ok(order)
 }
 
-fn for_each_child(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
-    match e {
-        Expr::Literal(_)
-        | Expr::Field { .. }
-        | Expr::Wildcard
-        | Expr::Meta(_)
-        | Expr::AliasRef { .. } => {}
-        Expr::Member { expr, .. } | Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } => f(expr),
-        Expr::Index { expr, index } => {
-            f(expr);
-            f(index);
-        }
-        Expr::Slice { expr, start, end } => {
-            f(expr);
-            if let Some(s) = start {
-                f(s);
-            }
-            if let Some(x) = end {
-                f(x);
-            }
-        }
-        Expr::Binary { left, right, .. } => {
-            f(left);
-            f(right);
-        }
-        Expr::Like { expr, pattern, .. } => {
-            f(expr);
-            f(pattern);
-        }
-        Expr::InList { expr, list, .. } => {
-            f(expr);
-            list.iter_mut().for_each(f);
-        }
-        Expr::Between {
-            expr, low, high, ..
-        } => {
-            f(expr);
-            f(low);
-            f(high);
-        }
-        Expr::Case {
-            operand,
-            whens,
-            otherwise,
-        } => {
-            if let Some(o) = operand {
-                f(o);
-            }
-            for (w, t) in whens {
-                f(w);
-                f(t);
-            }
-            if let Some(o) = otherwise {
-                f(o);
-            }
-        }
-        Expr::Call { args, .. } => args.iter_mut().for_each(f),
-    }
-}
-
 /// Points column references at the schema's shared key, so that row lookups compare
 /// pointers instead of strings.
 fn intern_fields(e: &mut Expr, schema: &tributary_core::Schema) {
@@ -310,7 +250,7 @@ fn intern_fields(e: &mut Expr, schema: &tributary_core::Schema) {
         }
         return;
     }
-    for_each_child(e, &mut |c| intern_fields(c, schema));
+    e.for_each_child_mut(&mut |c| intern_fields(c, schema));
 }
 
 /// `unnest` may only be a whole SELECT field.

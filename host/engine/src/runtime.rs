@@ -235,7 +235,7 @@ pub fn to_emissions(chunk: Chunk, m: &RuleMetrics) -> Vec<Emission> {
     }
     let mut out = Vec::with_capacity(chunk.rows.len() + chunk.errors.len());
     for_each_in_order(chunk, |item| match item {
-        Item::Row(r) => out.push(Emission::Rows(Rows::One(r))),
+        Item::Row(_, r) => out.push(Emission::Rows(Rows::One(r))),
         Item::Error(e) => out.push(Emission::Error(e)),
     });
     out

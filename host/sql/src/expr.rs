@@ -213,6 +213,70 @@ impl Expr {
         }
     }
 
+    /// Calls `f` on each direct sub-expression, mutably (for rewrites such as alias
+    /// resolution).
+    pub fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        match self {
+            Expr::Literal(_)
+            | Expr::Field { .. }
+            | Expr::Wildcard
+            | Expr::Meta(_)
+            | Expr::AliasRef { .. } => {}
+            Expr::Member { expr, .. } | Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } => {
+                f(expr)
+            }
+            Expr::Index { expr, index } => {
+                f(expr);
+                f(index);
+            }
+            Expr::Slice { expr, start, end } => {
+                f(expr);
+                if let Some(s) = start {
+                    f(s);
+                }
+                if let Some(x) = end {
+                    f(x);
+                }
+            }
+            Expr::Binary { left, right, .. } => {
+                f(left);
+                f(right);
+            }
+            Expr::Like { expr, pattern, .. } => {
+                f(expr);
+                f(pattern);
+            }
+            Expr::InList { expr, list, .. } => {
+                f(expr);
+                list.iter_mut().for_each(f);
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => {
+                f(expr);
+                f(low);
+                f(high);
+            }
+            Expr::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
+                if let Some(o) = operand {
+                    f(o);
+                }
+                for (w, t) in whens {
+                    f(w);
+                    f(t);
+                }
+                if let Some(o) = otherwise {
+                    f(o);
+                }
+            }
+            Expr::Call { args, .. } => args.iter_mut().for_each(f),
+        }
+    }
+
     /// Whether the expression calls the function `name` anywhere.
     pub fn calls(&self, name: &str) -> bool {
         let mut found = false;

@@ -274,11 +274,7 @@ impl WasmFunctionImpl {
         let Some(live) = slot.live.as_mut() else {
             return Err("plugin instance missing".to_string());
         };
-        live.store.set_epoch_deadline(
-            self.plugin
-                .engine
-                .deadline_ticks(self.plugin.engine.config.call_deadline),
-        );
+        self.plugin.engine.arm_deadline(&mut live.store);
         match f(live) {
             Ok(r) => {
                 slot.failures = 0;

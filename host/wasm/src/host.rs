@@ -22,6 +22,26 @@ pub struct InstanceInfo {
     pub root_path: String,
 }
 
+impl InstanceInfo {
+    /// The identity and state scope of a rule's source or sink instance (`role` is
+    /// `source` or `sink`).
+    pub fn connector(
+        plugin: &str,
+        rule_id: &str,
+        role: &str,
+        etc_dir: &std::path::Path,
+    ) -> (Self, String) {
+        let info = InstanceInfo {
+            plugin: plugin.to_string(),
+            rule_id: rule_id.to_string(),
+            operator_id: role.to_string(),
+            instance_id: format!("{plugin}:{rule_id}:{role}"),
+            root_path: etc_dir.display().to_string(),
+        };
+        (info, format!("rule/{rule_id}/{role}/{plugin}"))
+    }
+}
+
 pub struct HostState {
     pub info: InstanceInfo,
     /// The state scope of this instance.

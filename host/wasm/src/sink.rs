@@ -93,21 +93,9 @@ struct Live {
 }
 
 impl SinkCore {
-    fn deadline(&self, store: &mut Store<HostState>) {
-        let e = &self.plugin.engine;
-        store.set_epoch_deadline(e.deadline_ticks(e.config.call_deadline));
-    }
-
     fn open(&self) -> Result<Live, String> {
         let p = &self.plugin;
-        let info = InstanceInfo {
-            plugin: p.name.clone(),
-            rule_id: self.rule_id.clone(),
-            operator_id: "sink".into(),
-            instance_id: format!("{}:{}:sink", p.name, self.rule_id),
-            root_path: p.etc_dir.display().to_string(),
-        };
-        let scope = format!("rule/{}/sink/{}", self.rule_id, p.name);
+        let (info, scope) = InstanceInfo::connector(&p.name, &self.rule_id, "sink", &p.etc_dir);
         let mut store = p.engine.new_store(info, scope, self.state.clone());
         let bindings = p.pre.instantiate(&mut store).map_err(|e| {
             format!(
@@ -120,7 +108,7 @@ impl SinkCore {
         let resource = api
             .call_constructor(&mut store, &self.props)
             .map_err(|e| format!("plugin {}: constructor failed: {}", p.name, root_cause(&e)))?;
-        self.deadline(&mut store);
+        p.engine.arm_deadline(&mut store);
         api.call_open(&mut store, resource)
             .map_err(|e| format!("plugin {}: open failed: {}", p.name, root_cause(&e)))?
             .map_err(|e| format!("plugin {}: open: {e}", p.name))?;
@@ -132,7 +120,7 @@ impl SinkCore {
     }
 
     fn collect(&self, live: &mut Live, rows: &[Vec<types_api::Field>]) -> Result<(), String> {
-        self.deadline(&mut live.store);
+        self.plugin.engine.arm_deadline(&mut live.store);
         live.bindings
             .tributary_plugin_sink()
             .instance()
@@ -219,7 +207,7 @@ impl Sink for WasmSink {
             };
             let core = self.core.clone();
             tokio::task::spawn_blocking(move || {
-                core.deadline(&mut live.store);
+                core.plugin.engine.arm_deadline(&mut live.store);
                 live.bindings
                     .tributary_plugin_sink()
                     .instance()

@@ -114,14 +114,8 @@ fn fields_to_object(fields: Vec<crate::bindings::types_api::Field>) -> Result<Ob
 impl WasmSource {
     fn open(&self) -> Result<Live, String> {
         let p = &self.plugin;
-        let info = InstanceInfo {
-            plugin: p.name.clone(),
-            rule_id: self.ctx.rule_id.clone(),
-            operator_id: "source".into(),
-            instance_id: format!("{}:{}:source", p.name, self.ctx.rule_id),
-            root_path: p.etc_dir.display().to_string(),
-        };
-        let scope = format!("rule/{}/source/{}", self.ctx.rule_id, p.name);
+        let (info, scope) =
+            InstanceInfo::connector(&p.name, &self.ctx.rule_id, "source", &p.etc_dir);
         let mut store = p.engine.new_store(info, scope, self.state.clone());
         let bindings = p.pre.instantiate(&mut store).map_err(|e| {
             format!(
@@ -134,7 +128,7 @@ impl WasmSource {
         let resource = api
             .call_constructor(&mut store, &self.datasource, &self.props)
             .map_err(|e| format!("plugin {}: constructor failed: {}", p.name, root_cause(&e)))?;
-        store.set_epoch_deadline(p.engine.deadline_ticks(p.engine.config.call_deadline));
+        p.engine.arm_deadline(&mut store);
         api.call_open(&mut store, resource)
             .map_err(|e| format!("plugin {}: open failed: {}", p.name, root_cause(&e)))?
             .map_err(|e| format!("plugin {}: open: {e}", p.name))?;
@@ -148,8 +142,7 @@ impl WasmSource {
     /// One pull: the messages (stamped now), whether the input ended, the wait.
     fn pull(&self, live: &mut Live) -> Result<(Vec<SourceMessage>, bool, u32), String> {
         let p = &self.plugin;
-        live.store
-            .set_epoch_deadline(p.engine.deadline_ticks(p.engine.config.call_deadline));
+        p.engine.arm_deadline(&mut live.store);
         let pulled = live
             .bindings
             .tributary_plugin_source()
@@ -206,8 +199,7 @@ impl Source for WasmSource {
             let t = this.clone();
             let _ = tokio::task::spawn_blocking(move || {
                 let p = &t.plugin;
-                live.store
-                    .set_epoch_deadline(p.engine.deadline_ticks(p.engine.config.call_deadline));
+                p.engine.arm_deadline(&mut live.store);
                 let _ = live
                     .bindings
                     .tributary_plugin_source()

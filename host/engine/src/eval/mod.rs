@@ -228,8 +228,11 @@ impl Evaluator {
                 let v = self.eval(expr, rows, errs);
                 let p = self.eval(pattern, rows, errs);
                 let mut out = Vec::with_capacity(n);
+                // The pattern is nearly always the same for every row: look its regex
+                // up once, not once per row.
+                let mut last: Option<(std::sync::Arc<str>, Regex)> = None;
                 for i in 0..n {
-                    let r = self.like(v.get(i), p.get(i), *escape, *negated);
+                    let r = self.like(v.get(i), p.get(i), *escape, *negated, &mut last);
                     out.push(ok_or_record(r, i, errs));
                 }
                 Column::Values(out)
@@ -449,6 +452,7 @@ impl Evaluator {
         p: &Value,
         escape: Option<char>,
         negated: bool,
+        last: &mut Option<(std::sync::Arc<str>, Regex)>,
     ) -> Result<Value, String> {
         let pattern = match p {
             Value::String(s) => s,
@@ -467,17 +471,21 @@ impl Evaluator {
                 ))
             }
         };
-        if !self.like_cache.contains_key(&**pattern) {
-            let re = access::like_regex(pattern, escape)?;
-            if self.like_cache.len() > 1024 {
-                self.like_cache.clear();
-            }
-            self.like_cache.insert(pattern.to_string(), re);
+        if last.as_ref().is_none_or(|(lp, _)| **lp != **pattern) {
+            let re = match self.like_cache.get(&**pattern) {
+                Some(re) => re.clone(),
+                None => {
+                    let re = access::like_regex(pattern, escape)?;
+                    if self.like_cache.len() > 1024 {
+                        self.like_cache.clear();
+                    }
+                    self.like_cache.insert(pattern.to_string(), re.clone());
+                    re
+                }
+            };
+            *last = Some((pattern.clone(), re));
         }
-        let matched = self
-            .like_cache
-            .get(&**pattern)
-            .is_some_and(|re| re.is_match(s));
+        let matched = last.as_ref().is_some_and(|(_, re)| re.is_match(s));
         Ok(Value::Bool(matched != negated))
     }
 }

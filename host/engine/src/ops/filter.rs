@@ -27,12 +27,9 @@ impl Operator for FilterOp {
         let mut errs = RowErrors::new(n);
         let col = self.eval.eval(&self.condition, &input.rows, &mut errs);
         let mut b = ChunkBuilder::with_capacity(n);
-        let mut i = 0;
         for_each_in_order(input, |item| match item {
             Item::Error(e) => b.error(e),
-            Item::Row(row) => {
-                let idx = i;
-                i += 1;
+            Item::Row(idx, row) => {
                 if let Some(e) = errs.take(idx) {
                     b.error(format!("run Where error: {e}"));
                     return;

@@ -151,12 +151,9 @@ impl Operator for ProjectOp {
         }
         let any_err = field_errs.iter().any(|e| e.any());
         let mut b = ChunkBuilder::with_capacity(n);
-        let mut i = 0;
         for_each_in_order(input, |item| match item {
             Item::Error(e) => b.error(e),
-            Item::Row(row) => {
-                let idx = i;
-                i += 1;
+            Item::Row(idx, row) => {
                 if any_err {
                     let failed = self
                         .order
