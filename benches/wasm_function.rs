@@ -22,7 +22,7 @@ use tributary_functions::Registry;
 use tributary_wasm::bindings::function_api;
 use tributary_wasm::function::{PluginMetrics, WasmFunctionFactory};
 use tributary_wasm::host::InstanceInfo;
-use tributary_wasm::{WasmConfig, WasmEngine, WasmPlugin};
+use tributary_wasm::{Capabilities, WasmConfig, WasmEngine, WasmPlugin};
 
 const BATCH: usize = 1024;
 const RULE_ROWS: usize = 200_000;
@@ -44,7 +44,7 @@ fn load_add_one(engine: &Arc<WasmEngine>) -> Arc<WasmPlugin> {
             "addOne",
             "",
             &root.join("plugins/functions/addOne.wasm"),
-            root.join("etc/functions/addOne"),
+            Capabilities::sandboxed(root.join("etc/functions/addOne"), &engine.config),
         )
         .expect("load addOne"),
     )
@@ -213,16 +213,18 @@ fn startup(c: &mut Criterion) {
     .expect("engine");
     let root = example_root();
     let path = root.join("plugins/functions/accumulateWordCount.wasm");
+    let caps = Capabilities::sandboxed(
+        root.join("etc/functions/accumulateWordCount"),
+        &engine.config,
+    );
     // Warm the cache once.
     let plugin = Arc::new(
-        WasmPlugin::load(&engine, "accumulateWordCount", "", &path, root.join("etc"))
-            .expect("load"),
+        WasmPlugin::load(&engine, "accumulateWordCount", "", &path, caps.clone()).expect("load"),
     );
     let mut g = c.benchmark_group("wasm_startup");
     g.bench_function("load_cached_plugin", |b| {
         b.iter(|| {
-            WasmPlugin::load(&engine, "accumulateWordCount", "", &path, root.join("etc"))
-                .expect("load")
+            WasmPlugin::load(&engine, "accumulateWordCount", "", &path, caps.clone()).expect("load")
         })
     });
     let factory = WasmFunctionFactory::new(

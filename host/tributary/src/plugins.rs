@@ -27,10 +27,7 @@ pub fn load(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
     {
         return Ok(());
     }
-    let engine = WasmEngine::new(WasmConfig {
-        cache_dir: Some(root.join("data").join("wasm-cache")),
-        ..WasmConfig::default()
-    })?;
+    let engine = WasmEngine::new(WasmConfig::for_root(root)?)?;
     {
         let mut registry = ctx
             .registry

@@ -1,8 +1,10 @@
 //! One wasmtime engine for every plugin: configured once (pooling allocator, epoch
 //! interruption, code cache), with one linker holding the host's imports.
 
+use crate::capabilities::Capabilities;
+use crate::grants::Grants;
 use crate::host::HostState;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,17 +14,21 @@ use wasmtime::{
     Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
 };
 
-/// Limits and places of the wasm tier. Per-plugin values may lower the defaults.
+/// Limits and places of the wasm tier. Per-plugin values (`etc/wasm.yaml`, a plugin's
+/// manifest) may change the limits within `memory_bytes`.
 #[derive(Debug, Clone)]
 pub struct WasmConfig {
     /// Where compiled code is cached (keyed by content hash and engine settings).
     pub cache_dir: Option<PathBuf>,
-    /// The most linear memory one instance may use.
+    /// The most linear memory one instance may use: the memory pool's slot size, so
+    /// no per-plugin limit can pass it.
     pub memory_bytes: usize,
-    /// The CPU deadline of one call (one batch).
+    /// The CPU deadline of one call (one batch), unless a plugin's limits say otherwise.
     pub call_deadline: Duration,
     /// How many instances may exist at once (pooling allocator slots).
     pub max_instances: u32,
+    /// What the operator grants plugins (`<root>/etc/wasm.yaml`).
+    pub grants: Grants,
 }
 
 impl Default for WasmConfig {
@@ -32,7 +38,32 @@ impl Default for WasmConfig {
             memory_bytes: 64 << 20,
             call_deadline: Duration::from_secs(1),
             max_instances: 256,
+            grants: Grants::default(),
         }
+    }
+}
+
+impl WasmConfig {
+    /// The configuration of an engine root: its code cache `<root>/data/wasm-cache`
+    /// and its grants and limits `<root>/etc/wasm.yaml`. The memory pool is sized to
+    /// the largest memory limit the file sets.
+    pub fn for_root(root: &Path) -> Result<Self, Error> {
+        let grants = Grants::load(root)?;
+        let default = WasmConfig::default();
+        let memory_bytes = grants.max_memory_mib().map_or(default.memory_bytes, |mib| {
+            usize::try_from(mib << 20).unwrap_or(usize::MAX)
+        });
+        let call_deadline = grants
+            .limits
+            .deadline_ms
+            .map_or(default.call_deadline, Duration::from_millis);
+        Ok(WasmConfig {
+            cache_dir: Some(root.join("data").join("wasm-cache")),
+            memory_bytes,
+            call_deadline,
+            grants,
+            ..default
+        })
     }
 }
 
@@ -142,25 +173,26 @@ impl WasmEngine {
         })
     }
 
-    /// A store for one instance: its state scope, the memory cap, a call deadline.
+    /// A store for one instance: its state scope, the plugin's capabilities (a WASI
+    /// context of its own), its memory cap and call deadline.
     pub fn new_store(
         &self,
         info: crate::host::InstanceInfo,
         scope: String,
         state: Arc<dyn tributary_core::state::StateStore>,
-    ) -> wasmtime::Store<HostState> {
-        let mut store = wasmtime::Store::new(
-            &self.engine,
-            HostState::new(info, scope, state, self.config.memory_bytes),
-        );
+        caps: &Capabilities,
+    ) -> Result<wasmtime::Store<HostState>, Error> {
+        let mut store =
+            wasmtime::Store::new(&self.engine, HostState::new(info, scope, state, caps)?);
         store.limiter(|s| s.limiter());
         self.arm_deadline(&mut store);
-        store
+        Ok(store)
     }
 
-    /// Gives the next call on `store` a fresh CPU deadline.
+    /// Gives the next call on `store` a fresh CPU deadline (its plugin's).
     pub fn arm_deadline(&self, store: &mut wasmtime::Store<HostState>) {
-        store.set_epoch_deadline(self.deadline_ticks(self.config.call_deadline));
+        let ticks = self.deadline_ticks(store.data().deadline);
+        store.set_epoch_deadline(ticks);
     }
 }
 

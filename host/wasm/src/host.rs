@@ -5,6 +5,7 @@
 //! state scope and the context are simply fields here.
 
 use crate::bindings::{context_api, state_api, types_api};
+use crate::capabilities::Capabilities;
 use crate::convert::{from_wit, to_wit};
 use std::sync::Arc;
 use tributary_core::state::{StateError, StateStore};
@@ -44,6 +45,8 @@ impl InstanceInfo {
 
 pub struct HostState {
     pub info: InstanceInfo,
+    /// The CPU deadline of one call on this instance.
+    pub deadline: std::time::Duration,
     /// The state scope of this instance.
     pub scope: String,
     pub state: Arc<dyn StateStore>,
@@ -53,28 +56,30 @@ pub struct HostState {
 }
 
 impl HostState {
+    /// The state of a new instance of a plugin with capabilities `caps`.
     pub fn new(
         info: InstanceInfo,
         scope: String,
         state: Arc<dyn StateStore>,
-        memory_bytes: usize,
-    ) -> Self {
-        HostState {
+        caps: &Capabilities,
+    ) -> Result<Self, tributary_core::Error> {
+        Ok(HostState {
             info,
+            deadline: caps.limits.deadline,
             scope,
             state,
-            // No filesystem, network, environment or arguments: a plugin sees only
-            // what the host hands it through the WIT imports.
-            wasi: WasiCtx::builder().build(),
+            // Only what the plugin was granted: no network, and no filesystem or
+            // environment beyond its granted folders and variables.
+            wasi: caps.wasi_ctx()?,
             table: ResourceTable::new(),
             limits: wasmtime::StoreLimitsBuilder::new()
-                .memory_size(memory_bytes)
+                .memory_size(caps.limits.memory_bytes)
                 .instances(16)
                 .tables(16)
                 .memories(4)
                 .trap_on_grow_failure(false)
                 .build(),
-        }
+        })
     }
 
     pub fn limiter(&mut self) -> &mut dyn ResourceLimiter {

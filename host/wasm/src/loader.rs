@@ -1,5 +1,8 @@
-//! Loading every function plugin of a root into a function registry.
+//! Loading every plugin of a root: functions into a function registry, sources and
+//! sinks as connector types. Each plugin gets the capabilities its manifest asks for
+//! and `etc/wasm.yaml` grants ([`crate::capabilities`]).
 
+use crate::capabilities::{Capabilities, PluginKind};
 use crate::discover::discover;
 use crate::engine::WasmEngine;
 use crate::function::{PluginMetrics, WasmFunctionFactory};
@@ -32,8 +35,11 @@ pub fn load_function_plugins(
         .map_err(|e| Error::external(format!("plugins folder {}: {e}", dir.display())))?;
     let mut loaded = Vec::new();
     for f in files {
-        let etc = root.join("etc").join("functions").join(&f.name);
-        let plugin = Arc::new(WasmPlugin::load(engine, &f.name, &f.version, &f.path, etc)?);
+        let caps =
+            Capabilities::for_plugin(&engine.config, root, PluginKind::Function, &f.name, &f.path)?;
+        let plugin = Arc::new(WasmPlugin::load(
+            engine, &f.name, &f.version, &f.path, caps,
+        )?);
         let metrics = Arc::new(PluginMetrics::default());
         let mut names = Vec::new();
         for func in &plugin.functions {
@@ -74,9 +80,10 @@ pub fn load_source_plugins(
         .map_err(|e| Error::external(format!("plugins folder {}: {e}", dir.display())))?;
     let mut names = Vec::new();
     for f in files {
-        let etc = root.join("etc").join("sources").join(&f.name);
+        let caps =
+            Capabilities::for_plugin(&engine.config, root, PluginKind::Source, &f.name, &f.path)?;
         let plugin =
-            crate::source::WasmSourcePlugin::load(engine, &f.name, &f.version, &f.path, etc)?;
+            crate::source::WasmSourcePlugin::load(engine, &f.name, &f.version, &f.path, caps)?;
         register(Arc::new(crate::source::WasmSourceFactory::new(
             Arc::new(plugin),
             state.clone(),
@@ -101,8 +108,9 @@ pub fn load_sink_plugins(
         .map_err(|e| Error::external(format!("plugins folder {}: {e}", dir.display())))?;
     let mut names = Vec::new();
     for f in files {
-        let etc = root.join("etc").join("sinks").join(&f.name);
-        let plugin = crate::sink::WasmSinkPlugin::load(engine, &f.name, &f.version, &f.path, etc)?;
+        let caps =
+            Capabilities::for_plugin(&engine.config, root, PluginKind::Sink, &f.name, &f.path)?;
+        let plugin = crate::sink::WasmSinkPlugin::load(engine, &f.name, &f.version, &f.path, caps)?;
         register(Arc::new(crate::sink::WasmSinkFactory::new(
             Arc::new(plugin),
             state.clone(),

@@ -8,6 +8,7 @@
 //!   twice: a batch runs wholly on one version.
 //! - **Uninstall**: refused while an instance is alive, unless forced.
 
+use crate::capabilities::{Capabilities, PluginKind};
 use crate::engine::WasmEngine;
 use crate::function::{current, PluginCell, PluginMetrics, WasmFunctionFactory};
 use crate::plugin::WasmPlugin;
@@ -55,9 +56,16 @@ impl WasmFunctionPlugins {
     }
 
     /// Installs plugin `name` from `path`, or updates it when it is already installed.
+    /// Its manifest, beside `path`, is checked against the grants like at start.
     pub fn install(&self, name: &str, version: &str, path: &Path) -> Result<Installed, Error> {
-        let etc = self.root.join("etc").join("functions").join(name);
-        let plugin = Arc::new(WasmPlugin::load(&self.engine, name, version, path, etc)?);
+        let caps = Capabilities::for_plugin(
+            &self.engine.config,
+            &self.root,
+            PluginKind::Function,
+            name,
+            path,
+        )?;
+        let plugin = Arc::new(WasmPlugin::load(&self.engine, name, version, path, caps)?);
         let mut plugins = self.lock();
         if let Some(m) = plugins.get(name) {
             let old = current(&m.cell);

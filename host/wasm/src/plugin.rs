@@ -2,6 +2,7 @@
 //! `InstancePre`, and described (which functions it exports, singleton or not).
 
 use crate::bindings::{function_api, FunctionPlugin, FunctionPluginPre};
+use crate::capabilities::Capabilities;
 use crate::engine::WasmEngine;
 use crate::host::{HostState, InstanceInfo};
 use std::path::{Path, PathBuf};
@@ -25,8 +26,9 @@ pub struct WasmPlugin {
     pub pre: FunctionPluginPre<HostState>,
     pub functions: Vec<ExportedFunction>,
     pub singleton: bool,
-    /// `<root>/etc/functions/<name>`, given to instances as their root path.
-    pub etc_dir: PathBuf,
+    /// What its instances may use and their limits (its etc folder
+    /// `<root>/etc/functions/<name>` is their root path).
+    pub caps: Capabilities,
 }
 
 impl std::fmt::Debug for WasmPlugin {
@@ -40,13 +42,13 @@ impl std::fmt::Debug for WasmPlugin {
 }
 
 impl WasmPlugin {
-    /// Loads a function plugin. Every failure names the file.
+    /// Loads a function plugin whose instances get `caps`. Every failure names the file.
     pub fn load(
         engine: &Arc<WasmEngine>,
         name: &str,
         version: &str,
         path: &Path,
-        etc_dir: PathBuf,
+        caps: Capabilities,
     ) -> Result<Self, Error> {
         let shown = path.display();
         let pre = engine.compile(path)?;
@@ -60,7 +62,7 @@ impl WasmPlugin {
             pre,
             functions: Vec::new(),
             singleton: false,
-            etc_dir,
+            caps,
         };
         let info = crate::function::off_async_context(|| {
             let (mut store, bindings) =
@@ -107,8 +109,10 @@ impl WasmPlugin {
         state: Arc<dyn tributary_core::state::StateStore>,
     ) -> Result<(Store<HostState>, FunctionPlugin), Error> {
         info.plugin = self.name.clone();
-        info.root_path = self.etc_dir.display().to_string();
-        let mut store = self.engine.new_store(info.clone(), scope, state);
+        info.root_path = self.caps.etc_dir.display().to_string();
+        let mut store = self
+            .engine
+            .new_store(info.clone(), scope, state, &self.caps)?;
         let bindings = self.pre.instantiate(&mut store).map_err(|e| {
             Error::external(format!(
                 "plugin {}: instantiation failed: {}",

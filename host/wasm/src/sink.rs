@@ -7,11 +7,12 @@
 
 use crate::bindings::sink_world::{SinkPlugin, SinkPluginPre};
 use crate::bindings::types_api;
+use crate::capabilities::Capabilities;
 use crate::convert::to_wit;
 use crate::engine::WasmEngine;
 use crate::host::{HostState, InstanceInfo};
 use crate::plugin::root_cause;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use tributary_core::connector::{BoxFuture, ConnectorContext, Props, Sink, SinkData, SinkFactory};
 use tributary_core::state::StateStore;
@@ -24,7 +25,8 @@ pub struct WasmSinkPlugin {
     pub version: String,
     engine: Arc<WasmEngine>,
     pre: SinkPluginPre<HostState>,
-    etc_dir: PathBuf,
+    /// What its instances may use and their limits.
+    caps: Capabilities,
 }
 
 impl WasmSinkPlugin {
@@ -34,7 +36,7 @@ impl WasmSinkPlugin {
         name: &str,
         version: &str,
         path: &Path,
-        etc_dir: PathBuf,
+        caps: Capabilities,
     ) -> Result<Self, Error> {
         let pre = engine.compile(path)?;
         let pre =
@@ -44,7 +46,7 @@ impl WasmSinkPlugin {
             version: version.to_string(),
             engine: engine.clone(),
             pre,
-            etc_dir,
+            caps,
         })
     }
 }
@@ -95,8 +97,12 @@ struct Live {
 impl SinkCore {
     fn open(&self) -> Result<Live, String> {
         let p = &self.plugin;
-        let (info, scope) = InstanceInfo::connector(&p.name, &self.rule_id, "sink", &p.etc_dir);
-        let mut store = p.engine.new_store(info, scope, self.state.clone());
+        let (info, scope) =
+            InstanceInfo::connector(&p.name, &self.rule_id, "sink", &p.caps.etc_dir);
+        let mut store = p
+            .engine
+            .new_store(info, scope, self.state.clone(), &p.caps)
+            .map_err(|e| format!("plugin {}: {e}", p.name))?;
         let bindings = p.pre.instantiate(&mut store).map_err(|e| {
             format!(
                 "plugin {}: instantiation failed: {}",

@@ -6,6 +6,7 @@
 //! error, and the rule's `restartStrategy` decides what happens next.
 
 use crate::bindings::source_world::{source_api, SourcePlugin, SourcePluginPre};
+use crate::capabilities::Capabilities;
 use crate::convert::from_wit;
 use crate::engine::WasmEngine;
 use crate::host::{HostState, InstanceInfo};
@@ -30,7 +31,8 @@ pub struct WasmSourcePlugin {
     pub path: PathBuf,
     engine: Arc<WasmEngine>,
     pre: SourcePluginPre<HostState>,
-    etc_dir: PathBuf,
+    /// What its instances may use and their limits.
+    caps: Capabilities,
 }
 
 impl WasmSourcePlugin {
@@ -40,7 +42,7 @@ impl WasmSourcePlugin {
         name: &str,
         version: &str,
         path: &Path,
-        etc_dir: PathBuf,
+        caps: Capabilities,
     ) -> Result<Self, Error> {
         let pre = engine.compile(path)?;
         let pre = SourcePluginPre::new(pre)
@@ -51,7 +53,7 @@ impl WasmSourcePlugin {
             path: path.to_path_buf(),
             engine: engine.clone(),
             pre,
-            etc_dir,
+            caps,
         })
     }
 }
@@ -115,8 +117,11 @@ impl WasmSource {
     fn open(&self) -> Result<Live, String> {
         let p = &self.plugin;
         let (info, scope) =
-            InstanceInfo::connector(&p.name, &self.ctx.rule_id, "source", &p.etc_dir);
-        let mut store = p.engine.new_store(info, scope, self.state.clone());
+            InstanceInfo::connector(&p.name, &self.ctx.rule_id, "source", &p.caps.etc_dir);
+        let mut store = p
+            .engine
+            .new_store(info, scope, self.state.clone(), &p.caps)
+            .map_err(|e| format!("plugin {}: {e}", p.name))?;
         let bindings = p.pre.instantiate(&mut store).map_err(|e| {
             format!(
                 "plugin {}: instantiation failed: {}",
