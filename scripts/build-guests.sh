@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the WebAssembly guest examples (guests/) and assembles the example root
-# target/example-roots/wasm/, whose plugins/functions/ holds them, so that
+# target/example-roots/wasm/, whose plugins/ holds them (with their manifests) and
+# whose etc/wasm.yaml grants what they ask for, so that
 #   tributary trial --root target/example-roots/wasm SPEC.json
 # and the tests can use them. Idempotent: cargo rebuilds only what changed.
 set -euo pipefail
@@ -13,13 +14,22 @@ out=guests/target/wasm32-wasip2/release
 root=target/example-roots/wasm
 mkdir -p "$root/plugins/functions" "$root/plugins/sources" "$root/plugins/sinks" "$root/data" "$root/etc/functions"
 # crate file name -> plugin name (camelCase, as in SQL)
-for pair in echo:echo count_plus_one:countPlusOne accumulate_word_count:accumulateWordCount add_one:addOne faulty:faulty; do
+for pair in echo:echo count_plus_one:countPlusOne accumulate_word_count:accumulateWordCount add_one:addOne faulty:faulty fs_probe:fsProbe; do
   crate=${pair%%:*}
   name=${pair##*:}
   cp "$out/$crate.wasm" "$root/plugins/functions/$name.wasm"
 done
 cp "$out/random_source.wasm" "$root/plugins/sources/random.wasm"
 cp "$out/tally_sink.wasm" "$root/plugins/sinks/tally.wasm"
+cp "$out/file_sink.wasm" "$root/plugins/sinks/fileSink.wasm"
+cp guests/examples/file-sink/fileSink.json "$root/plugins/sinks/fileSink.json"
+# The operator's grants: fileSink's manifest asks to write data/fileSink.
+cat > "$root/etc/wasm.yaml" <<'YAML'
+grants:
+  fileSink:
+    dirs: ["data"]
+    writable: true
+YAML
 echo "example root: $root"
 ls "$root/plugins/functions"
 

@@ -159,6 +159,12 @@ fn a_wasm_source_feeds_a_rule_with_a_wasm_function() {
         }
     }
     std::fs::create_dir_all(root.join("etc/sources")).expect("mkdir");
+    // The example fileSink's manifest asks for a folder: the example grants give it.
+    std::fs::copy(
+        wasm_root().join("etc/wasm.yaml"),
+        root.join("etc/wasm.yaml"),
+    )
+    .expect("grants");
     std::fs::write(
         root.join("etc/sources/random.yaml"),
         "default:\n  interval: 5\n  seed: 7\n  count: 5\n  pattern: {\"temp\": 100, \"id\": 5, \"kind\": \"x\"}\n",
