@@ -176,6 +176,30 @@ impl SinkData {
         }
     }
 
+    /// The rows a plugin sink receives, as fields: rows as they are; a value that is not
+    /// an object, or a template's text, as one field named `data`.
+    pub fn plugin_rows(&self) -> Vec<Vec<(Arc<str>, Value)>> {
+        fn data(v: Value) -> Vec<(Arc<str>, Value)> {
+            vec![(Arc::from("data"), v)]
+        }
+        fn object(v: &Value) -> Vec<(Arc<str>, Value)> {
+            match v {
+                Value::Object(o) => o
+                    .iter()
+                    .map(|(k, v)| (Arc::from(k.as_str()), v.clone()))
+                    .collect(),
+                other => data(other.clone()),
+            }
+        }
+        match self {
+            SinkData::Row(r) => vec![r.fields.clone()],
+            SinkData::Rows(rs) => rs.as_slice().iter().map(|r| r.fields.clone()).collect(),
+            SinkData::Value(Value::Array(items)) => items.iter().map(object).collect(),
+            SinkData::Value(v) => vec![object(v)],
+            SinkData::Text(t) => vec![data(Value::str(t))],
+        }
+    }
+
     /// Whether this is structured data (rows or a value) rather than rendered text.
     pub fn is_structured(&self) -> bool {
         !matches!(self, SinkData::Text(_))

@@ -91,4 +91,15 @@ pub trait FunctionImpl: Send {
     /// Evaluates `n` rows. `args[i]` is the column of argument `i`. Pushes exactly `n`
     /// results onto `out`, in row order.
     fn exec_batch(&mut self, ctx: &FnContext, args: &[Column], n: usize, out: &mut Vec<RowResult>);
+
+    /// Aggregates: one result per group, `groups[g]` holding group `g`'s argument
+    /// columns. Pushes exactly `groups.len()` results. Scalar functions keep the
+    /// default, which answers an error per group.
+    fn exec_groups(&mut self, _ctx: &FnContext, groups: &[Vec<Column>], out: &mut Vec<RowResult>) {
+        out.extend(
+            groups
+                .iter()
+                .map(|_| Err("not an aggregate function".to_string())),
+        );
+    }
 }

@@ -10,6 +10,7 @@ pub mod connector;
 pub mod error;
 pub mod function;
 pub mod json;
+pub mod plugin_files;
 pub mod row;
 pub mod schema;
 pub mod state;
