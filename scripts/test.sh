@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what it needs first, idempotently, so it works on a
-# fresh machine: the Rust targets named in rust-toolchain.toml, then formatting, lints,
-# the binary, and every test of the workspace (unit tests beside the code, end-to-end
-# tests in tests/ that drive the built binary).
+# fresh machine: the Rust targets named in rust-toolchain.toml (and the C compiler,
+# via apt-get when missing, in build-native.sh), then formatting, lints, the binary,
+# the wasm and native plugin examples, and every test of the workspace (unit tests
+# beside the code, end-to-end tests in tests/ that drive the built binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,9 @@ cargo build --quiet --bin tributary
 
 step "build the wasm guest examples and the example root target/example-roots/wasm"
 bash scripts/build-guests.sh
+
+step "build the native plugin examples and the example roots target/example-roots/native*"
+bash scripts/build-native.sh
 
 step "tests"
 TRIBUTARY_SKIP_BUILD=1 cargo test --workspace --quiet 2>&1 | tee target/test-output.log

@@ -78,6 +78,34 @@ pub fn wasm_root() -> &'static Path {
     })
 }
 
+/// The native example roots, built by `scripts/build-native.sh` on first use unless
+/// the suite already built them: `native` (Rust examples), `native-c` (the C example)
+/// and `native-fixtures` (broken libraries).
+pub fn native_roots() -> &'static Path {
+    static ROOTS: OnceLock<PathBuf> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let roots = workspace().join("target").join("example-roots");
+        if std::env::var_os("TRIBUTARY_SKIP_BUILD").is_none() {
+            let status = Command::new("bash")
+                .arg(workspace().join("scripts").join("build-native.sh"))
+                .status()
+                .expect("run scripts/build-native.sh");
+            assert!(status.success(), "scripts/build-native.sh failed");
+        }
+        assert!(
+            roots.join("native/plugins/functions/echo.so").exists(),
+            "{} not built",
+            roots.display()
+        );
+        roots
+    })
+}
+
+/// `target/example-roots/native`: the Rust native examples.
+pub fn native_root() -> PathBuf {
+    native_roots().join("native")
+}
+
 /// Runs a trial spec (JSON text) against `root`; returns (exit success, stdout, stderr).
 pub fn trial_text(spec: &str, root: Option<&Path>) -> (bool, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");

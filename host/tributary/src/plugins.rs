@@ -1,70 +1,127 @@
 //! Wiring the plugin tiers into an engine context: each tier crate loads the plugins
-//! of a root and registers them through the engine's traits.
+//! of a root and registers them through the engine's traits. A name is taken once
+//! across built-ins and tiers: a clash is an error naming the file.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
+use tributary_core::connector::{SinkFactory, SourceFactory};
 use tributary_core::Error;
 use tributary_engine::EngineContext;
 use tributary_wasm::{WasmConfig, WasmEngine};
 
-fn has_wasm(dir: &Path) -> bool {
+fn has_files(dir: &Path, ext: &str) -> bool {
     std::fs::read_dir(dir)
         .map(|d| {
             d.flatten()
-                .any(|e| e.path().extension().is_some_and(|x| x == "wasm"))
+                .any(|e| e.path().extension().is_some_and(|x| x == ext))
         })
         .unwrap_or(false)
 }
 
+fn has_plugins(root: &Path, ext: &str) -> bool {
+    let plugins = root.join("plugins");
+    ["functions", "sources", "sinks"]
+        .iter()
+        .any(|k| has_files(&plugins.join(k), ext))
+}
+
+/// Adds a plugin source type, refusing a built-in or taken name.
+fn add_source(
+    sources: &mut BTreeMap<String, Arc<dyn SourceFactory>>,
+    f: Arc<dyn SourceFactory>,
+) -> Result<(), Error> {
+    let kind = f.kind().to_ascii_lowercase();
+    if tributary_connectors::registry::is_source_kind(&kind) || sources.contains_key(&kind) {
+        return Err(Error::Conflict(format!(
+            "source type {kind} already exists"
+        )));
+    }
+    sources.insert(kind, f);
+    Ok(())
+}
+
+/// Adds a plugin action type, refusing a built-in or taken name.
+fn add_sink(
+    sinks: &mut BTreeMap<String, Arc<dyn SinkFactory>>,
+    f: Arc<dyn SinkFactory>,
+) -> Result<(), Error> {
+    let kind = f.kind().to_ascii_lowercase();
+    if tributary_connectors::registry::is_sink_kind(&kind) || sinks.contains_key(&kind) {
+        return Err(Error::Conflict(format!("sink type {kind} already exists")));
+    }
+    sinks.insert(kind, f);
+    Ok(())
+}
+
+fn poisoned(what: &str) -> Error {
+    Error::internal(format!("{what} lock poisoned"))
+}
+
 /// Loads the plugins under `root/plugins/` into `ctx`: functions into its registry,
-/// sources and sinks into its connector types.
+/// sources and sinks into its connector types. Native libraries (`.so`) first, then
+/// wasm components (`.wasm`).
 pub fn load(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
     let root = &std::fs::canonicalize(root)
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
-    let plugins = root.join("plugins");
-    if !["functions", "sources", "sinks"]
-        .iter()
-        .any(|k| has_wasm(&plugins.join(k)))
-    {
-        return Ok(());
+    if has_plugins(root, "so") {
+        load_native(root, ctx)?;
     }
+    if has_plugins(root, "wasm") {
+        load_wasm(root, ctx)?;
+    }
+    Ok(())
+}
+
+fn load_native(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
+    use tributary_native::loader;
+    {
+        let mut registry = ctx
+            .registry
+            .write()
+            .map_err(|_| poisoned("function registry"))?;
+        loader::load_function_plugins(root, ctx.state.clone(), &mut |f| registry.register(f))?;
+    }
+    let mut sources = ctx
+        .plugin_sources
+        .write()
+        .map_err(|_| poisoned("source registry"))?;
+    loader::load_source_plugins(root, ctx.state.clone(), &mut |f| {
+        add_source(&mut sources, f)
+    })?;
+    let mut sinks = ctx
+        .plugin_sinks
+        .write()
+        .map_err(|_| poisoned("sink registry"))?;
+    loader::load_sink_plugins(root, ctx.state.clone(), &mut |f| add_sink(&mut sinks, f))?;
+    Ok(())
+}
+
+fn load_wasm(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
+    use tributary_wasm::loader;
     let engine = WasmEngine::new(WasmConfig::for_root(root)?)?;
     {
         let mut registry = ctx
             .registry
             .write()
-            .map_err(|_| Error::internal("function registry lock poisoned"))?;
-        tributary_wasm::loader::load_function_plugins(
-            root,
-            &engine,
-            ctx.state.clone(),
-            &mut |f| registry.register(f),
-        )?;
+            .map_err(|_| poisoned("function registry"))?;
+        loader::load_function_plugins(root, &engine, ctx.state.clone(), &mut |f| {
+            registry.register(f)
+        })?;
     }
     let mut sources = ctx
         .plugin_sources
         .write()
-        .map_err(|_| Error::internal("source registry lock poisoned"))?;
-    tributary_wasm::loader::load_source_plugins(root, &engine, ctx.state.clone(), &mut |f| {
-        let kind = f.kind().to_ascii_lowercase();
-        if tributary_connectors::registry::is_source_kind(&kind) || sources.contains_key(&kind) {
-            return Err(Error::Conflict(format!(
-                "source type {kind} already exists"
-            )));
-        }
-        sources.insert(kind, f);
-        Ok(())
+        .map_err(|_| poisoned("source registry"))?;
+    loader::load_source_plugins(root, &engine, ctx.state.clone(), &mut |f| {
+        add_source(&mut sources, f)
     })?;
     let mut sinks = ctx
         .plugin_sinks
         .write()
-        .map_err(|_| Error::internal("sink registry lock poisoned"))?;
-    tributary_wasm::loader::load_sink_plugins(root, &engine, ctx.state.clone(), &mut |f| {
-        let kind = f.kind().to_ascii_lowercase();
-        if tributary_connectors::registry::is_sink_kind(&kind) || sinks.contains_key(&kind) {
-            return Err(Error::Conflict(format!("sink type {kind} already exists")));
-        }
-        sinks.insert(kind, f);
-        Ok(())
+        .map_err(|_| poisoned("sink registry"))?;
+    loader::load_sink_plugins(root, &engine, ctx.state.clone(), &mut |f| {
+        add_sink(&mut sinks, f)
     })?;
     Ok(())
 }

@@ -1,0 +1,341 @@
+//! Loading one native plugin file and checking it before trusting anything in it.
+//!
+//! Order matters: the descriptor's first two words (ABI version, layout fingerprint)
+//! are read before any other field, so a plugin built for another ABI or another
+//! layout is refused with an error instead of being misread.
+
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tributary_core::function::FunctionKind;
+use tributary_core::Error;
+use tributary_native_abi as abi;
+
+/// What a plugin provides; also its folder under `<root>/plugins/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    Function,
+    Source,
+    Sink,
+}
+
+impl PluginKind {
+    pub fn folder(self) -> &'static str {
+        match self {
+            PluginKind::Function => "functions",
+            PluginKind::Source => "sources",
+            PluginKind::Sink => "sinks",
+        }
+    }
+
+    fn code(self) -> u32 {
+        match self {
+            PluginKind::Function => abi::PLUGIN_FUNCTION,
+            PluginKind::Source => abi::PLUGIN_SOURCE,
+            PluginKind::Sink => abi::PLUGIN_SINK,
+        }
+    }
+
+    fn describe(code: u32) -> &'static str {
+        match code {
+            abi::PLUGIN_FUNCTION => "a function plugin",
+            abi::PLUGIN_SOURCE => "a source plugin",
+            abi::PLUGIN_SINK => "a sink plugin",
+            _ => "of an unknown kind",
+        }
+    }
+}
+
+/// A loaded library and its checked descriptor. Dropping the last `Arc` unloads it:
+/// instances and factories hold one, so a library goes when no rule uses it any more.
+pub struct NativeLibrary {
+    /// The plugin name (the file name with its first letter in lower case).
+    pub name: String,
+    /// Without the leading `v`; empty when the file carries none.
+    pub version: String,
+    /// The file as installed.
+    pub path: PathBuf,
+    pub kind: PluginKind,
+    /// One shared instance for every rule (eKuiper's exported instance).
+    pub singleton: bool,
+    /// Exported functions (function plugins).
+    pub functions: Vec<(String, FunctionKind)>,
+    /// The `<root>/etc/<kind>/<name>` folder given to instances as their root path.
+    pub etc_dir: PathBuf,
+    desc: *const abi::Plugin,
+    // Declared last: dropped after everything that may point into it.
+    _lib: libloading::Library,
+}
+
+// SAFETY: the descriptor and its tables are immutable static data of the library,
+// which stays loaded as long as this value lives; instances are used by one thread at a
+// time (see the function, source and sink modules).
+unsafe impl Send for NativeLibrary {}
+// SAFETY: as above.
+unsafe impl Sync for NativeLibrary {}
+
+impl std::fmt::Debug for NativeLibrary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeLibrary")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("path", &self.path)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+/// The symbol a plugin exports: its name with the first letter in upper case.
+pub fn symbol_name(name: &str) -> String {
+    let mut c = name.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The plugin name of a file stem: `Echo` and `echo` both name `echo`.
+pub fn plugin_name(stem: &str) -> String {
+    let mut c = stem.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::user(format!("native plugin {}: {what}", path.display()))
+}
+
+/// # Safety
+/// `s` points to `len` readable bytes in the loaded library.
+unsafe fn text(path: &Path, s: abi::Slice, what: &str) -> Result<String, Error> {
+    // SAFETY: per the caller.
+    let bytes = unsafe { s.as_bytes() };
+    std::str::from_utf8(bytes)
+        .map(str::to_string)
+        .map_err(|_| bad(path, format!("{what} is not UTF-8")))
+}
+
+impl NativeLibrary {
+    /// Loads `path` as plugin `name` of `kind`. With a `cache_dir`, the library is
+    /// loaded from a private copy named by its content hash: overwriting the installed
+    /// file can then never corrupt a mapped library, and a new version is always a new
+    /// file to the dynamic loader (which would otherwise hand back the old handle).
+    pub fn load(
+        name: &str,
+        version: &str,
+        path: &Path,
+        kind: PluginKind,
+        etc_dir: PathBuf,
+        cache_dir: Option<&Path>,
+    ) -> Result<Arc<NativeLibrary>, Error> {
+        let bytes = std::fs::read(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
+        if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
+            return Err(bad(path, "not a shared object (no ELF header)"));
+        }
+        let load_path = match cache_dir {
+            Some(dir) => {
+                let hash = hex::encode(Sha256::digest(&bytes));
+                let copy = dir.join(format!("{name}-{}.so", &hash[..16]));
+                if !copy.exists() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| bad(path, format!("cache {}: {e}", dir.display())))?;
+                    // Several processes may fill the cache at once: each writes a
+                    // file of its own and renames it into place, which is atomic, so
+                    // a reader sees no copy or a whole one.
+                    static NEXT: AtomicU64 = AtomicU64::new(0);
+                    let tmp = dir.join(format!(
+                        ".{name}-{}.{}.{}.tmp",
+                        &hash[..16],
+                        std::process::id(),
+                        NEXT.fetch_add(1, Ordering::Relaxed)
+                    ));
+                    let written =
+                        std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, &copy));
+                    if let Err(e) = written {
+                        let _ = std::fs::remove_file(&tmp);
+                        if !copy.exists() {
+                            return Err(bad(path, format!("cache {}: {e}", dir.display())));
+                        }
+                    }
+                }
+                copy
+            }
+            None => path.to_path_buf(),
+        };
+        // SAFETY: loading runs the library's initialisers. That is the trust the
+        // native tier asks of an operator installing a plugin (docs/plugins/native.md).
+        let lib = unsafe { libloading::Library::new(&load_path) }
+            .map_err(|e| bad(path, format!("not a loadable shared object: {e}")))?;
+        let symbol = symbol_name(name);
+        // SAFETY: we only take the symbol's address here; nothing is read yet.
+        let desc: *const abi::Plugin = unsafe {
+            match lib.get::<*const abi::Plugin>(symbol.as_bytes()) {
+                Ok(s) => *s,
+                Err(_) => {
+                    return Err(bad(
+                        path,
+                        format!(
+                            "does not export the symbol `{symbol}` (the plugin name with its first letter in upper case)"
+                        ),
+                    ))
+                }
+            }
+        };
+        if desc.is_null() {
+            return Err(bad(path, format!("symbol `{symbol}` is null")));
+        }
+        // SAFETY: every ABI version starts the descriptor with these two u32 words.
+        let (abi_version, layout) = unsafe {
+            (
+                std::ptr::read(desc as *const u32),
+                std::ptr::read((desc as *const u32).add(1)),
+            )
+        };
+        if abi_version != abi::ABI_VERSION {
+            return Err(bad(
+                path,
+                format!(
+                    "built for native ABI version {abi_version}; this host speaks version {}",
+                    abi::ABI_VERSION
+                ),
+            ));
+        }
+        if layout != abi::LAYOUT_FINGERPRINT {
+            return Err(bad(
+                path,
+                format!(
+                    "layout fingerprint {layout:#x} differs from the host's {:#x}: rebuild it against this tributary_plugin.h",
+                    abi::LAYOUT_FINGERPRINT
+                ),
+            ));
+        }
+        // SAFETY: version and layout match: the descriptor has the host's layout.
+        let d = unsafe { &*desc };
+        if d.kind != kind.code() {
+            return Err(bad(
+                path,
+                format!(
+                    "is {}, found in plugins/{}",
+                    PluginKind::describe(d.kind),
+                    kind.folder()
+                ),
+            ));
+        }
+        let table_missing = match kind {
+            PluginKind::Function => d.function.is_null(),
+            PluginKind::Source => d.source.is_null(),
+            PluginKind::Sink => d.sink.is_null(),
+        };
+        if table_missing {
+            return Err(bad(path, "its descriptor has no table for its kind"));
+        }
+        let mut functions = Vec::new();
+        if kind == PluginKind::Function {
+            // SAFETY: checked non-null above; static data of the library.
+            let t = unsafe { &*d.function };
+            if t.functions.is_null() || t.nfunctions == 0 {
+                return Err(bad(path, "exports no function"));
+            }
+            // SAFETY: the table lists `nfunctions` definitions.
+            let defs = unsafe { std::slice::from_raw_parts(t.functions, t.nfunctions) };
+            for def in defs {
+                // SAFETY: static text of the library.
+                let fname = unsafe { text(path, def.name, "a function name")? };
+                if fname.is_empty() || !fname.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    return Err(bad(path, format!("invalid function name {fname:?}")));
+                }
+                if functions
+                    .iter()
+                    .any(|(n, _): &(String, _)| n.eq_ignore_ascii_case(&fname))
+                {
+                    return Err(bad(path, format!("exports function {fname} twice")));
+                }
+                let k = match def.kind {
+                    abi::FUNCTION_SCALAR => FunctionKind::Scalar,
+                    abi::FUNCTION_AGGREGATE => FunctionKind::Aggregate,
+                    other => {
+                        return Err(bad(
+                            path,
+                            format!("function {fname} has unknown kind {other}"),
+                        ))
+                    }
+                };
+                functions.push((fname, k));
+            }
+        }
+        Ok(Arc::new(NativeLibrary {
+            name: name.to_string(),
+            version: version.to_string(),
+            path: path.to_path_buf(),
+            kind,
+            singleton: d.singleton != 0,
+            functions,
+            etc_dir,
+            desc,
+            _lib: lib,
+        }))
+    }
+
+    fn descriptor(&self) -> &abi::Plugin {
+        // SAFETY: checked at load; valid while the library is loaded (as long as self).
+        unsafe { &*self.desc }
+    }
+
+    /// The function table (function plugins only, checked at load).
+    pub(crate) fn function_table(&self) -> Option<&abi::FunctionVtable> {
+        // SAFETY: non-null for function plugins (checked at load), static data.
+        unsafe { self.descriptor().function.as_ref() }
+    }
+
+    pub(crate) fn source_table(&self) -> Option<&abi::SourceVtable> {
+        // SAFETY: as above.
+        unsafe { self.descriptor().source.as_ref() }
+    }
+
+    pub(crate) fn sink_table(&self) -> Option<&abi::SinkVtable> {
+        // SAFETY: as above.
+        unsafe { self.descriptor().sink.as_ref() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbol_and_plugin_names_follow_ekuipers_rule() {
+        assert_eq!(symbol_name("accumulateWordCount"), "AccumulateWordCount");
+        assert_eq!(symbol_name("Echo"), "Echo");
+        assert_eq!(plugin_name("Echo"), "echo");
+        assert_eq!(plugin_name("countPlusOne"), "countPlusOne");
+    }
+
+    #[test]
+    fn files_that_are_not_shared_objects_are_refused_with_the_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("bogus.so");
+        std::fs::write(&p, "not an elf").expect("write");
+        let e = NativeLibrary::load("bogus", "", &p, PluginKind::Function, PathBuf::new(), None)
+            .expect_err("refused");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("bogus.so") && msg.contains("not a shared object"),
+            "{msg}"
+        );
+        let missing = dir.path().join("missing.so");
+        let e = NativeLibrary::load(
+            "missing",
+            "",
+            &missing,
+            PluginKind::Function,
+            PathBuf::new(),
+            None,
+        )
+        .expect_err("refused");
+        assert!(e.to_string().contains("cannot read"), "{e}");
+    }
+}

@@ -1,0 +1,347 @@
+//! The native tier end to end: the singleton export mode, aggregates, a native source
+//! feeding a native sink under `serve`, faulty plugins that must not take the host
+//! down, broken library files named in clear errors, and hot update with unloading.
+
+use std::path::Path;
+use std::sync::Arc;
+use tributary_core::function::{CallSite, Column, FnContext, FunctionImpl};
+use tributary_core::state::{MemoryStateStore, StateStore};
+use tributary_core::{Error, Value};
+use tributary_native::manager::NativeFunctionPlugins;
+use tributary_tests::{native_root, native_roots, trial_text};
+
+fn spec(sql: &str, colors: &[&str]) -> String {
+    let data: Vec<serde_json::Value> = colors
+        .iter()
+        .enumerate()
+        .map(|(i, c)| serde_json::json!({"color": c, "size": i + 1}))
+        .collect();
+    let ts: Vec<i64> = (0..colors.len() as i64).map(|i| 1000 + i * 1000).collect();
+    serde_json::json!({
+        "id": "n",
+        "sql": sql,
+        "streams": ["CREATE STREAM demo (color STRING, size BIGINT) WITH (TYPE=\"mock\")"],
+        "mockSource": {"demo": {"data": data, "timestamps": ts}}
+    })
+    .to_string()
+}
+
+#[test]
+fn a_singleton_shares_one_instance_and_one_state_across_call_sites() {
+    let (ok, out, err) = trial_text(
+        &spec(
+            "SELECT globalCount() AS a, globalCount() AS b FROM demo",
+            &["x", "y", "z"],
+        ),
+        Some(&native_root()),
+    );
+    assert!(ok, "{err}");
+    let mut seen: Vec<i64> = Vec::new();
+    for line in out.lines() {
+        let rows: serde_json::Value = serde_json::from_str(line).expect("json");
+        seen.push(rows[0]["a"].as_i64().expect("a"));
+        seen.push(rows[0]["b"].as_i64().expect("b"));
+    }
+    seen.sort();
+    // One counter for both call sites: 1..=6, each value once. In constructor mode each
+    // site would count 1, 2, 3 on its own.
+    assert_eq!(seen, [1, 2, 3, 4, 5, 6], "{out}");
+}
+
+#[test]
+fn faulty_plugins_cost_their_batch_and_never_the_host() {
+    let cases = [
+        ("panicNow(color)", "plugin panicked: panicNow was called"),
+        (
+            "shortResults(color)",
+            "the plugin returned 0 results for 1 inputs",
+        ),
+    ];
+    for (call, want) in cases {
+        let (ok, out, err) = trial_text(
+            &spec(&format!("SELECT {call} AS r, size FROM demo"), &["a", "b"]),
+            Some(&native_root()),
+        );
+        assert!(ok, "{call}: the run must survive: {err}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{call}: {out}");
+        for l in &lines {
+            assert!(l.contains(r#""error""#) && l.contains(want), "{call}: {l}");
+        }
+    }
+    // A row error fails that row only; the instance carries on.
+    let (ok, out, err) = trial_text(
+        &spec("SELECT failOn(color) AS r FROM demo", &["a", "bad", "c"]),
+        Some(&native_root()),
+    );
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], r#"[{"r":"a"}]"#);
+    assert!(lines[1].contains("the value is bad"), "{}", lines[1]);
+    assert_eq!(lines[2], r#"[{"r":"c"}]"#);
+}
+
+#[test]
+fn an_aggregate_gets_each_group_as_columns() {
+    let root = native_root();
+    let plugins = NativeFunctionPlugins::new(Arc::new(MemoryStateStore::default()), &root);
+    let installed = plugins
+        .install("spread", "", &root.join("plugins/functions/spread.so"))
+        .expect("install");
+    let f = installed.new_functions[0].clone();
+    assert_eq!(f.kind(), tributary_core::function::FunctionKind::Aggregate);
+    let mut imp = f
+        .instantiate(&CallSite {
+            rule_id: "r".into(),
+            site: 0,
+        })
+        .expect("instance");
+    let groups = vec![
+        vec![Column::Values(vec![
+            Value::Int(3),
+            Value::Int(10),
+            Value::Null,
+            Value::Int(4),
+        ])],
+        vec![Column::Values(vec![Value::Float(1.5), Value::Int(2)])],
+        vec![Column::Values(vec![])],
+        vec![Column::Values(vec![Value::str("x")])],
+    ];
+    let mut out = Vec::new();
+    imp.exec_groups(&FnContext::default(), &groups, &mut out);
+    assert_eq!(
+        out,
+        vec![
+            Ok(Value::Int(7)),
+            Ok(Value::Float(0.5)),
+            Ok(Value::Null),
+            Err("spread needs numbers".to_string()),
+        ]
+    );
+    // Without GROUP BY or a window the planner refuses it, by name.
+    let (ok, _, err) = trial_text(&spec("SELECT spread(size) FROM demo", &["a"]), Some(&root));
+    assert!(
+        !ok && err.contains("aggregate function spread needs GROUP BY or a window"),
+        "{err}"
+    );
+}
+
+fn plugin_root_with(dir: &Path, kind: &str, file: &str, from: &Path) {
+    let to = dir.join("plugins").join(kind);
+    std::fs::create_dir_all(&to).expect("mkdir");
+    for e in std::fs::read_dir(&to).expect("dir").flatten() {
+        std::fs::remove_file(e.path()).expect("rm");
+    }
+    std::fs::copy(from, to.join(file)).expect("copy");
+}
+
+#[test]
+fn broken_libraries_are_refused_with_the_file_and_the_reason() {
+    let fixtures = native_roots().join("native-fixtures");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (
+            "wrongAbi.so",
+            "wrongAbi.so",
+            "built for native ABI version 99; this host speaks version 1",
+        ),
+        ("wrongLayout.so", "wrongLayout.so", "layout fingerprint"),
+        (
+            "noSymbol.so",
+            "noSymbol.so",
+            "does not export the symbol `NoSymbol`",
+        ),
+        ("notElf.so", "notElf.so", "not a shared object"),
+    ];
+    for (fixture, file, want) in cases {
+        plugin_root_with(dir.path(), "functions", file, &fixtures.join(fixture));
+        let (ok, _, err) = trial_text(&spec("SELECT size FROM demo", &["a"]), Some(dir.path()));
+        assert!(!ok, "{file} must be refused");
+        assert!(err.contains(file) && err.contains(want), "{file}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // A library of the wrong kind for its folder.
+    plugin_root_with(
+        dir.path(),
+        "functions",
+        "random.so",
+        &native_root().join("plugins/sources/random.so"),
+    );
+    let (ok, _, err) = trial_text(&spec("SELECT size FROM demo", &["a"]), Some(dir.path()));
+    assert!(
+        !ok && err.contains("is a source plugin, found in plugins/functions"),
+        "{err}"
+    );
+}
+
+#[test]
+fn file_names_follow_ekuipers_rules() {
+    // `Echo.so` and `echo@v1.2.0.so` both name the plugin echo (symbol `Echo`).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let echo = native_root().join("plugins/functions/echo.so");
+    for file in ["Echo.so", "echo@v1.2.0.so"] {
+        plugin_root_with(dir.path(), "functions", file, &echo);
+        let (ok, out, err) = trial_text(
+            &spec("SELECT echo(color) AS e FROM demo", &["a"]),
+            Some(dir.path()),
+        );
+        assert!(ok, "{file}: {err}");
+        assert_eq!(out.trim(), r#"[{"e":"a"}]"#, "{file}");
+    }
+}
+
+#[test]
+fn a_native_source_feeds_a_native_sink_under_serve() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    for (kind, file) in [
+        ("sources", "random.so"),
+        ("sinks", "fileSink.so"),
+        ("functions", "echo.so"),
+    ] {
+        let to = root.join("plugins").join(kind);
+        std::fs::create_dir_all(&to).expect("mkdir");
+        std::fs::copy(
+            native_root().join("plugins").join(kind).join(file),
+            to.join(file),
+        )
+        .expect("copy");
+    }
+    std::fs::create_dir_all(root.join("etc/sources")).expect("mkdir");
+    std::fs::write(
+        root.join("etc/sources/random.yaml"),
+        "default:\n  interval: 5\n  seed: 7\n  count: 5\n  pattern: {\"id\": 5, \"kind\": \"x\", \"temp\": 100}\n",
+    )
+    .expect("conf");
+    let out = root.join("data/out.jsonl");
+    let rule = serde_json::json!({
+        "id": "r",
+        "sql": "SELECT temp, echo(temp) AS t1, id, kind FROM s",
+        "actions": [{"fileSink": {"path": out}}]
+    });
+    let init = serde_json::json!({
+        "streams": {"s": "CREATE STREAM s (temp BIGINT, id BIGINT, kind STRING) WITH (TYPE=\"random\")"},
+        "rules": {"r": rule.to_string()}
+    });
+    std::fs::create_dir_all(root.join("data")).expect("mkdir");
+    std::fs::write(root.join("data/init.json"), init.to_string()).expect("init");
+    let child = std::process::Command::new(tributary_tests::binary())
+        .args(["serve", "--root", root.to_str().expect("utf-8")])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(60)
+        && std::fs::read_to_string(&out)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+            < 5
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let text = std::fs::read_to_string(&out).expect("output");
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(rows.len(), 5, "{text}\n{stderr}");
+    for r in &rows {
+        let temp = r["temp"].as_i64().expect("temp");
+        assert!((0..100).contains(&temp), "{r}");
+        assert_eq!(r["t1"].as_i64(), Some(temp), "{r}");
+        assert!((0..5).contains(&r["id"].as_i64().expect("id")), "{r}");
+        assert_eq!(r["kind"], "x");
+    }
+}
+
+fn words(imp: &mut Box<dyn FunctionImpl>, text: &str) -> Result<Value, String> {
+    let mut out = Vec::new();
+    let args = [
+        Column::Scalar(Value::str(text)),
+        Column::Scalar(Value::str(" ")),
+    ];
+    imp.exec_batch(&FnContext::default(), &args, 1, &mut out);
+    out.pop().expect("one result")
+}
+
+#[test]
+fn update_switches_running_instances_keeps_state_and_unloads_the_old_library() {
+    let roots = native_roots();
+    let root = tempfile::tempdir().expect("tempdir");
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStateStore::default());
+    let plugins = NativeFunctionPlugins::new(state.clone(), root.path());
+
+    // v1: the Rust library.
+    let installed = plugins
+        .install(
+            "accumulateWordCount",
+            "1.0.0",
+            &roots.join("native/plugins/functions/accumulateWordCount.so"),
+        )
+        .expect("install");
+    let factory = installed.new_functions[0].clone();
+    let mut imp = factory
+        .instantiate(&CallSite {
+            rule_id: "r".into(),
+            site: 0,
+        })
+        .expect("instance");
+    assert_eq!(words(&mut imp, "a b"), Ok(Value::Int(2)));
+
+    // In use: uninstall is refused.
+    assert!(matches!(
+        plugins.uninstall("accumulateWordCount", false),
+        Err(Error::Conflict(_))
+    ));
+    // An update exporting other functions is refused and changes nothing.
+    let bad = plugins.install(
+        "accumulateWordCount",
+        "9.0.0",
+        &roots.join("native/plugins/functions/echo.so"),
+    );
+    assert!(bad.is_err());
+    assert_eq!(words(&mut imp, "c"), Ok(Value::Int(3)));
+
+    // v2: the C library, loaded beside the first. The running instance switches at its
+    // next batch and its counter carries on.
+    let up = plugins
+        .install(
+            "accumulateWordCount",
+            "2.0.0",
+            &roots.join("native-c/plugins/functions/accumulateWordCount.so"),
+        )
+        .expect("update");
+    assert_eq!(up.replaced.as_deref(), Some("1.0.0"));
+    let old = up.replaced_library.expect("old library");
+    assert!(old.upgrade().is_some(), "still used until the next batch");
+    assert_eq!(words(&mut imp, "d e f"), Ok(Value::Int(6)));
+    assert!(
+        old.upgrade().is_none(),
+        "the old library is unloaded once unused"
+    );
+    assert_eq!(
+        plugins.version("accumulateWordCount").as_deref(),
+        Some("2.0.0")
+    );
+
+    drop(imp);
+    assert_eq!(
+        plugins
+            .uninstall("accumulateWordCount", false)
+            .expect("uninstall"),
+        ["accumulateWordCount"]
+    );
+    let m = plugins.metrics("accumulateWordCount");
+    assert!(m.is_none(), "gone");
+    assert_eq!(
+        state.counter("rule/r/function/0/accumulateWordCount", "allwordcount"),
+        Ok(6)
+    );
+}
