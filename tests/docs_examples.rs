@@ -128,6 +128,44 @@ fn rules_md_example_rule_runs() {
 }
 
 #[test]
+fn the_native_c_example_builds_and_runs_as_documented() {
+    let doc = blocks("plugins/native.md");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("strlen.c");
+    std::fs::write(&src, block(&doc, "c", 0)).expect("write c");
+    let functions = dir.path().join("plugins/functions");
+    std::fs::create_dir_all(&functions).expect("mkdir");
+    let status = Command::new("cc")
+        .args([
+            "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-I",
+        ])
+        .arg(workspace().join("native-plugins/include"))
+        .arg("-o")
+        .arg(functions.join("strLen.so"))
+        .arg(&src)
+        .status()
+        .expect("run cc");
+    assert!(
+        status.success(),
+        "the documented C plugin must compile cleanly"
+    );
+    let spec = dir.path().join("spec.json");
+    std::fs::write(&spec, block(&doc, "json", 0)).expect("spec");
+    let out = tributary_tests::run(&[
+        "trial",
+        spec.to_str().expect("utf-8"),
+        "--root",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), block(&doc, "text", 0));
+}
+
+#[test]
 fn wasm_md_capability_examples_parse_and_the_file_sink_example_runs() {
     use tributary_wasm::grants::Grants;
     use tributary_wasm::manifest::Manifest;

@@ -1,0 +1,206 @@
+//! Issue 4's native bench: the per-row cost of `x + 1` as a native function (the
+//! `addOne` example library) in batches of 1024, through Tributary's native tier against
+//! the same library called directly through its C entry point (pre-built C values, no
+//! conversion: the floor of the ABI) and against the built-in `x + 1`; and a rule using
+//! the native function, end to end on one worker thread.
+//!
+//! Needs the example root built in release:
+//! `NATIVE_PROFILE=release bash scripts/build-native.sh`.
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use tributary_benches::{publish_and_drain, sensor_row_values};
+use tributary_connectors::memory::MemoryRow;
+use tributary_core::function::{CallSite, Column, FnContext, FunctionFactory, FunctionKind};
+use tributary_core::state::MemoryStateStore;
+use tributary_core::{Meta, Row, SystemClock, Value};
+use tributary_engine::eval::{Evaluator, RowErrors};
+use tributary_engine::{Engine, EngineContext, RuleDef};
+use tributary_functions::Registry;
+use tributary_native::function::{NativeFunctionFactory, PluginMetrics};
+use tributary_native::{NativeLibrary, PluginKind};
+use tributary_native_abi as abi;
+
+const BATCH: usize = 1024;
+const RULE_ROWS: usize = 200_000;
+
+fn add_one_path() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/example-roots/native/plugins/functions/addOne.so");
+    assert!(
+        p.exists(),
+        "run `NATIVE_PROFILE=release bash scripts/build-native.sh` first"
+    );
+    p.canonicalize().expect("path")
+}
+
+fn factory(state: Arc<MemoryStateStore>) -> NativeFunctionFactory {
+    let lib = NativeLibrary::load(
+        "addOne",
+        "",
+        &add_one_path(),
+        PluginKind::Function,
+        PathBuf::new(),
+        None,
+    )
+    .expect("load addOne");
+    NativeFunctionFactory::new(
+        Arc::new(RwLock::new(lib)),
+        "addOne",
+        FunctionKind::Scalar,
+        state,
+        Arc::new(PluginMetrics::default()),
+    )
+}
+
+fn per_row(c: &mut Criterion) {
+    let ints: Vec<Value> = (0..BATCH as i64).map(Value::Int).collect();
+    let column = Column::Values(ints.clone());
+    let mut g = c.benchmark_group("native_x_plus_1_batch_1024");
+    g.throughput(Throughput::Elements(BATCH as u64));
+
+    // Tributary's tier: engine values in, engine values out.
+    let f = factory(Arc::new(MemoryStateStore::default()));
+    let mut imp = f
+        .instantiate(&CallSite {
+            rule_id: "bench".into(),
+            site: 0,
+        })
+        .expect("instance");
+    let ctx = FnContext::default();
+    let mut out = Vec::with_capacity(BATCH);
+    g.bench_function("tributary_native", |b| {
+        b.iter(|| {
+            out.clear();
+            imp.exec_batch(&ctx, std::slice::from_ref(&column), BATCH, &mut out);
+            assert_eq!(out.len(), BATCH);
+        })
+    });
+
+    // The floor: the library's C entry point with C values prepared once; results read
+    // as C values. What any host pays to cross this ABI.
+    #[allow(unsafe_code)]
+    {
+        // SAFETY: loading the example library built by this repository.
+        let lib = unsafe { libloading::Library::new(add_one_path()) }.expect("dlopen");
+        // SAFETY: the descriptor symbol the SDK exports; checked below like the host does.
+        let desc: &abi::Plugin =
+            unsafe { &**lib.get::<*const abi::Plugin>(b"AddOne").expect("symbol") };
+        assert_eq!(
+            (desc.abi_version, desc.layout),
+            (abi::ABI_VERSION, abi::LAYOUT_FINGERPRINT)
+        );
+        // SAFETY: a function plugin's table.
+        let t = unsafe { &*desc.function };
+        let host = tributary_native::host_api::HostTable::new(
+            Default::default(),
+            Arc::new(MemoryStateStore::default()),
+        );
+        let mut err = abi::Slice::EMPTY;
+        // SAFETY: the library's constructor with a live host table.
+        let inst = unsafe { (t.create)(host.as_ptr(), abi::Slice::str("addOne"), &mut err) };
+        let values: Vec<abi::Value> = (0..BATCH as i64).map(abi::Value::int).collect();
+        let col = abi::Column {
+            is_scalar: 0,
+            _reserved: 0,
+            values: values.as_ptr(),
+            len: values.len(),
+        };
+        let mut raw_out = vec![abi::Value::NULL; BATCH];
+        g.bench_function("raw_c_abi", |b| {
+            b.iter(|| {
+                // SAFETY: the instance, one column of BATCH values, BATCH output slots.
+                let code =
+                    unsafe { (t.exec)(inst, &col, 1, BATCH, raw_out.as_mut_ptr(), &mut err) };
+                assert_eq!(code, 0);
+                // SAFETY: the plugin filled BATCH integers.
+                let sum: i64 = raw_out.iter().map(|v| unsafe { v.data.i }).sum();
+                std::hint::black_box(sum);
+            })
+        });
+        // SAFETY: destroyed once, before the host table and the library go.
+        unsafe { (t.destroy)(inst) };
+        drop(host);
+        drop(lib);
+    }
+
+    // The built-in: the engine evaluating `x + 1` over the same batch of rows.
+    let stmt = tributary_sql::parse_select("SELECT x + 1 FROM s").expect("sql");
+    let expr = stmt.exprs().next().expect("expr").clone();
+    let mut ev = Evaluator::bind([&expr], &Registry::with_builtins(), "bench").expect("bind");
+    let key: Arc<str> = Arc::from("x");
+    let rows: Vec<Row> = ints
+        .iter()
+        .map(|v| Row::new(vec![(key.clone(), v.clone())], Meta::default(), 0))
+        .collect();
+    let mut errs = RowErrors::default();
+    g.bench_function("builtin_expr", |b| {
+        b.iter(|| {
+            let col = ev.eval(&expr, &rows, &mut errs);
+            std::hint::black_box(col);
+        })
+    });
+    g.finish();
+}
+
+async fn run_rule(
+    engine: &Engine,
+    hub: &tributary_connectors::MemoryHub,
+    batches: Vec<Arc<Vec<MemoryRow>>>,
+    id: &str,
+) {
+    // The same rule as the wasm bench, so the two figures compare.
+    let rule = RuleDef::parse(&format!(
+        r#"{{"id":"{id}","sql":"SELECT addOne(id) AS x, name FROM s","actions":[{{"nop":{{}}}}]}}"#
+    ))
+    .expect("rule");
+    engine.create_rule(rule).expect("create");
+    publish_and_drain(engine, hub, "bench/in", batches, id, RULE_ROWS as u64).await;
+}
+
+fn rule(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let ctx = EngineContext::new(std::env::temp_dir(), Arc::new(SystemClock));
+    ctx.registry
+        .write()
+        .expect("registry")
+        .register(Arc::new(factory(Arc::new(MemoryStateStore::default()))))
+        .expect("register");
+    let hub = ctx.hub.clone();
+    let engine = Engine::new(ctx);
+    engine
+        .create_stream(r#"CREATE STREAM s (id BIGINT, temp FLOAT, name STRING) WITH (TYPE="memory", DATASOURCE="bench/in")"#)
+        .expect("stream");
+    let rows = sensor_row_values(RULE_ROWS);
+    let make = || -> Vec<Arc<Vec<MemoryRow>>> {
+        rows.chunks(BATCH)
+            .map(|c| Arc::new(c.iter().cloned().map(MemoryRow::from_row).collect()))
+            .collect()
+    };
+    let mut g = c.benchmark_group("rule_with_native_function");
+    g.throughput(Throughput::Elements(RULE_ROWS as u64));
+    g.sample_size(10);
+    let mut n = 0u64;
+    g.bench_function(BenchmarkId::new("engine_1_thread", RULE_ROWS), |b| {
+        b.iter_batched(
+            make,
+            |batches| {
+                n += 1;
+                rt.block_on(run_rule(&engine, &hub, batches, &format!("bench{n}")))
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, per_row, rule);
+criterion_main!(benches);
