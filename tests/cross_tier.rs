@@ -3,7 +3,14 @@
 //! components (Rust or Python guests) or native libraries (Rust or C).
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use tributary_core::function::{
+    CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind,
+};
+use tributary_core::state::{MemoryStateStore, StateStore};
+use tributary_core::Value;
 use tributary_tests::{native_roots, trial_text, wasm_root};
+use tributary_wasm::{WasmConfig, WasmEngine};
 
 fn spec(sql: &str, colors: &[&str]) -> String {
     let data: Vec<serde_json::Value> = colors
@@ -130,5 +137,84 @@ fn validation_errors_read_the_same_in_every_tier() {
             assert!(!ok && out.is_empty(), "{label}: {sql}");
             assert!(err.contains(want), "{label}: {err}");
         }
+    }
+}
+
+/// The `spread` aggregate from each tier's example root, as a function instance.
+fn spread_instances() -> Vec<(&'static str, Box<dyn FunctionImpl>)> {
+    let state: Arc<dyn StateStore> = Arc::new(MemoryStateStore::default());
+    let mut found: Vec<(&'static str, Arc<dyn FunctionFactory>)> = Vec::new();
+    let root = wasm_root();
+    let engine = WasmEngine::new(WasmConfig::for_root(root).expect("config")).expect("engine");
+    let mut wasm = Vec::new();
+    tributary_wasm::loader::load_function_plugins(root, &engine, state.clone(), &mut |f| {
+        wasm.push(f);
+        Ok(())
+    })
+    .expect("wasm plugins");
+    let mut native = Vec::new();
+    tributary_native::loader::load_function_plugins(
+        &native_roots().join("native"),
+        state,
+        &mut |f| {
+            native.push(f);
+            Ok(())
+        },
+    )
+    .expect("native plugins");
+    for (label, fs) in [("wasm", wasm), ("native", native)] {
+        let f = fs
+            .into_iter()
+            .find(|f| f.name() == "spread")
+            .expect("spread");
+        assert_eq!(f.kind(), FunctionKind::Aggregate, "{label}");
+        found.push((label, f));
+    }
+    found
+        .into_iter()
+        .map(|(label, f)| {
+            let site = CallSite {
+                rule_id: "agg".into(),
+                site: 0,
+            };
+            (label, f.instantiate(&site).expect("instance"))
+        })
+        .collect()
+}
+
+#[test]
+fn an_aggregate_gets_each_group_as_columns_in_every_tier() {
+    let groups = vec![
+        vec![Column::Values(vec![
+            Value::Int(3),
+            Value::Int(10),
+            Value::Null,
+            Value::Int(4),
+        ])],
+        vec![Column::Values(vec![Value::Float(1.5), Value::Int(2)])],
+        vec![Column::Values(vec![])],
+        vec![Column::Values(vec![Value::str("x")])],
+    ];
+    for (label, mut imp) in spread_instances() {
+        let mut out = Vec::new();
+        imp.exec_groups(&FnContext::default(), &groups, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                Ok(Value::Int(7)),
+                Ok(Value::Float(0.5)),
+                Ok(Value::Null),
+                Err("spread needs numbers".to_string()),
+            ],
+            "{label}"
+        );
+    }
+    // Without GROUP BY or a window the planner refuses an aggregate, by name.
+    for (label, root) in all_tiers() {
+        let (ok, _, err) = trial_text(&spec("SELECT spread(size) FROM demo", &["a"]), Some(&root));
+        assert!(
+            !ok && err.contains("aggregate function spread needs GROUP BY or a window"),
+            "{label}: {err}"
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! The native tier end to end: the singleton export mode, aggregates, a native source
+//! The native tier end to end: the singleton export mode, a native source
 //! feeding a native sink under `serve`, faulty plugins that must not take the host
 //! down, broken library files named in clear errors, and hot update with unloading.
 
@@ -79,51 +79,6 @@ fn faulty_plugins_cost_their_batch_and_never_the_host() {
     assert_eq!(lines[0], r#"[{"r":"a"}]"#);
     assert!(lines[1].contains("the value is bad"), "{}", lines[1]);
     assert_eq!(lines[2], r#"[{"r":"c"}]"#);
-}
-
-#[test]
-fn an_aggregate_gets_each_group_as_columns() {
-    let root = native_root();
-    let plugins = NativeFunctionPlugins::new(Arc::new(MemoryStateStore::default()), &root);
-    let installed = plugins
-        .install("spread", "", &root.join("plugins/functions/spread.so"))
-        .expect("install");
-    let f = installed.new_functions[0].clone();
-    assert_eq!(f.kind(), tributary_core::function::FunctionKind::Aggregate);
-    let mut imp = f
-        .instantiate(&CallSite {
-            rule_id: "r".into(),
-            site: 0,
-        })
-        .expect("instance");
-    let groups = vec![
-        vec![Column::Values(vec![
-            Value::Int(3),
-            Value::Int(10),
-            Value::Null,
-            Value::Int(4),
-        ])],
-        vec![Column::Values(vec![Value::Float(1.5), Value::Int(2)])],
-        vec![Column::Values(vec![])],
-        vec![Column::Values(vec![Value::str("x")])],
-    ];
-    let mut out = Vec::new();
-    imp.exec_groups(&FnContext::default(), &groups, &mut out);
-    assert_eq!(
-        out,
-        vec![
-            Ok(Value::Int(7)),
-            Ok(Value::Float(0.5)),
-            Ok(Value::Null),
-            Err("spread needs numbers".to_string()),
-        ]
-    );
-    // Without GROUP BY or a window the planner refuses it, by name.
-    let (ok, _, err) = trial_text(&spec("SELECT spread(size) FROM demo", &["a"]), Some(&root));
-    assert!(
-        !ok && err.contains("aggregate function spread needs GROUP BY or a window"),
-        "{err}"
-    );
 }
 
 fn plugin_root_with(dir: &Path, kind: &str, file: &str, from: &Path) {

@@ -43,6 +43,21 @@ pub fn column_to_wit(c: &Column) -> wit::Column {
     }
 }
 
+/// Refills `buf` with `args` in WIT form, reusing the vectors it already holds.
+pub fn fill_wit_columns(buf: &mut Vec<wit::Column>, args: &[Column]) {
+    buf.truncate(args.len());
+    for (i, a) in args.iter().enumerate() {
+        match (a, buf.get_mut(i)) {
+            (Column::Values(vs), Some(wit::Column::Values(dst))) => {
+                dst.clear();
+                dst.extend(vs.iter().map(to_wit));
+            }
+            (a, Some(slot)) => *slot = column_to_wit(a),
+            (a, None) => buf.push(column_to_wit(a)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

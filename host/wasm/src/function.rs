@@ -10,7 +10,7 @@
 //! to 64). The host never dies of it.
 
 use crate::bindings::{function_api, FunctionPlugin};
-use crate::convert::{column_to_wit, from_wit, to_wit};
+use crate::convert::{column_to_wit, fill_wit_columns, from_wit, to_wit};
 use crate::host::{HostState, InstanceInfo};
 use crate::plugin::{root_cause, WasmPlugin};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -205,6 +205,7 @@ impl FunctionFactory for WasmFunctionFactory {
             state: self.state.clone(),
             metrics: self.metrics.clone(),
             slot,
+            arg_buf: Vec::new(),
         };
         // Create the instance now, so a rule does not start with a broken plugin.
         off_async_context(|| imp.with_live(|_| Ok(())))
@@ -222,6 +223,9 @@ pub struct WasmFunctionImpl {
     state: Arc<dyn StateStore>,
     metrics: Arc<PluginMetrics>,
     slot: Arc<Mutex<Slot>>,
+    /// The argument columns of the last call in WIT form, reused so that a batch
+    /// allocates nothing once warm.
+    arg_buf: Vec<function_api::Column>,
 }
 
 /// The most batches refused between two attempts to re-create a faulting instance.
@@ -335,9 +339,8 @@ impl FunctionImpl for WasmFunctionImpl {
         out: &mut Vec<RowResult>,
     ) {
         self.follow_updates();
-        self.metrics.calls.fetch_add(1, Ordering::Relaxed);
-        self.metrics.rows.fetch_add(n as u64, Ordering::Relaxed);
-        let wit_args: Vec<function_api::Column> = args.iter().map(column_to_wit).collect();
+        let mut wit_args = std::mem::take(&mut self.arg_buf);
+        fill_wit_columns(&mut wit_args, args);
         let name = self.plugin.name.clone();
         let result = off_async_context(|| {
             self.with_live(|live| {
@@ -348,8 +351,45 @@ impl FunctionImpl for WasmFunctionImpl {
                     .map_err(|e| format!("plugin {name} failed: {}", describe_trap(&e)))
             })
         });
+        self.arg_buf = wit_args;
+        self.publish(n, result, out);
+    }
+
+    fn exec_groups(&mut self, _ctx: &FnContext, groups: &[Vec<Column>], out: &mut Vec<RowResult>) {
+        self.follow_updates();
+        let wit_groups: Vec<Vec<function_api::Column>> = groups
+            .iter()
+            .map(|g| g.iter().map(column_to_wit).collect())
+            .collect();
+        let name = self.plugin.name.clone();
+        let result = off_async_context(|| {
+            self.with_live(|live| {
+                live.bindings
+                    .tributary_plugin_function()
+                    .instance()
+                    .call_exec_groups(&mut live.store, live.resource, &wit_groups)
+                    .map_err(|e| format!("plugin {name} failed: {}", describe_trap(&e)))
+            })
+        });
+        self.publish(groups.len(), result, out);
+    }
+}
+
+impl WasmFunctionImpl {
+    /// Counts a call of `n` inputs and pushes its `n` results (or `n` copies of the
+    /// call's error) onto `out`.
+    fn publish(
+        &self,
+        n: usize,
+        result: Result<Vec<Result<function_api::Value, String>>, String>,
+        out: &mut Vec<RowResult>,
+    ) {
+        let name = &self.plugin.name;
+        self.metrics.calls.fetch_add(1, Ordering::Relaxed);
+        self.metrics.rows.fetch_add(n as u64, Ordering::Relaxed);
         match result {
             Ok(results) if results.len() == n => {
+                out.reserve(n);
                 for r in results {
                     let r = r.and_then(|v| {
                         if wit_size(&v) > MAX_VALUE_BYTES {
