@@ -34,6 +34,11 @@ bash scripts/build-guests.sh
 step "build the native plugin examples and the example roots target/example-roots/native*"
 bash scripts/build-native.sh
 
+step "assemble the external-functions example root target/example-roots/external"
+rm -rf target/example-roots/external
+mkdir -p target/example-roots
+cp -r examples/external-root target/example-roots/external
+
 step "tests"
 TRIBUTARY_SKIP_BUILD=1 cargo test --workspace --quiet 2>&1 | tee target/test-output.log
 

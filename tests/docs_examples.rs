@@ -234,3 +234,34 @@ fn wasm_md_capability_examples_parse_and_the_file_sink_example_runs() {
         "{log}"
     );
 }
+
+#[test]
+fn the_documented_service_file_loads() {
+    let doc = blocks("external-functions.md");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let services = dir.path().join("etc/services");
+    std::fs::create_dir_all(services.join("schemas")).expect("mkdir");
+    std::fs::copy(
+        workspace().join("examples/external-root/etc/services/schemas/hw.proto"),
+        services.join("schemas/hw.proto"),
+    )
+    .expect("schema");
+    std::fs::write(services.join("sample.json"), block(&doc, "json", 0)).expect("service");
+    let fs =
+        tributary_external::loader::load_services(dir.path()).expect("the documented file loads");
+    let names: Vec<&str> = fs.iter().map(|f| f.name.as_str()).collect();
+    for want in [
+        "helloFromGrpc",
+        "objectDetectFromGrpc",
+        "helloFromRest",
+        "tsschemaless",
+    ] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
+    let rest = fs
+        .iter()
+        .find(|f| f.name == "helloFromRest")
+        .expect("helloFromRest");
+    assert_eq!(rest.policy.timeout, std::time::Duration::from_millis(1000));
+    assert_eq!(rest.policy.attempts, 3);
+}

@@ -1,6 +1,8 @@
 //! Shared helpers of the end-to-end tests: finding (or building) the `tributary`
 //! binary and running it.
 
+pub mod services;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;

@@ -72,6 +72,10 @@ pub struct FnContext {
 /// The result of one row.
 pub type RowResult = Result<Value, String>;
 
+/// The error text with which a function asks for its row to be dropped without an
+/// error emission (an external function whose failure policy is `skip`).
+pub const SKIP_ROW: &str = "\u{1}tributary: skip this row";
+
 /// A function as registered: validated at rule creation, instantiated per call site.
 pub trait FunctionFactory: Send + Sync {
     fn name(&self) -> &str;

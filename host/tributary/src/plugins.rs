@@ -60,7 +60,7 @@ fn poisoned(what: &str) -> Error {
 
 /// Loads the plugins under `root/plugins/` into `ctx`: functions into its registry,
 /// sources and sinks into its connector types. Native libraries (`.so`) first, then
-/// wasm components (`.wasm`).
+/// wasm components (`.wasm`), then the external functions of `etc/services/`.
 pub fn load(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
     let root = &std::fs::canonicalize(root)
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
@@ -69,6 +69,27 @@ pub fn load(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
     }
     if has_plugins(root, "wasm") {
         load_wasm(root, ctx)?;
+    }
+    load_external(root, ctx)
+}
+
+/// External functions of `<root>/etc/services/*.json`.
+fn load_external(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
+    let functions = tributary_external::loader::load_services(root)?;
+    if functions.is_empty() {
+        return Ok(());
+    }
+    let mut registry = ctx
+        .registry
+        .write()
+        .map_err(|_| poisoned("function registry"))?;
+    for f in functions {
+        let (name, service) = (f.name.clone(), f.service.clone());
+        registry
+            .register(Arc::new(
+                tributary_external::function::ExternalFunctionFactory::new(f),
+            ))
+            .map_err(|e| Error::user(format!("service {service}: function {name}: {e}")))?;
     }
     Ok(())
 }

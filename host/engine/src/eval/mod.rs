@@ -438,7 +438,13 @@ impl Evaluator {
             .map(|(i, r)| match r {
                 Ok(v) => v,
                 Err(e) => {
-                    errs.set(i, format!("call func {fname} error: {e}"));
+                    // A request to drop the row passes through unwrapped, so that the
+                    // filter and project stages recognise it.
+                    if e == tributary_core::function::SKIP_ROW {
+                        errs.set(i, e);
+                    } else {
+                        errs.set(i, format!("call func {fname} error: {e}"));
+                    }
                     Value::Null
                 }
             })

@@ -3,6 +3,7 @@
 
 use crate::eval::{ops::truth, Evaluator, RowErrors};
 use crate::operator::{for_each_in_order, Chunk, ChunkBuilder, Collector, Item, Operator};
+use tributary_core::function::SKIP_ROW;
 use tributary_sql::Expr;
 
 pub struct FilterOp {
@@ -31,7 +32,10 @@ impl Operator for FilterOp {
             Item::Error(e) => b.error(e),
             Item::Row(idx, row) => {
                 if let Some(e) = errs.take(idx) {
-                    b.error(format!("run Where error: {e}"));
+                    // A function asked for its row to go without an error.
+                    if e != SKIP_ROW {
+                        b.error(format!("run Where error: {e}"));
+                    }
                     return;
                 }
                 match truth(col.get(idx)) {

@@ -10,6 +10,7 @@ use crate::operator::{for_each_in_order, Chunk, ChunkBuilder, Collector, Item, O
 use crate::plan::PlannedField;
 use std::sync::Arc;
 use tributary_core::function::Column;
+use tributary_core::function::SKIP_ROW;
 use tributary_core::{Row, Value};
 
 pub struct ProjectOp {
@@ -160,7 +161,10 @@ impl Operator for ProjectOp {
                         .iter()
                         .find_map(|&f| field_errs[f].get(idx).map(|e| (f, e.to_string())));
                     if let Some((f, e)) = failed {
-                        b.error(self.error_text(f, &e));
+                        // A function asked for its row to go without an error.
+                        if e != SKIP_ROW {
+                            b.error(self.error_text(f, &e));
+                        }
                         return;
                     }
                 }
