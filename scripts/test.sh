@@ -17,6 +17,12 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 fi
 
+step "services the tests start (redis-server), from Debian"
+if ! command -v redis-server >/dev/null 2>&1; then
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq redis-server >/dev/null
+fi
+
 step "format"
 cargo fmt --all -- --check
 

@@ -231,6 +231,21 @@ impl Engine {
         Ok(())
     }
 
+    /// Stops and removes a rule; its state (every plugin scope under `rule/<id>/`)
+    /// goes with it.
+    pub async fn delete_rule(&self, id: &str) -> Result<(), Error> {
+        self.stop_rule(id).await?;
+        self.rules.lock().map_err(|_| poisoned())?.remove(id);
+        self.ctx
+            .state
+            .drop_scopes(&format!("rule/{id}/"))
+            .map_err(|e| {
+                Error::external(format!("rule {id} deleted, but its state was not: {e}"))
+            })?;
+        tracing::info!(rule = %id, "rule deleted");
+        Ok(())
+    }
+
     pub fn rule_status(&self, id: &str) -> Result<(RuleStatus, MetricsSnapshot), Error> {
         let rules = self.rules.lock().map_err(|_| poisoned())?;
         let e = rules
