@@ -43,6 +43,7 @@ mkdir -p "$fix"
 cc "${cflags[@]}" -o "$fix/wrongAbi.so" native-plugins/fixtures/wrong_abi.c
 cc "${cflags[@]}" -o "$fix/wrongLayout.so" native-plugins/fixtures/wrong_layout.c
 cc "${cflags[@]}" -o "$fix/noSymbol.so" native-plugins/fixtures/no_symbol.c
+cc "${cflags[@]}" -o "$fix/nullEntry.so" native-plugins/fixtures/null_entry.c
 printf 'this is not a shared object\n' > "$fix/notElf.so"
 echo "native example roots: $root $croot"
 ls "$root/plugins/functions" "$root/plugins/sources" "$root/plugins/sinks"

@@ -107,6 +107,11 @@ fn broken_libraries_are_refused_with_the_file_and_the_reason() {
             "does not export the symbol `NoSymbol`",
         ),
         ("notElf.so", "notElf.so", "not a shared object"),
+        (
+            "nullEntry.so",
+            "nullEntry.so",
+            "its function table has no `exec` entry (NULL)",
+        ),
     ];
     for (fixture, file, want) in cases {
         plugin_root_with(dir.path(), "functions", file, &fixtures.join(fixture));

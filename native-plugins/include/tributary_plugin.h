@@ -26,6 +26,12 @@
  * Threads: an instance is called by one thread at a time. A singleton (an "exported
  * instance", `singleton = 1`) is shared by every rule; the host serialises its calls.
  *
+ * Every entry of the function, source and sink tables is required except
+ * `exec_groups`; a NULL entry makes the host refuse the file at load.
+ *
+ * `validate` and `create` may be called from several threads at once; an instance is
+ * called by one thread at a time.
+ *
  * A return code of 0 is success. A non-zero code fails the call, and the plugin sets
  * `*err` to a message the user will read.
  */

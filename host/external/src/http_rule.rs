@@ -200,7 +200,7 @@ impl HttpMapping {
                         }
                         uri.push_str(&text);
                     } else {
-                        uri.push_str(&urlencode(&text));
+                        uri.push_str(&path_encode(&text));
                     }
                     rest.clear_field_by_name(name);
                 }
@@ -308,6 +308,24 @@ fn flatten(f: &FieldDescriptor, v: &Pv, name: &str, out: &mut Vec<(String, Strin
             }
         }
     }
+}
+
+/// A path segment: `/`, `?`, `#`, spaces and the like percent-encoded (a `+` in a
+/// path is a literal plus, so form encoding would be wrong here).
+fn path_encode(s: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}')
+        .add(b'/')
+        .add(b'%');
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 fn urlencode(s: &str) -> String {

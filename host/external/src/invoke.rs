@@ -40,14 +40,14 @@ pub enum Invoker {
     Rest {
         client: reqwest::Client,
         base: String,
-        headers: Vec<(String, String)>,
+        headers: reqwest::header::HeaderMap,
         method: MethodDescriptor,
         mapping: HttpMapping,
     },
     Schemaless {
         client: reqwest::Client,
         base: String,
-        headers: Vec<(String, String)>,
+        headers: reqwest::header::HeaderMap,
     },
 }
 
@@ -165,15 +165,19 @@ async fn send(
     client: &reqwest::Client,
     verb: reqwest::Method,
     url: &str,
-    headers: &[(String, String)],
+    headers: &reqwest::header::HeaderMap,
     body: Option<String>,
 ) -> Result<(String, String), CallError> {
-    let mut req = client
-        .request(verb, url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json");
+    // The configured headers are set over the default content type, as eKuiper does.
+    let mut all = reqwest::header::HeaderMap::new();
+    all.insert(
+        reqwest::header::CONTENT_TYPE,
+        reqwest::header::HeaderValue::from_static("application/json"),
+    );
     for (k, v) in headers {
-        req = req.header(k, v);
+        all.insert(k.clone(), v.clone());
     }
+    let mut req = client.request(verb, url).headers(all);
     if let Some(b) = body {
         req = req.body(b);
     }

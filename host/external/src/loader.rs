@@ -125,12 +125,14 @@ fn load_interface(
     iface: &Interface,
     schemas: &Path,
 ) -> Result<Vec<ServiceFunction>, String> {
-    let headers: Vec<(String, String)> = iface
-        .options
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (k, v) in &iface.options.headers {
+        let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| format!("header name {k:?} is not valid"))?;
+        let value = reqwest::header::HeaderValue::from_str(v)
+            .map_err(|_| format!("header {k}: value {v:?} is not valid"))?;
+        headers.insert(name, value);
+    }
     let fallback = &iface.options.settings;
     let make = |name: &str,
                 method: &str,

@@ -257,6 +257,10 @@ pub fn message_to_value(msg: &DynamicMessage) -> Value {
     }
     let mut o = Object::new();
     for f in desc.fields() {
+        // Of a oneof, only the member that is set.
+        if f.containing_oneof().is_some() && !msg.has_field(&f) {
+            continue;
+        }
         o.insert(f.name().to_string(), field_to_value(&msg.get_field(&f)));
     }
     Value::object(o)

@@ -70,7 +70,7 @@ fn describe(e: &protox::Error, dir: &Path) -> String {
         .map(|l| l.offset());
     if let (Some(file), Some(offset)) = (e.file(), offset) {
         if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
-            let before = &text[..offset.min(text.len())];
+            let before = text.get(..offset.min(text.len())).unwrap_or(&text);
             let line = before.matches('\n').count() + 1;
             let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
             s = format!("{s} (line {line}, column {col})");

@@ -87,7 +87,7 @@ pub struct Settings {
     pub concurrency: Option<usize>,
     /// Attempts in all (eKuiper's meaning: below 1 means one attempt).
     #[serde(default)]
-    pub retry_count: Option<u32>,
+    pub retry_count: Option<i64>,
     /// Wait before the first retry, doubled after each: a Go duration (`"500ms"`,
     /// `"2s"`) as eKuiper writes it, or milliseconds.
     #[serde(default)]
@@ -168,7 +168,7 @@ impl Settings {
                 .retry_count
                 .or(fallback.retry_count)
                 .unwrap_or(0)
-                .max(1),
+                .clamp(1, 100) as u32,
             retry_interval,
             on_error: self
                 .on_error

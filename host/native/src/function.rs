@@ -179,7 +179,15 @@ impl FunctionFactory for NativeFunctionFactory {
             Ok(())
         } else {
             // SAFETY: set by the plugin during this call.
-            Err(unsafe { err.to_string_lossy() })
+            let text = unsafe { err.to_string_lossy() };
+            if text.is_empty() {
+                Err(format!(
+                    "plugin {} refused the arguments of {}",
+                    lib.name, self.name
+                ))
+            } else {
+                Err(text)
+            }
         }
     }
 
@@ -311,7 +319,15 @@ impl NativeFunctionImpl {
                 Ok(g) => g,
                 Err(p) => p.into_inner(),
             };
-            slot.live = None;
+            // A singleton shared with call sites that already switched is current:
+            // keep it (and its in-memory state).
+            if slot
+                .live
+                .as_ref()
+                .is_some_and(|l| !Arc::ptr_eq(&l.lib, &self.lib))
+            {
+                slot.live = None;
+            }
         }
     }
 

@@ -37,9 +37,13 @@ struct Ctx {
 }
 
 /// An instance's table and context. Dropped after the instance is destroyed.
+///
+/// Both live behind raw pointers from `Box::into_raw` for the table's whole life: the
+/// plugin holds pointers into them, so no `Box` (which claims unique access) may be
+/// moved around while they are shared.
 pub struct HostTable {
-    table: Box<abi::Host>,
-    _ctx: Box<Ctx>,
+    table: *mut abi::Host,
+    ctx: *mut Ctx,
 }
 
 // SAFETY: the table and context are used by the thread calling the instance, one at a
@@ -48,17 +52,17 @@ unsafe impl Send for HostTable {}
 
 impl HostTable {
     pub fn new(info: InstanceInfo, state: Arc<dyn StateStore>) -> HostTable {
-        let mut ctx = Box::new(Ctx {
+        let ctx = Box::into_raw(Box::new(Ctx {
             info,
             state,
             value: Value::Null,
             keep: Keep::default(),
             err: String::new(),
-        });
-        let table = Box::new(abi::Host {
+        }));
+        let table = Box::into_raw(Box::new(abi::Host {
             abi_version: abi::ABI_VERSION,
             _reserved: 0,
-            ctx: &mut *ctx as *mut Ctx as *mut c_void,
+            ctx: ctx as *mut c_void,
             put_state,
             get_state,
             delete_state,
@@ -69,13 +73,24 @@ impl HostTable {
             instance_id,
             root_path,
             log,
-        });
-        HostTable { table, _ctx: ctx }
+        }));
+        HostTable { table, ctx }
     }
 
     /// The pointer handed to the plugin's constructor.
     pub fn as_ptr(&self) -> *const abi::Host {
-        &*self.table
+        self.table
+    }
+}
+
+impl Drop for HostTable {
+    fn drop(&mut self) {
+        // SAFETY: both came from `Box::into_raw` in `new` and are freed once, after the
+        // instance using them was destroyed (see the `Live` types).
+        unsafe {
+            drop(Box::from_raw(self.table));
+            drop(Box::from_raw(self.ctx));
+        }
     }
 }
 

@@ -232,6 +232,48 @@ impl NativeLibrary {
         if table_missing {
             return Err(bad(path, "its descriptor has no table for its kind"));
         }
+        // Every entry but `exec_groups` is required. Check the words before a Rust
+        // reference to the table exists: a reference to a table holding a null
+        // function pointer would already be undefined behaviour.
+        let (table, required): (*const usize, &[(usize, &str)]) = match kind {
+            PluginKind::Function => (
+                d.function as *const usize,
+                &[(2, "validate"), (3, "create"), (4, "exec"), (6, "destroy")],
+            ),
+            PluginKind::Source => (
+                d.source as *const usize,
+                &[
+                    (0, "create"),
+                    (1, "open"),
+                    (2, "pull"),
+                    (3, "close"),
+                    (4, "destroy"),
+                ],
+            ),
+            PluginKind::Sink => (
+                d.sink as *const usize,
+                &[
+                    (0, "create"),
+                    (1, "open"),
+                    (2, "collect"),
+                    (3, "close"),
+                    (4, "destroy"),
+                ],
+            ),
+        };
+        for (word, name) in required {
+            // SAFETY: the table has the host's layout (checked above); reading a
+            // pointer-sized word of it as an integer is always valid.
+            if unsafe { std::ptr::read(table.add(*word)) } == 0 {
+                return Err(bad(
+                    path,
+                    format!(
+                        "its {} table has no `{name}` entry (NULL)",
+                        kind.folder().trim_end_matches('s')
+                    ),
+                ));
+            }
+        }
         let mut functions = Vec::new();
         if kind == PluginKind::Function {
             // SAFETY: checked non-null above; static data of the library.

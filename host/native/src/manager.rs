@@ -81,6 +81,11 @@ impl NativeFunctionPlugins {
                         .join(", ")
                 )));
             }
+            if old.singleton != lib.singleton {
+                return Err(Error::user(format!(
+                    "native plugin {name} {version}: an update cannot change the export mode (singleton or constructor)"
+                )));
+            }
             let replaced = old.version.clone();
             let weak = Arc::downgrade(&old);
             drop(old);

@@ -164,13 +164,17 @@ impl NativeSource {
                 err.to_string_lossy()
             }));
         }
+        if pulled.len > PULL_MAX as usize {
+            return Err(format!(
+                "plugin {}: pulled {} messages, more than the {PULL_MAX} asked for",
+                lib.name, pulled.len
+            ));
+        }
         let msgs = if pulled.messages.is_null() || pulled.len == 0 {
             &[][..]
         } else {
             // SAFETY: the plugin's messages, valid until its next call; copied now.
-            unsafe {
-                std::slice::from_raw_parts(pulled.messages, pulled.len.min(PULL_MAX as usize))
-            }
+            unsafe { std::slice::from_raw_parts(pulled.messages, pulled.len) }
         };
         let now = self.ctx.clock.now_ms();
         let mut out = Vec::with_capacity(msgs.len());

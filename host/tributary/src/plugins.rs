@@ -85,6 +85,12 @@ fn load_external(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
         .map_err(|_| poisoned("function registry"))?;
     for f in functions {
         let (name, service) = (f.name.clone(), f.service.clone());
+        // An rpc exported under its own name (`Get`, `lower`…) yields to a built-in or
+        // plugin function of that name, as in eKuiper; a name a file chose must not clash.
+        if !f.explicit && registry.get(&name).is_some() {
+            tracing::warn!(function = %name, service = %service, "an rpc shares its name with an existing function; the existing one is kept");
+            continue;
+        }
         registry
             .register(Arc::new(
                 tributary_external::function::ExternalFunctionFactory::new(f),

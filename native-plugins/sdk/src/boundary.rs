@@ -2,13 +2,15 @@
 //! call.
 
 use crate::abi::Slice;
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 thread_local! {
     /// Error texts of calls without an instance (`validate`, constructors): valid
-    /// until the next such call on this thread.
-    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+    /// until the next such call on this thread. A leaked buffer rather than a `String`
+    /// with a destructor: a thread-local destructor would pin the library in memory on
+    /// glibc (it could never be unloaded) and run in unmapped code elsewhere.
+    static LAST_ERROR: Cell<*mut String> = const { Cell::new(std::ptr::null_mut()) };
 }
 
 /// The text of a panic payload.
@@ -36,12 +38,18 @@ pub(crate) fn guarded<R>(f: impl FnOnce() -> Result<R, String>) -> Result<R, Str
 /// `err` is null or writable.
 pub(crate) unsafe fn set_thread_error(err: *mut Slice, msg: String) {
     LAST_ERROR.with(|slot| {
-        let mut slot = slot.borrow_mut();
-        *slot = msg;
+        let mut p = slot.get();
+        if p.is_null() {
+            p = Box::into_raw(Box::new(String::new()));
+            slot.set(p);
+        }
+        // SAFETY: `p` is this thread's own leaked buffer, used by no one else.
+        let text = unsafe { &mut *p };
+        *text = msg;
         if !err.is_null() {
             // SAFETY: the caller passed a writable pointer; the text lives in the
-            // thread-local slot until the next instance-less call on this thread.
-            unsafe { *err = Slice::str(&slot) };
+            // thread's buffer until the next instance-less call on this thread.
+            unsafe { *err = Slice::str(text) };
         }
     });
 }

@@ -77,7 +77,8 @@ impl<'a> Column<'a> {
 
 /// A function plugin. One value of `Self` is one instance: per rule and call site, or
 /// one for every rule when `SINGLETON` is true (eKuiper's exported instance).
-pub trait FunctionPlugin: Sized + 'static {
+/// `Send`: the host moves an instance between threads (never uses it from two at once).
+pub trait FunctionPlugin: Sized + Send + 'static {
     /// The functions this plugin exports ([`scalar`], [`aggregate`]).
     const FUNCTIONS: &'static [FunctionDef];
     const SINGLETON: bool = false;

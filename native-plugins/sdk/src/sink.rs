@@ -37,7 +37,8 @@ impl<'a> Fields<'a> {
 }
 
 /// A sink plugin; one value per action of a rule.
-pub trait SinkPlugin: Sized + 'static {
+/// `Send`: the host moves an instance between threads (never uses it from two at once).
+pub trait SinkPlugin: Sized + Send + 'static {
     /// `props` is the action's properties as a JSON object.
     fn new(host: Host, props: &str) -> Result<Self, String>;
     fn open(&mut self) -> Result<(), String> {

@@ -33,7 +33,8 @@ pub struct Pulled {
 }
 
 /// A source plugin; one value per stream instance of a rule.
-pub trait SourcePlugin: Sized + 'static {
+/// `Send`: the host moves an instance between threads (never uses it from two at once).
+pub trait SourcePlugin: Sized + Send + 'static {
     /// `datasource` is the stream's DATASOURCE; `props` its conf as a JSON object.
     fn new(host: Host, datasource: &str, props: &str) -> Result<Self, String>;
     fn open(&mut self) -> Result<(), String> {
