@@ -265,3 +265,18 @@ fn the_documented_service_file_loads() {
     assert_eq!(rest.policy.timeout, std::time::Duration::from_millis(1000));
     assert_eq!(rest.policy.attempts, 3);
 }
+
+#[test]
+fn the_documented_store_configuration_opens() {
+    let doc = blocks("state.md");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("etc/tributary.yaml"),
+        block(&doc, "yaml", 0),
+    )
+    .expect("yaml");
+    let store = tributary_state::open_store(dir.path()).expect("the documented file opens");
+    assert_eq!(store.incr("s", "n", 2), Ok(2));
+    assert!(dir.path().join("data/state.db").exists());
+}
