@@ -61,3 +61,60 @@ pub async fn publish_and_drain(
     }
     engine.stop_rule(id).await.expect("stop");
 }
+
+/// Benches the rule `SELECT addOne(id) AS x, name FROM s` (memory source → nop sink)
+/// over `rows` sensor rows in batches of `batch`, with `add_one` registered as the
+/// function `addOne`, as criterion group `group`: the same rule for every plugin tier,
+/// so their figures compare.
+pub fn bench_add_one_rule(
+    c: &mut criterion::Criterion,
+    group: &str,
+    rt: &tokio::runtime::Runtime,
+    add_one: Arc<dyn tributary_core::function::FunctionFactory>,
+    rows: usize,
+    batch: usize,
+) {
+    use criterion::{BatchSize, BenchmarkId, Throughput};
+    use tributary_connectors::memory::MemoryRow;
+    let ctx = tributary_engine::EngineContext::new(
+        std::env::temp_dir(),
+        Arc::new(tributary_core::SystemClock),
+    );
+    ctx.registry
+        .write()
+        .expect("registry")
+        .register(add_one)
+        .expect("register");
+    let hub = ctx.hub.clone();
+    let engine = tributary_engine::Engine::new(ctx);
+    engine
+        .create_stream(r#"CREATE STREAM s (id BIGINT, temp FLOAT, name STRING) WITH (TYPE="memory", DATASOURCE="bench/in")"#)
+        .expect("stream");
+    let data = sensor_row_values(rows);
+    let make = || -> Vec<Arc<Vec<MemoryRow>>> {
+        data.chunks(batch)
+            .map(|c| Arc::new(c.iter().cloned().map(MemoryRow::from_row).collect()))
+            .collect()
+    };
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Elements(rows as u64));
+    g.sample_size(10);
+    let mut n = 0u64;
+    g.bench_function(BenchmarkId::new("engine_1_thread", rows), |b| {
+        b.iter_batched(
+            make,
+            |batches| {
+                n += 1;
+                let id = format!("bench{n}");
+                let rule = tributary_engine::RuleDef::parse(&format!(
+                    r#"{{"id":"{id}","sql":"SELECT addOne(id) AS x, name FROM s","actions":[{{"nop":{{}}}}]}}"#
+                ))
+                .expect("rule");
+                engine.create_rule(rule).expect("create");
+                rt.block_on(publish_and_drain(&engine, &hub, "bench/in", batches, &id, rows as u64))
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}

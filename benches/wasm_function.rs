@@ -8,16 +8,14 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::PathBuf;
 use std::sync::Arc;
-use tributary_benches::{publish_and_drain, sensor_row_values};
-use tributary_connectors::memory::MemoryRow;
+use tributary_benches::bench_add_one_rule;
 use tributary_core::function::{CallSite, Column, FnContext, FunctionFactory};
 use tributary_core::state::MemoryStateStore;
-use tributary_core::{Meta, Row, SystemClock, Value};
+use tributary_core::{Meta, Row, Value};
 use tributary_engine::eval::{Evaluator, RowErrors};
-use tributary_engine::{Engine, EngineContext, RuleDef};
 use tributary_functions::Registry;
 use tributary_wasm::bindings::function_api;
 use tributary_wasm::function::{PluginMetrics, WasmFunctionFactory};
@@ -127,65 +125,27 @@ fn per_row(c: &mut Criterion) {
     g.finish();
 }
 
-async fn run_rule(
-    engine: &Engine,
-    hub: &tributary_connectors::MemoryHub,
-    batches: Vec<Arc<Vec<MemoryRow>>>,
-    id: &str,
-) {
-    let rule = RuleDef::parse(&format!(
-        r#"{{"id":"{id}","sql":"SELECT addOne(id) AS x, name FROM s","actions":[{{"nop":{{}}}}]}}"#
-    ))
-    .expect("rule");
-    engine.create_rule(rule).expect("create");
-    publish_and_drain(engine, hub, "bench/in", batches, id, RULE_ROWS as u64).await;
-}
-
 fn rule(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let wasm = WasmEngine::new(WasmConfig::default()).expect("engine");
-    let plugin = load_add_one(&wasm);
-    let ctx = EngineContext::new(std::env::temp_dir(), Arc::new(SystemClock));
-    ctx.registry
-        .write()
-        .expect("registry")
-        .register(Arc::new(WasmFunctionFactory::new(
-            plugin,
-            "addOne",
-            false,
-            ctx.state.clone(),
-            Arc::new(PluginMetrics::default()),
-        )))
-        .expect("register");
-    let hub = ctx.hub.clone();
-    let engine = Engine::new(ctx);
-    engine
-        .create_stream(r#"CREATE STREAM s (id BIGINT, temp FLOAT, name STRING) WITH (TYPE="memory", DATASOURCE="bench/in")"#)
-        .expect("stream");
-    let rows = sensor_row_values(RULE_ROWS);
-    let make = || -> Vec<Arc<Vec<MemoryRow>>> {
-        rows.chunks(BATCH)
-            .map(|c| Arc::new(c.iter().cloned().map(MemoryRow::from_row).collect()))
-            .collect()
-    };
-    let mut g = c.benchmark_group("rule_with_wasm_function");
-    g.throughput(Throughput::Elements(RULE_ROWS as u64));
-    g.sample_size(10);
-    let mut n = 0u64;
-    g.bench_function(BenchmarkId::new("engine_1_thread", RULE_ROWS), |b| {
-        b.iter_batched(
-            make,
-            |batches| {
-                n += 1;
-                rt.block_on(run_rule(&engine, &hub, batches, &format!("bench{n}")))
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    g.finish();
+    let factory = WasmFunctionFactory::new(
+        load_add_one(&wasm),
+        "addOne",
+        false,
+        Arc::new(MemoryStateStore::default()),
+        Arc::new(PluginMetrics::default()),
+    );
+    bench_add_one_rule(
+        c,
+        "rule_with_wasm_function",
+        &rt,
+        Arc::new(factory),
+        RULE_ROWS,
+        BATCH,
+    );
 }
 
 /// Resident memory of this process, in bytes (Linux).

@@ -69,6 +69,15 @@ pub struct FnContext {
     pub now_ms: i64,
 }
 
+/// Counters of one plugin (any tier), shared by all its instances.
+#[derive(Debug, Default)]
+pub struct PluginMetrics {
+    pub calls: std::sync::atomic::AtomicU64,
+    pub rows: std::sync::atomic::AtomicU64,
+    pub errors: std::sync::atomic::AtomicU64,
+    pub restarts: std::sync::atomic::AtomicU64,
+}
+
 /// The result of one row.
 pub type RowResult = Result<Value, String>;
 

@@ -19,14 +19,8 @@ use tributary_core::state::StateStore;
 use tributary_core::Error;
 use tributary_native_abi as abi;
 
-/// Counters of one plugin, shared by all its instances.
-#[derive(Debug, Default)]
-pub struct PluginMetrics {
-    pub calls: AtomicU64,
-    pub rows: AtomicU64,
-    pub errors: AtomicU64,
-    pub restarts: AtomicU64,
-}
+/// The tier-wide plugin counters.
+pub use tributary_core::function::PluginMetrics;
 
 /// The current version of a plugin; an update swaps what the cell holds.
 pub type LibraryCell = Arc<RwLock<Arc<NativeLibrary>>>;

@@ -23,14 +23,8 @@ use tributary_core::Error;
 use wasmtime::component::ResourceAny;
 use wasmtime::Store;
 
-/// Counters of one plugin, shared by all its instances.
-#[derive(Debug, Default)]
-pub struct PluginMetrics {
-    pub calls: AtomicU64,
-    pub rows: AtomicU64,
-    pub errors: AtomicU64,
-    pub restarts: AtomicU64,
-}
+/// The tier-wide plugin counters.
+pub use tributary_core::function::PluginMetrics;
 
 /// A live instance: its store, bindings and the resource of one function.
 struct Live {

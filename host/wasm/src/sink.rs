@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tributary_core::connector::{BoxFuture, ConnectorContext, Props, Sink, SinkData, SinkFactory};
 use tributary_core::state::StateStore;
-use tributary_core::{json, Error, Object, Row, Value};
+use tributary_core::{json, Error, Object, Value};
 use wasmtime::component::ResourceAny;
 use wasmtime::Store;
 
@@ -136,42 +136,20 @@ impl SinkCore {
     }
 }
 
-fn row_fields(r: &Row) -> Vec<types_api::Field> {
-    r.fields
+/// What a sink plugin receives (the rows every tier gets, `SinkData::plugin_rows`), as
+/// WIT fields.
+fn to_rows(data: &SinkData) -> Vec<Vec<types_api::Field>> {
+    data.plugin_rows()
         .iter()
-        .map(|(k, v)| types_api::Field {
-            name: k.to_string(),
-            value: to_wit(v),
+        .map(|r| {
+            r.iter()
+                .map(|(k, v)| types_api::Field {
+                    name: k.to_string(),
+                    value: to_wit(v),
+                })
+                .collect()
         })
         .collect()
-}
-
-/// What a sink plugin receives: rows; a template's text arrives as `{"data": text}`.
-fn to_rows(data: &SinkData) -> Vec<Vec<types_api::Field>> {
-    match data {
-        SinkData::Row(r) => vec![row_fields(r)],
-        SinkData::Rows(rs) => rs.as_slice().iter().map(row_fields).collect(),
-        SinkData::Value(Value::Array(items)) => items
-            .iter()
-            .map(|v| match v {
-                Value::Object(o) => o
-                    .iter()
-                    .map(|(k, v)| types_api::Field {
-                        name: k.clone(),
-                        value: to_wit(v),
-                    })
-                    .collect(),
-                other => vec![types_api::Field {
-                    name: "data".into(),
-                    value: to_wit(other),
-                }],
-            })
-            .collect(),
-        other => vec![vec![types_api::Field {
-            name: "data".into(),
-            value: to_wit(&other.to_value()),
-        }]],
-    }
 }
 
 pub struct WasmSink {
