@@ -6,9 +6,10 @@ use crate::decode::Decoder;
 use crate::eval::Evaluator;
 use crate::metrics::RuleMetrics;
 use crate::operator::Operator;
+use crate::ops::window::{EventTime, WindowOp};
 use crate::ops::{FilterOp, ProjectOp};
 use crate::plan::{plan, RulePlan};
-use crate::rule::RuleDef;
+use crate::rule::{RuleDef, RuleOptions};
 use crate::runtime::{Pipeline, SinkRunner};
 use crate::sink_props::{CommonProps, COMMON_KEYS};
 use std::collections::BTreeMap;
@@ -99,7 +100,7 @@ pub fn plan_rule(rule: &RuleDef, streams: &BTreeMap<String, StreamDef>) -> Resul
 pub fn build_operators(
     p: &RulePlan,
     ctx: &EngineContext,
-    send_nil: bool,
+    options: &RuleOptions,
 ) -> Result<Vec<Box<dyn Operator>>, Error> {
     let registry = ctx
         .registry
@@ -110,25 +111,81 @@ pub fn build_operators(
         Error::User(m) => Error::User(format!("rule {}: {m}", p.rule_id)),
         other => other,
     };
-    if let Some(c) = &p.condition {
+    let windowed = p.group.as_ref().is_some_and(|g| g.window.is_some());
+    if let Some(c) = p.condition.as_ref().filter(|_| !windowed) {
         let ev = Evaluator::bind([c], &registry, &p.rule_id).map_err(prefix)?;
         ops.push(Box::new(FilterOp::new(c.clone(), ev)));
     }
-    let field_exprs = p.fields.iter().filter_map(|f| match f {
+    let Some(group) = &p.group else {
+        ops.push(Box::new(project_op(
+            p,
+            p.fields.clone(),
+            &registry,
+            options,
+        )?));
+        return Ok(ops);
+    };
+    if let Some(w) = &group.window {
+        let mut exprs: Vec<&tributary_sql::Expr> = p.condition.iter().collect();
+        exprs.extend(w.filter.iter());
+        exprs.extend(w.trigger.iter());
+        if let tributary_sql::WindowKind::State { begin, emit } = &w.kind {
+            exprs.push(begin);
+            exprs.push(emit);
+        }
+        let ev = Evaluator::bind(exprs, &registry, &p.rule_id).map_err(prefix)?;
+        let event_time = if options.is_event_time {
+            let field = p.stream.options.timestamp.clone().ok_or_else(|| {
+                Error::user(format!(
+                    "rule {}: isEventTime needs a TIMESTAMP field in the definition of stream {}",
+                    p.rule_id, p.stream.name
+                ))
+            })?;
+            Some(EventTime {
+                field: std::sync::Arc::from(field.as_str()),
+                late_tolerance_ms: options.late_tolerance_ms,
+            })
+        } else {
+            None
+        };
+        ops.push(Box::new(WindowOp::new(
+            w.clone(),
+            p.condition.clone(),
+            event_time,
+            ctx.clock.now_ms(),
+            ev,
+        )));
+    }
+    ops.push(Box::new(
+        crate::group_build::group_op(p, group, &registry, options).map_err(prefix)?,
+    ));
+    Ok(ops)
+}
+
+/// The projection of a plan whose fields are `fields`.
+pub(crate) fn project_op(
+    p: &RulePlan,
+    fields: Vec<crate::plan::PlannedField>,
+    registry: &Registry,
+    options: &RuleOptions,
+) -> Result<ProjectOp, Error> {
+    let field_exprs = fields.iter().filter_map(|f| match f {
         crate::plan::PlannedField::Expr { expr, .. } => Some(expr),
         crate::plan::PlannedField::Wildcard => None,
     });
-    let ev = Evaluator::bind(field_exprs, &registry, &p.rule_id).map_err(prefix)?;
-    ops.push(Box::new(ProjectOp::new(
-        p.fields.clone(),
+    let ev = Evaluator::bind(field_exprs, registry, &p.rule_id).map_err(|e| match e {
+        Error::User(m) => Error::User(format!("rule {}: {m}", p.rule_id)),
+        other => other,
+    })?;
+    Ok(ProjectOp::new(
+        fields,
         p.eval_order.clone(),
         p.referenced_aliases.clone(),
         p.unnest,
         &p.stream.name,
-        send_nil,
+        options.send_nil_field,
         ev,
-    )));
-    Ok(ops)
+    ))
 }
 
 /// Creates the source a stream definition names.
@@ -225,7 +282,7 @@ pub fn build_pipeline(
     metrics: Arc<RuleMetrics>,
 ) -> Result<Pipeline, Error> {
     let p = plan_rule(rule, streams)?;
-    let operators = build_operators(&p, ctx, rule.options.send_nil_field)?;
+    let operators = build_operators(&p, ctx, &rule.options)?;
     let source = build_source(&p.stream, &rule.id, ctx)?;
     let sinks = build_sinks(rule, ctx)?;
     Ok(Pipeline {
@@ -238,5 +295,6 @@ pub fn build_pipeline(
         metrics,
         clock: ctx.clock.clone(),
         coalesce_limit: crate::runtime::COALESCE_LIMIT,
+        wall_timers: true,
     })
 }

@@ -64,6 +64,7 @@ impl Decoder {
     /// Decodes a batch of messages into a chunk, keeping errors in their place.
     pub fn decode(&self, msgs: Vec<SourceMessage>) -> Chunk {
         let mut b = ChunkBuilder::with_capacity(msgs.len());
+        b.set_time(msgs.iter().map(|m| m.timestamp).max());
         for m in msgs {
             match m.payload {
                 Payload::Object(o) => self.push(&mut b, &o, m.meta, m.timestamp),

@@ -6,6 +6,7 @@ pub mod builder;
 pub mod decode;
 pub mod engine;
 pub mod eval;
+mod group_build;
 pub mod metrics;
 pub mod operator;
 pub mod ops;
@@ -14,6 +15,7 @@ pub mod rule;
 pub mod runtime;
 pub mod sink_props;
 pub mod trial;
+pub mod window;
 
 pub use builder::EngineContext;
 pub use engine::Engine;

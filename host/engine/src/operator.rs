@@ -16,6 +16,11 @@ pub struct Chunk {
     pub errors: Vec<(usize, String)>,
     /// Emit the rows as one emission (a window's result) rather than one per row.
     pub grouped: bool,
+    /// `(window_start, window_end)` in epoch ms, for a window's chunk.
+    pub window: Option<(i64, i64)>,
+    /// The newest arrival time of the messages the chunk was decoded from: processing
+    /// time moves on with it even when every message failed to decode.
+    pub time: Option<i64>,
 }
 
 impl Chunk {
@@ -24,6 +29,8 @@ impl Chunk {
             rows,
             errors: Vec::new(),
             grouped: false,
+            window: None,
+            time: None,
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -44,8 +51,21 @@ impl ChunkBuilder {
                 rows: Vec::with_capacity(n),
                 errors: Vec::new(),
                 grouped: false,
+                window: None,
+                time: None,
             },
         }
+    }
+    /// A builder whose chunk keeps `input`'s grouping and window (one emission per
+    /// window goes on being one emission).
+    pub fn like(input: &Chunk, n: usize) -> Self {
+        let mut b = ChunkBuilder::with_capacity(n);
+        b.chunk.grouped = input.grouped;
+        b.chunk.window = input.window;
+        b
+    }
+    pub fn set_time(&mut self, t: Option<i64>) {
+        self.chunk.time = t;
     }
     pub fn row(&mut self, r: Row) {
         self.chunk.rows.push(r);
@@ -89,6 +109,12 @@ pub trait Operator: Send {
     fn process(&mut self, input: Chunk, out: &mut Collector);
     /// Called when the rule's clock reaches `now_ms` at a timer the operator asked for.
     fn on_tick(&mut self, _now_ms: i64, _out: &mut Collector) {}
+    /// The clock time (epoch ms) at which the operator wants [`Operator::on_tick`]
+    /// called next, if any. Only wall-clock runs use it: in a trial, time moves with the
+    /// tuples, and operators fire their due timers themselves before each tuple.
+    fn next_timer(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// An element of a chunk in output order.

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use tributary_core::Error;
-use tributary_sql::{Expr, SelectField, SelectStmt, StreamDef};
+use tributary_sql::{Expr, OrderItem, SelectField, SelectStmt, StreamDef, Window};
 
 /// A field of the SELECT list after alias references were resolved.
 #[derive(Debug, Clone)]
@@ -21,7 +21,38 @@ pub enum PlannedField {
     },
 }
 
-/// A checked, stateless rule plan: one stream, an optional filter, a projection.
+/// The grouped part of a rule: its window, GROUP BY dimensions, HAVING, ORDER BY and
+/// LIMIT. HAVING and ORDER BY read the SELECT list's aliases as the aliased
+/// expressions.
+#[derive(Debug, Clone)]
+pub struct GroupPlan {
+    pub window: Option<Window>,
+    pub dimensions: Vec<Expr>,
+    pub having: Option<Expr>,
+    pub order_by: Vec<OrderItem>,
+    pub limit: Option<usize>,
+}
+
+impl GroupPlan {
+    /// Every expression of the grouped part.
+    pub fn exprs(&self) -> Vec<&Expr> {
+        let mut v: Vec<&Expr> = self.dimensions.iter().collect();
+        v.extend(self.having.iter());
+        v.extend(self.order_by.iter().map(|o| &o.expr));
+        if let Some(w) = &self.window {
+            v.extend(w.filter.iter());
+            v.extend(w.trigger.iter());
+            if let tributary_sql::WindowKind::State { begin, emit } = &w.kind {
+                v.push(begin);
+                v.push(emit);
+            }
+        }
+        v
+    }
+}
+
+/// A checked rule plan: one stream, an optional filter, an optional grouped part, a
+/// projection.
 #[derive(Debug, Clone)]
 pub struct RulePlan {
     pub rule_id: String,
@@ -39,6 +70,8 @@ pub struct RulePlan {
     /// The stream columns the rule reads; `None` when it reads them all (`*`).
     /// Strict validation checks only these, as eKuiper does.
     pub used_columns: Option<Vec<String>>,
+    /// Present when the rule has a window or GROUP BY dimensions.
+    pub group: Option<GroupPlan>,
 }
 
 impl RulePlan {
@@ -130,6 +163,37 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
     referenced_aliases.sort();
     referenced_aliases.dedup();
     let mut condition = stmt.condition.clone();
+    let group = if stmt.is_grouped() {
+        let alias_exprs: Vec<(&str, &Expr)> = stmt
+            .fields
+            .iter()
+            .filter_map(|f| match f {
+                SelectField::Expr {
+                    expr,
+                    name,
+                    aliased: true,
+                } => Some((&**name, expr)),
+                _ => None,
+            })
+            .collect();
+        let mut having = stmt.having.clone();
+        if let Some(h) = having.as_mut() {
+            substitute_aliases(h, &alias_exprs);
+        }
+        let mut order_by = stmt.order_by.clone();
+        for o in order_by.iter_mut() {
+            substitute_aliases(&mut o.expr, &alias_exprs);
+        }
+        Some(GroupPlan {
+            window: stmt.window.clone(),
+            dimensions: stmt.dimensions.clone(),
+            having,
+            order_by,
+            limit: stmt.limit,
+        })
+    } else {
+        None
+    };
     if let Some(schema) = &stream.schema {
         for f in fields.iter_mut() {
             if let PlannedField::Expr { expr, .. } = f {
@@ -150,7 +214,8 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
                 PlannedField::Expr { expr, .. } => Some(expr),
                 PlannedField::Wildcard => None,
             })
-            .chain(stmt.condition.iter());
+            .chain(stmt.condition.iter())
+            .chain(group.iter().flat_map(|g| g.exprs()));
         let mut wildcard = false;
         for e in exprs {
             e.walk(&mut |n| match n {
@@ -160,6 +225,11 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
                 Expr::Wildcard => wildcard = true,
                 _ => {}
             });
+        }
+        if let Some(ts) = &stream.options.timestamp {
+            if !cols.iter().any(|c| c == ts) {
+                cols.push(ts.clone());
+            }
         }
         if wildcard {
             None
@@ -176,7 +246,20 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
         referenced_aliases,
         unnest,
         used_columns,
+        group,
     })
+}
+
+/// Replaces a bare reference to a SELECT alias by the aliased expression (`ORDER BY c`
+/// with `count(*) AS c`), so HAVING and ORDER BY compute what the alias names.
+fn substitute_aliases(e: &mut Expr, aliases: &[(&str, &Expr)]) {
+    if let Expr::Field { stream: None, name } = e {
+        if let Some((_, x)) = aliases.iter().find(|(a, _)| *a == &**name) {
+            *e = (*x).clone();
+        }
+        return;
+    }
+    e.for_each_child_mut(&mut |c| substitute_aliases(c, aliases));
 }
 
 /// Replaces references to other fields' aliases by [`Expr::AliasRef`]

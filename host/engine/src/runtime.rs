@@ -49,6 +49,10 @@ pub struct Pipeline {
     /// At most this many messages are merged into one batch by the decode stage.
     /// Trials use 0 (never merge), so every tuple is processed at its own time.
     pub coalesce_limit: usize,
+    /// Operators' timers ([`Operator::next_timer`]) fire on the clock as it runs. A
+    /// trial turns this off: its mock clock moves only with the tuples, and operators
+    /// fire what is due before each tuple themselves.
+    pub wall_timers: bool,
 }
 
 /// The default [`Pipeline::coalesce_limit`].
@@ -101,16 +105,34 @@ impl Pipeline {
         }));
 
         // operators
+        let wall_timers = self.wall_timers;
         for mut op in self.operators {
             let (out_tx, next_rx) = mpsc::channel::<Event>(cap);
             let mut input = std::mem::replace(&mut rx, next_rx);
+            let clock = self.clock.clone();
             tasks.push(tokio::spawn(async move {
                 let mut col = Collector::new();
-                while let Some(ev) = input.recv().await {
+                loop {
+                    let due = if wall_timers { op.next_timer() } else { None };
+                    let ev = match due {
+                        None => input.recv().await,
+                        Some(due) => {
+                            let wait = u64::try_from(due - clock.now_ms()).unwrap_or(0);
+                            tokio::select! {
+                                ev = input.recv() => ev,
+                                _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {
+                                    // The sleep may end a little early on a millisecond
+                                    // boundary: the tick is at least the due time.
+                                    Some(Event::Tick(clock.now_ms().max(due)))
+                                }
+                            }
+                        }
+                    };
+                    let Some(ev) = ev else { break };
                     match ev {
                         Event::Data(c) => process_guarded(op.as_mut(), c, &mut col),
                         Event::Tick(t) => {
-                            op.on_tick(t, &mut col);
+                            tick_guarded(op.as_mut(), t, &mut col);
                             if out_tx.send(Event::Tick(t)).await.is_err() {
                                 return;
                             }
@@ -218,6 +240,23 @@ fn process_guarded(op: &mut dyn Operator, c: Chunk, col: &mut Collector) {
         for _ in 0..n {
             b.error(format!("internal error in {name}: {msg}"));
         }
+        col.collect(b.finish());
+    }
+}
+
+/// Runs `op.on_tick`, turning a panic into one error emission.
+fn tick_guarded(op: &mut dyn Operator, now_ms: i64, col: &mut Collector) {
+    let name = op.name().to_string();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op.on_tick(now_ms, col)));
+    if let Err(p) = r {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        tracing::error!(operator = %name, panic = %msg, "operator panicked on a timer");
+        let mut b = crate::operator::ChunkBuilder::with_capacity(0);
+        b.error(format!("internal error in {name}: {msg}"));
         col.collect(b.finish());
     }
 }

@@ -125,7 +125,7 @@ fn pipeline(sql: &str, batches: Vec<Vec<i64>>, sink: Recorder, buffer: usize) ->
         rule_id: "t".into(),
         source: Box::new(VecSource(batches)),
         decoder: Decoder::new(&plan.stream, plan.used_columns.as_deref()),
-        operators: build_operators(&plan, &ctx, false).expect("operators"),
+        operators: build_operators(&plan, &ctx, &Default::default()).expect("operators"),
         sinks: vec![SinkRunner {
             name: "rec".into(),
             sink: Box::new(sink),
@@ -135,6 +135,7 @@ fn pipeline(sql: &str, batches: Vec<Vec<i64>>, sink: Recorder, buffer: usize) ->
         metrics: Arc::new(RuleMetrics::default()),
         clock: Arc::new(clock),
         coalesce_limit: 0,
+        wall_timers: true,
     }
 }
 

@@ -153,7 +153,7 @@ pub async fn run_trial(
     let ctx = EngineContext::new(root.unwrap_or_default(), Arc::new(clock.clone()));
     setup(&ctx)?;
 
-    let operators = build_operators(&plan, &ctx, rule.options.send_nil_field)?;
+    let operators = build_operators(&plan, &ctx, &rule.options)?;
     // Actions are not run in a trial, but they are still validated.
     let _ = build_sinks(&rule, &ctx)?;
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -175,6 +175,7 @@ pub async fn run_trial(
         metrics: Arc::new(RuleMetrics::default()),
         clock: Arc::new(clock),
         coalesce_limit: 0,
+        wall_timers: false,
     };
     let (_stop_tx, stop_rx) = watch::channel(false);
     let run = tokio::spawn(pipeline.run(stop_rx));

@@ -7,6 +7,7 @@
 //! Built-ins are grouped by the families of eKuiper's function reference, one module
 //! each; `docs/sql-functions.md` lists every eKuiper function and where it stands here.
 
+pub mod aggregate;
 pub mod builtin;
 pub mod registry;
 

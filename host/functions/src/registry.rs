@@ -37,6 +37,10 @@ impl Registry {
         for f in crate::other::site_functions() {
             r.functions.insert(f.name().to_ascii_lowercase(), f);
         }
+        for f in crate::aggregate::aggregates() {
+            r.functions
+                .insert(f.name().to_ascii_lowercase(), Arc::new(f));
+        }
         r
     }
 

@@ -7,14 +7,19 @@
 //!   are [`Expr`] values. The runtime consumes these types and never sees the
 //!   `sqlparser` AST.
 
+mod clauses;
 pub mod ddl;
 pub mod dialect;
 pub mod error;
 pub mod expr;
 mod lower;
+pub mod over;
 pub mod select;
+pub mod window;
 
+pub use clauses::OrderItem;
 pub use ddl::{parse_ddl, StreamDef, StreamKind, StreamOptions};
 pub use error::SqlError;
 pub use expr::{BinOp, Expr, UnaryOp};
 pub use select::{parse_select, SelectField, SelectStmt, SourceRef};
+pub use window::{TimeUnit, Window, WindowKind};

@@ -1,9 +1,12 @@
 //! A rule's `SELECT` statement as a typed structure.
 
+use crate::clauses::{self, OrderItem};
 use crate::dialect::KuiperDialect;
 use crate::error::SqlError;
 use crate::expr::Expr;
 use crate::lower::Lowerer;
+use crate::over::rewrite_over_when;
+use crate::window::Window;
 use sqlparser::ast::{self, SelectItem, SetExpr, Statement, TableFactor};
 use sqlparser::parser::Parser;
 use std::sync::Arc;
@@ -36,6 +39,13 @@ pub struct SelectStmt {
     pub fields: Vec<SelectField>,
     pub from: SourceRef,
     pub condition: Option<Expr>,
+    /// GROUP BY expressions other than the window.
+    pub dimensions: Vec<Expr>,
+    /// The window of GROUP BY, if any.
+    pub window: Option<Window>,
+    pub having: Option<Expr>,
+    pub order_by: Vec<OrderItem>,
+    pub limit: Option<usize>,
     /// The statement as written.
     pub sql: String,
 }
@@ -51,6 +61,11 @@ impl SelectStmt {
             })
             .chain(self.condition.iter())
     }
+
+    /// Whether the rule groups rows: a window or GROUP BY dimensions.
+    pub fn is_grouped(&self) -> bool {
+        self.window.is_some() || !self.dimensions.is_empty()
+    }
 }
 
 /// Parses a rule's SQL into a [`SelectStmt`].
@@ -65,8 +80,9 @@ pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
             sql.len()
         )));
     }
+    let rewritten = rewrite_over_when(sql);
     let mut statements =
-        Parser::parse_sql(&KuiperDialect, sql).map_err(|e| at_end(e.into(), sql))?;
+        Parser::parse_sql(&KuiperDialect, &rewritten).map_err(|e| at_end(e.into(), sql))?;
     if statements.len() != 1 {
         return Err(SqlError::new(format!(
             "expected one SELECT statement, found {}",
@@ -87,11 +103,6 @@ pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
     if query.with.is_some() {
         return Err(SqlError::new("WITH is not supported"));
     }
-    if query.order_by.is_some() || query.limit_clause.is_some() {
-        return Err(SqlError::new(
-            "ORDER BY and LIMIT are only supported together with GROUP BY windows",
-        ));
-    }
     let select = match &*query.body {
         SetExpr::Select(s) => s,
         other => {
@@ -105,19 +116,6 @@ pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
     }
     reject_unsupported(select, &query)?;
     let from = from_clause(&select.from)?;
-    match &select.group_by {
-        ast::GroupByExpr::Expressions(e, _) if e.is_empty() => {}
-        _ => {
-            return Err(SqlError::new(
-                "GROUP BY is not supported yet: windows and aggregates are planned (issue 7)",
-            ))
-        }
-    }
-    if select.having.is_some() {
-        return Err(SqlError::new(
-            "HAVING needs GROUP BY, which is not supported yet",
-        ));
-    }
     let mut streams = vec![from.name.clone()];
     if let Some(a) = &from.alias {
         streams.push(a.clone());
@@ -128,10 +126,41 @@ pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
         Some(e) => Some(lower.expr(e)?),
         None => None,
     };
+    let (dimensions, window) = clauses::group_by(&mut lower, &select.group_by)?;
+    let having = match &select.having {
+        Some(e) => Some(lower.expr(e)?),
+        None => None,
+    };
+    let order_by = match &query.order_by {
+        Some(o) => clauses::order_by(&mut lower, o)?,
+        None => Vec::new(),
+    };
+    let limit = match &query.limit_clause {
+        Some(l) => clauses::limit(l)?,
+        None => None,
+    };
+    let grouped = window.is_some() || !dimensions.is_empty();
+    if !grouped {
+        if having.is_some() {
+            return Err(SqlError::new(
+                "HAVING needs GROUP BY (a window or dimensions)",
+            ));
+        }
+        if !order_by.is_empty() || limit.is_some() {
+            return Err(SqlError::new(
+                "ORDER BY and LIMIT need GROUP BY (a window or dimensions): a rule without one emits each row on its own",
+            ));
+        }
+    }
     Ok(SelectStmt {
         fields,
         from,
         condition,
+        dimensions,
+        window,
+        having,
+        order_by,
+        limit,
         sql: sql.to_string(),
     })
 }
@@ -368,13 +397,71 @@ mod tests {
         for (sql, want) in [
             ("SELECT FROM demo", "Expected"),
             ("DELETE FROM demo", "expected a SELECT"),
-            ("SELECT a FROM demo GROUP BY a", "GROUP BY"),
+            (
+                "SELECT a FROM demo ORDER BY a",
+                "ORDER BY and LIMIT need GROUP BY",
+            ),
+            (
+                "SELECT a FROM demo GROUP BY TUMBLINGWINDOW(xs, 1)",
+                "time unit",
+            ),
+            (
+                "SELECT a FROM demo GROUP BY TUMBLINGWINDOW(ss, 1), COUNTWINDOW(2)",
+                "only one window",
+            ),
+            (
+                "SELECT a FROM demo GROUP BY TUMBLINGWINDOW(ss, 1) OVER (WHEN a > 1)",
+                "only allowed on a sliding",
+            ),
+            (
+                "SELECT a FROM demo GROUP BY TUMBLINGWINDOW(ss, 1) LIMIT -1",
+                "LIMIT expects",
+            ),
             ("SELECT a", "missing FROM"),
             ("SELECT a FROM demo WHERE", "Expected"),
         ] {
             let e = parse_select(sql).expect_err(sql).to_string();
             assert!(e.contains(want), "{sql}: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::*;
+    use crate::window::WindowKind;
+
+    #[test]
+    fn windows_dimensions_having_order_limit() {
+        let s = parse_select(
+            "SELECT color, count(*) AS c FROM demo WHERE size > 1 GROUP BY color, TUMBLINGWINDOW(ss, 10) FILTER (WHERE size < 9) HAVING count(*) > 1 ORDER BY c DESC, color LIMIT 3",
+        )
+        .expect("parse");
+        let w = s.window.as_ref().expect("window");
+        assert_eq!(w.kind, WindowKind::Tumbling { size: 10_000 });
+        assert!(w.filter.is_some());
+        assert_eq!(s.dimensions, vec![Expr::field("color")]);
+        assert!(s.having.is_some());
+        assert_eq!(s.order_by.len(), 2);
+        assert!(s.order_by[0].descending && !s.order_by[1].descending);
+        assert_eq!(s.limit, Some(3));
+    }
+
+    #[test]
+    fn sliding_window_trigger() {
+        let s = parse_select(
+            "SELECT * FROM demo GROUP BY SLIDINGWINDOW(ss, 5, 1) OVER (WHEN size > 2)",
+        )
+        .expect("parse");
+        let w = s.window.expect("window");
+        assert_eq!(
+            w.kind,
+            WindowKind::Sliding {
+                size: 5000,
+                delay: 1000
+            }
+        );
+        assert!(matches!(w.trigger, Some(Expr::Binary { .. })));
     }
 }
 

@@ -25,26 +25,10 @@ use tributary_sql::{BinOp, Expr};
 /// Functions the engine evaluates itself, because they read the row rather than values.
 pub const ENGINE_FUNCTIONS: &[&str] = &["event_time", "unnest"];
 
-/// eKuiper functions that need windows, groups or per-rule state, which the engine
-/// will evaluate itself; until then they are named as such rather than "not found".
+/// eKuiper functions that need per-rule state or metadata the engine does not evaluate
+/// yet; they are named as such rather than "not found".
 const PLANNED_FUNCTIONS: &[(&str, &str)] = &[
-    ("avg", "aggregate"),
-    ("count", "aggregate"),
-    ("max", "aggregate"),
-    ("min", "aggregate"),
-    ("sum", "aggregate"),
-    ("collect", "aggregate"),
-    ("merge_agg", "aggregate"),
-    ("deduplicate", "aggregate"),
-    ("stddev", "aggregate"),
-    ("stddevs", "aggregate"),
-    ("var", "aggregate"),
-    ("vars", "aggregate"),
-    ("median", "aggregate"),
     ("percentile", "aggregate"),
-    ("percentile_cont", "aggregate"),
-    ("percentile_disc", "aggregate"),
-    ("last_value", "aggregate"),
     ("last_agg_hit_count", "aggregate"),
     ("last_agg_hit_time", "aggregate"),
     ("lag", "analytic"),
@@ -62,8 +46,6 @@ const PLANNED_FUNCTIONS: &[(&str, &str)] = &[
     ("consecutive_start", "analytic"),
     ("changed_cols", "multi-column"),
     ("row_number", "window"),
-    ("window_start", "window"),
-    ("window_end", "window"),
     ("last_hit_count", "stateful"),
     ("last_hit_time", "stateful"),
     ("rule_start", "rule metadata"),
@@ -496,6 +478,24 @@ impl Evaluator {
     }
 }
 
+/// Whether `name` is an aggregate function of `registry` (built-in or plugin).
+pub fn is_aggregate(registry: &Registry, name: &str) -> bool {
+    registry
+        .get(name)
+        .is_some_and(|f| f.kind() == FunctionKind::Aggregate)
+}
+
+/// Resolves, validates and instantiates the aggregate call `name(args)` at `site`.
+pub fn bind_aggregate(
+    registry: &Registry,
+    rule_id: &str,
+    name: &str,
+    args: &[Expr],
+    site: usize,
+) -> Result<Box<dyn FunctionImpl>, Error> {
+    resolve_call(registry, rule_id, name, args, site, true)
+}
+
 fn bind_call(
     registry: &Registry,
     rule_id: &str,
@@ -503,6 +503,26 @@ fn bind_call(
     args: &[Expr],
     site: usize,
 ) -> Result<Box<dyn FunctionImpl>, Error> {
+    resolve_call(registry, rule_id, name, args, site, false)
+}
+
+fn resolve_call(
+    registry: &Registry,
+    rule_id: &str,
+    name: &str,
+    args: &[Expr],
+    site: usize,
+    aggregate: bool,
+) -> Result<Box<dyn FunctionImpl>, Error> {
+    if !aggregate
+        && ["window_start", "window_end"]
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(name))
+    {
+        return Err(Error::user(format!(
+            "function {name} needs a window in GROUP BY"
+        )));
+    }
     let f = registry.get(name).ok_or_else(|| {
         let lower = name.to_ascii_lowercase();
         match PLANNED_FUNCTIONS.iter().find(|(n, _)| *n == lower) {
@@ -512,9 +532,9 @@ fn bind_call(
             None => Error::user(format!("function {name} not found")),
         }
     })?;
-    if f.kind() == FunctionKind::Aggregate {
+    if f.kind() == FunctionKind::Aggregate && !aggregate {
         return Err(Error::user(format!(
-            "aggregate function {name} needs GROUP BY or a window"
+            "aggregate function {name} needs GROUP BY or a window, and is allowed only in SELECT, HAVING and ORDER BY"
         )));
     }
     let infos: Vec<ArgInfo> = args

@@ -27,7 +27,7 @@ impl Operator for FilterOp {
         self.eval.set_now(&input.rows);
         let mut errs = RowErrors::new(n);
         let col = self.eval.eval(&self.condition, &input.rows, &mut errs);
-        let mut b = ChunkBuilder::with_capacity(n);
+        let mut b = ChunkBuilder::like(&input, n);
         for_each_in_order(input, |item| match item {
             Item::Error(e) => b.error(e),
             Item::Row(idx, row) => {

@@ -1,6 +1,9 @@
-//! The operators of a stateless rule.
+//! The operators of a rule: WHERE, windows, grouping and aggregation, SELECT.
 pub mod filter;
+pub mod group;
 pub mod project;
+pub mod window;
 
 pub use filter::FilterOp;
+pub use group::GroupOp;
 pub use project::ProjectOp;

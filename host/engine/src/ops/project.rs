@@ -130,6 +130,17 @@ impl Operator for ProjectOp {
     }
 
     fn process(&mut self, input: Chunk, out: &mut Collector) {
+        self.project(input, Vec::new(), out);
+    }
+}
+
+impl ProjectOp {
+    /// Projects `input`, with `extra` columns readable as [`Expr::AliasRef`]s: the
+    /// aggregate results and window bounds of a grouped rule, computed by the group
+    /// stage (one value per input row, or a scalar).
+    ///
+    /// [`Expr::AliasRef`]: tributary_sql::Expr::AliasRef
+    pub fn project(&mut self, input: Chunk, extra: Vec<(Arc<str>, Column)>, out: &mut Collector) {
         let n = input.rows.len();
         self.eval.set_now(&input.rows);
         let mut cols: Vec<Option<Column>> = Vec::with_capacity(self.fields.len());
@@ -137,6 +148,9 @@ impl Operator for ProjectOp {
         cols.resize_with(self.fields.len(), || None);
         field_errs.resize_with(self.fields.len(), || RowErrors::new(n));
         self.eval.clear_aliases();
+        for (name, col) in extra {
+            self.eval.set_alias(name, col);
+        }
         for &i in &self.eval_order {
             if let PlannedField::Expr { expr, alias, .. } = &self.fields[i] {
                 let col = self.eval.eval(expr, &input.rows, &mut field_errs[i]);
@@ -151,7 +165,7 @@ impl Operator for ProjectOp {
             }
         }
         let any_err = field_errs.iter().any(|e| e.any());
-        let mut b = ChunkBuilder::with_capacity(n);
+        let mut b = ChunkBuilder::like(&input, n);
         for_each_in_order(input, |item| match item {
             Item::Error(e) => b.error(e),
             Item::Row(idx, row) => {

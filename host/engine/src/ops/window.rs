@@ -1,0 +1,270 @@
+//! The window stage: evaluates the per-tuple parts of a windowed rule (FILTER, WHERE,
+//! `OVER (WHEN …)`, state conditions, the event timestamp), feeds the
+//! [`Assigner`] — through the [`Watermark`] in event time — and emits each window that
+//! fires as one grouped chunk carrying its bounds.
+//!
+//! Where WHERE runs follows eKuiper's plan: before tumbling, hopping and session windows
+//! (a failing row is an error emission of its own, an empty window still emits `[]`),
+//! after count, sliding and state windows (a failing row makes its window an error; a
+//! window left without rows emits nothing). In event time the watermark moves with
+//! every tuple, before the window's FILTER.
+
+use crate::eval::{ops::truth, Evaluator, RowErrors};
+use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
+use crate::window::{Assigner, Entry, Fired, Flags, Watermark};
+use std::sync::Arc;
+use tributary_core::function::Column;
+use tributary_core::{Row, Value};
+use tributary_sql::{Expr, Window, WindowKind};
+
+/// How the window stage reads event time.
+#[derive(Debug, Clone)]
+pub struct EventTime {
+    /// The stream's `TIMESTAMP` field.
+    pub field: Arc<str>,
+    pub late_tolerance_ms: i64,
+}
+
+pub struct WindowOp {
+    assigner: Assigner,
+    filter: Option<Expr>,
+    trigger: Option<Expr>,
+    state: Option<(Expr, Expr)>,
+    condition: Option<Expr>,
+    /// WHERE runs after the window (see the module doc).
+    where_after: bool,
+    event_time: Option<(EventTime, Watermark<(Entry, Flags)>)>,
+    eval: Evaluator,
+}
+
+impl WindowOp {
+    /// `start_ms`: the rule's start on its clock; `eval` must be bound over the
+    /// window's FILTER, trigger and state conditions and the rule's WHERE.
+    pub fn new(
+        window: Window,
+        condition: Option<Expr>,
+        event_time: Option<EventTime>,
+        start_ms: i64,
+        eval: Evaluator,
+    ) -> Self {
+        let kind_after = matches!(
+            window.kind,
+            WindowKind::Count { .. } | WindowKind::Sliding { .. } | WindowKind::State { .. }
+        );
+        let where_after = condition.is_some() && kind_after;
+        let state = match &window.kind {
+            WindowKind::State { begin, emit } => Some(((**begin).clone(), (**emit).clone())),
+            _ => None,
+        };
+        WindowOp {
+            filter: window.filter.clone(),
+            trigger: window.trigger.clone(),
+            state,
+            condition,
+            where_after,
+            assigner: Assigner::new(window, start_ms, event_time.is_some()),
+            event_time: event_time.map(|e| {
+                let late = e.late_tolerance_ms;
+                (e, Watermark::new(late))
+            }),
+            eval,
+        }
+    }
+
+    fn eval_opt(&mut self, e: Option<&Expr>, rows: &[Row]) -> Option<(Column, RowErrors)> {
+        e.map(|e| {
+            let mut errs = RowErrors::new(rows.len());
+            let c = self.eval.eval(e, rows, &mut errs);
+            (c, errs)
+        })
+    }
+
+    fn emit_fired(&self, fired: Vec<Fired>, out: &mut Vec<Chunk>) {
+        for f in fired {
+            let mut rows = Vec::with_capacity(f.entries.len());
+            let mut error = None;
+            for e in f.entries {
+                match e {
+                    Entry::Row(r) => rows.push(r),
+                    Entry::Dropped => {}
+                    Entry::Error(m) => {
+                        error.get_or_insert(m);
+                    }
+                }
+            }
+            let mut c = Chunk::from_rows(Vec::new());
+            c.grouped = true;
+            c.window = Some((f.start, f.end));
+            match error {
+                Some(e) => c.errors.push((0, e)),
+                None if self.where_after && rows.is_empty() => continue,
+                None => c.rows = rows,
+            }
+            out.push(c);
+        }
+    }
+}
+
+impl WindowOp {
+    /// Event time: hands the tuples the watermark passed to the assigner, then moves
+    /// the assigner's clock to the watermark.
+    fn release(&mut self, fired: &mut Vec<Fired>) {
+        let Some((_, wm)) = &mut self.event_time else {
+            return;
+        };
+        let (released, watermark) = wm.release();
+        for (t, (entry, flags)) in released {
+            self.assigner.insert(t, entry, flags, fired);
+        }
+        if let Some(w) = watermark {
+            self.assigner.advance(w, fired);
+        }
+    }
+}
+
+/// The event time of a row: its `TIMESTAMP` field as epoch milliseconds.
+fn event_ts(row: &Row, field: &str) -> Result<i64, String> {
+    match row.get(field) {
+        Some(Value::Int(i)) => Ok(*i),
+        Some(Value::Float(f)) => Ok(*f as i64),
+        Some(Value::Datetime(ns)) => Ok(ns.div_euclid(1_000_000)),
+        Some(Value::String(s)) => s
+            .parse::<i64>()
+            .map_err(|_| format!("cannot convert timestamp field {field} value {s} to int64")),
+        Some(other) => Err(format!(
+            "cannot convert timestamp field {field} value {} to int64",
+            other.describe()
+        )),
+        None => Err(format!("cannot find timestamp field {field} in tuple")),
+    }
+}
+
+fn holds(c: &Option<(Column, RowErrors)>, i: usize) -> Result<bool, String> {
+    match c {
+        None => Ok(true),
+        Some((col, errs)) => {
+            if let Some(e) = errs.get(i) {
+                return Err(e.to_string());
+            }
+            truth(col.get(i)).map(|b| b == Some(true))
+        }
+    }
+}
+
+impl Operator for WindowOp {
+    fn name(&self) -> &str {
+        "window"
+    }
+
+    fn process(&mut self, input: Chunk, out: &mut Collector) {
+        let rows = &input.rows;
+        self.eval.set_now(rows);
+        let filter = self.eval_opt(self.filter.clone().as_ref(), rows);
+        let trigger = self.eval_opt(self.trigger.clone().as_ref(), rows);
+        let (begin, emit) = match self.state.clone() {
+            Some((b, e)) => (self.eval_opt(Some(&b), rows), self.eval_opt(Some(&e), rows)),
+            None => (None, None),
+        };
+        let condition = self.eval_opt(self.condition.clone().as_ref(), rows);
+        let mut chunks: Vec<Chunk> = Vec::new();
+        let immediate_error = |chunks: &mut Vec<Chunk>, e: String| {
+            let mut c = Chunk::from_rows(Vec::new());
+            c.errors.push((0, e));
+            chunks.push(c);
+        };
+        let chunk_time = input.time;
+        for_each_in_order(input, |item| {
+            let (i, mut row) = match item {
+                // Errors from upstream (decoding) are not part of any window, but
+                // processing time still moves on with them.
+                Item::Error(e) => {
+                    if let (None, Some(t)) = (&self.event_time, chunk_time) {
+                        let mut fired = Vec::new();
+                        self.assigner.advance(t, &mut fired);
+                        self.emit_fired(fired, &mut chunks);
+                    }
+                    return immediate_error(&mut chunks, e);
+                }
+                Item::Row(i, r) => (i, r),
+            };
+            let mut fired = Vec::new();
+            match &mut self.event_time {
+                None => {
+                    // Processing time moves with every tuple, whether or not it enters.
+                    self.assigner.advance(row.timestamp, &mut fired);
+                    self.emit_fired(std::mem::take(&mut fired), &mut chunks);
+                }
+                Some((et, wm)) => {
+                    match event_ts(&row, &et.field) {
+                        Ok(ts) => row.timestamp = ts,
+                        Err(e) => return immediate_error(&mut chunks, e),
+                    }
+                    if wm.is_late(row.timestamp) {
+                        tracing::debug!(ts = row.timestamp, "late tuple dropped");
+                        return;
+                    }
+                    // Event time moves with every tuple, FILTER or not (eKuiper's
+                    // watermark runs before the window's filter).
+                    wm.observe(row.timestamp);
+                }
+            }
+            let flags = Flags {
+                trigger: holds(&trigger, i).unwrap_or(false),
+                begin: holds(&begin, i).unwrap_or(false) && begin.is_some(),
+                emit: holds(&emit, i).unwrap_or(false) && emit.is_some(),
+            };
+            let ts = row.timestamp;
+            let entry = match holds(&filter, i) {
+                Ok(false) => None,
+                Err(e) => {
+                    immediate_error(&mut chunks, format!("run Filter error: {e}"));
+                    None
+                }
+                Ok(true) => match holds(&condition, i) {
+                    Ok(true) => Some(Entry::Row(row)),
+                    Ok(false) if self.where_after => Some(Entry::Dropped),
+                    Ok(false) => None,
+                    Err(e) if self.where_after => {
+                        Some(Entry::Error(format!("run Where error: {e}")))
+                    }
+                    Err(e) => {
+                        immediate_error(&mut chunks, format!("run Where error: {e}"));
+                        None
+                    }
+                },
+            };
+            match (entry, &mut self.event_time) {
+                (Some(entry), None) => self.assigner.insert(ts, entry, flags, &mut fired),
+                (Some(entry), Some((_, wm))) => {
+                    wm.push(ts, (entry, flags));
+                }
+                (None, _) => {}
+            }
+            self.release(&mut fired);
+            self.emit_fired(fired, &mut chunks);
+        });
+        for c in chunks {
+            out.collect(c);
+        }
+    }
+
+    fn on_tick(&mut self, now_ms: i64, out: &mut Collector) {
+        if self.event_time.is_some() {
+            return;
+        }
+        let mut fired = Vec::new();
+        self.assigner.advance(now_ms, &mut fired);
+        let mut chunks = Vec::new();
+        self.emit_fired(fired, &mut chunks);
+        for c in chunks {
+            out.collect(c);
+        }
+    }
+
+    fn next_timer(&self) -> Option<i64> {
+        match self.event_time {
+            Some(_) => None,
+            None => self.assigner.next_due(),
+        }
+    }
+}

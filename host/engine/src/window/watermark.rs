@@ -1,0 +1,107 @@
+//! Event time: tuples are held until the watermark passes them, then released in
+//! timestamp order.
+//!
+//! As in eKuiper, the watermark comes from the data only: it is the largest event time
+//! seen minus the rule's `lateTolerance` (the minimum over the rule's streams, when
+//! there are several). A tuple older than the current watermark is late and dropped.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug)]
+pub struct Watermark<T> {
+    late_tolerance: i64,
+    max_seen: Option<i64>,
+    watermark: Option<i64>,
+    /// Held tuples by (event time, arrival number): equal times keep arrival order.
+    held: BTreeMap<(i64, u64), T>,
+    seq: u64,
+    late: u64,
+}
+
+impl<T> Watermark<T> {
+    pub fn new(late_tolerance_ms: i64) -> Self {
+        Watermark {
+            late_tolerance: late_tolerance_ms.max(0),
+            max_seen: None,
+            watermark: None,
+            held: BTreeMap::new(),
+            seq: 0,
+            late: 0,
+        }
+    }
+
+    /// Whether a tuple of time `ts` is late (older than the watermark); counts it.
+    pub fn is_late(&mut self, ts: i64) -> bool {
+        let late = self.watermark.is_some_and(|w| ts < w);
+        self.late += u64::from(late);
+        late
+    }
+
+    /// Takes a tuple's time into account for the watermark, whether or not the tuple
+    /// is held (a window's FILTER may drop it; it still moves event time on).
+    pub fn observe(&mut self, ts: i64) {
+        self.max_seen = Some(self.max_seen.map_or(ts, |m| m.max(ts)));
+    }
+
+    /// Holds a tuple until the watermark passes it; `false` when it is late and dropped.
+    pub fn push(&mut self, ts: i64, item: T) -> bool {
+        if self.is_late(ts) {
+            return false;
+        }
+        self.observe(ts);
+        self.held.insert((ts, self.seq), item);
+        self.seq += 1;
+        true
+    }
+
+    /// Moves the watermark to the largest time seen minus the tolerance and returns the
+    /// tuples it passed (time ≤ watermark), oldest first, with the new watermark.
+    pub fn release(&mut self) -> (Vec<(i64, T)>, Option<i64>) {
+        let Some(max) = self.max_seen else {
+            return (Vec::new(), self.watermark);
+        };
+        let w = max - self.late_tolerance;
+        if self.watermark.is_some_and(|old| w <= old) {
+            return (Vec::new(), self.watermark);
+        }
+        self.watermark = Some(w);
+        let rest = self.held.split_off(&(w + 1, 0));
+        let passed = std::mem::replace(&mut self.held, rest);
+        (
+            passed.into_iter().map(|((t, _), v)| (t, v)).collect(),
+            Some(w),
+        )
+    }
+
+    /// Tuples dropped as late so far.
+    pub fn late_count(&self) -> u64 {
+        self.late
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_in_time_order_and_drops_late_tuples() {
+        let mut w = Watermark::new(1000);
+        assert!(w.push(5000, "a"));
+        assert!(w.push(4500, "b"));
+        let (out, wm) = w.release();
+        assert_eq!(wm, Some(4000));
+        assert!(out.is_empty());
+        assert!(w.push(6200, "c"));
+        let (out, wm) = w.release();
+        assert_eq!(wm, Some(5200));
+        assert_eq!(out, vec![(4500, "b"), (5000, "a")]);
+        // older than the watermark: late
+        assert!(!w.push(5100, "late"));
+        assert_eq!(w.late_count(), 1);
+        // equal times keep arrival order
+        assert!(w.push(6200, "d"));
+        assert!(w.push(7300, "e"));
+        let (out, _) = w.release();
+        assert_eq!(out, vec![(6200, "c"), (6200, "d")]);
+    }
+}
