@@ -73,6 +73,43 @@ fn trial_md_example_prints_what_the_doc_says() {
     assert_eq!(stdout.trim_end(), block(&all, "text", 0).trim_end());
 }
 
+/// Every trial spec of sql.md (a json block with an "sql" key) prints exactly the text
+/// block right after it.
+#[test]
+fn sql_md_examples_print_what_the_doc_says() {
+    let all = blocks("sql.md");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut checked = 0;
+    for (i, (lang, body)) in all.iter().enumerate() {
+        if lang != "json" {
+            continue;
+        }
+        let is_spec =
+            serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| v.get("sql").is_some());
+        if !is_spec {
+            continue;
+        }
+        let (next_lang, expected) = all
+            .get(i + 1)
+            .unwrap_or_else(|| panic!("sql.md: no block after the spec in block #{i}"));
+        assert_eq!(
+            next_lang, "text",
+            "sql.md: the spec in block #{i} needs its output next"
+        );
+        let spec = dir.path().join(format!("spec{i}.json"));
+        std::fs::write(&spec, body).expect("write");
+        let (ok, stdout, stderr) = trial(&spec);
+        assert!(ok, "sql.md block #{i}: {stderr}");
+        assert_eq!(
+            stdout.trim_end(),
+            expected.trim_end(),
+            "sql.md block #{i}: {body}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5, "sql.md's window and join examples");
+}
+
 #[test]
 fn configuration_md_root_runs() {
     let all = blocks("configuration.md");

@@ -39,7 +39,9 @@ fn malformed_inputs_fail_cleanly_with_a_clear_message() {
         (spec("SELECT sum(count(*)) FROM demo GROUP BY COUNTWINDOW(2)", DEMO, ""), "cannot be used inside aggregate function sum"),
         (spec("SELECT color FROM demo GROUP BY TUMBLINGWINDOW(ss, 1)", DEMO, r#","options":{"isEventTime":true}"#), "needs a TIMESTAMP field"),
         (spec("SELECT color FROM demo GROUP BY color HAVING max(size) > 1 LIMIT \"a\"", DEMO, ""), "LIMIT expects a non-negative integer"),
-        (spec("SELECT a.color FROM demo a JOIN t ON a.x = t.x", DEMO, ""), "JOIN is not supported yet"),
+        (spec("SELECT a.color FROM demo a JOIN t ON a.x = t.x", DEMO, ""), "stream t not found"),
+        (spec("SELECT a.color FROM demo a JOIN demo b ON a.x = b.x", DEMO, ""), "needs a window in GROUP BY"),
+        (spec("SELECT a.color FROM demo a JOIN demo b USING (x) GROUP BY COUNTWINDOW(2)", DEMO, ""), "USING and NATURAL"),
         (spec("SELECT color FROM demo", DEMO, r#","options":{"bufferLength":999999999}"#), "option bufferLength"),
         (
             r#"{"sql":"SELECT * FROM demo","streams":["CREATE STREAM demo () WITH (TYPE=\"mock\")"],"mockSource":{"demo":{"data":[1],"timestamps":[1]}}}"#.to_string(),

@@ -254,6 +254,7 @@ impl FileSource {
                 payload: row,
                 meta: meta.clone(),
                 timestamp: self.clock.now_ms(),
+                stream: 0,
             });
             if batch.len() == per_batch {
                 let n = batch.len() as u64;

@@ -77,6 +77,7 @@ fn to_messages(msg: MemoryMessage, now: i64) -> Vec<SourceMessage> {
                 payload: Payload::Row(row.data),
                 meta,
                 timestamp: now,
+                stream: 0,
             }
         })
         .collect()

@@ -101,6 +101,7 @@ impl Source for SimulatorSource {
                     payload: Payload::Object(self.data[index].clone()),
                     meta: meta.clone(),
                     timestamp: self.clock.now_ms(),
+                    stream: 0,
                 };
                 if !out.send(vec![msg]).await {
                     return Ok(());

@@ -41,23 +41,39 @@ pub struct SourceMessage {
     pub meta: Meta,
     /// Processing time in epoch ms, stamped by the source from the engine clock.
     pub timestamp: i64,
+    /// Which of the rule's streams (FROM first, then JOINs) the message belongs to, for
+    /// a source that feeds several (the trial's mock source); every other source feeds
+    /// one stream and leaves 0.
+    pub stream: usize,
 }
 
 /// The sending half a source writes to. `send` waits when the rule is behind.
 #[derive(Debug, Clone)]
 pub struct SourceSender {
     tx: mpsc::Sender<Vec<SourceMessage>>,
+    /// The rule stream this sender feeds; stamped on every message it sends.
+    stream: usize,
 }
 
 impl SourceSender {
     pub fn new(tx: mpsc::Sender<Vec<SourceMessage>>) -> Self {
-        SourceSender { tx }
+        SourceSender { tx, stream: 0 }
+    }
+    /// A sender feeding stream `stream` of a rule with JOINs.
+    pub fn for_stream(mut self, stream: usize) -> Self {
+        self.stream = stream;
+        self
     }
     /// Sends a batch. Returns `false` when the rule has stopped listening; the source
     /// should then return.
-    pub async fn send(&self, batch: Vec<SourceMessage>) -> bool {
+    pub async fn send(&self, mut batch: Vec<SourceMessage>) -> bool {
         if batch.is_empty() {
             return true;
+        }
+        if self.stream != 0 {
+            for m in batch.iter_mut() {
+                m.stream = self.stream;
+            }
         }
         self.tx.send(batch).await.is_ok()
     }

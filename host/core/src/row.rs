@@ -76,9 +76,12 @@ impl Row {
     }
 
     /// The row as an object value (for `SELECT *` inside expressions, sinks, templates).
+    /// Hidden engine columns (names starting with `\u{1}`: a join's qualified copies)
+    /// are left out.
     pub fn to_object(&self) -> Object {
         self.fields
             .iter()
+            .filter(|(k, _)| !k.starts_with('\u{1}'))
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect()
     }

@@ -6,11 +6,12 @@ use crate::decode::Decoder;
 use crate::eval::Evaluator;
 use crate::metrics::RuleMetrics;
 use crate::operator::Operator;
+use crate::ops::join::{JoinOp, JoinStep};
 use crate::ops::window::{EventTime, WindowOp};
 use crate::ops::{FilterOp, ProjectOp};
 use crate::plan::{plan, RulePlan};
 use crate::rule::{RuleDef, RuleOptions};
-use crate::runtime::{Pipeline, SinkRunner};
+use crate::runtime::{JoinedInput, Pipeline, SinkRunner};
 use crate::sink_props::{CommonProps, COMMON_KEYS};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -70,30 +71,36 @@ impl EngineContext {
 pub fn plan_rule(rule: &RuleDef, streams: &BTreeMap<String, StreamDef>) -> Result<RulePlan, Error> {
     let stmt = parse_select(&rule.sql)
         .map_err(|e| Error::user(format!("rule {}: invalid SQL: {e}", rule.id)))?;
-    let stream = streams
-        .get(&stmt.from.name)
-        .or_else(|| {
-            streams
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(&stmt.from.name))
-                .map(|(_, v)| v)
-        })
-        .ok_or_else(|| {
-            Error::user(format!(
-                "rule {}: stream {} not found",
-                rule.id, stmt.from.name
-            ))
-        })?;
+    let find = |name: &str| {
+        streams
+            .get(name)
+            .or_else(|| {
+                streams
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v)
+            })
+            .ok_or_else(|| Error::user(format!("rule {}: stream {name} not found", rule.id)))
+    };
+    let stream = find(&stmt.from.name)?;
     if stream.kind == StreamKind::Table {
         return Err(Error::user(format!(
             "rule {}: {} is a table; a table can only be read through a JOIN with a stream",
             rule.id, stream.name
         )));
     }
-    plan(&rule.id, &stmt, stream).map_err(|e| match e {
+    let joined = stmt
+        .joins
+        .iter()
+        .map(|j| find(&j.source.name).cloned())
+        .collect::<Result<Vec<_>, _>>()?;
+    let prefix = |e: Error| match e {
         Error::User(m) => Error::User(format!("rule {}: {m}", rule.id)),
         other => other,
-    })
+    };
+    let mut p = plan(&rule.id, &stmt, stream).map_err(prefix)?;
+    crate::join_plan::plan_joins(&mut p, &stmt, joined).map_err(prefix)?;
+    Ok(p)
 }
 
 /// The operators of a plan, with their functions bound.
@@ -112,9 +119,36 @@ pub fn build_operators(
         other => other,
     };
     let windowed = p.group.as_ref().is_some_and(|g| g.window.is_some());
-    if let Some(c) = p.condition.as_ref().filter(|_| !windowed) {
+    let joined = !p.joins.is_empty();
+    // With a window or a JOIN, WHERE runs in the window or join stage.
+    if let Some(c) = p.condition.as_ref().filter(|_| !windowed && !joined) {
         let ev = Evaluator::bind([c], &registry, &p.rule_id).map_err(prefix)?;
         ops.push(Box::new(FilterOp::new(c.clone(), ev)));
+    }
+    if let Some(w) = p.group.as_ref().and_then(|g| g.window.as_ref()) {
+        ops.push(Box::new(
+            window_op(p, w, ctx, &registry, options).map_err(prefix)?,
+        ));
+    }
+    if joined {
+        let steps = p
+            .joins
+            .iter()
+            .enumerate()
+            .map(|(i, j)| JoinStep {
+                stream: i + 1,
+                kind: j.kind,
+                on: j.on.clone(),
+                table: j.is_table().then_some(j.stream.options.retain_size),
+            })
+            .collect::<Vec<_>>();
+        let exprs: Vec<&tributary_sql::Expr> = steps
+            .iter()
+            .filter_map(|s| s.on.as_ref())
+            .chain(p.condition.iter())
+            .collect();
+        let ev = Evaluator::bind(exprs, &registry, &p.rule_id).map_err(prefix)?;
+        ops.push(Box::new(JoinOp::new(steps, p.condition.clone(), ev)));
     }
     let Some(group) = &p.group else {
         ops.push(Box::new(project_op(
@@ -125,41 +159,68 @@ pub fn build_operators(
         )?));
         return Ok(ops);
     };
-    if let Some(w) = &group.window {
-        let mut exprs: Vec<&tributary_sql::Expr> = p.condition.iter().collect();
-        exprs.extend(w.filter.iter());
-        exprs.extend(w.trigger.iter());
-        if let tributary_sql::WindowKind::State { begin, emit } = &w.kind {
-            exprs.push(begin);
-            exprs.push(emit);
-        }
-        let ev = Evaluator::bind(exprs, &registry, &p.rule_id).map_err(prefix)?;
-        let event_time = if options.is_event_time {
-            let field = p.stream.options.timestamp.clone().ok_or_else(|| {
-                Error::user(format!(
-                    "rule {}: isEventTime needs a TIMESTAMP field in the definition of stream {}",
-                    p.rule_id, p.stream.name
-                ))
-            })?;
-            Some(EventTime {
-                field: std::sync::Arc::from(field.as_str()),
-                late_tolerance_ms: options.late_tolerance_ms,
-            })
-        } else {
-            None
-        };
-        ops.push(Box::new(WindowOp::new(
-            w.clone(),
-            p.condition.clone(),
-            event_time,
-            ctx.clock.now_ms(),
-            ev,
-        )));
-    }
     ops.push(Box::new(
         crate::group_build::group_op(p, group, &registry, options).map_err(prefix)?,
     ));
     Ok(ops)
+}
+
+/// The window stage of a plan with a window.
+fn window_op(
+    p: &RulePlan,
+    w: &tributary_sql::Window,
+    ctx: &EngineContext,
+    registry: &Registry,
+    options: &RuleOptions,
+) -> Result<WindowOp, Error> {
+    // With JOINs, WHERE may read several streams: it runs after the join.
+    let condition = if p.joins.is_empty() {
+        p.condition.clone()
+    } else {
+        None
+    };
+    let mut exprs: Vec<&tributary_sql::Expr> = condition.iter().collect();
+    exprs.extend(w.filter.iter());
+    exprs.extend(w.trigger.iter());
+    if let tributary_sql::WindowKind::State { begin, emit } = &w.kind {
+        exprs.push(begin);
+        exprs.push(emit);
+    }
+    let ev = Evaluator::bind(exprs, registry, &p.rule_id)?;
+    let streams = || std::iter::once(&p.stream).chain(p.joins.iter().map(|j| &j.stream));
+    let event_time = if options.is_event_time {
+        let mut fields = Vec::new();
+        for s in streams() {
+            let field = match (&s.options.timestamp, s.kind) {
+                (Some(f), _) => f.clone(),
+                (None, tributary_sql::StreamKind::Table) => String::new(),
+                (None, _) => {
+                    return Err(Error::user(format!(
+                        "isEventTime needs a TIMESTAMP field in the definition of stream {}",
+                        s.name
+                    )))
+                }
+            };
+            fields.push(std::sync::Arc::from(field.as_str()));
+        }
+        Some(EventTime {
+            fields,
+            late_tolerance_ms: options.late_tolerance_ms,
+        })
+    } else {
+        None
+    };
+    let tables = streams()
+        .map(|s| s.kind == tributary_sql::StreamKind::Table)
+        .collect();
+    Ok(WindowOp::new(
+        w.clone(),
+        condition,
+        event_time,
+        tables,
+        ctx.clock.now_ms(),
+        ev,
+    ))
 }
 
 /// The projection of a plan whose fields are `fields`.
@@ -274,6 +335,25 @@ pub fn build_sinks(rule: &RuleDef, ctx: &EngineContext) -> Result<Vec<SinkRunner
     Ok(sinks)
 }
 
+/// The decoder of the rule's FROM stream.
+pub fn main_decoder(p: &RulePlan) -> Decoder {
+    let d = Decoder::new(&p.stream, p.used_columns.as_deref());
+    if p.joins.is_empty() {
+        d
+    } else {
+        d.for_join(0, &p.stream.name)
+    }
+}
+
+/// The decoders of every stream of a rule with JOINs (FROM first).
+pub fn join_decoders(p: &RulePlan) -> Vec<Decoder> {
+    let mut v = vec![main_decoder(p)];
+    for (i, j) in p.joins.iter().enumerate() {
+        v.push(Decoder::new(&j.stream, None).for_join(i + 1, &j.stream.name));
+    }
+    v
+}
+
 /// Builds the whole pipeline of a rule.
 pub fn build_pipeline(
     rule: &RuleDef,
@@ -285,10 +365,18 @@ pub fn build_pipeline(
     let operators = build_operators(&p, ctx, &rule.options)?;
     let source = build_source(&p.stream, &rule.id, ctx)?;
     let sinks = build_sinks(rule, ctx)?;
+    let mut joined = Vec::with_capacity(p.joins.len());
+    for (j, decoder) in p.joins.iter().zip(join_decoders(&p).into_iter().skip(1)) {
+        joined.push(JoinedInput {
+            source: Some(build_source(&j.stream, &rule.id, ctx)?),
+            decoder,
+        });
+    }
     Ok(Pipeline {
         rule_id: rule.id.clone(),
         source,
-        decoder: Decoder::new(&p.stream, p.used_columns.as_deref()),
+        decoder: main_decoder(&p),
+        joined,
         operators,
         sinks,
         options: rule.options.clone(),

@@ -4,6 +4,7 @@
 //! under `STRICT_VALIDATION` a message that does not fit becomes an error in its place
 //! (`error in preprocessor: field size type mismatch: …`), as in eKuiper.
 
+use crate::join_plan::{qualified, STREAM_MARKER};
 use crate::operator::{Chunk, ChunkBuilder};
 use std::sync::Arc;
 use tributary_connectors::format::{decode_as, type_delimited, Format, DEFAULT_DELIMITER};
@@ -24,6 +25,9 @@ pub struct Decoder {
     declared: Option<Schema>,
     /// The declared column names, in order.
     field_names: Option<Vec<String>>,
+    /// In a rule with JOINs: this stream's index and name. Its rows get hidden
+    /// qualified copies of their fields and a stream marker (`join_plan`).
+    joined: Option<(usize, Arc<str>)>,
 }
 
 impl Decoder {
@@ -58,6 +62,7 @@ impl Decoder {
             declared: stream.schema.clone(),
             schema,
             strict,
+            joined: None,
         }
     }
 
@@ -65,6 +70,9 @@ impl Decoder {
     pub fn decode(&self, msgs: Vec<SourceMessage>) -> Chunk {
         let mut b = ChunkBuilder::with_capacity(msgs.len());
         b.set_time(msgs.iter().map(|m| m.timestamp).max());
+        if let Some((i, _)) = &self.joined {
+            b.set_stream(*i);
+        }
         for m in msgs {
             match m.payload {
                 Payload::Object(o) => self.push(&mut b, &o, m.meta, m.timestamp),
@@ -97,7 +105,19 @@ impl Decoder {
                 },
             }
         }
-        b.finish()
+        let mut chunk = b.finish();
+        if let Some((i, name)) = &self.joined {
+            for r in chunk.rows.iter_mut() {
+                mark(r, *i, name);
+            }
+        }
+        chunk
+    }
+
+    /// The decoder of stream `index` of a rule with JOINs.
+    pub fn for_join(mut self, index: usize, stream: &str) -> Self {
+        self.joined = Some((index, Arc::from(stream)));
+        self
     }
 
     /// Bytes → messages by FORMAT; delimited text is typed by the declared schema.
@@ -125,4 +145,20 @@ impl Decoder {
             },
         }
     }
+}
+
+/// Adds a row's hidden qualified copies and stream marker.
+fn mark(r: &mut Row, index: usize, stream: &str) {
+    let n = r.fields.len();
+    r.fields.reserve(n + 1);
+    for i in 0..n {
+        let (k, v) = &r.fields[i];
+        let q = qualified(stream, k);
+        let v = v.clone();
+        r.fields.push((q, v));
+    }
+    r.fields.push((
+        Arc::from(STREAM_MARKER),
+        tributary_core::Value::Int(index as i64),
+    ));
 }

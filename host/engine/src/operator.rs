@@ -21,6 +21,8 @@ pub struct Chunk {
     /// The newest arrival time of the messages the chunk was decoded from: processing
     /// time moves on with it even when every message failed to decode.
     pub time: Option<i64>,
+    /// The rule stream (FROM = 0, then JOIN order) the chunk was decoded from.
+    pub stream: usize,
 }
 
 impl Chunk {
@@ -31,6 +33,7 @@ impl Chunk {
             grouped: false,
             window: None,
             time: None,
+            stream: 0,
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -53,6 +56,7 @@ impl ChunkBuilder {
                 grouped: false,
                 window: None,
                 time: None,
+                stream: 0,
             },
         }
     }
@@ -62,10 +66,14 @@ impl ChunkBuilder {
         let mut b = ChunkBuilder::with_capacity(n);
         b.chunk.grouped = input.grouped;
         b.chunk.window = input.window;
+        b.chunk.stream = input.stream;
         b
     }
     pub fn set_time(&mut self, t: Option<i64>) {
         self.chunk.time = t;
+    }
+    pub fn set_stream(&mut self, s: usize) {
+        self.chunk.stream = s;
     }
     pub fn row(&mut self, r: Row) {
         self.chunk.rows.push(r);

@@ -72,6 +72,8 @@ pub struct RulePlan {
     pub used_columns: Option<Vec<String>>,
     /// Present when the rule has a window or GROUP BY dimensions.
     pub group: Option<GroupPlan>,
+    /// The JOINs, in order (see `join_plan`).
+    pub joins: Vec<crate::join_plan::PlannedJoin>,
 }
 
 impl RulePlan {
@@ -107,7 +109,7 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
     for (i, f) in stmt.fields.iter().enumerate() {
         match f {
             SelectField::Wildcard { stream: s } => {
-                if let Some(s) = s {
+                if let Some(s) = s.as_ref().filter(|_| stmt.joins.is_empty()) {
                     if !s.eq_ignore_ascii_case(&stream.name)
                         && stmt
                             .from
@@ -247,12 +249,13 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
         unnest,
         used_columns,
         group,
+        joins: Vec::new(),
     })
 }
 
 /// Replaces a bare reference to a SELECT alias by the aliased expression (`ORDER BY c`
 /// with `count(*) AS c`), so HAVING and ORDER BY compute what the alias names.
-fn substitute_aliases(e: &mut Expr, aliases: &[(&str, &Expr)]) {
+pub(crate) fn substitute_aliases(e: &mut Expr, aliases: &[(&str, &Expr)]) {
     if let Expr::Field { stream: None, name } = e {
         if let Some((_, x)) = aliases.iter().find(|(a, _)| *a == &**name) {
             *e = (*x).clone();

@@ -36,11 +36,20 @@ pub struct SinkRunner {
     pub props: CommonProps,
 }
 
+/// Another stream of a rule with JOINs: its decoder, and its own source unless the
+/// main source feeds it too (the trial's mock source tags each message's stream).
+pub struct JoinedInput {
+    pub source: Option<Box<dyn Source>>,
+    pub decoder: Decoder,
+}
+
 /// A planned rule, ready to run.
 pub struct Pipeline {
     pub rule_id: String,
     pub source: Box<dyn Source>,
     pub decoder: Decoder,
+    /// The JOINed streams, in order (stream 1, 2, …).
+    pub joined: Vec<JoinedInput>,
     pub operators: Vec<Box<dyn Operator>>,
     pub sinks: Vec<SinkRunner>,
     pub options: RuleOptions,
@@ -67,9 +76,12 @@ impl Pipeline {
         let cap = self.options.buffer_length.max(1);
         let rule_id = self.rule_id.clone();
         let metrics = self.metrics.clone();
-        let (src_tx, mut src_rx) = mpsc::channel::<Vec<SourceMessage>>(cap);
+        let (src_tx, src_rx) = mpsc::channel::<Vec<SourceMessage>>(cap);
         let stop_for_sinks = stop.clone();
         let source = self.source;
+        // The joined sources stop with the rule or when the main source ends.
+        let (main_done_tx, main_done) = watch::channel(false);
+        let stop_joined = stop.clone();
         let source_task: JoinHandle<Result<(), Error>> = tokio::spawn(async move {
             if *stop.borrow() {
                 return Ok(());
@@ -82,27 +94,49 @@ impl Pipeline {
 
         // decode
         let (tx, mut rx) = mpsc::channel::<Event>(cap);
-        let decoder = self.decoder;
-        let coalesce_limit = self.coalesce_limit;
-        let m = metrics.clone();
-        let mut tasks: Vec<JoinHandle<()>> = Vec::new();
-        tasks.push(tokio::spawn(async move {
-            while let Some(first) = src_rx.recv().await {
-                // Coalesce what is already waiting into one batch.
-                let mut msgs = first;
-                while msgs.len() < coalesce_limit {
-                    match src_rx.try_recv() {
-                        Ok(more) => msgs.extend(more),
-                        Err(_) => break,
-                    }
-                }
-                RuleMetrics::add(&m.records_in, msgs.len() as u64);
-                let chunk = decoder.decode(msgs);
-                if tx.send(Event::Data(chunk)).await.is_err() {
-                    break;
-                }
+        let mut decoders = vec![self.decoder];
+        let mut joined_sources = Vec::new();
+        for (i, j) in self.joined.into_iter().enumerate() {
+            decoders.push(j.decoder);
+            if let Some(s) = j.source {
+                joined_sources.push((i + 1, s));
             }
-        }));
+        }
+        let decoders = Arc::new(decoders);
+        let coalesce_limit = self.coalesce_limit;
+        let mut tasks: Vec<JoinHandle<()>> = Vec::new();
+        tasks.push(tokio::spawn(decode_stage(
+            src_rx,
+            decoders.clone(),
+            tx.clone(),
+            coalesce_limit,
+            metrics.clone(),
+        )));
+        for (index, source) in joined_sources {
+            let (jtx, jrx) = mpsc::channel::<Vec<SourceMessage>>(cap);
+            let mut done = main_done.clone();
+            let mut stop = stop_joined.clone();
+            let rid = rule_id.clone();
+            tasks.push(tokio::spawn(async move {
+                let sender = SourceSender::new(jtx).for_stream(index);
+                let r = tokio::select! {
+                    r = source.run(sender) => r,
+                    _ = stop.wait_for(|s| *s) => Ok(()),
+                    _ = done.wait_for(|d| *d) => Ok(()),
+                };
+                if let Err(e) = r {
+                    tracing::error!(rule = %rid, stream = index, error = %e, "joined source failed");
+                }
+            }));
+            tasks.push(tokio::spawn(decode_stage(
+                jrx,
+                decoders.clone(),
+                tx.clone(),
+                coalesce_limit,
+                metrics.clone(),
+            )));
+        }
+        drop(tx);
 
         // operators
         let wall_timers = self.wall_timers;
@@ -194,7 +228,9 @@ impl Pipeline {
             }
         });
 
-        let src_result = match source_task.await {
+        let src_result = source_task.await;
+        let _ = main_done_tx.send(true);
+        let src_result = match src_result {
             Ok(r) => r,
             Err(e) => Err(Error::internal(format!(
                 "source task of rule {rule_id} failed: {e}"
@@ -216,6 +252,48 @@ impl Pipeline {
             tracing::error!(rule = %rule_id, error = %e, "source failed");
         }
         src_result
+    }
+}
+
+/// Decodes what a source sends, coalescing what is already waiting into one batch; a
+/// run of messages of one stream is decoded by that stream's decoder.
+async fn decode_stage(
+    mut src_rx: mpsc::Receiver<Vec<SourceMessage>>,
+    decoders: Arc<Vec<Decoder>>,
+    tx: mpsc::Sender<Event>,
+    coalesce_limit: usize,
+    m: Arc<RuleMetrics>,
+) {
+    while let Some(first) = src_rx.recv().await {
+        let mut msgs = first;
+        while msgs.len() < coalesce_limit {
+            match src_rx.try_recv() {
+                Ok(more) => msgs.extend(more),
+                Err(_) => break,
+            }
+        }
+        RuleMetrics::add(&m.records_in, msgs.len() as u64);
+        let single = msgs.iter().all(|x| x.stream == msgs[0].stream);
+        let runs: Vec<Vec<SourceMessage>> = if single {
+            vec![msgs]
+        } else {
+            let mut runs: Vec<Vec<SourceMessage>> = Vec::new();
+            for msg in msgs {
+                match runs.last_mut() {
+                    Some(r) if r[0].stream == msg.stream => r.push(msg),
+                    _ => runs.push(vec![msg]),
+                }
+            }
+            runs
+        };
+        for run in runs {
+            let Some(decoder) = run.first().and_then(|x| decoders.get(x.stream)) else {
+                continue;
+            };
+            if tx.send(Event::Data(decoder.decode(run))).await.is_err() {
+                return;
+            }
+        }
     }
 }
 

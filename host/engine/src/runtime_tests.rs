@@ -36,6 +36,7 @@ impl Source for VecSource {
                             payload: Payload::Object(Arc::new(o)),
                             meta: Default::default(),
                             timestamp: v,
+                            stream: 0,
                         }
                     })
                     .collect();
@@ -125,6 +126,7 @@ fn pipeline(sql: &str, batches: Vec<Vec<i64>>, sink: Recorder, buffer: usize) ->
         rule_id: "t".into(),
         source: Box::new(VecSource(batches)),
         decoder: Decoder::new(&plan.stream, plan.used_columns.as_deref()),
+        joined: Vec::new(),
         operators: build_operators(&plan, &ctx, &Default::default()).expect("operators"),
         sinks: vec![SinkRunner {
             name: "rec".into(),

@@ -4,11 +4,12 @@
 //! [`MockClock`] that moves to each tuple's timestamp as it is fed) and the source (the
 //! spec's data) differ. Emissions are captured as JSON lines.
 
-use crate::builder::{build_operators, build_sinks, plan_rule, EngineContext};
-use crate::decode::Decoder;
+use crate::builder::{
+    build_operators, build_sinks, join_decoders, main_decoder, plan_rule, EngineContext,
+};
 use crate::metrics::RuleMetrics;
 use crate::rule::RuleDef;
-use crate::runtime::{Pipeline, SinkRunner};
+use crate::runtime::{JoinedInput, Pipeline, SinkRunner};
 use crate::sink_props::CommonProps;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -65,7 +66,8 @@ impl TrialSpec {
 
 /// Feeds mock tuples in timestamp order, moving the mock clock to each one first.
 struct MockSource {
-    tuples: Vec<(i64, Object)>,
+    /// (time, stream index, message), in feeding order.
+    tuples: Vec<(i64, usize, Object)>,
     clock: MockClock,
 }
 
@@ -77,12 +79,13 @@ impl Source for MockSource {
                 m.insert("topic".to_string(), Value::str("mock"));
                 m
             });
-            for (ts, obj) in self.tuples {
+            for (ts, stream, obj) in self.tuples {
                 self.clock.set(ts);
                 let msg = SourceMessage {
                     payload: Payload::Object(Arc::new(obj)),
                     meta: meta.clone(),
                     timestamp: ts,
+                    stream,
                 };
                 if !out.send(vec![msg]).await {
                     break;
@@ -133,22 +136,42 @@ pub async fn run_trial(
     let rule = RuleDef::from_json(serde_json::Value::Object(options))?;
 
     let plan = plan_rule(&rule, &streams)?;
-    let stream_name = plan.stream.name.clone();
-    let mock = spec
-        .mock_source
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(&stream_name))
-        .map(|(_, v)| v.clone())
-        .unwrap_or(MockData {
-            data: vec![],
-            timestamps: None,
-            preload: false,
-        });
-    let tuples = mock_tuples(&stream_name, &mock)?;
-    let start = tuples
-        .first()
-        .map(|(t, _)| t.saturating_sub(t.rem_euclid(1000)))
-        .unwrap_or(0);
+    // The rule's streams in FROM/JOIN order, each with its mock data.
+    let mut names = vec![plan.stream.name.clone()];
+    names.extend(plan.joins.iter().map(|j| j.stream.name.clone()));
+    let mut fed: Vec<(i64, usize, Object)> = Vec::new();
+    let mut preloaded: Vec<(usize, Object)> = Vec::new();
+    let mut start = None;
+    for (i, name) in names.iter().enumerate() {
+        let Some(mock) = spec
+            .mock_source
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+        else {
+            continue;
+        };
+        let tuples = mock_tuples(name, mock)?;
+        if mock.preload {
+            preloaded.extend(tuples.into_iter().map(|(_, o)| (i, o)));
+            continue;
+        }
+        if start.is_none() {
+            start = tuples
+                .first()
+                .map(|(t, _)| t.saturating_sub(t.rem_euclid(1000)));
+        }
+        fed.extend(tuples.into_iter().map(|(t, o)| (t, i, o)));
+    }
+    // Merged by time; on equal times the earlier stream first; list order within one
+    // (the sort is stable and each stream's tuples are already in order).
+    fed.sort_by_key(|(t, i, _)| (*t, *i));
+    let start = start.unwrap_or(0);
+    let tuples: Vec<(i64, usize, Object)> = preloaded
+        .into_iter()
+        .map(|(i, o)| (start, i, o))
+        .chain(fed)
+        .collect();
     let clock = MockClock::new(start);
     let ctx = EngineContext::new(root.unwrap_or_default(), Arc::new(clock.clone()));
     setup(&ctx)?;
@@ -168,7 +191,15 @@ pub async fn run_trial(
             tuples,
             clock: clock.clone(),
         }),
-        decoder: Decoder::new(&plan.stream, plan.used_columns.as_deref()),
+        decoder: main_decoder(&plan),
+        joined: join_decoders(&plan)
+            .into_iter()
+            .skip(1)
+            .map(|decoder| JoinedInput {
+                source: None,
+                decoder,
+            })
+            .collect(),
         operators,
         sinks: vec![sink],
         options: rule.options.clone(),

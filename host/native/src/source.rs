@@ -191,6 +191,7 @@ impl NativeSource {
                 // SAFETY: as above.
                 meta: Arc::new(unsafe { object_from_abi(m.meta, m.nmeta) }?),
                 timestamp: now,
+                stream: 0,
             });
         }
         Ok((out, pulled.done != 0, pulled.wait_ms))

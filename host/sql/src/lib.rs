@@ -21,5 +21,5 @@ pub use clauses::OrderItem;
 pub use ddl::{parse_ddl, StreamDef, StreamKind, StreamOptions};
 pub use error::SqlError;
 pub use expr::{BinOp, Expr, UnaryOp};
-pub use select::{parse_select, SelectField, SelectStmt, SourceRef};
+pub use select::{parse_select, JoinClause, JoinKind, SelectField, SelectStmt, SourceRef};
 pub use window::{TimeUnit, Window, WindowKind};

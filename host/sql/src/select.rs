@@ -21,6 +21,25 @@ pub struct SourceRef {
     pub alias: Option<String>,
 }
 
+/// The kind of a JOIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    Left,
+    Right,
+    Full,
+    Cross,
+}
+
+/// `… JOIN stream [AS alias] ON condition`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JoinClause {
+    pub source: SourceRef,
+    pub kind: JoinKind,
+    /// `None` for CROSS JOIN.
+    pub on: Option<Expr>,
+}
+
 /// One entry of the SELECT list.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SelectField {
@@ -38,6 +57,8 @@ pub enum SelectField {
 pub struct SelectStmt {
     pub fields: Vec<SelectField>,
     pub from: SourceRef,
+    /// The JOINs after FROM, in order.
+    pub joins: Vec<JoinClause>,
     pub condition: Option<Expr>,
     /// GROUP BY expressions other than the window.
     pub dimensions: Vec<Expr>,
@@ -115,10 +136,12 @@ pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
         return Err(SqlError::new("SELECT DISTINCT is not supported"));
     }
     reject_unsupported(select, &query)?;
-    let from = from_clause(&select.from)?;
+    let (from, join_refs) = from_clause(&select.from)?;
     let mut streams = vec![from.name.clone()];
-    if let Some(a) = &from.alias {
-        streams.push(a.clone());
+    streams.extend(from.alias.iter().cloned());
+    for (j, _) in &join_refs {
+        streams.push(j.name.clone());
+        streams.extend(j.alias.iter().cloned());
     }
     let mut lower = Lowerer::new(streams);
     let fields = select_fields(&mut lower, &select.projection)?;
@@ -126,6 +149,10 @@ pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
         Some(e) => Some(lower.expr(e)?),
         None => None,
     };
+    let mut joins = Vec::with_capacity(join_refs.len());
+    for (source, op) in join_refs {
+        joins.push(join_clause(&mut lower, source, op)?);
+    }
     let (dimensions, window) = clauses::group_by(&mut lower, &select.group_by)?;
     let having = match &select.having {
         Some(e) => Some(lower.expr(e)?),
@@ -155,6 +182,7 @@ pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
     Ok(SelectStmt {
         fields,
         from,
+        joins,
         condition,
         dimensions,
         window,
@@ -205,7 +233,14 @@ fn reject_unsupported(select: &ast::Select, query: &ast::Query) -> Result<(), Sq
     }
 }
 
-fn from_clause(from: &[ast::TableWithJoins]) -> Result<SourceRef, SqlError> {
+/// A JOIN's stream and operator, before its condition is lowered.
+type PendingJoin<'a> = (SourceRef, &'a ast::JoinOperator);
+
+/// FROM's stream and its JOINs (not yet lowered: their conditions need every stream's
+/// name known first).
+fn from_clause(
+    from: &[ast::TableWithJoins],
+) -> Result<(SourceRef, Vec<PendingJoin<'_>>), SqlError> {
     let [twj] = from else {
         return Err(SqlError::new(if from.is_empty() {
             "missing FROM: a rule selects from a stream".to_string()
@@ -213,12 +248,17 @@ fn from_clause(from: &[ast::TableWithJoins]) -> Result<SourceRef, SqlError> {
             "several streams in FROM are not supported; use JOIN".to_string()
         }));
     };
-    if !twj.joins.is_empty() {
-        return Err(SqlError::new(
-            "JOIN is not supported yet: joins are planned with windows (issue 7)",
-        ));
-    }
-    match &twj.relation {
+    let first = source_ref(&twj.relation)?;
+    let joins = twj
+        .joins
+        .iter()
+        .map(|j| Ok((source_ref(&j.relation)?, &j.join_operator)))
+        .collect::<Result<Vec<_>, SqlError>>()?;
+    Ok((first, joins))
+}
+
+fn source_ref(t: &TableFactor) -> Result<SourceRef, SqlError> {
+    match t {
         TableFactor::Table { name, alias, .. } => Ok(SourceRef {
             name: name
                 .0
@@ -231,6 +271,50 @@ fn from_clause(from: &[ast::TableWithJoins]) -> Result<SourceRef, SqlError> {
             "expected a stream name in FROM, found \"{other}\""
         ))),
     }
+}
+
+fn join_clause(
+    lower: &mut Lowerer,
+    source: SourceRef,
+    op: &ast::JoinOperator,
+) -> Result<JoinClause, SqlError> {
+    use ast::JoinOperator as J;
+    let (kind, constraint) = match op {
+        J::Join(c) | J::Inner(c) => (JoinKind::Inner, c),
+        J::Left(c) | J::LeftOuter(c) => (JoinKind::Left, c),
+        J::Right(c) | J::RightOuter(c) => (JoinKind::Right, c),
+        J::FullOuter(c) => (JoinKind::Full, c),
+        J::CrossJoin(c) => (JoinKind::Cross, c),
+        other => {
+            return Err(SqlError::new(format!(
+                "join \"{other:?}\" with {} is not supported: use INNER, LEFT, RIGHT, FULL or CROSS JOIN",
+                source.name
+            )))
+        }
+    };
+    let on = match constraint {
+        ast::JoinConstraint::On(e) => Some(lower.expr(e)?),
+        ast::JoinConstraint::None if kind == JoinKind::Cross => None,
+        ast::JoinConstraint::None => {
+            return Err(SqlError::new(format!(
+                "JOIN {} needs an ON condition",
+                source.name
+            )))
+        }
+        ast::JoinConstraint::Using(_) | ast::JoinConstraint::Natural => {
+            return Err(SqlError::new(format!(
+                "JOIN {}: USING and NATURAL are not supported; write ON",
+                source.name
+            )))
+        }
+    };
+    if kind == JoinKind::Cross && on.is_some() {
+        return Err(SqlError::new(format!(
+            "CROSS JOIN {} takes no ON",
+            source.name
+        )));
+    }
+    Ok(JoinClause { source, kind, on })
 }
 
 fn select_fields(lower: &mut Lowerer, items: &[SelectItem]) -> Result<Vec<SelectField>, SqlError> {
@@ -445,6 +529,27 @@ mod group_tests {
         assert_eq!(s.order_by.len(), 2);
         assert!(s.order_by[0].descending && !s.order_by[1].descending);
         assert_eq!(s.limit, Some(3));
+    }
+
+    #[test]
+    fn joins_keep_their_kind_and_condition() {
+        let s = parse_select(
+            "SELECT d.a, t.b FROM demo AS d LEFT JOIN t ON d.id = t.id CROSS JOIN u GROUP BY TUMBLINGWINDOW(ss, 1)",
+        )
+        .expect("parse");
+        assert_eq!(s.joins.len(), 2);
+        assert_eq!(s.joins[0].kind, JoinKind::Left);
+        assert_eq!(s.joins[1].kind, JoinKind::Cross);
+        let Some(Expr::Binary { left, .. }) = &s.joins[0].on else {
+            panic!("{:?}", s.joins[0].on)
+        };
+        assert_eq!(
+            **left,
+            Expr::Field {
+                stream: Some("d".into()),
+                name: "id".into()
+            }
+        );
     }
 
     #[test]

@@ -166,6 +166,7 @@ impl WasmSource {
                 payload,
                 meta: Arc::new(fields_to_object(m.meta)?),
                 timestamp: now,
+                stream: 0,
             });
         }
         Ok((out, pulled.done, pulled.wait_ms))

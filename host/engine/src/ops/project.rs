@@ -102,7 +102,14 @@ impl ProjectOp {
     fn build_row(&self, input: &Row, cols: &mut [Option<Column>], i: usize) -> Row {
         let mut fields: Vec<(Arc<str>, Value)> = Vec::with_capacity(self.fields.len());
         if self.wildcard {
-            fields.extend(input.fields.iter().cloned());
+            // Hidden columns (a join's qualified copies and stream marker) stay inside.
+            fields.extend(
+                input
+                    .fields
+                    .iter()
+                    .filter(|(k, _)| !crate::join_plan::is_hidden(k))
+                    .cloned(),
+            );
         }
         let mut out = Row::new(fields, input.meta.clone(), input.timestamp);
         for &f in &self.order {

@@ -20,8 +20,8 @@ use tributary_sql::{Expr, Window, WindowKind};
 /// How the window stage reads event time.
 #[derive(Debug, Clone)]
 pub struct EventTime {
-    /// The stream's `TIMESTAMP` field.
-    pub field: Arc<str>,
+    /// The `TIMESTAMP` field of each stream of the rule (FROM, then JOINs).
+    pub fields: Vec<Arc<str>>,
     pub late_tolerance_ms: i64,
 }
 
@@ -34,19 +34,31 @@ pub struct WindowOp {
     /// WHERE runs after the window (see the module doc).
     where_after: bool,
     event_time: Option<(EventTime, Watermark<(Entry, Flags)>)>,
+    /// Per stream index: a table, whose rows bypass the window (the join keeps them).
+    tables: Vec<bool>,
+    /// Per stream index: its slot in the watermark (tables have none).
+    slots: Vec<usize>,
     eval: Evaluator,
 }
 
 impl WindowOp {
     /// `start_ms`: the rule's start on its clock; `eval` must be bound over the
     /// window's FILTER, trigger and state conditions and the rule's WHERE.
+    /// `tables[i]`: stream `i` of the rule is a table (its rows pass through).
     pub fn new(
         window: Window,
         condition: Option<Expr>,
         event_time: Option<EventTime>,
+        tables: Vec<bool>,
         start_ms: i64,
         eval: Evaluator,
     ) -> Self {
+        let mut slots = Vec::with_capacity(tables.len());
+        let mut streams = 0;
+        for t in &tables {
+            slots.push(streams);
+            streams += usize::from(!t);
+        }
         let kind_after = matches!(
             window.kind,
             WindowKind::Count { .. } | WindowKind::Sliding { .. } | WindowKind::State { .. }
@@ -65,8 +77,10 @@ impl WindowOp {
             assigner: Assigner::new(window, start_ms, event_time.is_some()),
             event_time: event_time.map(|e| {
                 let late = e.late_tolerance_ms;
-                (e, Watermark::new(late))
+                (e, Watermark::new(late, streams.max(1)))
             }),
+            tables,
+            slots,
             eval,
         }
     }
@@ -113,7 +127,17 @@ impl WindowOp {
             return;
         };
         let (released, watermark) = wm.release();
-        for (t, (entry, flags)) in released {
+        // Tuples of one event time released together trigger a sliding window once,
+        // after the last of them (eKuiper): the window then holds them all.
+        let mut released = released.into_iter().peekable();
+        let mut pending_trigger = false;
+        while let Some((t, (entry, mut flags))) = released.next() {
+            pending_trigger |= flags.trigger;
+            let tie = released.peek().is_some_and(|(next, _)| *next == t);
+            flags.trigger = !tie && pending_trigger;
+            if !tie {
+                pending_trigger = false;
+            }
             self.assigner.insert(t, entry, flags, fired);
         }
         if let Some(w) = watermark {
@@ -157,6 +181,12 @@ impl Operator for WindowOp {
     }
 
     fn process(&mut self, input: Chunk, out: &mut Collector) {
+        if self.tables.get(input.stream).copied().unwrap_or(false) {
+            out.collect(input);
+            return;
+        }
+        let stream = input.stream;
+        let slot = self.slots.get(stream).copied().unwrap_or(0);
         let rows = &input.rows;
         self.eval.set_now(rows);
         let filter = self.eval_opt(self.filter.clone().as_ref(), rows);
@@ -195,7 +225,12 @@ impl Operator for WindowOp {
                     self.emit_fired(std::mem::take(&mut fired), &mut chunks);
                 }
                 Some((et, wm)) => {
-                    match event_ts(&row, &et.field) {
+                    let field = et
+                        .fields
+                        .get(stream)
+                        .cloned()
+                        .unwrap_or_else(|| Arc::from(""));
+                    match event_ts(&row, &field) {
                         Ok(ts) => row.timestamp = ts,
                         Err(e) => return immediate_error(&mut chunks, e),
                     }
@@ -205,7 +240,7 @@ impl Operator for WindowOp {
                     }
                     // Event time moves with every tuple, FILTER or not (eKuiper's
                     // watermark runs before the window's filter).
-                    wm.observe(row.timestamp);
+                    wm.observe(slot, row.timestamp);
                 }
             }
             let flags = Flags {
@@ -236,7 +271,7 @@ impl Operator for WindowOp {
             match (entry, &mut self.event_time) {
                 (Some(entry), None) => self.assigner.insert(ts, entry, flags, &mut fired),
                 (Some(entry), Some((_, wm))) => {
-                    wm.push(ts, (entry, flags));
+                    wm.push(slot, ts, (entry, flags));
                 }
                 (None, _) => {}
             }

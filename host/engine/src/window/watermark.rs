@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 #[derive(Debug)]
 pub struct Watermark<T> {
     late_tolerance: i64,
-    max_seen: Option<i64>,
+    /// The largest event time seen per stream of the rule.
+    max_seen: Vec<Option<i64>>,
     watermark: Option<i64>,
     /// Held tuples by (event time, arrival number): equal times keep arrival order.
     held: BTreeMap<(i64, u64), T>,
@@ -19,10 +20,11 @@ pub struct Watermark<T> {
 }
 
 impl<T> Watermark<T> {
-    pub fn new(late_tolerance_ms: i64) -> Self {
+    /// A watermark over `streams` streams: it moves only once every stream has data.
+    pub fn new(late_tolerance_ms: i64, streams: usize) -> Self {
         Watermark {
             late_tolerance: late_tolerance_ms.max(0),
-            max_seen: None,
+            max_seen: vec![None; streams.max(1)],
             watermark: None,
             held: BTreeMap::new(),
             seq: 0,
@@ -39,16 +41,18 @@ impl<T> Watermark<T> {
 
     /// Takes a tuple's time into account for the watermark, whether or not the tuple
     /// is held (a window's FILTER may drop it; it still moves event time on).
-    pub fn observe(&mut self, ts: i64) {
-        self.max_seen = Some(self.max_seen.map_or(ts, |m| m.max(ts)));
+    pub fn observe(&mut self, stream: usize, ts: i64) {
+        if let Some(slot) = self.max_seen.get_mut(stream) {
+            *slot = Some(slot.map_or(ts, |m| m.max(ts)));
+        }
     }
 
     /// Holds a tuple until the watermark passes it; `false` when it is late and dropped.
-    pub fn push(&mut self, ts: i64, item: T) -> bool {
+    pub fn push(&mut self, stream: usize, ts: i64, item: T) -> bool {
         if self.is_late(ts) {
             return false;
         }
-        self.observe(ts);
+        self.observe(stream, ts);
         self.held.insert((ts, self.seq), item);
         self.seq += 1;
         true
@@ -57,7 +61,13 @@ impl<T> Watermark<T> {
     /// Moves the watermark to the largest time seen minus the tolerance and returns the
     /// tuples it passed (time ≤ watermark), oldest first, with the new watermark.
     pub fn release(&mut self) -> (Vec<(i64, T)>, Option<i64>) {
-        let Some(max) = self.max_seen else {
+        let Some(max) = self
+            .max_seen
+            .iter()
+            .copied()
+            .collect::<Option<Vec<i64>>>()
+            .and_then(|v| v.into_iter().min())
+        else {
             return (Vec::new(), self.watermark);
         };
         let w = max - self.late_tolerance;
@@ -85,23 +95,34 @@ mod tests {
 
     #[test]
     fn releases_in_time_order_and_drops_late_tuples() {
-        let mut w = Watermark::new(1000);
-        assert!(w.push(5000, "a"));
-        assert!(w.push(4500, "b"));
+        let mut w = Watermark::new(1000, 1);
+        assert!(w.push(0, 5000, "a"));
+        assert!(w.push(0, 4500, "b"));
         let (out, wm) = w.release();
         assert_eq!(wm, Some(4000));
         assert!(out.is_empty());
-        assert!(w.push(6200, "c"));
+        assert!(w.push(0, 6200, "c"));
         let (out, wm) = w.release();
         assert_eq!(wm, Some(5200));
         assert_eq!(out, vec![(4500, "b"), (5000, "a")]);
         // older than the watermark: late
-        assert!(!w.push(5100, "late"));
+        assert!(!w.push(0, 5100, "late"));
         assert_eq!(w.late_count(), 1);
         // equal times keep arrival order
-        assert!(w.push(6200, "d"));
-        assert!(w.push(7300, "e"));
+        assert!(w.push(0, 6200, "d"));
+        assert!(w.push(0, 7300, "e"));
         let (out, _) = w.release();
         assert_eq!(out, vec![(6200, "c"), (6200, "d")]);
+    }
+
+    #[test]
+    fn several_streams_hold_the_watermark_at_the_slowest() {
+        let mut w = Watermark::new(0, 2);
+        assert!(w.push(0, 5000, "a"));
+        assert_eq!(w.release(), (vec![], None));
+        assert!(w.push(1, 3000, "b"));
+        assert_eq!(w.release(), (vec![(3000, "b")], Some(3000)));
+        w.observe(1, 6000);
+        assert_eq!(w.release(), (vec![(5000, "a")], Some(5000)));
     }
 }

@@ -1,0 +1,231 @@
+//! JOIN: combines the rows of a window (or one stream tuple, against tables) across the
+//! rule's streams and tables, then applies WHERE.
+//!
+//! Joins run left to right (`FROM a JOIN b … JOIN c …` is `(a ⋈ b) ⋈ c`) as nested
+//! loops: for each pair of rows the joined row is built and ON is evaluated over all
+//! pairs of one step at once. Windows are small; this keeps every join kind and any ON
+//! condition exact. A table's rows are kept as they arrive (the last `RETAIN_SIZE`
+//! ones, when set) and joined as they are when a window fires.
+
+use crate::eval::{ops::truth, Evaluator, RowErrors};
+use crate::join_plan::{is_hidden, STREAM_MARKER};
+use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tributary_core::{Row, Value};
+use tributary_sql::{Expr, JoinKind};
+
+/// One JOIN step: the stream joined, how, and on what.
+#[derive(Debug, Clone)]
+pub struct JoinStep {
+    /// The stream's index in the rule (1 for the first JOIN).
+    pub stream: usize,
+    pub kind: JoinKind,
+    pub on: Option<Expr>,
+    /// `Some(retain)` for a table (`retain`: its RETAIN_SIZE, if any).
+    pub table: Option<Option<usize>>,
+}
+
+pub struct JoinOp {
+    steps: Vec<JoinStep>,
+    /// The rows of each table, by stream index.
+    tables: Vec<VecDeque<Row>>,
+    condition: Option<Expr>,
+    eval: Evaluator,
+}
+
+impl JoinOp {
+    /// `eval` must be bound over every step's ON and the rule's WHERE.
+    pub fn new(steps: Vec<JoinStep>, condition: Option<Expr>, eval: Evaluator) -> Self {
+        let n = steps.iter().map(|s| s.stream + 1).max().unwrap_or(1);
+        JoinOp {
+            steps,
+            tables: vec![VecDeque::new(); n],
+            condition,
+            eval,
+        }
+    }
+
+    fn table_step(&self, stream: usize) -> Option<&JoinStep> {
+        self.steps
+            .iter()
+            .find(|s| s.stream == stream && s.table.is_some())
+    }
+
+    /// Joins `rows` (of every stream, told apart by their marker) step by step, then
+    /// filters by WHERE.
+    fn join(&mut self, rows: Vec<Row>) -> Result<Vec<Row>, String> {
+        let mut by_stream: Vec<Vec<Row>> = vec![Vec::new(); self.tables.len()];
+        for r in rows {
+            let s = stream_of(&r);
+            if let Some(v) = by_stream.get_mut(s) {
+                v.push(r);
+            }
+        }
+        let mut left = std::mem::take(&mut by_stream[0]);
+        for step in self.steps.clone() {
+            let right: Vec<Row> = match step.table {
+                Some(_) => self.tables[step.stream].iter().cloned().collect(),
+                None => std::mem::take(&mut by_stream[step.stream]),
+            };
+            left = self.join_step(left, right, &step)?;
+        }
+        let Some(c) = &self.condition else {
+            return Ok(left);
+        };
+        let mut errs = RowErrors::new(left.len());
+        self.eval.set_now(&left);
+        let col = self.eval.eval(c, &left, &mut errs);
+        let mut out = Vec::with_capacity(left.len());
+        for (i, r) in left.into_iter().enumerate() {
+            if let Some(e) = errs.get(i) {
+                return Err(format!("run Where error: {e}"));
+            }
+            match truth(col.get(i)) {
+                Ok(Some(true)) => out.push(r),
+                Ok(_) => {}
+                Err(e) => return Err(format!("run Where error: {e}")),
+            }
+        }
+        Ok(out)
+    }
+
+    fn join_step(
+        &mut self,
+        left: Vec<Row>,
+        right: Vec<Row>,
+        step: &JoinStep,
+    ) -> Result<Vec<Row>, String> {
+        let pairs: Vec<Row> = left
+            .iter()
+            .flat_map(|l| right.iter().map(move |r| merge(l, r)))
+            .collect();
+        let matched: Vec<bool> = match (&step.on, step.kind) {
+            (_, JoinKind::Cross) | (None, _) => vec![true; pairs.len()],
+            (Some(on), _) => {
+                let mut errs = RowErrors::new(pairs.len());
+                self.eval.set_now(&pairs);
+                let col = self.eval.eval(on, &pairs, &mut errs);
+                (0..pairs.len())
+                    .map(|i| match errs.get(i) {
+                        Some(e) => Err(format!("run Join error: {e}")),
+                        None => truth(col.get(i))
+                            .map(|b| b == Some(true))
+                            .map_err(|e| format!("run Join error: {e}")),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        let m = right.len();
+        let mut out = Vec::new();
+        let mut right_hit = vec![false; m];
+        let mut pairs = pairs.into_iter();
+        for (i, l) in left.iter().enumerate() {
+            let mut hit = false;
+            for (j, hit_j) in right_hit.iter_mut().enumerate() {
+                let Some(p) = pairs.next() else { break };
+                if matched[i * m + j] {
+                    hit = true;
+                    *hit_j = true;
+                    out.push(p);
+                }
+            }
+            if !hit && matches!(step.kind, JoinKind::Left | JoinKind::Full) {
+                out.push(l.clone());
+            }
+        }
+        if matches!(step.kind, JoinKind::Right | JoinKind::Full) {
+            out.extend(
+                right
+                    .into_iter()
+                    .zip(right_hit)
+                    .filter(|(_, h)| !h)
+                    .map(|(r, _)| r),
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn stream_of(r: &Row) -> usize {
+    match r.fields.iter().rev().find(|(k, _)| &**k == STREAM_MARKER) {
+        Some((_, Value::Int(i))) => usize::try_from(*i).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The joined row of `l` and `r`: `l`'s fields, then `r`'s, where an unqualified name
+/// `l` already has is skipped (the first stream wins) and `r`'s marker is dropped.
+fn merge(l: &Row, r: &Row) -> Row {
+    let mut fields: Vec<(Arc<str>, Value)> = Vec::with_capacity(l.fields.len() + r.fields.len());
+    fields.extend(l.fields.iter().cloned());
+    for (k, v) in &r.fields {
+        if &**k == STREAM_MARKER {
+            continue;
+        }
+        if !is_hidden(k) && l.fields.iter().any(|(lk, _)| lk == k) {
+            continue;
+        }
+        fields.push((k.clone(), v.clone()));
+    }
+    Row::new(fields, l.meta.clone(), l.timestamp.max(r.timestamp))
+}
+
+impl Operator for JoinOp {
+    fn name(&self) -> &str {
+        "join"
+    }
+
+    fn process(&mut self, input: Chunk, out: &mut Collector) {
+        if let Some(step) = self.table_step(input.stream) {
+            let retain = step.table.flatten();
+            let t = &mut self.tables[input.stream];
+            t.extend(input.rows);
+            if let Some(n) = retain {
+                while t.len() > n {
+                    t.pop_front();
+                }
+            }
+            if !input.errors.is_empty() {
+                let mut c = Chunk::from_rows(Vec::new());
+                c.errors = input.errors;
+                out.collect(c);
+            }
+            return;
+        }
+        if input.grouped {
+            let window = input.window;
+            let mut c = Chunk::from_rows(Vec::new());
+            c.grouped = true;
+            c.window = window;
+            if let Some((_, e)) = input.errors.first() {
+                c.errors.push((0, e.clone()));
+                out.collect(c);
+                return;
+            }
+            match self.join(input.rows) {
+                // A join without result emits nothing.
+                Ok(rows) if rows.is_empty() => {}
+                Ok(rows) => {
+                    c.rows = rows;
+                    out.collect(c);
+                }
+                Err(e) => {
+                    c.errors.push((0, e));
+                    out.collect(c);
+                }
+            }
+            return;
+        }
+        // No window: each stream tuple against the tables, one emission per result row.
+        let mut b = crate::operator::ChunkBuilder::like(&input, input.rows.len());
+        for_each_in_order(input, |item| match item {
+            Item::Error(e) => b.error(e),
+            Item::Row(_, row) => match self.join(vec![row]) {
+                Ok(rows) => rows.into_iter().for_each(|r| b.row(r)),
+                Err(e) => b.error(e),
+            },
+        });
+        out.collect(b.finish());
+    }
+}
