@@ -50,3 +50,25 @@ fn trial_specs_match_expected_output() {
         failures.join("\n")
     );
 }
+
+/// Tumbling windows whose aggregates fold a value at a time are aggregated
+/// incrementally; the general window path (turned on for every rule by
+/// `TRIBUTARY_NO_INCREMENTAL=1`) must emit exactly the same for every spec.
+#[test]
+fn incremental_and_general_window_paths_agree() {
+    let mut failures = Vec::new();
+    for spec in cases() {
+        let expected = std::fs::read_to_string(spec.with_extension("expected")).expect("expected");
+        let out = std::process::Command::new(tributary_tests::binary())
+            .args(["trial", spec.to_str().expect("utf-8")])
+            .env("RUST_LOG", "warn")
+            .env("TRIBUTARY_NO_INCREMENTAL", "1")
+            .output()
+            .expect("run tributary");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if stdout.trim_end() != expected.trim_end() {
+            failures.push(format!("{}:\n{stdout}", spec.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -125,10 +125,23 @@ pub fn build_operators(
         let ev = Evaluator::bind([c], &registry, &p.rule_id).map_err(prefix)?;
         ops.push(Box::new(FilterOp::new(c.clone(), ev)));
     }
-    if let Some(w) = p.group.as_ref().and_then(|g| g.window.as_ref()) {
-        ops.push(Box::new(
-            window_op(p, w, ctx, &registry, options).map_err(prefix)?,
-        ));
+    if let Some(g) = p.group.as_ref().filter(|g| g.window.is_some()) {
+        let incremental = if incremental_enabled() {
+            let et = event_time_of(p, options).map_err(prefix)?;
+            crate::group_build::incremental_op(p, g, &registry, options, et, ctx.clock.now_ms())
+                .map_err(prefix)?
+        } else {
+            None
+        };
+        if let Some(op) = incremental {
+            ops.push(Box::new(op));
+            return Ok(ops);
+        }
+        if let Some(w) = &g.window {
+            ops.push(Box::new(
+                window_op(p, w, ctx, &registry, options).map_err(prefix)?,
+            ));
+        }
     }
     if joined {
         let steps = p
@@ -165,6 +178,39 @@ pub fn build_operators(
     Ok(ops)
 }
 
+/// Whether tumbling windows aggregate incrementally (`ops::incremental`). The
+/// environment variable `TRIBUTARY_NO_INCREMENTAL=1` turns it off, so that tests can
+/// check that both paths emit the same.
+fn incremental_enabled() -> bool {
+    std::env::var_os("TRIBUTARY_NO_INCREMENTAL").is_none_or(|v| v != "1")
+}
+
+/// How the rule reads event time, if it uses it: every stream's `TIMESTAMP` field.
+fn event_time_of(p: &RulePlan, options: &RuleOptions) -> Result<Option<EventTime>, Error> {
+    if !options.is_event_time {
+        return Ok(None);
+    }
+    let streams = std::iter::once(&p.stream).chain(p.joins.iter().map(|j| &j.stream));
+    let mut fields = Vec::new();
+    for s in streams {
+        let field = match (&s.options.timestamp, s.kind) {
+            (Some(f), _) => f.clone(),
+            (None, tributary_sql::StreamKind::Table) => String::new(),
+            (None, _) => {
+                return Err(Error::user(format!(
+                    "isEventTime needs a TIMESTAMP field in the definition of stream {}",
+                    s.name
+                )))
+            }
+        };
+        fields.push(std::sync::Arc::from(field.as_str()));
+    }
+    Ok(Some(EventTime {
+        fields,
+        late_tolerance_ms: options.late_tolerance_ms,
+    }))
+}
+
 /// The window stage of a plan with a window.
 fn window_op(
     p: &RulePlan,
@@ -188,28 +234,7 @@ fn window_op(
     }
     let ev = Evaluator::bind(exprs, registry, &p.rule_id)?;
     let streams = || std::iter::once(&p.stream).chain(p.joins.iter().map(|j| &j.stream));
-    let event_time = if options.is_event_time {
-        let mut fields = Vec::new();
-        for s in streams() {
-            let field = match (&s.options.timestamp, s.kind) {
-                (Some(f), _) => f.clone(),
-                (None, tributary_sql::StreamKind::Table) => String::new(),
-                (None, _) => {
-                    return Err(Error::user(format!(
-                        "isEventTime needs a TIMESTAMP field in the definition of stream {}",
-                        s.name
-                    )))
-                }
-            };
-            fields.push(std::sync::Arc::from(field.as_str()));
-        }
-        Some(EventTime {
-            fields,
-            late_tolerance_ms: options.late_tolerance_ms,
-        })
-    } else {
-        None
-    };
+    let event_time = event_time_of(p, options)?;
     let tables = streams()
         .map(|s| s.kind == tributary_sql::StreamKind::Table)
         .collect();

@@ -5,12 +5,14 @@
 use crate::builder::project_op;
 use crate::eval::{bind_aggregate, is_aggregate, Evaluator};
 use crate::ops::group::{agg_alias, BoundAggregate, GroupOp, WINDOW_END, WINDOW_START};
+use crate::ops::incremental::{AccKind, IncAggregate, TumblingAggOp};
+use crate::ops::window::EventTime;
 use crate::plan::{GroupPlan, PlannedField, RulePlan};
 use crate::rule::RuleOptions;
 use std::sync::Arc;
 use tributary_core::Error;
 use tributary_functions::Registry;
-use tributary_sql::Expr;
+use tributary_sql::{Expr, WindowKind};
 
 /// One aggregate call found in the rule: `(site, name, args)`.
 type AggCall = (usize, String, Vec<Expr>);
@@ -68,14 +70,15 @@ fn extract(e: &mut Expr, registry: &Registry, aggs: &mut Vec<AggCall>) -> Result
     result
 }
 
-/// The grouped stage of `p`: grouping, aggregates, HAVING, ORDER BY, LIMIT and the
-/// projection.
-pub(crate) fn group_op(
-    p: &RulePlan,
-    g: &GroupPlan,
-    registry: &Registry,
-    options: &RuleOptions,
-) -> Result<GroupOp, Error> {
+/// A plan's grouped expressions with their aggregate calls taken out.
+struct Extracted {
+    fields: Vec<PlannedField>,
+    having: Option<Expr>,
+    order: Vec<tributary_sql::OrderItem>,
+    aggs: Vec<AggCall>,
+}
+
+fn extract_all(p: &RulePlan, g: &GroupPlan, registry: &Registry) -> Result<Extracted, Error> {
     for d in &g.dimensions {
         let mut found = false;
         d.walk(&mut |n| {
@@ -104,8 +107,60 @@ pub(crate) fn group_op(
     for o in order.iter_mut() {
         extract(&mut o.expr, registry, &mut aggs)?;
     }
-    let mut bound = Vec::with_capacity(aggs.len());
-    for (site, name, mut args) in aggs {
+    Ok(Extracted {
+        fields,
+        having,
+        order,
+        aggs,
+    })
+}
+
+/// The stage that runs HAVING, ORDER BY, LIMIT and the projection (and, unless
+/// `aggs` is empty because they are folded elsewhere, the grouping and aggregates).
+fn group_stage(
+    p: &RulePlan,
+    g: &GroupPlan,
+    x: Extracted,
+    bound: Vec<BoundAggregate>,
+    registry: &Registry,
+    options: &RuleOptions,
+) -> Result<GroupOp, Error> {
+    let row_exprs: Vec<&Expr> = g
+        .dimensions
+        .iter()
+        .chain(bound.iter().flat_map(|a| a.args.iter()))
+        .collect();
+    let rows_eval = Evaluator::bind(row_exprs, registry, &p.rule_id)?;
+    let group_exprs: Vec<&Expr> = x
+        .having
+        .iter()
+        .chain(x.order.iter().map(|o| &o.expr))
+        .collect();
+    let groups_eval = Evaluator::bind(group_exprs, registry, &p.rule_id)?;
+    let project = project_op(p, x.fields, registry, options)?;
+    Ok(GroupOp::new(
+        g.dimensions.clone(),
+        bound,
+        rows_eval,
+        x.having,
+        x.order,
+        groups_eval,
+        g.limit,
+        project,
+    ))
+}
+
+/// The grouped stage of `p`: grouping, aggregates, HAVING, ORDER BY, LIMIT and the
+/// projection.
+pub(crate) fn group_op(
+    p: &RulePlan,
+    g: &GroupPlan,
+    registry: &Registry,
+    options: &RuleOptions,
+) -> Result<GroupOp, Error> {
+    let x = extract_all(p, g, registry)?;
+    let mut bound = Vec::with_capacity(x.aggs.len());
+    for (site, name, mut args) in x.aggs.clone() {
         let imp = bind_aggregate(registry, &p.rule_id, &name, &args, site)?;
         // eKuiper's deduplicate returns whole rows: give it the row as a last argument.
         if name == "deduplicate" {
@@ -118,23 +173,61 @@ pub(crate) fn group_op(
             imp,
         });
     }
-    let row_exprs: Vec<&Expr> = g
-        .dimensions
+    group_stage(p, g, x, bound, registry, options)
+}
+
+/// The incremental stage of a tumbling-window rule whose aggregates all fold one value
+/// at a time (see `ops::incremental`); `None` when the rule does not qualify.
+pub(crate) fn incremental_op(
+    p: &RulePlan,
+    g: &GroupPlan,
+    registry: &Registry,
+    options: &RuleOptions,
+    event_time: Option<EventTime>,
+    start_ms: i64,
+) -> Result<Option<TumblingAggOp>, Error> {
+    let Some(w) = &g.window else { return Ok(None) };
+    if !matches!(w.kind, WindowKind::Tumbling { .. }) || !p.joins.is_empty() {
+        return Ok(None);
+    }
+    let x = extract_all(p, g, registry)?;
+    if x.aggs.is_empty() && g.dimensions.is_empty() {
+        return Ok(None);
+    }
+    let mut incs = Vec::with_capacity(x.aggs.len());
+    for (site, name, args) in &x.aggs {
+        // Validated like any call (argument count), then folded by the stage itself.
+        bind_aggregate(registry, &p.rule_id, name, args, *site)?;
+        let Some(kind) = AccKind::of(name, args) else {
+            return Ok(None);
+        };
+        incs.push(IncAggregate {
+            alias: agg_alias(*site),
+            kind,
+            arg: match kind {
+                AccKind::CountAll => None,
+                _ => args.first().cloned(),
+            },
+        });
+    }
+    let exprs: Vec<&Expr> = p
+        .condition
         .iter()
-        .chain(bound.iter().flat_map(|a| a.args.iter()))
+        .chain(w.filter.iter())
+        .chain(g.dimensions.iter())
+        .chain(incs.iter().filter_map(|a| a.arg.as_ref()))
         .collect();
-    let rows_eval = Evaluator::bind(row_exprs, registry, &p.rule_id)?;
-    let group_exprs: Vec<&Expr> = having.iter().chain(order.iter().map(|o| &o.expr)).collect();
-    let groups_eval = Evaluator::bind(group_exprs, registry, &p.rule_id)?;
-    let project = project_op(p, fields, registry, options)?;
-    Ok(GroupOp::new(
-        g.dimensions.clone(),
-        bound,
-        rows_eval,
-        having,
-        order,
-        groups_eval,
-        g.limit,
-        project,
-    ))
+    let eval = Evaluator::bind(exprs, registry, &p.rule_id)?;
+    let dims = g.dimensions.clone();
+    let post = group_stage(p, g, x, Vec::new(), registry, options)?;
+    Ok(Some(TumblingAggOp::new(
+        w.clone(),
+        p.condition.clone(),
+        dims,
+        incs,
+        event_time,
+        start_ms,
+        eval,
+        post,
+    )))
 }

@@ -50,7 +50,7 @@ pub struct GroupOp {
 }
 
 /// Hidden columns (aggregate results, window bounds) handed to the projection.
-type Extra = Vec<(Arc<str>, Column)>;
+pub(crate) type Extra = Vec<(Arc<str>, Column)>;
 
 /// The groups of one window: row indices, in order of first appearance.
 type Groups = Vec<Vec<usize>>;
@@ -193,7 +193,7 @@ impl GroupOp {
         };
         extra.push((Arc::from(WINDOW_START), Column::Scalar(start)));
         extra.push((Arc::from(WINDOW_END), Column::Scalar(end)));
-        let mut reps: Vec<Row> = groups
+        let reps: Vec<Row> = groups
             .iter()
             .map(|g| match g.first() {
                 Some(&i) => {
@@ -213,12 +213,27 @@ impl GroupOp {
                 ),
             })
             .collect();
+        let now = rows.iter().map(|r| r.timestamp).max();
+        self.finish(now, reps, extra)
+    }
+
+    /// HAVING, ORDER BY and LIMIT over the groups of one window: `reps` holds one row
+    /// per group, `extra` the hidden columns (one value per group, or scalars).
+    /// `Ok(None)` when HAVING removed every group: the window emits nothing.
+    pub(crate) fn finish(
+        &mut self,
+        now: Option<i64>,
+        mut reps: Vec<Row>,
+        mut extra: Extra,
+    ) -> Result<Option<(Vec<Row>, Extra)>, String> {
         let mut keep: Vec<usize> = (0..reps.len()).collect();
         self.groups_eval.clear_aliases();
         for (name, col) in &extra {
             self.groups_eval.set_alias(name.clone(), col.clone());
         }
-        self.groups_eval.set_now(rows);
+        if let Some(t) = now {
+            self.groups_eval.ctx.now_ms = t;
+        }
         if let Some(h) = &self.having {
             let mut errs = RowErrors::new(reps.len());
             let col = self.groups_eval.eval(h, &reps, &mut errs);
@@ -338,7 +353,19 @@ impl GroupOp {
     fn emit(&mut self, input: Chunk, out: &mut Collector) {
         let grouped = input.grouped;
         let window = input.window;
-        match self.evaluate(&input) {
+        let result = self.evaluate(&input);
+        self.emit_result(result, grouped, window, out);
+    }
+
+    /// Projects a window's groups, or emits its error.
+    pub(crate) fn emit_result(
+        &mut self,
+        result: Result<Option<(Vec<Row>, Extra)>, String>,
+        grouped: bool,
+        window: Option<(i64, i64)>,
+        out: &mut Collector,
+    ) {
+        match result {
             Ok(Some((rows, extra))) => {
                 let mut c = Chunk::from_rows(rows);
                 c.grouped = grouped;

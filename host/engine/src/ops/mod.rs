@@ -1,6 +1,7 @@
 //! The operators of a rule: WHERE, windows, grouping and aggregation, SELECT.
 pub mod filter;
 pub mod group;
+pub mod incremental;
 pub mod join;
 pub mod project;
 pub mod window;

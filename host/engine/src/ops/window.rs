@@ -147,7 +147,7 @@ impl WindowOp {
 }
 
 /// The event time of a row: its `TIMESTAMP` field as epoch milliseconds.
-fn event_ts(row: &Row, field: &str) -> Result<i64, String> {
+pub(crate) fn event_ts(row: &Row, field: &str) -> Result<i64, String> {
     match row.get(field) {
         Some(Value::Int(i)) => Ok(*i),
         Some(Value::Float(f)) => Ok(*f as i64),

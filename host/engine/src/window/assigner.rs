@@ -219,6 +219,16 @@ impl Assigner {
         }
     }
 
+    /// Moves the clock to a tuple's time `ts` without keeping the tuple (in event time
+    /// the first one starts the windows), for a stage that aggregates tuples as they
+    /// arrive and needs only to know when a tumbling window closes.
+    pub fn pass(&mut self, ts: i64, out: &mut Vec<Fired>) {
+        if self.event_time && self.next_end.is_none() {
+            self.next_end = self.first_end(ts);
+        }
+        self.advance(ts, out);
+    }
+
     /// Adds a tuple at time `ts` (after firing what was due before it).
     pub fn insert(&mut self, ts: i64, entry: Entry, flags: Flags, out: &mut Vec<Fired>) {
         if self.event_time && self.next_end.is_none() && self.session.is_none() {

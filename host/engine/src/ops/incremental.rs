@@ -1,0 +1,596 @@
+//! Incremental aggregation of tumbling windows: each tuple updates its group's
+//! accumulators as it arrives, so a window's state is one row and a few numbers per
+//! group, however many tuples the window holds.
+//!
+//! Used instead of the window stage + group stage when a rule's window is tumbling and
+//! every aggregate can be folded a value at a time (`count`, `sum`, `avg`, `max`, `min`)
+//! — the common shape of edge rules, and the one a long window would otherwise fill
+//! memory with. It fires exactly like the general window stage (same [`Assigner`],
+//! same [`Watermark`]), and HAVING, ORDER BY, LIMIT and the projection are the group
+//! stage's own ([`GroupOp::finish`]), so both paths emit the same rows.
+
+use super::group::{Extra, GroupOp, WINDOW_END, WINDOW_START};
+use super::window::EventTime;
+use crate::eval::{ops::truth, Evaluator, RowErrors};
+use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
+use crate::window::{Assigner, Fired, Watermark};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tributary_core::function::Column;
+use tributary_core::{Row, Value};
+use tributary_sql::{Expr, Window, WindowKind};
+
+/// The aggregates that fold one value at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccKind {
+    /// `count(*)`: every row.
+    CountAll,
+    Count,
+    Sum,
+    Avg,
+    Max,
+    Min,
+}
+
+impl AccKind {
+    /// The incremental form of the aggregate `name(args)`, if it has one.
+    pub fn of(name: &str, args: &[Expr]) -> Option<AccKind> {
+        Some(match (name, args) {
+            ("count", [Expr::Wildcard]) => AccKind::CountAll,
+            ("count", [_]) => AccKind::Count,
+            ("sum", [_]) => AccKind::Sum,
+            ("avg", [_]) => AccKind::Avg,
+            ("max", [_]) => AccKind::Max,
+            ("min", [_]) => AccKind::Min,
+            _ => return None,
+        })
+    }
+}
+
+/// One accumulator.
+#[derive(Debug, Clone)]
+enum Acc {
+    Count(i64),
+    /// sum and avg: the total and the number of values.
+    Sum(f64, u64),
+    /// max / min: the best value so far.
+    Best(Value),
+}
+
+impl Acc {
+    fn new(k: AccKind) -> Acc {
+        match k {
+            AccKind::CountAll | AccKind::Count => Acc::Count(0),
+            AccKind::Sum | AccKind::Avg => Acc::Sum(0.0, 0),
+            AccKind::Max | AccKind::Min => Acc::Best(Value::Null),
+        }
+    }
+
+    fn add(&mut self, k: AccKind, v: &Value) -> Result<(), String> {
+        match (self, k) {
+            (Acc::Count(n), AccKind::CountAll) => *n += 1,
+            (Acc::Count(n), _) => *n += i64::from(!v.is_null()),
+            (Acc::Sum(total, n), _) => match v {
+                Value::Null => {}
+                Value::Int(i) => {
+                    *total += *i as f64;
+                    *n += 1;
+                }
+                Value::Float(f) => {
+                    *total += f;
+                    *n += 1;
+                }
+                other => return Err(format!("requires number but found {}", other.describe())),
+            },
+            (Acc::Best(best), k) => {
+                if v.is_null() {
+                    return Ok(());
+                }
+                let better = match (&*best, v) {
+                    (Value::Null, _) => true,
+                    (Value::Int(a), Value::Int(b)) => (k == AccKind::Max) == (b > a),
+                    (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                        let (a, b) = (best.as_f64().unwrap_or(0.0), v.as_f64().unwrap_or(0.0));
+                        (k == AccKind::Max) == (b > a)
+                    }
+                    (Value::String(a), Value::String(b)) => (k == AccKind::Max) == (b > a),
+                    (Value::Datetime(a), Value::Datetime(b)) => (k == AccKind::Max) == (b > a),
+                    (a, b) => {
+                        return Err(format!(
+                            "requires values of one comparable type but found {} and {}",
+                            a.describe(),
+                            b.describe()
+                        ))
+                    }
+                };
+                if better && best != v {
+                    *best = v.clone();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn result(&self, k: AccKind) -> Value {
+        match (self, k) {
+            (Acc::Count(n), _) => Value::Int(*n),
+            (Acc::Sum(_, 0), _) => Value::Null,
+            (Acc::Sum(t, _), AccKind::Sum) => Value::Float(*t),
+            (Acc::Sum(t, n), _) => Value::Float(*t / *n as f64),
+            (Acc::Best(v), _) => v.clone(),
+        }
+    }
+}
+
+/// A group key part: hashable values (floats by their bits, other kinds as JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyPart {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(u64),
+    Str(Arc<str>),
+    Other(String),
+}
+
+fn key_part(v: &Value) -> KeyPart {
+    match v {
+        Value::Null => KeyPart::Null,
+        Value::Bool(b) => KeyPart::Bool(*b),
+        Value::Int(i) => KeyPart::Int(*i),
+        Value::Float(f) => KeyPart::Float(f.to_bits()),
+        Value::String(s) => KeyPart::Str(s.clone()),
+        other => KeyPart::Other(format!(
+            "{}:{}",
+            other.type_name(),
+            tributary_core::json::to_json_string(other)
+        )),
+    }
+}
+
+/// Columns evaluated over a batch, with their per-row errors (`None`: no expression).
+type Evaluated = Vec<Option<(Column, RowErrors)>>;
+
+/// One aggregate call: its hidden column, kind and argument.
+pub struct IncAggregate {
+    pub alias: Arc<str>,
+    pub kind: AccKind,
+    /// The aggregated expression (`None` for `count(*)`).
+    pub arg: Option<Expr>,
+}
+
+/// The state of the open window.
+#[derive(Default)]
+struct WindowState {
+    index: HashMap<Vec<KeyPart>, usize>,
+    reps: Vec<Row>,
+    /// `accs[g * aggregates + a]`.
+    accs: Vec<Acc>,
+    error: Option<String>,
+}
+
+pub struct TumblingAggOp {
+    assigner: Assigner,
+    filter: Option<Expr>,
+    condition: Option<Expr>,
+    dims: Vec<Expr>,
+    aggs: Vec<IncAggregate>,
+    /// Evaluates FILTER, WHERE, the dimensions and the aggregated expressions.
+    eval: Evaluator,
+    event_time: Option<(EventTime, Watermark<Row>)>,
+    state: WindowState,
+    post: GroupOp,
+}
+
+impl TumblingAggOp {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        window: Window,
+        condition: Option<Expr>,
+        dims: Vec<Expr>,
+        aggs: Vec<IncAggregate>,
+        event_time: Option<EventTime>,
+        start_ms: i64,
+        eval: Evaluator,
+        post: GroupOp,
+    ) -> Self {
+        debug_assert!(matches!(window.kind, WindowKind::Tumbling { .. }));
+        TumblingAggOp {
+            filter: window.filter.clone(),
+            assigner: Assigner::new(window, start_ms, event_time.is_some()),
+            condition,
+            dims,
+            aggs,
+            eval,
+            event_time: event_time.map(|e| {
+                let late = e.late_tolerance_ms;
+                (e, Watermark::new(late, 1))
+            }),
+            state: WindowState::default(),
+            post,
+        }
+    }
+
+    fn eval_all(&mut self, exprs: &[Option<Expr>], rows: &[Row]) -> Evaluated {
+        exprs
+            .iter()
+            .map(|e| {
+                e.as_ref().map(|e| {
+                    let mut errs = RowErrors::new(rows.len());
+                    let c = self.eval.eval(e, rows, &mut errs);
+                    (c, errs)
+                })
+            })
+            .collect()
+    }
+
+    /// Folds row `i` (whose dimension and argument columns are `dims`, `args`).
+    fn add(
+        &mut self,
+        row: &Row,
+        i: usize,
+        dims: &[Option<(Column, RowErrors)>],
+        args: &[Option<(Column, RowErrors)>],
+    ) {
+        let st = &mut self.state;
+        if st.error.is_some() {
+            return;
+        }
+        let mut key = Vec::with_capacity(dims.len());
+        for (c, errs) in dims.iter().flatten() {
+            if let Some(e) = errs.get(i) {
+                st.error = Some(format!("run Group By error: {e}"));
+                return;
+            }
+            key.push(key_part(c.get(i)));
+        }
+        let n = self.aggs.len();
+        let g = match st.index.get(&key) {
+            Some(&g) => g,
+            None => {
+                let g = st.reps.len();
+                st.index.insert(key, g);
+                st.reps.push(row.clone());
+                st.accs.extend(self.aggs.iter().map(|a| Acc::new(a.kind)));
+                g
+            }
+        };
+        for (a, agg) in self.aggs.iter().enumerate() {
+            let v = match &args[a] {
+                Some((c, errs)) => {
+                    if let Some(e) = errs.get(i) {
+                        st.error = Some(format!("run Select error: {e}"));
+                        return;
+                    }
+                    c.get(i)
+                }
+                None => &Value::Null,
+            };
+            if let Err(e) = st.accs[g * n + a].add(agg.kind, v) {
+                st.error = Some(format!(
+                    "run Select error: call func {} error: {e}",
+                    agg_name(agg.kind)
+                ));
+                return;
+            }
+        }
+    }
+
+    /// Emits the windows that fired, the first of them with the state gathered so far.
+    fn emit(&mut self, fired: Vec<Fired>, out: &mut Collector) {
+        for f in fired {
+            let st = std::mem::take(&mut self.state);
+            let window = Some((f.start, f.end));
+            let result = match st.error {
+                Some(e) => Err(e),
+                None => match self.results(st, f.start, f.end) {
+                    Ok(Some((reps, extra))) => self.post.finish(Some(f.end), reps, extra),
+                    other => other,
+                },
+            };
+            self.post.emit_result(result, true, window, out);
+        }
+    }
+
+    /// The groups of a window and their aggregate columns; `None` for an empty window
+    /// with dimensions (it emits nothing).
+    fn results(
+        &self,
+        st: WindowState,
+        start: i64,
+        end: i64,
+    ) -> Result<Option<(Vec<Row>, Extra)>, String> {
+        let n = self.aggs.len();
+        let (mut reps, accs) = if st.reps.is_empty() {
+            if !self.dims.is_empty() {
+                return Ok(None);
+            }
+            (
+                vec![Row::new(Vec::new(), Default::default(), end)],
+                self.aggs.iter().map(|a| Acc::new(a.kind)).collect(),
+            )
+        } else {
+            (st.reps, st.accs)
+        };
+        for r in reps.iter_mut() {
+            r.timestamp = end;
+        }
+        let mut extra: Extra = self
+            .aggs
+            .iter()
+            .enumerate()
+            .map(|(a, agg)| {
+                let vals = (0..reps.len())
+                    .map(|g| accs[g * n + a].result(agg.kind))
+                    .collect();
+                (agg.alias.clone(), Column::Values(vals))
+            })
+            .collect();
+        extra.push((Arc::from(WINDOW_START), Column::Scalar(Value::Int(start))));
+        extra.push((Arc::from(WINDOW_END), Column::Scalar(Value::Int(end))));
+        Ok(Some((reps, extra)))
+    }
+
+    /// The dimension and argument columns of `rows`.
+    fn columns(&mut self, rows: &[Row]) -> (Evaluated, Evaluated) {
+        let dims: Vec<Option<Expr>> = self.dims.iter().cloned().map(Some).collect();
+        let args: Vec<Option<Expr>> = self.aggs.iter().map(|a| a.arg.clone()).collect();
+        (self.eval_all(&dims, rows), self.eval_all(&args, rows))
+    }
+}
+
+fn immediate_error(out: &mut Collector, e: String) {
+    let mut c = Chunk::from_rows(Vec::new());
+    c.errors.push((0, e));
+    out.collect(c);
+}
+
+fn holds(c: &Option<(Column, RowErrors)>, i: usize) -> Result<bool, String> {
+    match c {
+        None => Ok(true),
+        Some((col, errs)) => {
+            if let Some(e) = errs.get(i) {
+                return Err(e.to_string());
+            }
+            truth(col.get(i)).map(|b| b == Some(true))
+        }
+    }
+}
+
+impl Operator for TumblingAggOp {
+    fn name(&self) -> &str {
+        "window aggregate"
+    }
+
+    fn process(&mut self, input: Chunk, out: &mut Collector) {
+        self.eval.set_now(&input.rows);
+        let pre = [self.filter.clone(), self.condition.clone()];
+        let pre = self.eval_all(&pre, &input.rows);
+        let (filter, condition) = (&pre[0], &pre[1]);
+        // Which rows enter the window: FILTER, then WHERE (before a tumbling window).
+        let enters = |i: usize, out: &mut Collector| -> bool {
+            match holds(filter, i) {
+                Ok(true) => {}
+                Ok(false) => return false,
+                Err(e) => {
+                    immediate_error(out, format!("run Filter error: {e}"));
+                    return false;
+                }
+            }
+            match holds(condition, i) {
+                Ok(b) => b,
+                Err(e) => {
+                    immediate_error(out, format!("run Where error: {e}"));
+                    false
+                }
+            }
+        };
+        let chunk_time = input.time;
+        if self.event_time.is_none() {
+            let (dims, args) = self.columns(&input.rows);
+            for_each_in_order(input, |item| {
+                let mut fired = Vec::new();
+                match item {
+                    Item::Error(e) => {
+                        if let Some(t) = chunk_time {
+                            self.assigner.pass(t, &mut fired);
+                            self.emit(fired, out);
+                        }
+                        immediate_error(out, e);
+                    }
+                    Item::Row(i, row) => {
+                        // Processing time moves with every tuple, whether or not it enters.
+                        self.assigner.pass(row.timestamp, &mut fired);
+                        self.emit(fired, out);
+                        if enters(i, out) {
+                            self.add(&row, i, &dims, &args);
+                        }
+                    }
+                }
+            });
+            return;
+        }
+        let mut held = false;
+        for_each_in_order(input, |item| {
+            let (i, mut row) = match item {
+                Item::Error(e) => return immediate_error(out, e),
+                Item::Row(i, r) => (i, r),
+            };
+            let Some((et, wm)) = self.event_time.as_mut() else {
+                return;
+            };
+            let field = et.fields.first().cloned().unwrap_or_else(|| Arc::from(""));
+            match super::window::event_ts(&row, &field) {
+                Ok(ts) => row.timestamp = ts,
+                Err(e) => return immediate_error(out, e),
+            }
+            if wm.is_late(row.timestamp) {
+                return;
+            }
+            wm.observe(0, row.timestamp);
+            if enters(i, out) {
+                let ts = row.timestamp;
+                wm.push(0, ts, row);
+            }
+            held = true;
+        });
+        if held {
+            self.release(out);
+        }
+    }
+
+    fn on_tick(&mut self, now_ms: i64, out: &mut Collector) {
+        if self.event_time.is_some() {
+            return;
+        }
+        let mut fired = Vec::new();
+        self.assigner.advance(now_ms, &mut fired);
+        self.emit(fired, out);
+    }
+
+    fn next_timer(&self) -> Option<i64> {
+        match self.event_time {
+            Some(_) => None,
+            None => self.assigner.next_due(),
+        }
+    }
+}
+
+impl TumblingAggOp {
+    /// Event time: folds the tuples the watermark passed, in time order, firing the
+    /// windows they close; then moves to the watermark.
+    fn release(&mut self, out: &mut Collector) {
+        let Some((_, wm)) = self.event_time.as_mut() else {
+            return;
+        };
+        let (released, watermark) = wm.release();
+        let rows: Vec<Row> = released.into_iter().map(|(_, r)| r).collect();
+        if !rows.is_empty() {
+            self.eval.set_now(&rows);
+            let (dims, args) = self.columns(&rows);
+            for (i, row) in rows.iter().enumerate() {
+                let mut fired = Vec::new();
+                self.assigner.pass(row.timestamp, &mut fired);
+                self.emit(fired, out);
+                self.add(row, i, &dims, &args);
+            }
+        }
+        if let Some(w) = watermark {
+            let mut fired = Vec::new();
+            self.assigner.advance(w, &mut fired);
+            self.emit(fired, out);
+        }
+    }
+}
+
+fn agg_name(k: AccKind) -> &'static str {
+    match k {
+        AccKind::CountAll | AccKind::Count => "count",
+        AccKind::Sum => "sum",
+        AccKind::Avg => "avg",
+        AccKind::Max => "max",
+        AccKind::Min => "min",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::plan_rule;
+    use crate::rule::RuleDef;
+    use std::collections::BTreeMap;
+    use tributary_functions::Registry;
+
+    fn op(sql: &str) -> TumblingAggOp {
+        let def = tributary_sql::parse_ddl(
+            "CREATE STREAM s (color STRING, size BIGINT) WITH (TYPE=\"memory\")",
+        )
+        .expect("ddl");
+        let streams = BTreeMap::from([("s".to_string(), def)]);
+        let rule = RuleDef::from_json(serde_json::json!({"id": "r", "sql": sql})).expect("rule");
+        let p = plan_rule(&rule, &streams).expect("plan");
+        let g = p.group.clone().expect("grouped");
+        crate::group_build::incremental_op(
+            &p,
+            &g,
+            &Registry::with_builtins(),
+            &rule.options,
+            None,
+            0,
+        )
+        .expect("build")
+        .expect("qualifies")
+    }
+
+    fn rows(from: usize, n: usize, ts: i64) -> Chunk {
+        let keys: [Arc<str>; 2] = [Arc::from("color"), Arc::from("size")];
+        let colors = ["red", "blue", "green"];
+        Chunk::from_rows(
+            (from..from + n)
+                .map(|i| {
+                    Row::new(
+                        vec![
+                            (keys[0].clone(), Value::str(colors[i % 3])),
+                            (keys[1].clone(), Value::Int(i as i64)),
+                        ],
+                        Default::default(),
+                        ts,
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn state_grows_with_groups_not_rows() {
+        let mut op = op("SELECT color, count(*) AS n, avg(size) AS a, max(size) AS m FROM s GROUP BY color, TUMBLINGWINDOW(hh, 1)");
+        let mut out = Collector::new();
+        // 300k rows inside one hour-long window.
+        for b in 0..300 {
+            op.process(rows(b * 1000, 1000, 1000 + b as i64), &mut out);
+            assert_eq!(op.state.reps.len(), 3, "one representative row per group");
+            assert_eq!(op.state.accs.len(), 9, "three accumulators per group");
+        }
+        assert_eq!(out.drain().count(), 0, "the window is still open");
+        op.on_tick(3_600_000, &mut out);
+        let emitted: Vec<Chunk> = out.drain().collect();
+        assert_eq!(emitted.len(), 1);
+        let rows = &emitted[0].rows;
+        assert_eq!(rows.len(), 3);
+        let n: i64 = rows
+            .iter()
+            .map(|r| r.get("n").and_then(Value::as_i64).unwrap_or(0))
+            .sum();
+        assert_eq!(n, 300_000);
+        assert_eq!(rows[0].get("m"), Some(&Value::Int(299_997)));
+    }
+
+    #[test]
+    fn rules_that_need_every_row_do_not_qualify() {
+        let def = tributary_sql::parse_ddl(
+            "CREATE STREAM s (color STRING, size BIGINT) WITH (TYPE=\"memory\")",
+        )
+        .expect("ddl");
+        let streams = BTreeMap::from([("s".to_string(), def)]);
+        for sql in [
+            "SELECT collect(size) FROM s GROUP BY TUMBLINGWINDOW(ss, 1)",
+            "SELECT * FROM s GROUP BY TUMBLINGWINDOW(ss, 1)",
+            "SELECT count(*) FROM s GROUP BY HOPPINGWINDOW(ss, 2, 1)",
+        ] {
+            let rule =
+                RuleDef::from_json(serde_json::json!({"id": "r", "sql": sql})).expect("rule");
+            let p = plan_rule(&rule, &streams).expect("plan");
+            let g = p.group.clone().expect("grouped");
+            let built = crate::group_build::incremental_op(
+                &p,
+                &g,
+                &Registry::with_builtins(),
+                &rule.options,
+                None,
+                0,
+            )
+            .expect("build");
+            assert!(built.is_none(), "{sql}");
+        }
+    }
+}
