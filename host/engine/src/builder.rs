@@ -118,6 +118,13 @@ pub fn build_operators(
         Error::User(m) => Error::User(format!("rule {}: {m}", p.rule_id)),
         other => other,
     };
+    // Analytic functions run first, on every tuple (before windows, joins and WHERE).
+    let (rewritten, analytic) =
+        crate::analytic_build::extract_analytic(p, &registry).map_err(prefix)?;
+    let p = &rewritten;
+    if let Some(a) = analytic {
+        ops.push(Box::new(a));
+    }
     let windowed = p.group.as_ref().is_some_and(|g| g.window.is_some());
     let joined = !p.joins.is_empty();
     // With a window or a JOIN, WHERE runs in the window or join stage.
@@ -203,7 +210,14 @@ fn event_time_of(p: &RulePlan, options: &RuleOptions) -> Result<Option<EventTime
                 )))
             }
         };
-        fields.push(std::sync::Arc::from(field.as_str()));
+        // The schema's own key, so that row lookups compare pointers.
+        let key = s
+            .schema
+            .as_ref()
+            .and_then(|sc| sc.key(&field))
+            .cloned()
+            .unwrap_or_else(|| std::sync::Arc::from(field.as_str()));
+        fields.push(key);
     }
     Ok(Some(EventTime {
         fields,

@@ -4,7 +4,7 @@
 
 use crate::builder::project_op;
 use crate::eval::{bind_aggregate, is_aggregate, Evaluator};
-use crate::ops::group::{agg_alias, BoundAggregate, GroupOp, WINDOW_END, WINDOW_START};
+use crate::ops::group::{agg_alias, BoundAggregate, GroupOp, ROW_NUMBER, WINDOW_END, WINDOW_START};
 use crate::ops::incremental::{AccKind, IncAggregate, TumblingAggOp};
 use crate::ops::window::EventTime;
 use crate::plan::{GroupPlan, PlannedField, RulePlan};
@@ -48,6 +48,7 @@ fn extract(e: &mut Expr, registry: &Registry, aggs: &mut Vec<AggCall>) -> Result
         let hidden = match name.to_ascii_lowercase().as_str() {
             "window_start" => Some(WINDOW_START),
             "window_end" => Some(WINDOW_END),
+            "row_number" => Some(ROW_NUMBER),
             _ => None,
         };
         if let Some(h) = hidden {

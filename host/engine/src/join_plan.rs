@@ -94,6 +94,12 @@ pub fn plan_joins(
     if let Some(c) = plan.condition.as_mut() {
         rewrite(c);
     }
+    for (_, o) in plan.overs.iter_mut() {
+        o.partition_by.iter_mut().for_each(&mut rewrite);
+        if let Some(w) = o.when.as_mut() {
+            rewrite(w);
+        }
+    }
     if let Some(g) = plan.group.as_mut() {
         g.dimensions.iter_mut().for_each(&mut rewrite);
         if let Some(h) = g.having.as_mut() {

@@ -2,6 +2,7 @@
 //! ([`eval`]), operators ([`ops`]), the staged pipeline ([`runtime`]), the engine that
 //! owns streams and rules ([`engine`]), and deterministic trial runs ([`trial`]).
 
+mod analytic_build;
 pub mod builder;
 pub mod decode;
 pub mod engine;

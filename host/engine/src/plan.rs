@@ -74,6 +74,8 @@ pub struct RulePlan {
     pub group: Option<GroupPlan>,
     /// The JOINs, in order (see `join_plan`).
     pub joins: Vec<crate::join_plan::PlannedJoin>,
+    /// The `OVER (…)` clauses of analytic calls, by call site.
+    pub overs: Vec<(usize, tributary_sql::Over)>,
 }
 
 impl RulePlan {
@@ -250,6 +252,7 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
         used_columns,
         group,
         joins: Vec::new(),
+        overs: stmt.overs.clone(),
     })
 }
 

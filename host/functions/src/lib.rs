@@ -26,6 +26,9 @@ mod timefmt;
 
 pub use builtin::Builtin;
 pub use registry::Registry;
+/// Parses a datetime string as eKuiper does without a pattern (nanoseconds since the
+/// epoch); the engine reads string event times with it.
+pub use timefmt::parse_default as parse_datetime;
 
 #[cfg(test)]
 mod testutil;

@@ -21,5 +21,6 @@ pub use clauses::OrderItem;
 pub use ddl::{parse_ddl, StreamDef, StreamKind, StreamOptions};
 pub use error::SqlError;
 pub use expr::{BinOp, Expr, UnaryOp};
+pub use lower::Over;
 pub use select::{parse_select, JoinClause, JoinKind, SelectField, SelectStmt, SourceRef};
 pub use window::{TimeUnit, Window, WindowKind};

@@ -18,7 +18,17 @@ pub(crate) struct Lowerer {
     pub streams: Vec<String>,
     /// Counter numbering function call sites.
     pub sites: usize,
+    /// `OVER (PARTITION BY … WHEN …)` of the calls that have one, by call site.
+    pub overs: Vec<(usize, Over)>,
     depth: usize,
+}
+
+/// The `OVER (PARTITION BY … WHEN …)` of an analytic function call.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Over {
+    pub partition_by: Vec<Expr>,
+    /// The call updates its state only for tuples where this is not false.
+    pub when: Option<Expr>,
 }
 
 /// The deepest expression accepted (nesting of operators, calls and accesses).
@@ -33,6 +43,7 @@ impl Lowerer {
         Lowerer {
             streams,
             sites: 0,
+            overs: Vec::new(),
             depth: 0,
         }
     }
@@ -378,9 +389,46 @@ impl Lowerer {
 
     fn function(&mut self, f: &ast::Function) -> Result<Expr, SqlError> {
         let name = f.name.to_string();
-        if f.over.is_some() {
-            return Err(unsupported(format!("OVER on {name}")));
-        }
+        let over = match &f.over {
+            None => None,
+            Some(ast::WindowType::NamedWindow(n)) => {
+                return Err(unsupported(format!("OVER {n} (a named window) on {name}")))
+            }
+            Some(ast::WindowType::WindowSpec(spec)) => {
+                if !spec.order_by.is_empty() || spec.window_frame.is_some() {
+                    return Err(SqlError::new(format!(
+                        "OVER on {name}: only PARTITION BY and WHEN are supported"
+                    )));
+                }
+                let mut o = Over::default();
+                for p in &spec.partition_by {
+                    match p {
+                        ast::Expr::Function(m)
+                            if m.name.to_string() == crate::over::WHEN_MARKER =>
+                        {
+                            let cond = match &m.args {
+                                FunctionArguments::List(l) => match l.args.first() {
+                                    Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(e))) => e,
+                                    _ => {
+                                        return Err(SqlError::new(format!(
+                                            "OVER on {name}: WHEN needs a condition"
+                                        )))
+                                    }
+                                },
+                                _ => {
+                                    return Err(SqlError::new(format!(
+                                        "OVER on {name}: WHEN needs a condition"
+                                    )))
+                                }
+                            };
+                            o.when = Some(self.expr(cond)?);
+                        }
+                        other => o.partition_by.push(self.expr(other)?),
+                    }
+                }
+                Some(o)
+            }
+        };
         if f.filter.is_some() {
             return Err(unsupported(format!("FILTER on {name}")));
         }
@@ -413,6 +461,9 @@ impl Lowerer {
         }
         let site = self.sites;
         self.sites += 1;
+        if let Some(o) = over {
+            self.overs.push((site, o));
+        }
         Ok(Expr::Call { name, args, site })
     }
 }

@@ -67,6 +67,8 @@ pub struct SelectStmt {
     pub having: Option<Expr>,
     pub order_by: Vec<OrderItem>,
     pub limit: Option<usize>,
+    /// The `OVER (…)` clauses of analytic calls, by call site.
+    pub overs: Vec<(usize, crate::lower::Over)>,
     /// The statement as written.
     pub sql: String,
 }
@@ -189,6 +191,7 @@ pub fn parse_select(sql: &str) -> Result<SelectStmt, SqlError> {
         having,
         order_by,
         limit,
+        overs: std::mem::take(&mut lower.overs),
         sql: sql.to_string(),
     })
 }
@@ -550,6 +553,18 @@ mod group_tests {
                 name: "id".into()
             }
         );
+    }
+
+    #[test]
+    fn analytic_calls_keep_their_over_clause() {
+        let s = parse_select(
+            "SELECT lag(temp) OVER (PARTITION BY color WHEN size > 2) AS l, acc_sum(size) OVER (WHEN size > 1) FROM demo",
+        )
+        .expect("parse");
+        assert_eq!(s.overs.len(), 2);
+        assert_eq!(s.overs[0].1.partition_by, vec![Expr::field("color")]);
+        assert!(s.overs[0].1.when.is_some());
+        assert!(s.overs[1].1.partition_by.is_empty());
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub fn agg_alias(site: usize) -> Arc<str> {
 /// The hidden columns `window_start()` and `window_end()` read.
 pub const WINDOW_START: &str = "\u{1}window_start";
 pub const WINDOW_END: &str = "\u{1}window_end";
+/// The hidden column `row_number()` reads: 1, 2, … over the rows of one emission, in
+/// their order after HAVING and before ORDER BY (eKuiper's).
+pub const ROW_NUMBER: &str = "\u{1}row_number";
 
 /// One aggregate call of the rule, bound to its instance.
 pub struct BoundAggregate {
@@ -254,6 +257,11 @@ impl GroupOp {
             }
             keep = kept;
         }
+        let mut numbers = vec![Value::Null; reps.len()];
+        for (pos, &g) in keep.iter().enumerate() {
+            numbers[g] = Value::Int(pos as i64 + 1);
+        }
+        extra.push((Arc::from(ROW_NUMBER), Column::Values(numbers)));
         if !self.order.is_empty() {
             let mut errs = RowErrors::new(reps.len());
             let keys: Vec<(Column, bool)> = self

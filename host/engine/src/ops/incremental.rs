@@ -15,6 +15,7 @@ use crate::eval::{ops::truth, Evaluator, RowErrors};
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
 use crate::window::{Assigner, Fired, Watermark};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use tributary_core::function::Column;
 use tributary_core::{Row, Value};
@@ -133,6 +134,38 @@ enum KeyPart {
     Other(String),
 }
 
+/// A group's key: one part (the common single-dimension case, no allocation) or many.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum GroupKey {
+    One(KeyPart),
+    Many(Vec<KeyPart>),
+}
+
+/// Firefox's hash (as rustc's `FxHasher`): group keys are short and not attacker-chosen
+/// in a way that matters for a per-window map, and SipHash showed in profiles.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 fn key_part(v: &Value) -> KeyPart {
     match v {
         Value::Null => KeyPart::Null,
@@ -162,7 +195,7 @@ pub struct IncAggregate {
 /// The state of the open window.
 #[derive(Default)]
 struct WindowState {
-    index: HashMap<Vec<KeyPart>, usize>,
+    index: HashMap<GroupKey, usize, BuildHasherDefault<FxHasher>>,
     reps: Vec<Row>,
     /// `accs[g * aggregates + a]`.
     accs: Vec<Acc>,
@@ -175,6 +208,10 @@ pub struct TumblingAggOp {
     condition: Option<Expr>,
     dims: Vec<Expr>,
     aggs: Vec<IncAggregate>,
+    /// Per aggregate: the index of its argument among the distinct arguments
+    /// (`avg(size), max(size)` evaluate `size` once).
+    arg_slot: Vec<usize>,
+    distinct_args: Vec<Option<Expr>>,
     /// Evaluates FILTER, WHERE, the dimensions and the aggregated expressions.
     eval: Evaluator,
     event_time: Option<(EventTime, Watermark<Row>)>,
@@ -195,7 +232,20 @@ impl TumblingAggOp {
         post: GroupOp,
     ) -> Self {
         debug_assert!(matches!(window.kind, WindowKind::Tumbling { .. }));
+        let mut distinct_args: Vec<Option<Expr>> = Vec::new();
+        let arg_slot = aggs
+            .iter()
+            .map(|a| match distinct_args.iter().position(|d| *d == a.arg) {
+                Some(i) => i,
+                None => {
+                    distinct_args.push(a.arg.clone());
+                    distinct_args.len() - 1
+                }
+            })
+            .collect();
         TumblingAggOp {
+            arg_slot,
+            distinct_args,
             filter: window.filter.clone(),
             assigner: Assigner::new(window, start_ms, event_time.is_some()),
             condition,
@@ -236,14 +286,28 @@ impl TumblingAggOp {
         if st.error.is_some() {
             return;
         }
-        let mut key = Vec::with_capacity(dims.len());
-        for (c, errs) in dims.iter().flatten() {
-            if let Some(e) = errs.get(i) {
-                st.error = Some(format!("run Group By error: {e}"));
-                return;
+        let mut parts = dims.iter().flatten();
+        let key = match (parts.next(), dims.len()) {
+            (None, _) => GroupKey::Many(Vec::new()),
+            (Some((c, errs)), 1) => {
+                if let Some(e) = errs.get(i) {
+                    st.error = Some(format!("run Group By error: {e}"));
+                    return;
+                }
+                GroupKey::One(key_part(c.get(i)))
             }
-            key.push(key_part(c.get(i)));
-        }
+            (Some(first), _) => {
+                let mut key = Vec::with_capacity(dims.len());
+                for (c, errs) in std::iter::once(first).chain(parts) {
+                    if let Some(e) = errs.get(i) {
+                        st.error = Some(format!("run Group By error: {e}"));
+                        return;
+                    }
+                    key.push(key_part(c.get(i)));
+                }
+                GroupKey::Many(key)
+            }
+        };
         let n = self.aggs.len();
         let g = match st.index.get(&key) {
             Some(&g) => g,
@@ -256,7 +320,7 @@ impl TumblingAggOp {
             }
         };
         for (a, agg) in self.aggs.iter().enumerate() {
-            let v = match &args[a] {
+            let v = match &args[self.arg_slot[a]] {
                 Some((c, errs)) => {
                     if let Some(e) = errs.get(i) {
                         st.error = Some(format!("run Select error: {e}"));
@@ -334,7 +398,7 @@ impl TumblingAggOp {
     /// The dimension and argument columns of `rows`.
     fn columns(&mut self, rows: &[Row]) -> (Evaluated, Evaluated) {
         let dims: Vec<Option<Expr>> = self.dims.iter().cloned().map(Some).collect();
-        let args: Vec<Option<Expr>> = self.aggs.iter().map(|a| a.arg.clone()).collect();
+        let args = self.distinct_args.clone();
         (self.eval_all(&dims, rows), self.eval_all(&args, rows))
     }
 }
@@ -411,15 +475,19 @@ impl Operator for TumblingAggOp {
             return;
         }
         let mut held = false;
+        let field = self
+            .event_time
+            .as_ref()
+            .and_then(|(et, _)| et.fields.first().cloned())
+            .unwrap_or_else(|| Arc::from(""));
         for_each_in_order(input, |item| {
             let (i, mut row) = match item {
                 Item::Error(e) => return immediate_error(out, e),
                 Item::Row(i, r) => (i, r),
             };
-            let Some((et, wm)) = self.event_time.as_mut() else {
+            let Some((_, wm)) = self.event_time.as_mut() else {
                 return;
             };
-            let field = et.fields.first().cloned().unwrap_or_else(|| Arc::from(""));
             match super::window::event_ts(&row, &field) {
                 Ok(ts) => row.timestamp = ts,
                 Err(e) => return immediate_error(out, e),

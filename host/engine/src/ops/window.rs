@@ -147,14 +147,17 @@ impl WindowOp {
 }
 
 /// The event time of a row: its `TIMESTAMP` field as epoch milliseconds.
-pub(crate) fn event_ts(row: &Row, field: &str) -> Result<i64, String> {
-    match row.get(field) {
+pub(crate) fn event_ts(row: &Row, field: &Arc<str>) -> Result<i64, String> {
+    match row.get_interned(field) {
         Some(Value::Int(i)) => Ok(*i),
         Some(Value::Float(f)) => Ok(*f as i64),
         Some(Value::Datetime(ns)) => Ok(ns.div_euclid(1_000_000)),
-        Some(Value::String(s)) => s
-            .parse::<i64>()
-            .map_err(|_| format!("cannot convert timestamp field {field} value {s} to int64")),
+        // Epoch milliseconds as text, or a datetime string (RFC 3339, `2006-01-02 15:04:05`).
+        Some(Value::String(s)) => s.parse::<i64>().or_else(|_| {
+            tributary_functions::parse_datetime(s)
+                .map(|ns| ns.div_euclid(1_000_000))
+                .map_err(|_| format!("cannot convert timestamp field {field} value {s} to int64"))
+        }),
         Some(other) => Err(format!(
             "cannot convert timestamp field {field} value {} to int64",
             other.describe()

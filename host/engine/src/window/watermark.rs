@@ -5,7 +5,7 @@
 //! seen minus the rule's `lateTolerance` (the minimum over the rule's streams, when
 //! there are several). A tuple older than the current watermark is late and dropped.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 #[derive(Debug)]
 pub struct Watermark<T> {
@@ -13,9 +13,9 @@ pub struct Watermark<T> {
     /// The largest event time seen per stream of the rule.
     max_seen: Vec<Option<i64>>,
     watermark: Option<i64>,
-    /// Held tuples by (event time, arrival number): equal times keep arrival order.
-    held: BTreeMap<(i64, u64), T>,
-    seq: u64,
+    /// Held tuples in (event time, arrival) order: equal times keep arrival order.
+    /// Tuples mostly arrive in order, so a push is nearly always an append.
+    held: VecDeque<(i64, T)>,
     late: u64,
 }
 
@@ -26,8 +26,7 @@ impl<T> Watermark<T> {
             late_tolerance: late_tolerance_ms.max(0),
             max_seen: vec![None; streams.max(1)],
             watermark: None,
-            held: BTreeMap::new(),
-            seq: 0,
+            held: VecDeque::new(),
             late: 0,
         }
     }
@@ -53,21 +52,28 @@ impl<T> Watermark<T> {
             return false;
         }
         self.observe(stream, ts);
-        self.held.insert((ts, self.seq), item);
-        self.seq += 1;
+        if self.held.back().is_none_or(|(last, _)| *last <= ts) {
+            self.held.push_back((ts, item));
+        } else {
+            // After every held tuple of the same or an earlier time.
+            let at = self.held.partition_point(|(t, _)| *t <= ts);
+            self.held.insert(at, (ts, item));
+        }
         true
     }
 
     /// Moves the watermark to the largest time seen minus the tolerance and returns the
     /// tuples it passed (time ≤ watermark), oldest first, with the new watermark.
     pub fn release(&mut self) -> (Vec<(i64, T)>, Option<i64>) {
-        let Some(max) = self
-            .max_seen
-            .iter()
-            .copied()
-            .collect::<Option<Vec<i64>>>()
-            .and_then(|v| v.into_iter().min())
-        else {
+        // The slowest stream's largest time; nothing until every stream has data.
+        let mut slowest: Option<i64> = None;
+        for m in &self.max_seen {
+            let Some(m) = m else {
+                return (Vec::new(), self.watermark);
+            };
+            slowest = Some(slowest.map_or(*m, |s| s.min(*m)));
+        }
+        let Some(max) = slowest else {
             return (Vec::new(), self.watermark);
         };
         let w = max - self.late_tolerance;
@@ -75,12 +81,8 @@ impl<T> Watermark<T> {
             return (Vec::new(), self.watermark);
         }
         self.watermark = Some(w);
-        let rest = self.held.split_off(&(w + 1, 0));
-        let passed = std::mem::replace(&mut self.held, rest);
-        (
-            passed.into_iter().map(|((t, _), v)| (t, v)).collect(),
-            Some(w),
-        )
+        let n = self.held.partition_point(|(t, _)| *t <= w);
+        (self.held.drain(..n).collect(), Some(w))
     }
 
     /// Tuples dropped as late so far.
