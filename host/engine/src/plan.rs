@@ -167,7 +167,7 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
     referenced_aliases.sort();
     referenced_aliases.dedup();
     let mut condition = stmt.condition.clone();
-    let group = if stmt.is_grouped() {
+    let mut group = if stmt.is_grouped() {
         let alias_exprs: Vec<(&str, &Expr)> = stmt
             .fields
             .iter()
@@ -206,6 +206,11 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
         }
         if let Some(c) = condition.as_mut() {
             intern_fields(c, schema);
+        }
+        if let Some(g) = group.as_mut() {
+            g.dimensions
+                .iter_mut()
+                .for_each(|d| intern_fields(d, schema));
         }
     }
     let used_columns = if fields.iter().any(|f| matches!(f, PlannedField::Wildcard)) {

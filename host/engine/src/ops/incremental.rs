@@ -275,35 +275,30 @@ impl TumblingAggOp {
     }
 
     /// Folds row `i` (whose dimension and argument columns are `dims`, `args`).
-    fn add(
-        &mut self,
-        row: &Row,
-        i: usize,
-        dims: &[Option<(Column, RowErrors)>],
-        args: &[Option<(Column, RowErrors)>],
-    ) {
+    fn add(&mut self, row: &Row, i: usize, dims: &[Src], args: &[Src]) {
         let st = &mut self.state;
         if st.error.is_some() {
             return;
         }
-        let mut parts = dims.iter().flatten();
-        let key = match (parts.next(), dims.len()) {
-            (None, _) => GroupKey::Many(Vec::new()),
-            (Some((c, errs)), 1) => {
-                if let Some(e) = errs.get(i) {
+        let key = match dims {
+            [] => GroupKey::Many(Vec::new()),
+            [d] => match d.value(row, i) {
+                Ok(v) => GroupKey::One(key_part(v)),
+                Err(e) => {
                     st.error = Some(format!("run Group By error: {e}"));
                     return;
                 }
-                GroupKey::One(key_part(c.get(i)))
-            }
-            (Some(first), _) => {
-                let mut key = Vec::with_capacity(dims.len());
-                for (c, errs) in std::iter::once(first).chain(parts) {
-                    if let Some(e) = errs.get(i) {
-                        st.error = Some(format!("run Group By error: {e}"));
-                        return;
+            },
+            many => {
+                let mut key = Vec::with_capacity(many.len());
+                for d in many {
+                    match d.value(row, i) {
+                        Ok(v) => key.push(key_part(v)),
+                        Err(e) => {
+                            st.error = Some(format!("run Group By error: {e}"));
+                            return;
+                        }
                     }
-                    key.push(key_part(c.get(i)));
                 }
                 GroupKey::Many(key)
             }
@@ -320,15 +315,12 @@ impl TumblingAggOp {
             }
         };
         for (a, agg) in self.aggs.iter().enumerate() {
-            let v = match &args[self.arg_slot[a]] {
-                Some((c, errs)) => {
-                    if let Some(e) = errs.get(i) {
-                        st.error = Some(format!("run Select error: {e}"));
-                        return;
-                    }
-                    c.get(i)
+            let v = match args[self.arg_slot[a]].value(row, i) {
+                Ok(v) => v,
+                Err(e) => {
+                    st.error = Some(format!("run Select error: {e}"));
+                    return;
                 }
-                None => &Value::Null,
             };
             if let Err(e) = st.accs[g * n + a].add(agg.kind, v) {
                 st.error = Some(format!(
@@ -396,10 +388,50 @@ impl TumblingAggOp {
     }
 
     /// The dimension and argument columns of `rows`.
-    fn columns(&mut self, rows: &[Row]) -> (Evaluated, Evaluated) {
+    fn columns(&mut self, rows: &[Row]) -> (Vec<Src>, Vec<Src>) {
         let dims: Vec<Option<Expr>> = self.dims.iter().cloned().map(Some).collect();
         let args = self.distinct_args.clone();
-        (self.eval_all(&dims, rows), self.eval_all(&args, rows))
+        (self.sources(&dims, rows), self.sources(&args, rows))
+    }
+
+    /// Where each expression's values come from: a plain column is read from the rows
+    /// directly (no column is built), anything else is evaluated over the batch.
+    fn sources(&mut self, exprs: &[Option<Expr>], rows: &[Row]) -> Vec<Src> {
+        exprs
+            .iter()
+            .map(|e| match e {
+                None => Src::Nothing,
+                Some(Expr::Field { name, .. }) => Src::Field(name.clone()),
+                Some(e) => {
+                    let mut errs = RowErrors::new(rows.len());
+                    let c = self.eval.eval(e, rows, &mut errs);
+                    Src::Evaluated(c, errs)
+                }
+            })
+            .collect()
+    }
+}
+
+/// The values of one dimension or aggregate argument over a batch.
+enum Src {
+    /// `count(*)`: no value.
+    Nothing,
+    Field(Arc<str>),
+    Evaluated(Column, RowErrors),
+}
+
+static NULL: Value = Value::Null;
+
+impl Src {
+    fn value<'a>(&'a self, row: &'a Row, i: usize) -> Result<&'a Value, &'a str> {
+        match self {
+            Src::Nothing => Ok(&NULL),
+            Src::Field(name) => Ok(row.get_interned(name).unwrap_or(&NULL)),
+            Src::Evaluated(c, errs) => match errs.get(i) {
+                Some(e) => Err(e),
+                None => Ok(c.get(i)),
+            },
+        }
     }
 }
 
