@@ -159,7 +159,7 @@ pub fn build_operators(
                 stream: i + 1,
                 kind: j.kind,
                 on: j.on.clone(),
-                table: j.is_table().then_some(j.stream.options.retain_size),
+                table: j.is_table().then(|| table_mode(&j.stream)),
             })
             .collect::<Vec<_>>();
         let exprs: Vec<&tributary_sql::Expr> = steps
@@ -223,6 +223,25 @@ fn event_time_of(p: &RulePlan, options: &RuleOptions) -> Result<Option<EventTime
         fields,
         late_tolerance_ms: options.late_tolerance_ms,
     }))
+}
+
+/// How a table of a join keeps its rows (`KIND`, `RETAIN_SIZE`, `KEY`).
+fn table_mode(t: &StreamDef) -> crate::ops::table::TableMode {
+    use crate::ops::table::TableMode;
+    match t.options.kind.as_deref() {
+        Some(k) if k.eq_ignore_ascii_case("lookup") => TableMode::Lookup {
+            key: t.options.key.as_ref().map(|k| {
+                t.schema
+                    .as_ref()
+                    .and_then(|s| s.key(k))
+                    .cloned()
+                    .unwrap_or_else(|| std::sync::Arc::from(k.as_str()))
+            }),
+        },
+        _ => TableMode::Scan {
+            retain: t.options.retain_size,
+        },
+    }
 }
 
 /// The window stage of a plan with a window.

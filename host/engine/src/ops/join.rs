@@ -4,13 +4,13 @@
 //! Joins run left to right (`FROM a JOIN b … JOIN c …` is `(a ⋈ b) ⋈ c`) as nested
 //! loops: for each pair of rows the joined row is built and ON is evaluated over all
 //! pairs of one step at once. Windows are small; this keeps every join kind and any ON
-//! condition exact. A table's rows are kept as they arrive (the last `RETAIN_SIZE`
-//! ones, when set) and joined as they are when a window fires.
+//! condition exact. A table's rows are kept as its kind says (`ops::table`) and joined
+//! as they are when a window fires.
 
 use crate::eval::{ops::truth, Evaluator, RowErrors};
 use crate::join_plan::{is_hidden, STREAM_MARKER};
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
-use std::collections::VecDeque;
+use crate::ops::table::{TableMode, TableRows};
 use std::sync::Arc;
 use tributary_core::{Row, Value};
 use tributary_sql::{Expr, JoinKind};
@@ -22,14 +22,14 @@ pub struct JoinStep {
     pub stream: usize,
     pub kind: JoinKind,
     pub on: Option<Expr>,
-    /// `Some(retain)` for a table (`retain`: its RETAIN_SIZE, if any).
-    pub table: Option<Option<usize>>,
+    /// How the joined stream keeps its rows, when it is a table.
+    pub table: Option<TableMode>,
 }
 
 pub struct JoinOp {
     steps: Vec<JoinStep>,
     /// The rows of each table, by stream index.
-    tables: Vec<VecDeque<Row>>,
+    tables: Vec<Option<TableRows>>,
     condition: Option<Expr>,
     eval: Evaluator,
 }
@@ -38,9 +38,15 @@ impl JoinOp {
     /// `eval` must be bound over every step's ON and the rule's WHERE.
     pub fn new(steps: Vec<JoinStep>, condition: Option<Expr>, eval: Evaluator) -> Self {
         let n = steps.iter().map(|s| s.stream + 1).max().unwrap_or(1);
+        let mut tables = vec![None; n];
+        for s in &steps {
+            if let Some(mode) = &s.table {
+                tables[s.stream] = Some(TableRows::new(mode.clone()));
+            }
+        }
         JoinOp {
             steps,
-            tables: vec![VecDeque::new(); n],
+            tables,
             condition,
             eval,
         }
@@ -65,7 +71,10 @@ impl JoinOp {
         let mut left = std::mem::take(&mut by_stream[0]);
         for step in self.steps.clone() {
             let right: Vec<Row> = match step.table {
-                Some(_) => self.tables[step.stream].iter().cloned().collect(),
+                Some(_) => self.tables[step.stream]
+                    .as_ref()
+                    .map(|t| t.rows().cloned().collect())
+                    .unwrap_or_default(),
                 None => std::mem::take(&mut by_stream[step.stream]),
             };
             left = self.join_step(left, right, &step)?;
@@ -177,13 +186,10 @@ impl Operator for JoinOp {
     }
 
     fn process(&mut self, input: Chunk, out: &mut Collector) {
-        if let Some(step) = self.table_step(input.stream) {
-            let retain = step.table.flatten();
-            let t = &mut self.tables[input.stream];
-            t.extend(input.rows);
-            if let Some(n) = retain {
-                while t.len() > n {
-                    t.pop_front();
+        if self.table_step(input.stream).is_some() {
+            if let Some(t) = self.tables[input.stream].as_mut() {
+                for r in input.rows {
+                    t.apply(r);
                 }
             }
             if !input.errors.is_empty() {

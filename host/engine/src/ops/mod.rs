@@ -5,6 +5,7 @@ pub mod group;
 pub mod incremental;
 pub mod join;
 pub mod project;
+pub mod table;
 pub mod window;
 
 pub use filter::FilterOp;
