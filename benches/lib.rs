@@ -34,6 +34,29 @@ pub fn sensor_row_values(n: usize) -> Vec<Row> {
         .collect()
 }
 
+/// Runs one rule over `batches` on a fresh engine: creates the stream `stream_ddl`
+/// (reading the memory topic `topic`) and the rule `rule_json` (id `id`), publishes the
+/// batches and waits until the rule has emitted `expected_out` rows.
+pub async fn run_memory_rule(
+    stream_ddl: &str,
+    rule_json: &str,
+    topic: &str,
+    id: &str,
+    batches: Vec<Arc<Vec<tributary_connectors::memory::MemoryRow>>>,
+    expected_out: u64,
+) {
+    let ctx = tributary_engine::EngineContext::new(
+        std::env::temp_dir(),
+        Arc::new(tributary_core::SystemClock),
+    );
+    let hub = ctx.hub.clone();
+    let engine = tributary_engine::Engine::new(ctx);
+    engine.create_stream(stream_ddl).expect("stream");
+    let rule = tributary_engine::RuleDef::parse(rule_json).expect("rule");
+    engine.create_rule(rule).expect("create rule");
+    publish_and_drain(&engine, &hub, topic, batches, id, expected_out).await;
+}
+
 /// Publishes `batches` to the memory topic `topic`, then waits (yielding) until rule
 /// `id` has emitted `expected_out` rows, and stops it.
 pub async fn publish_and_drain(

@@ -10,10 +10,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use std::sync::Arc;
-use tributary_benches::{publish_and_drain, sensor_row_values};
+use tributary_benches::{run_memory_rule, sensor_row_values};
 use tributary_connectors::memory::MemoryRow;
-use tributary_core::{Row, SystemClock, Value};
-use tributary_engine::{Engine, EngineContext, RuleDef};
+use tributary_core::{Row, Value};
 
 const ROWS: usize = 200_000;
 const BATCH: usize = 1024;
@@ -40,19 +39,17 @@ fn hand_loop(rows: &[Row]) -> Vec<(i64, f64, String)> {
 /// Publishes `batches` to a memory topic read by the rule, and waits until the nop sink
 /// has received every passing row.
 async fn run_engine(batches: Vec<Arc<Vec<MemoryRow>>>, expected_out: u64) {
-    let root = std::env::temp_dir();
-    let ctx = EngineContext::new(root, Arc::new(SystemClock));
-    let hub = ctx.hub.clone();
-    let engine = Engine::new(ctx);
-    engine
-        .create_stream(r#"CREATE STREAM s (id BIGINT, temp FLOAT, name STRING) WITH (TYPE="memory", DATASOURCE="bench/in")"#)
-        .expect("stream");
-    let rule = RuleDef::parse(&format!(
-        r#"{{"id":"bench","sql":"{SQL}","actions":[{{"nop":{{}}}}],"options":{{"bufferLength":64}}}}"#
-    ))
-    .expect("rule");
-    engine.create_rule(rule).expect("create rule");
-    publish_and_drain(&engine, &hub, "bench/in", batches, "bench", expected_out).await;
+    run_memory_rule(
+        r#"CREATE STREAM s (id BIGINT, temp FLOAT, name STRING) WITH (TYPE="memory", DATASOURCE="bench/in")"#,
+        &format!(
+            r#"{{"id":"bench","sql":"{SQL}","actions":[{{"nop":{{}}}}],"options":{{"bufferLength":64}}}}"#
+        ),
+        "bench/in",
+        "bench",
+        batches,
+        expected_out,
+    )
+    .await;
 }
 
 fn bench(c: &mut Criterion) {

@@ -15,10 +15,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Arc;
-use tributary_benches::publish_and_drain;
+use tributary_benches::run_memory_rule;
 use tributary_connectors::memory::MemoryRow;
-use tributary_core::{Meta, Row, SystemClock, Value};
-use tributary_engine::{Engine, EngineContext, RuleDef};
+use tributary_core::{Meta, Row, Value};
 
 const BATCH: usize = 1024;
 /// Rows per second of event time: 10M rows span 10 000 one-second windows.
@@ -114,18 +113,17 @@ fn hand_loop(rows: &[Row]) -> usize {
 }
 
 async fn run_engine(batches: Vec<Arc<Vec<MemoryRow>>>, expected_out: u64) {
-    let ctx = EngineContext::new(std::env::temp_dir(), Arc::new(SystemClock));
-    let hub = ctx.hub.clone();
-    let engine = Engine::new(ctx);
-    engine
-        .create_stream(r#"CREATE STREAM s (color STRING, size BIGINT, ts BIGINT) WITH (TYPE="memory", DATASOURCE="bench/win", TIMESTAMP="ts")"#)
-        .expect("stream");
-    let rule = RuleDef::parse(&format!(
-        r#"{{"id":"win","sql":"{SQL}","actions":[{{"nop":{{}}}}],"options":{{"bufferLength":64,"isEventTime":true}}}}"#
-    ))
-    .expect("rule");
-    engine.create_rule(rule).expect("create rule");
-    publish_and_drain(&engine, &hub, "bench/win", batches, "win", expected_out).await;
+    run_memory_rule(
+        r#"CREATE STREAM s (color STRING, size BIGINT, ts BIGINT) WITH (TYPE="memory", DATASOURCE="bench/win", TIMESTAMP="ts")"#,
+        &format!(
+            r#"{{"id":"win","sql":"{SQL}","actions":[{{"nop":{{}}}}],"options":{{"bufferLength":64,"isEventTime":true}}}}"#
+        ),
+        "bench/win",
+        "win",
+        batches,
+        expected_out,
+    )
+    .await;
 }
 
 fn bench(c: &mut Criterion) {

@@ -1,9 +1,8 @@
 //! The examples in docs/ are run, so the docs cannot drift from the code.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use tributary_tests::{binary, trial, workspace};
+use std::process::Command;
+use tributary_tests::{serve_until, trial, workspace};
 
 /// The fenced code blocks of a markdown file, as (language, body).
 fn blocks(doc: &str) -> Vec<(String, String)> {
@@ -30,36 +29,6 @@ fn block<'a>(all: &'a [(String, String)], lang: &str, nth: usize) -> &'a str {
         .nth(nth)
         .unwrap_or_else(|| panic!("no {lang} block #{nth}"))
         .1
-}
-
-/// Serves `root` until `done(stderr so far)` or a timeout, then SIGTERMs it; returns
-/// (exit success, stderr).
-fn serve_until(root: &Path, done: impl Fn(&str) -> bool) -> (bool, String) {
-    let log = root.join("serve.log");
-    let child = Command::new(binary())
-        .args(["serve", "--root", root.to_str().expect("utf-8")])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("spawn");
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if done(&std::fs::read_to_string(&log).unwrap_or_default()) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.success(),
-        std::fs::read_to_string(&log).unwrap_or_default(),
-    )
 }
 
 #[test]

@@ -4,8 +4,9 @@
 pub mod services;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -124,5 +125,35 @@ pub fn trial_text(spec: &str, root: Option<&Path>) -> (bool, String, String) {
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Serves `root` until `done(stderr so far)` or a timeout, then SIGTERMs it; returns
+/// (exit success, stderr).
+pub fn serve_until(root: &Path, done: impl Fn(&str) -> bool) -> (bool, String) {
+    let log = root.join("serve.log");
+    let child = Command::new(binary())
+        .args(["serve", "--root", root.to_str().expect("utf-8")])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if done(&std::fs::read_to_string(&log).unwrap_or_default()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.success(),
+        std::fs::read_to_string(&log).unwrap_or_default(),
     )
 }

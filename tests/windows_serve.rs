@@ -3,9 +3,7 @@
 //! bounds, and a stream joined with a memory table in a window.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use tributary_tests::binary;
+use tributary_tests::serve_until;
 
 fn write(path: &Path, text: &str) {
     if let Some(p) = path.parent() {
@@ -14,18 +12,9 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
-/// Serves `root` until rule `rule` has logged `n` result rows (or 20 s), SIGTERMs
-/// it, and returns those rows (the log sink prints each emission).
+/// Serves `root` until rule `rule` has logged `n` result rows (or the timeout), and
+/// returns those rows (the log sink prints each emission).
 fn serve_for_rows(root: &Path, rule: &str, n: usize) -> Vec<serde_json::Value> {
-    let log = root.join("serve.log");
-    let mut child = Command::new(binary())
-        .args(["serve", "--root", root.to_str().expect("utf-8")])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("spawn serve");
     let marker = format!("sink result for rule {rule}: ");
     let rows = |text: &str| -> Vec<serde_json::Value> {
         text.lines()
@@ -35,21 +24,9 @@ fn serve_for_rows(root: &Path, rule: &str, n: usize) -> Vec<serde_json::Value> {
             .flatten()
             .collect()
     };
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        if rows(&std::fs::read_to_string(&log).unwrap_or_default()).len() >= n {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    let status = child.wait().expect("wait");
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(status.success(), "serve exited with {status}: {text}");
-    rows(&text)
+    let (ok, log) = serve_until(root, |l| rows(l).len() >= n);
+    assert!(ok, "serve failed: {log}");
+    rows(&log)
 }
 
 #[test]

@@ -10,7 +10,7 @@
 use crate::plan::{PlannedField, RulePlan};
 use std::sync::Arc;
 use tributary_core::Error;
-use tributary_sql::{Expr, JoinKind, SelectField, SelectStmt, StreamDef, StreamKind};
+use tributary_sql::{Expr, JoinKind, SelectStmt, StreamDef, StreamKind};
 
 /// The hidden field holding a row's stream index (FROM = 0, then JOIN order).
 pub const STREAM_MARKER: &str = "\u{1}stream";
@@ -68,18 +68,7 @@ pub fn plan_joins(
             )));
         }
     }
-    let aliases: Vec<(&str, &Expr)> = stmt
-        .fields
-        .iter()
-        .filter_map(|f| match f {
-            SelectField::Expr {
-                expr,
-                name,
-                aliased: true,
-            } => Some((&**name, expr)),
-            _ => None,
-        })
-        .collect();
+    let aliases = crate::plan::select_aliases(stmt);
     let mut error = None;
     let mut rewrite = |e: &mut Expr| {
         if let Err(x) = qualify(e, &names) {

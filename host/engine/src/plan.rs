@@ -168,18 +168,7 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
     referenced_aliases.dedup();
     let mut condition = stmt.condition.clone();
     let mut group = if stmt.is_grouped() {
-        let alias_exprs: Vec<(&str, &Expr)> = stmt
-            .fields
-            .iter()
-            .filter_map(|f| match f {
-                SelectField::Expr {
-                    expr,
-                    name,
-                    aliased: true,
-                } => Some((&**name, expr)),
-                _ => None,
-            })
-            .collect();
+        let alias_exprs = select_aliases(stmt);
         let mut having = stmt.having.clone();
         if let Some(h) = having.as_mut() {
             substitute_aliases(h, &alias_exprs);
@@ -259,6 +248,21 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
         joins: Vec::new(),
         overs: stmt.overs.clone(),
     })
+}
+
+/// The aliased SELECT fields: (alias, expression).
+pub(crate) fn select_aliases(stmt: &SelectStmt) -> Vec<(&str, &Expr)> {
+    stmt.fields
+        .iter()
+        .filter_map(|f| match f {
+            SelectField::Expr {
+                expr,
+                name,
+                aliased: true,
+            } => Some((&**name, expr)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Replaces a bare reference to a SELECT alias by the aliased expression (`ORDER BY c`

@@ -305,11 +305,7 @@ fn process_guarded(op: &mut dyn Operator, c: Chunk, col: &mut Collector) {
     let name = op.name().to_string();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op.process(c, col)));
     if let Err(p) = r {
-        let msg = p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_string());
+        let msg = panic_message(p.as_ref());
         tracing::error!(operator = %name, panic = %msg, rows = n, "operator panicked; its batch becomes errors");
         let mut b = crate::operator::ChunkBuilder::with_capacity(0);
         for e in carried {
@@ -322,16 +318,20 @@ fn process_guarded(op: &mut dyn Operator, c: Chunk, col: &mut Collector) {
     }
 }
 
+/// The text of a caught panic.
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
 /// Runs `op.on_tick`, turning a panic into one error emission.
 fn tick_guarded(op: &mut dyn Operator, now_ms: i64, col: &mut Collector) {
     let name = op.name().to_string();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op.on_tick(now_ms, col)));
     if let Err(p) = r {
-        let msg = p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_string());
+        let msg = panic_message(p.as_ref());
         tracing::error!(operator = %name, panic = %msg, "operator panicked on a timer");
         let mut b = crate::operator::ChunkBuilder::with_capacity(0);
         b.error(format!("internal error in {name}: {msg}"));

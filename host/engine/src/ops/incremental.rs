@@ -10,8 +10,8 @@
 //! stage's own ([`GroupOp::finish`]), so both paths emit the same rows.
 
 use super::group::{Extra, GroupOp, WINDOW_END, WINDOW_START};
-use super::window::EventTime;
-use crate::eval::{ops::truth, Evaluator, RowErrors};
+use super::window::{holds, EventTime};
+use crate::eval::{Evaluator, RowErrors};
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
 use crate::window::{Assigner, Fired, Watermark};
 use std::collections::HashMap;
@@ -439,18 +439,6 @@ fn immediate_error(out: &mut Collector, e: String) {
     let mut c = Chunk::from_rows(Vec::new());
     c.errors.push((0, e));
     out.collect(c);
-}
-
-fn holds(c: &Option<(Column, RowErrors)>, i: usize) -> Result<bool, String> {
-    match c {
-        None => Ok(true),
-        Some((col, errs)) => {
-            if let Some(e) = errs.get(i) {
-                return Err(e.to_string());
-            }
-            truth(col.get(i)).map(|b| b == Some(true))
-        }
-    }
 }
 
 impl Operator for TumblingAggOp {

@@ -166,7 +166,8 @@ pub(crate) fn event_ts(row: &Row, field: &Arc<str>) -> Result<i64, String> {
     }
 }
 
-fn holds(c: &Option<(Column, RowErrors)>, i: usize) -> Result<bool, String> {
+/// Whether an evaluated condition holds for row `i` (`None`: there is no condition).
+pub(crate) fn holds(c: &Option<(Column, RowErrors)>, i: usize) -> Result<bool, String> {
     match c {
         None => Ok(true),
         Some((col, errs)) => {
