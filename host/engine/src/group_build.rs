@@ -49,6 +49,8 @@ fn extract(e: &mut Expr, registry: &Registry, aggs: &mut Vec<AggCall>) -> Result
             "window_start" => Some(WINDOW_START),
             "window_end" => Some(WINDOW_END),
             "row_number" => Some(ROW_NUMBER),
+            "last_agg_hit_count" => Some(crate::hits::AGG_HIT_COUNT),
+            "last_agg_hit_time" => Some(crate::hits::AGG_HIT_TIME),
             _ => None,
         };
         if let Some(h) = hidden {

@@ -8,6 +8,7 @@ pub mod decode;
 pub mod engine;
 pub mod eval;
 mod group_build;
+pub mod hits;
 pub mod join_plan;
 pub mod metrics;
 pub mod operator;

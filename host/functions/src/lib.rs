@@ -16,6 +16,7 @@ mod array;
 mod conversion;
 mod datetime;
 mod hashing;
+mod hits;
 mod json_path;
 mod jsonpath_eval;
 mod math;

@@ -38,7 +38,11 @@ pub fn builtins() -> Vec<Builtin> {
 /// Functions that need to know where they are called from, so they cannot be plain
 /// [`Builtin`]s (whose bodies are stateless `fn` pointers).
 pub fn site_functions() -> Vec<Arc<dyn FunctionFactory>> {
-    vec![Arc::new(RuleId)]
+    vec![
+        Arc::new(RuleId),
+        Arc::new(crate::hits::LastHit { count: true }),
+        Arc::new(crate::hits::LastHit { count: false }),
+    ]
 }
 
 fn coalesce(_: &FnContext, a: &[Value]) -> RowResult {

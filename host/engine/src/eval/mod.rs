@@ -29,15 +29,11 @@ pub const ENGINE_FUNCTIONS: &[&str] = &["event_time", "unnest"];
 /// yet; they are named as such rather than "not found".
 const PLANNED_FUNCTIONS: &[(&str, &str)] = &[
     ("percentile", "aggregate"),
-    ("last_agg_hit_count", "aggregate"),
-    ("last_agg_hit_time", "aggregate"),
     ("change_capture", "analytic"),
     ("change_to", "analytic"),
     ("consecutive_count", "analytic"),
     ("consecutive_start", "analytic"),
     ("changed_cols", "multi-column"),
-    ("last_hit_count", "stateful"),
-    ("last_hit_time", "stateful"),
     ("rule_start", "rule metadata"),
     ("mqtt", "metadata"),
     ("props", "rule metadata"),

@@ -2,6 +2,7 @@
 //! non-boolean result becomes an error in the row's place (`run Where error: …`).
 
 use crate::eval::{ops::truth, Evaluator, RowErrors};
+use crate::hits::{rewrite_condition, Hits, HIT_COUNT, HIT_TIME};
 use crate::operator::{for_each_in_order, Chunk, ChunkBuilder, Collector, Item, Operator};
 use tributary_core::function::SKIP_ROW;
 use tributary_sql::Expr;
@@ -9,11 +10,19 @@ use tributary_sql::Expr;
 pub struct FilterOp {
     condition: Expr,
     eval: Evaluator,
+    /// `last_hit_*` in the condition: the tuples that passed so far.
+    hits: Option<Hits>,
 }
 
 impl FilterOp {
-    pub fn new(condition: Expr, eval: Evaluator) -> Self {
-        FilterOp { condition, eval }
+    /// `condition` may read `last_hit_*` (see `hits`): it is rewritten here.
+    pub fn new(mut condition: Expr, eval: Evaluator) -> Self {
+        let hits = rewrite_condition(&mut condition).then(Hits::default);
+        FilterOp {
+            condition,
+            eval,
+            hits,
+        }
     }
 }
 
@@ -26,7 +35,14 @@ impl Operator for FilterOp {
         let n = input.rows.len();
         self.eval.set_now(&input.rows);
         let mut errs = RowErrors::new(n);
+        if let Some(h) = &self.hits {
+            self.eval.clear_aliases();
+            for (k, c) in h.columns(HIT_COUNT, HIT_TIME) {
+                self.eval.set_alias(k, c);
+            }
+        }
         let col = self.eval.eval(&self.condition, &input.rows, &mut errs);
+        let hits = &mut self.hits;
         let mut b = ChunkBuilder::like(&input, n);
         for_each_in_order(input, |item| match item {
             Item::Error(e) => b.error(e),
@@ -39,7 +55,12 @@ impl Operator for FilterOp {
                     return;
                 }
                 match truth(col.get(idx)) {
-                    Ok(Some(true)) => b.row(row),
+                    Ok(Some(true)) => {
+                        if let Some(h) = hits.as_mut() {
+                            h.hit(row.timestamp);
+                        }
+                        b.row(row)
+                    }
                     Ok(_) => {}
                     Err(e) => b.error(format!("run Where error: {e}")),
                 }

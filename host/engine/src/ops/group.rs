@@ -9,6 +9,7 @@
 //! values of non-aggregated columns, as in eKuiper).
 
 use crate::eval::{ops::truth, Evaluator, RowErrors};
+use crate::hits::{Hits, AGG_HIT_COUNT, AGG_HIT_TIME};
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
 use crate::ops::ProjectOp;
 use std::cmp::Ordering;
@@ -49,6 +50,8 @@ pub struct GroupOp {
     limit: Option<usize>,
     /// One output row per group (dimensions or aggregates present) rather than per row.
     aggregating: bool,
+    /// The emissions so far, for `last_agg_hit_count()` / `last_agg_hit_time()`.
+    agg_hits: Hits,
     project: ProjectOp,
 }
 
@@ -80,6 +83,7 @@ impl GroupOp {
             groups_eval,
             limit,
             aggregating,
+            agg_hits: Hits::default(),
             project,
         }
     }
@@ -230,6 +234,7 @@ impl GroupOp {
         mut extra: Extra,
     ) -> Result<Option<(Vec<Row>, Extra)>, String> {
         let mut keep: Vec<usize> = (0..reps.len()).collect();
+        extra.extend(self.agg_hits.columns(AGG_HIT_COUNT, AGG_HIT_TIME));
         self.groups_eval.clear_aliases();
         for (name, col) in &extra {
             self.groups_eval.set_alias(name.clone(), col.clone());
@@ -379,6 +384,9 @@ impl GroupOp {
                 c.grouped = grouped;
                 c.window = window;
                 self.project.project(c, extra, out);
+                // This emission is a hit for `last_agg_hit_*`, at the window's end.
+                let t = window.map_or_else(|| self.agg_hits.time, |w| w.1);
+                self.agg_hits.hit(t);
             }
             Ok(None) => {}
             Err(e) => {

@@ -10,6 +10,7 @@
 //! every tuple, before the window's FILTER.
 
 use crate::eval::{ops::truth, Evaluator, RowErrors};
+use crate::hits::{rewrite_condition, Hits, HIT_COUNT, HIT_TIME};
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
 use crate::window::{Assigner, Entry, Fired, Flags, Watermark};
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub struct WindowOp {
     assigner: Assigner,
     filter: Option<Expr>,
     trigger: Option<Expr>,
+    /// `last_hit_*` in `OVER (WHEN …)`: the tuples that triggered so far.
+    trigger_hits: Option<Hits>,
     state: Option<(Expr, Expr)>,
     condition: Option<Expr>,
     /// WHERE runs after the window (see the module doc).
@@ -70,7 +73,14 @@ impl WindowOp {
         };
         WindowOp {
             filter: window.filter.clone(),
-            trigger: window.trigger.clone(),
+            trigger_hits: window
+                .trigger
+                .as_ref()
+                .and_then(|t| rewrite_condition(&mut t.clone()).then(Hits::default)),
+            trigger: window.trigger.clone().map(|mut t| {
+                rewrite_condition(&mut t);
+                t
+            }),
             state,
             condition,
             where_after,
@@ -194,6 +204,12 @@ impl Operator for WindowOp {
         let rows = &input.rows;
         self.eval.set_now(rows);
         let filter = self.eval_opt(self.filter.clone().as_ref(), rows);
+        if let Some(h) = &self.trigger_hits {
+            self.eval.clear_aliases();
+            for (k, c) in h.columns(HIT_COUNT, HIT_TIME) {
+                self.eval.set_alias(k, c);
+            }
+        }
         let trigger = self.eval_opt(self.trigger.clone().as_ref(), rows);
         let (begin, emit) = match self.state.clone() {
             Some((b, e)) => (self.eval_opt(Some(&b), rows), self.eval_opt(Some(&e), rows)),
@@ -248,7 +264,13 @@ impl Operator for WindowOp {
                 }
             }
             let flags = Flags {
-                trigger: holds(&trigger, i).unwrap_or(false),
+                trigger: {
+                    let t = holds(&trigger, i).unwrap_or(false);
+                    if let (true, Some(h)) = (t, self.trigger_hits.as_mut()) {
+                        h.hit(row.timestamp);
+                    }
+                    t
+                },
                 begin: holds(&begin, i).unwrap_or(false) && begin.is_some(),
                 emit: holds(&emit, i).unwrap_or(false) && emit.is_some(),
             };
