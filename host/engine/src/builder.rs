@@ -199,7 +199,9 @@ fn event_time_of(p: &RulePlan, options: &RuleOptions) -> Result<Option<EventTime
     }
     let streams = std::iter::once(&p.stream).chain(p.joins.iter().map(|j| &j.stream));
     let mut fields = Vec::new();
+    let mut formats = Vec::new();
     for s in streams {
+        formats.push(s.options.timestamp_format.clone());
         let field = match (&s.options.timestamp, s.kind) {
             (Some(f), _) => f.clone(),
             (None, tributary_sql::StreamKind::Table) => String::new(),
@@ -221,6 +223,7 @@ fn event_time_of(p: &RulePlan, options: &RuleOptions) -> Result<Option<EventTime
     }
     Ok(Some(EventTime {
         fields,
+        formats,
         late_tolerance_ms: options.late_tolerance_ms,
     }))
 }

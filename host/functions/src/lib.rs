@@ -30,6 +30,8 @@ pub use registry::Registry;
 /// Parses a datetime string as eKuiper does without a pattern (nanoseconds since the
 /// epoch); the engine reads string event times with it.
 pub use timefmt::parse_default as parse_datetime;
+/// Parses a datetime string with eKuiper's Java-like pattern (`TIMESTAMP_FORMAT`).
+pub use timefmt::parse_pattern as parse_datetime_pattern;
 
 #[cfg(test)]
 mod testutil;

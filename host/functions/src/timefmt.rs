@@ -219,6 +219,86 @@ pub fn weekday_name(from_sunday: u32) -> &'static str {
         .unwrap_or("%!Weekday")
 }
 
+/// Parses `s` with eKuiper's Java-like pattern (`yyyy-MM-dd HH:mm:ss.SSS`, `Z` for an
+/// offset, text in single quotes), as `TIMESTAMP_FORMAT` gives it; nanoseconds since the
+/// epoch, UTC when the pattern has no offset.
+pub fn parse_pattern(s: &str, pattern: &str) -> Result<i64, String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut fmt = String::new();
+    let (mut has_time, mut has_zone) = (false, false);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let mut j = i + 1;
+        while j < chars.len() && chars[j] == c {
+            j += 1;
+        }
+        let n = j - i;
+        match c {
+            'y' => fmt.push_str(if n == 2 { "%y" } else { "%Y" }),
+            'M' => fmt.push_str(if n >= 3 { "%b" } else { "%m" }),
+            'd' => fmt.push_str("%d"),
+            'H' => {
+                has_time = true;
+                fmt.push_str("%H")
+            }
+            'h' => {
+                has_time = true;
+                fmt.push_str("%I")
+            }
+            'm' => {
+                has_time = true;
+                fmt.push_str("%M")
+            }
+            's' => {
+                has_time = true;
+                fmt.push_str("%S")
+            }
+            'S' => fmt.push_str(match n {
+                1..=3 => "%3f",
+                4..=6 => "%6f",
+                _ => "%9f",
+            }),
+            'a' => fmt.push_str("%p"),
+            'Z' | 'z' | 'X' => {
+                has_zone = true;
+                fmt.push_str("%z")
+            }
+            '\'' => {
+                // quoted literal text, up to the next quote
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|&q| q == '\'')
+                    .map(|p| i + 1 + p);
+                let lit: String = chars[i + 1..end.unwrap_or(chars.len())].iter().collect();
+                fmt.push_str(&lit.replace('%', "%%"));
+                i = end.map_or(chars.len(), |e| e + 1);
+                continue;
+            }
+            '%' => fmt.push_str(&"%%".repeat(n)),
+            other => fmt.extend(std::iter::repeat_n(other, n)),
+        }
+        i = j;
+    }
+    let bad = |e: chrono::ParseError| format!("cannot parse {s} with format {pattern}: {e}");
+    let ns = if has_zone {
+        DateTime::parse_from_str(s, &fmt)
+            .map_err(bad)?
+            .timestamp_nanos_opt()
+    } else if has_time {
+        NaiveDateTime::parse_from_str(s, &fmt)
+            .map_err(bad)?
+            .and_utc()
+            .timestamp_nanos_opt()
+    } else {
+        NaiveDate::parse_from_str(s, &fmt)
+            .map_err(bad)?
+            .and_hms_opt(0, 0, 0)
+            .and_then(|d| d.and_utc().timestamp_nanos_opt())
+    };
+    ns.ok_or_else(|| format!("{s} is out of range"))
+}
+
 /// Parses a datetime string without a pattern, as eKuiper does with `jinzhu/now` plus
 /// RFC 3339: `2006`, `2006-1`, `2006-1-2`, `2006-1-2 15[:4[:5[.999]]]` (optionally with a
 /// `-0700` offset and a zone name), and `2006-01-02T15:04:05[.999][Z07:00]`. Strings
@@ -419,6 +499,25 @@ mod tests {
 
     fn ms(s: &str) -> i64 {
         parse_default(s).expect("parse") / 1_000_000
+    }
+
+    #[test]
+    fn parses_with_ekuiper_patterns() {
+        let ms = |s: &str, p: &str| parse_pattern(s, p).map(|ns| ns / 1_000_000);
+        assert_eq!(
+            ms("2018-11-02 09:54:46", "yyyy-MM-dd HH:mm:ss"),
+            Ok(1_541_152_486_000)
+        );
+        assert_eq!(
+            ms("2018-11-02T09:54:46.013", "yyyy-MM-dd'T'HH:mm:ss.SSS"),
+            Ok(1_541_152_486_013)
+        );
+        assert_eq!(
+            ms("2018-11-02 10:54:46 +0100", "yyyy-MM-dd HH:mm:ss Z"),
+            Ok(1_541_152_486_000)
+        );
+        assert_eq!(ms("2018/11/02", "yyyy/MM/dd"), Ok(1_541_116_800_000));
+        assert!(parse_pattern("02-11-2018", "yyyy-MM-dd").is_err());
     }
 
     #[test]

@@ -500,6 +500,10 @@ impl Operator for TumblingAggOp {
             .as_ref()
             .and_then(|(et, _)| et.fields.first().cloned())
             .unwrap_or_else(|| Arc::from(""));
+        let format = self
+            .event_time
+            .as_ref()
+            .and_then(|(et, _)| et.formats.first().cloned().flatten());
         for_each_in_order(input, |item| {
             let (i, mut row) = match item {
                 Item::Error(e) => return immediate_error(out, e),
@@ -508,7 +512,7 @@ impl Operator for TumblingAggOp {
             let Some((_, wm)) = self.event_time.as_mut() else {
                 return;
             };
-            match super::window::event_ts(&row, &field) {
+            match super::window::event_ts(&row, &field, format.as_deref()) {
                 Ok(ts) => row.timestamp = ts,
                 Err(e) => return immediate_error(out, e),
             }

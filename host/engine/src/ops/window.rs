@@ -23,6 +23,8 @@ use tributary_sql::{Expr, Window, WindowKind};
 pub struct EventTime {
     /// The `TIMESTAMP` field of each stream of the rule (FROM, then JOINs).
     pub fields: Vec<Arc<str>>,
+    /// Their `TIMESTAMP_FORMAT`s, for string timestamps.
+    pub formats: Vec<Option<String>>,
     pub late_tolerance_ms: i64,
 }
 
@@ -157,17 +159,25 @@ impl WindowOp {
 }
 
 /// The event time of a row: its `TIMESTAMP` field as epoch milliseconds.
-pub(crate) fn event_ts(row: &Row, field: &Arc<str>) -> Result<i64, String> {
+pub(crate) fn event_ts(row: &Row, field: &Arc<str>, format: Option<&str>) -> Result<i64, String> {
     match row.get_interned(field) {
         Some(Value::Int(i)) => Ok(*i),
         Some(Value::Float(f)) => Ok(*f as i64),
         Some(Value::Datetime(ns)) => Ok(ns.div_euclid(1_000_000)),
-        // Epoch milliseconds as text, or a datetime string (RFC 3339, `2006-01-02 15:04:05`).
-        Some(Value::String(s)) => s.parse::<i64>().or_else(|_| {
-            tributary_functions::parse_datetime(s)
+        // Text: by the stream's TIMESTAMP_FORMAT; without one, epoch milliseconds or a
+        // datetime string (RFC 3339, `2006-01-02 15:04:05`).
+        Some(Value::String(s)) => match format {
+            Some(f) => tributary_functions::parse_datetime_pattern(s, f)
                 .map(|ns| ns.div_euclid(1_000_000))
-                .map_err(|_| format!("cannot convert timestamp field {field} value {s} to int64"))
-        }),
+                .map_err(|e| format!("timestamp field {field}: {e}")),
+            None => s.parse::<i64>().or_else(|_| {
+                tributary_functions::parse_datetime(s)
+                    .map(|ns| ns.div_euclid(1_000_000))
+                    .map_err(|_| {
+                        format!("cannot convert timestamp field {field} value {s} to int64")
+                    })
+            }),
+        },
         Some(other) => Err(format!(
             "cannot convert timestamp field {field} value {} to int64",
             other.describe()
@@ -250,7 +260,8 @@ impl Operator for WindowOp {
                         .get(stream)
                         .cloned()
                         .unwrap_or_else(|| Arc::from(""));
-                    match event_ts(&row, &field) {
+                    let format = et.formats.get(stream).cloned().flatten();
+                    match event_ts(&row, &field, format.as_deref()) {
                         Ok(ts) => row.timestamp = ts,
                         Err(e) => return immediate_error(&mut chunks, e),
                     }
