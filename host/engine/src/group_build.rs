@@ -5,7 +5,7 @@
 use crate::builder::project_op;
 use crate::eval::{bind_aggregate, is_aggregate, Evaluator};
 use crate::ops::group::{agg_alias, BoundAggregate, GroupOp, ROW_NUMBER, WINDOW_END, WINDOW_START};
-use crate::ops::incremental::{AccKind, IncAggregate, TumblingAggOp};
+use crate::ops::incremental::{AccKind, IncAggregate, IncrementalWindowOp};
 use crate::ops::window::EventTime;
 use crate::plan::{GroupPlan, PlannedField, RulePlan};
 use crate::rule::RuleOptions;
@@ -179,7 +179,7 @@ pub(crate) fn group_op(
     group_stage(p, g, x, bound, registry, options)
 }
 
-/// The incremental stage of a tumbling-window rule whose aggregates all fold one value
+/// The incremental stage of a tumbling- or session-window rule whose aggregates all fold one value
 /// at a time (see `ops::incremental`); `None` when the rule does not qualify.
 pub(crate) fn incremental_op(
     p: &RulePlan,
@@ -188,9 +188,13 @@ pub(crate) fn incremental_op(
     options: &RuleOptions,
     event_time: Option<EventTime>,
     start_ms: i64,
-) -> Result<Option<TumblingAggOp>, Error> {
+) -> Result<Option<IncrementalWindowOp>, Error> {
     let Some(w) = &g.window else { return Ok(None) };
-    if !matches!(w.kind, WindowKind::Tumbling { .. }) || !p.joins.is_empty() {
+    let foldable = matches!(
+        w.kind,
+        WindowKind::Tumbling { .. } | WindowKind::Session { .. }
+    );
+    if !foldable || !p.joins.is_empty() {
         return Ok(None);
     }
     let x = extract_all(p, g, registry)?;
@@ -223,7 +227,7 @@ pub(crate) fn incremental_op(
     let eval = Evaluator::bind(exprs, registry, &p.rule_id)?;
     let dims = g.dimensions.clone();
     let post = group_stage(p, g, x, Vec::new(), registry, options)?;
-    Ok(Some(TumblingAggOp::new(
+    Ok(Some(IncrementalWindowOp::new(
         w.clone(),
         p.condition.clone(),
         dims,

@@ -1,9 +1,9 @@
-//! Incremental aggregation of tumbling windows: each tuple updates its group's
+//! Incremental aggregation of tumbling and session windows: each tuple updates its group's
 //! accumulators as it arrives, so a window's state is one row and a few numbers per
 //! group, however many tuples the window holds.
 //!
-//! Used instead of the window stage + group stage when a rule's window is tumbling and
-//! every aggregate can be folded a value at a time (`count`, `sum`, `avg`, `max`, `min`)
+//! Used instead of the window stage + group stage when a rule's window is tumbling or a
+//! session and every aggregate can be folded a value at a time (`count`, `sum`, `avg`, `max`, `min`)
 //! — the common shape of edge rules, and the one a long window would otherwise fill
 //! memory with. It fires exactly like the general window stage (same [`Assigner`],
 //! same [`Watermark`]), and HAVING, ORDER BY, LIMIT and the projection are the group
@@ -202,7 +202,7 @@ struct WindowState {
     error: Option<String>,
 }
 
-pub struct TumblingAggOp {
+pub struct IncrementalWindowOp {
     assigner: Assigner,
     filter: Option<Expr>,
     condition: Option<Expr>,
@@ -219,7 +219,7 @@ pub struct TumblingAggOp {
     post: GroupOp,
 }
 
-impl TumblingAggOp {
+impl IncrementalWindowOp {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         window: Window,
@@ -231,7 +231,10 @@ impl TumblingAggOp {
         eval: Evaluator,
         post: GroupOp,
     ) -> Self {
-        debug_assert!(matches!(window.kind, WindowKind::Tumbling { .. }));
+        debug_assert!(matches!(
+            window.kind,
+            WindowKind::Tumbling { .. } | WindowKind::Session { .. }
+        ));
         let mut distinct_args: Vec<Option<Expr>> = Vec::new();
         let arg_slot = aggs
             .iter()
@@ -243,11 +246,11 @@ impl TumblingAggOp {
                 }
             })
             .collect();
-        TumblingAggOp {
+        IncrementalWindowOp {
             arg_slot,
             distinct_args,
             filter: window.filter.clone(),
-            assigner: Assigner::new(window, start_ms, event_time.is_some()),
+            assigner: Assigner::new(window, start_ms, event_time.is_some()).without_entries(),
             condition,
             dims,
             aggs,
@@ -272,6 +275,19 @@ impl TumblingAggOp {
                 })
             })
             .collect()
+    }
+
+    /// Tells the assigner a tuple entered at `ts` (it opens or extends a session); the
+    /// clock was already moved there, so nothing fires.
+    fn enter(&mut self, ts: i64) {
+        let mut fired = Vec::new();
+        self.assigner.insert(
+            ts,
+            crate::window::Entry::Dropped,
+            crate::window::Flags::default(),
+            &mut fired,
+        );
+        debug_assert!(fired.is_empty());
     }
 
     /// Folds row `i` (whose dimension and argument columns are `dims`, `args`).
@@ -441,7 +457,7 @@ fn immediate_error(out: &mut Collector, e: String) {
     out.collect(c);
 }
 
-impl Operator for TumblingAggOp {
+impl Operator for IncrementalWindowOp {
     fn name(&self) -> &str {
         "window aggregate"
     }
@@ -487,6 +503,7 @@ impl Operator for TumblingAggOp {
                         self.assigner.pass(row.timestamp, &mut fired);
                         self.emit(fired, out);
                         if enters(i, out) {
+                            self.enter(row.timestamp);
                             self.add(&row, i, &dims, &args);
                         }
                     }
@@ -548,7 +565,7 @@ impl Operator for TumblingAggOp {
     }
 }
 
-impl TumblingAggOp {
+impl IncrementalWindowOp {
     /// Event time: folds the tuples the watermark passed, in time order, firing the
     /// windows they close; then moves to the watermark.
     fn release(&mut self, out: &mut Collector) {
@@ -564,6 +581,7 @@ impl TumblingAggOp {
                 let mut fired = Vec::new();
                 self.assigner.pass(row.timestamp, &mut fired);
                 self.emit(fired, out);
+                self.enter(row.timestamp);
                 self.add(row, i, &dims, &args);
             }
         }
@@ -593,7 +611,7 @@ mod tests {
     use std::collections::BTreeMap;
     use tributary_functions::Registry;
 
-    fn op(sql: &str) -> TumblingAggOp {
+    fn op(sql: &str) -> IncrementalWindowOp {
         let def = tributary_sql::parse_ddl(
             "CREATE STREAM s (color STRING, size BIGINT) WITH (TYPE=\"memory\")",
         )
@@ -655,6 +673,27 @@ mod tests {
             .sum();
         assert_eq!(n, 300_000);
         assert_eq!(rows[0].get("m"), Some(&Value::Int(299_997)));
+    }
+
+    #[test]
+    fn session_state_grows_with_groups_not_rows() {
+        let mut op = op("SELECT color, count(*) AS n, sum(size) AS s FROM s GROUP BY color, SESSIONWINDOW(hh, 2, 1)");
+        let mut out = Collector::new();
+        for b in 0..100 {
+            op.process(rows(b * 1000, 1000, 1000 + b as i64 * 10), &mut out);
+            assert_eq!(op.state.reps.len(), 3);
+            assert_eq!(op.state.accs.len(), 6);
+        }
+        // The session times out an hour after its last tuple.
+        op.on_tick(1000 + 99 * 10 + 3_600_000, &mut out);
+        let emitted: Vec<Chunk> = out.drain().collect();
+        assert_eq!(emitted.len(), 1);
+        let n: i64 = emitted[0]
+            .rows
+            .iter()
+            .map(|r| r.get("n").and_then(Value::as_i64).unwrap_or(0))
+            .sum();
+        assert_eq!(n, 100_000);
     }
 
     #[test]

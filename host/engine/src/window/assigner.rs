@@ -68,6 +68,11 @@ pub struct Assigner {
     count: usize,
     /// State windows: between begin and emit.
     open: bool,
+    /// Whether tuples are kept (`false` for a stage that folds them as they arrive: then
+    /// only the first time and the number of the tuples since the last window are).
+    keep: bool,
+    /// With `keep` off: (first tuple time, tuples) since the last window.
+    held: Option<(i64, usize)>,
 }
 
 impl Assigner {
@@ -84,11 +89,53 @@ impl Assigner {
             session: None,
             count: 0,
             open: false,
+            keep: true,
+            held: None,
         };
         if !event_time {
             a.next_end = a.first_end(start_ms);
         }
         a
+    }
+
+    /// For tumbling and session windows whose tuples are folded as they arrive: the
+    /// assigner keeps only when the open window began and how many tuples it has, so
+    /// its memory does not grow with the window (`Fired::entries` is then empty).
+    pub fn without_entries(mut self) -> Self {
+        debug_assert!(matches!(
+            self.window.kind,
+            WindowKind::Tumbling { .. } | WindowKind::Session { .. }
+        ));
+        self.keep = false;
+        self
+    }
+
+    fn push(&mut self, ts: i64, entry: Entry) {
+        if self.keep {
+            self.buf.push_back((ts, entry));
+        } else {
+            let (first, n) = self.held.unwrap_or((ts, 0));
+            self.held = Some((first, n + 1));
+        }
+    }
+
+    fn first_ts(&self) -> Option<i64> {
+        match self.keep {
+            true => self.buf.front().map(|(t, _)| *t),
+            false => self.held.map(|(t, _)| t),
+        }
+    }
+
+    fn has_entries(&self) -> bool {
+        !self.buf.is_empty() || self.held.is_some_and(|(_, n)| n > 0)
+    }
+
+    /// Takes the tuples before `end` (every tuple held, without `keep`: tuples arrive
+    /// in time order and a window fires before any later tuple is added).
+    fn take_before(&mut self, end: i64) -> Vec<Entry> {
+        self.held = None;
+        let n = self.buf.iter().take_while(|(t, _)| *t < end).count();
+        self.buf.drain(..n).map(|(_, e)| e).collect()
     }
 
     fn first_end(&self, t: i64) -> Option<i64> {
@@ -122,8 +169,7 @@ impl Assigner {
         match self.window.kind.clone() {
             WindowKind::Tumbling { size } => {
                 while let Some(end) = self.next_end.filter(|e| *e <= now) {
-                    let n = self.buf.iter().take_while(|(t, _)| *t < end).count();
-                    let entries = self.buf.drain(..n).map(|(_, e)| e).collect();
+                    let entries = self.take_before(end);
                     // In event time windows are aligned; in processing time the
                     // first one starts with the rule.
                     let start = if self.event_time {
@@ -186,10 +232,9 @@ impl Assigner {
                         break;
                     };
                     self.next_end = Some(tick + max);
-                    let first = self.buf.front().map(|(t, _)| *t);
+                    let first = self.first_ts();
                     if first.is_some_and(|f| tick - max >= f) {
-                        let n = self.buf.iter().take_while(|(t, _)| *t < tick).count();
-                        let entries = self.buf.drain(..n).map(|(_, e)| e).collect();
+                        let entries = self.take_before(tick);
                         let start = self.session.as_ref().map_or(tick - max, |s| s.start);
                         out.push(Fired {
                             start,
@@ -205,8 +250,8 @@ impl Assigner {
                         break;
                     };
                     let start = self.session.take().map_or(due, |s| s.start);
-                    if !self.buf.is_empty() {
-                        let entries = self.buf.drain(..).map(|(_, e)| e).collect();
+                    if self.has_entries() {
+                        let entries = self.take_before(i64::MAX);
                         out.push(Fired {
                             start,
                             end: due,
@@ -238,9 +283,8 @@ impl Assigner {
         }
         self.advance(ts, out);
         match self.window.kind.clone() {
-            WindowKind::Tumbling { .. } | WindowKind::Hopping { .. } => {
-                self.buf.push_back((ts, entry))
-            }
+            WindowKind::Tumbling { .. } => self.push(ts, entry),
+            WindowKind::Hopping { .. } => self.buf.push_back((ts, entry)),
             WindowKind::Sliding { size, delay } => {
                 self.buf.push_back((ts, entry));
                 if flags.trigger {
@@ -261,7 +305,7 @@ impl Assigner {
                         })
                     }
                 }
-                self.buf.push_back((ts, entry));
+                self.push(ts, entry);
             }
             WindowKind::Count { size, hop } => {
                 self.buf.push_back((ts, entry));
