@@ -539,7 +539,7 @@ impl Operator for IncrementalWindowOp {
             wm.observe(0, row.timestamp);
             if enters(i, out) {
                 let ts = row.timestamp;
-                wm.push(0, ts, row);
+                wm.hold(ts, row);
             }
             held = true;
         });

@@ -308,7 +308,7 @@ impl Operator for WindowOp {
             match (entry, &mut self.event_time) {
                 (Some(entry), None) => self.assigner.insert(ts, entry, flags, &mut fired),
                 (Some(entry), Some((_, wm))) => {
-                    wm.push(slot, ts, (entry, flags));
+                    wm.hold(ts, (entry, flags));
                 }
                 (None, _) => {}
             }

@@ -52,6 +52,12 @@ impl<T> Watermark<T> {
             return false;
         }
         self.observe(stream, ts);
+        self.hold(ts, item);
+        true
+    }
+
+    /// Holds a tuple the caller already checked ([`Watermark::is_late`]) and observed.
+    pub fn hold(&mut self, ts: i64, item: T) {
         if self.held.back().is_none_or(|(last, _)| *last <= ts) {
             self.held.push_back((ts, item));
         } else {
@@ -59,7 +65,6 @@ impl<T> Watermark<T> {
             let at = self.held.partition_point(|(t, _)| *t <= ts);
             self.held.insert(at, (ts, item));
         }
-        true
     }
 
     /// Moves the watermark to the largest time seen minus the tolerance and returns the
