@@ -192,7 +192,7 @@ pub(crate) fn incremental_op(
     let Some(w) = &g.window else { return Ok(None) };
     let foldable = matches!(
         w.kind,
-        WindowKind::Tumbling { .. } | WindowKind::Session { .. }
+        WindowKind::Tumbling { .. } | WindowKind::Session { .. } | WindowKind::Hopping { .. }
     );
     if !foldable || !p.joins.is_empty() {
         return Ok(None);

@@ -104,7 +104,7 @@ impl Assigner {
     pub fn without_entries(mut self) -> Self {
         debug_assert!(matches!(
             self.window.kind,
-            WindowKind::Tumbling { .. } | WindowKind::Session { .. }
+            WindowKind::Tumbling { .. } | WindowKind::Session { .. } | WindowKind::Hopping { .. }
         ));
         self.keep = false;
         self
@@ -284,7 +284,7 @@ impl Assigner {
         self.advance(ts, out);
         match self.window.kind.clone() {
             WindowKind::Tumbling { .. } => self.push(ts, entry),
-            WindowKind::Hopping { .. } => self.buf.push_back((ts, entry)),
+            WindowKind::Hopping { .. } => self.push(ts, entry),
             WindowKind::Sliding { size, delay } => {
                 self.buf.push_back((ts, entry));
                 if flags.trigger {
