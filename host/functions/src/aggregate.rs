@@ -218,23 +218,14 @@ fn aggregate(agg: Agg, args: &[Column]) -> RowResult {
             Ok(Value::object(merged))
         }
         Agg::Stddev | Agg::Stddevs | Agg::Var | Agg::Vars => {
-            let n = numbers(vals)?;
-            let sample = matches!(agg, Agg::Stddevs | Agg::Vars);
-            let denom = if sample {
-                n.len().saturating_sub(1)
-            } else {
-                n.len()
-            };
-            if denom == 0 {
-                return Ok(Value::Null);
-            }
-            let mean = n.iter().sum::<f64>() / n.len() as f64;
-            let var = n.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / denom as f64;
-            Ok(Value::Float(if matches!(agg, Agg::Stddev | Agg::Stddevs) {
-                var.sqrt()
-            } else {
-                var
-            }))
+            let mut w = crate::stats::Welford::default();
+            numbers(vals)?.into_iter().for_each(|x| w.add(x));
+            let var = w.variance(matches!(agg, Agg::Stddevs | Agg::Vars));
+            Ok(match var {
+                None => Value::Null,
+                Some(v) if matches!(agg, Agg::Stddev | Agg::Stddevs) => Value::Float(v.sqrt()),
+                Some(v) => Value::Float(v),
+            })
         }
         Agg::Median => percentile_cont(numbers(vals)?, 0.5),
         Agg::PercentileCont | Agg::PercentileDisc => {

@@ -10,6 +10,7 @@
 pub mod aggregate;
 pub mod builtin;
 pub mod registry;
+pub mod stats;
 
 mod args;
 mod array;

@@ -2,8 +2,9 @@
 //! accumulators as it arrives, so a window's state is one row and a few numbers per
 //! group, however many tuples the window holds.
 //!
-//! Used instead of the window stage + group stage when a rule's window is tumbling or a
-//! session and every aggregate can be folded a value at a time (`count`, `sum`, `avg`, `max`, `min`)
+//! Used instead of the window stage + group stage when a rule's window is tumbling,
+//! hopping or a session and every aggregate can be folded a value at a time (`count`,
+//! `sum`, `avg`, `max`, `min`, `stddev`, `stddevs`, `var`, `vars`, `last_value`)
 //! — the common shape of edge rules, and the one a long window would otherwise fill
 //! memory with. It fires exactly like the general window stage (same [`Assigner`],
 //! same [`Watermark`]), and HAVING, ORDER BY, LIMIT and the projection are the group
@@ -31,6 +32,15 @@ pub enum AccKind {
     Avg,
     Max,
     Min,
+    /// stddev, stddevs, var, vars: (square root?, sample?).
+    Spread {
+        sqrt: bool,
+        sample: bool,
+    },
+    /// `last_value(col, ignoreNull)`.
+    Last {
+        ignore_null: bool,
+    },
 }
 
 impl AccKind {
@@ -43,6 +53,23 @@ impl AccKind {
             ("avg", [_]) => AccKind::Avg,
             ("max", [_]) => AccKind::Max,
             ("min", [_]) => AccKind::Min,
+            ("stddev", [_]) => AccKind::Spread {
+                sqrt: true,
+                sample: false,
+            },
+            ("stddevs", [_]) => AccKind::Spread {
+                sqrt: true,
+                sample: true,
+            },
+            ("var", [_]) => AccKind::Spread {
+                sqrt: false,
+                sample: false,
+            },
+            ("vars", [_]) => AccKind::Spread {
+                sqrt: false,
+                sample: true,
+            },
+            ("last_value", [_, Expr::Literal(Value::Bool(b))]) => AccKind::Last { ignore_null: *b },
             _ => return None,
         })
     }
@@ -56,6 +83,9 @@ enum Acc {
     Sum(f64, u64),
     /// max / min: the best value so far.
     Best(Value),
+    Spread(tributary_functions::stats::Welford),
+    /// last_value: the last value (and whether one was seen).
+    Last(Option<Value>),
 }
 
 impl Acc {
@@ -64,6 +94,8 @@ impl Acc {
             AccKind::CountAll | AccKind::Count => Acc::Count(0),
             AccKind::Sum | AccKind::Avg => Acc::Sum(0.0, 0),
             AccKind::Max | AccKind::Min => Acc::Best(Value::Null),
+            AccKind::Spread { .. } => Acc::Spread(Default::default()),
+            AccKind::Last { .. } => Acc::Last(None),
         }
     }
 
@@ -83,6 +115,17 @@ impl Acc {
                 }
                 other => return Err(format!("requires number but found {}", other.describe())),
             },
+            (Acc::Spread(w), _) => match v {
+                Value::Null => {}
+                Value::Int(_) | Value::Float(_) => w.add(v.as_f64().unwrap_or(0.0)),
+                other => return Err(format!("requires number but found {}", other.describe())),
+            },
+            (Acc::Last(last), AccKind::Last { ignore_null }) => {
+                if !(ignore_null && v.is_null()) {
+                    *last = Some(v.clone());
+                }
+            }
+            (Acc::Last(_), _) => return Err("mismatched accumulators".to_string()),
             (Acc::Best(best), k) => {
                 if v.is_null() {
                     return Ok(());
@@ -122,6 +165,12 @@ impl Acc {
                 *n += n2;
             }
             (best @ Acc::Best(_), Acc::Best(v)) => return best.add(k, v),
+            (Acc::Spread(a), Acc::Spread(b)) => a.merge(b),
+            (Acc::Last(a), Acc::Last(b)) => {
+                if b.is_some() {
+                    *a = b.clone();
+                }
+            }
             _ => return Err("mismatched accumulators".to_string()),
         }
         Ok(())
@@ -134,6 +183,13 @@ impl Acc {
             (Acc::Sum(t, _), AccKind::Sum) => Value::Float(*t),
             (Acc::Sum(t, n), _) => Value::Float(*t / *n as f64),
             (Acc::Best(v), _) => v.clone(),
+            (Acc::Spread(w), AccKind::Spread { sqrt, sample }) => match w.variance(sample) {
+                None => Value::Null,
+                Some(v) if sqrt => Value::Float(v.sqrt()),
+                Some(v) => Value::Float(v),
+            },
+            (Acc::Spread(_), _) => Value::Null,
+            (Acc::Last(v), _) => v.clone().unwrap_or(Value::Null),
         }
     }
 }
@@ -698,6 +754,23 @@ fn gcd(a: i64, b: i64) -> i64 {
 
 fn agg_name(k: AccKind) -> &'static str {
     match k {
+        AccKind::Spread {
+            sqrt: true,
+            sample: false,
+        } => "stddev",
+        AccKind::Spread {
+            sqrt: true,
+            sample: true,
+        } => "stddevs",
+        AccKind::Spread {
+            sqrt: false,
+            sample: false,
+        } => "var",
+        AccKind::Spread {
+            sqrt: false,
+            sample: true,
+        } => "vars",
+        AccKind::Last { .. } => "last_value",
         AccKind::CountAll | AccKind::Count => "count",
         AccKind::Sum => "sum",
         AccKind::Avg => "avg",
