@@ -1,4 +1,5 @@
 //! The operators of a rule: WHERE, windows, grouping and aggregation, SELECT.
+mod accumulate;
 pub mod analytic;
 pub mod filter;
 pub mod group;
