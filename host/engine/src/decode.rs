@@ -25,9 +25,45 @@ pub struct Decoder {
     declared: Option<Schema>,
     /// The declared column names, in order.
     field_names: Option<Vec<String>>,
-    /// In a rule with JOINs: this stream's index and name. Its rows get hidden
-    /// qualified copies of their fields and a stream marker (`join_plan`).
-    joined: Option<(usize, Arc<str>)>,
+    /// In a rule with JOINs: its rows get hidden qualified copies of their fields and
+    /// a stream marker (`join_plan`).
+    joined: Option<JoinMarks>,
+}
+
+/// What a joined stream's decoder adds to each row; the names are made once, not per
+/// row (`demo.ts` for every column the schema declares).
+#[derive(Debug, Clone)]
+struct JoinMarks {
+    index: usize,
+    stream: Arc<str>,
+    marker: Arc<str>,
+    /// (column name, its qualified name).
+    qualified: Vec<(Arc<str>, Arc<str>)>,
+}
+
+impl JoinMarks {
+    fn qualified(&self, name: &Arc<str>) -> Arc<str> {
+        self.qualified
+            .iter()
+            .find(|(k, _)| Arc::ptr_eq(k, name) || k == name)
+            .map(|(_, q)| q.clone())
+            .unwrap_or_else(|| qualified(&self.stream, name))
+    }
+
+    fn mark(&self, r: &mut Row) {
+        let n = r.fields.len();
+        r.fields.reserve(n + 1);
+        for i in 0..n {
+            let (k, v) = &r.fields[i];
+            let q = self.qualified(k);
+            let v = v.clone();
+            r.fields.push((q, v));
+        }
+        r.fields.push((
+            self.marker.clone(),
+            tributary_core::Value::Int(self.index as i64),
+        ));
+    }
 }
 
 impl Decoder {
@@ -70,8 +106,8 @@ impl Decoder {
     pub fn decode(&self, msgs: Vec<SourceMessage>) -> Chunk {
         let mut b = ChunkBuilder::with_capacity(msgs.len());
         b.set_time(msgs.iter().map(|m| m.timestamp).max());
-        if let Some((i, _)) = &self.joined {
-            b.set_stream(*i);
+        if let Some(j) = &self.joined {
+            b.set_stream(j.index);
         }
         for m in msgs {
             match m.payload {
@@ -106,9 +142,9 @@ impl Decoder {
             }
         }
         let mut chunk = b.finish();
-        if let Some((i, name)) = &self.joined {
+        if let Some(j) = &self.joined {
             for r in chunk.rows.iter_mut() {
-                mark(r, *i, name);
+                j.mark(r);
             }
         }
         chunk
@@ -116,7 +152,18 @@ impl Decoder {
 
     /// The decoder of stream `index` of a rule with JOINs.
     pub fn for_join(mut self, index: usize, stream: &str) -> Self {
-        self.joined = Some((index, Arc::from(stream)));
+        let qualified_names = self
+            .schema
+            .iter()
+            .flat_map(|s| s.fields.iter().filter_map(|f| s.key(&f.name)))
+            .map(|k| (k.clone(), qualified(stream, k)))
+            .collect();
+        self.joined = Some(JoinMarks {
+            index,
+            stream: Arc::from(stream),
+            marker: Arc::from(STREAM_MARKER),
+            qualified: qualified_names,
+        });
         self
     }
 
@@ -145,20 +192,4 @@ impl Decoder {
             },
         }
     }
-}
-
-/// Adds a row's hidden qualified copies and stream marker.
-fn mark(r: &mut Row, index: usize, stream: &str) {
-    let n = r.fields.len();
-    r.fields.reserve(n + 1);
-    for i in 0..n {
-        let (k, v) = &r.fields[i];
-        let q = qualified(stream, k);
-        let v = v.clone();
-        r.fields.push((q, v));
-    }
-    r.fields.push((
-        Arc::from(STREAM_MARKER),
-        tributary_core::Value::Int(index as i64),
-    ));
 }

@@ -1,6 +1,6 @@
 //! The accumulators of incremental aggregation (`ops::incremental`): one per group and
 //! aggregate, folded a value at a time and mergeable (hopping windows are merged from
-//! panes), and the hashable group keys they are filed under.
+//! panes), and the hashable keys groups (and lookup-table rows) are filed under.
 
 use std::hash::Hasher;
 use std::sync::Arc;

@@ -322,21 +322,21 @@ impl Operator for AnalyticOp {
             let mut errs = RowErrors::new(n);
             let (args, parts, when) = {
                 let call = &self.calls[c];
-                let (a, p, w) = (
-                    call.args.clone(),
-                    call.partition_by.clone(),
-                    call.when.clone(),
-                );
-                let args: Vec<Column> = a
+                let args: Vec<Column> = call
+                    .args
                     .iter()
                     .map(|e| eval_col(&mut self.eval, e, &input.rows, &mut errs))
                     .collect();
-                let parts: Vec<Column> = p
+                let parts: Vec<Column> = call
+                    .partition_by
                     .iter()
                     .map(|e| eval_col(&mut self.eval, e, &input.rows, &mut errs))
                     .collect();
                 let mut werrs = RowErrors::new(n);
-                let when = w.map(|e| eval_col(&mut self.eval, &e, &input.rows, &mut werrs));
+                let when = call
+                    .when
+                    .as_ref()
+                    .map(|e| eval_col(&mut self.eval, e, &input.rows, &mut werrs));
                 (args, parts, when)
             };
             let call = &mut self.calls[c];

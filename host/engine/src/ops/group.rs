@@ -11,6 +11,7 @@
 use crate::eval::{ops::truth, Evaluator, RowErrors};
 use crate::hits::{Hits, AGG_HIT_COUNT, AGG_HIT_TIME};
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
+use crate::ops::accumulate::{key_part, KeyPart};
 use crate::ops::ProjectOp;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -101,25 +102,17 @@ impl GroupOp {
             .iter()
             .map(|d| self.rows_eval.eval(d, rows, &mut errs))
             .collect();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut index: HashMap<Vec<KeyPart>, usize> = HashMap::new();
         let mut groups: Groups = Vec::new();
-        let mut key = String::new();
         for i in 0..rows.len() {
             if let Some(e) = errs.get(i) {
                 return Err(format!("run Group By error: {e}"));
             }
-            key.clear();
-            for c in &cols {
-                let v = c.get(i);
-                key.push_str(v.type_name());
-                key.push(':');
-                tributary_core::json::write_json(&mut key, v);
-                key.push('\u{0}');
-            }
+            let key: Vec<KeyPart> = cols.iter().map(|c| key_part(c.get(i))).collect();
             match index.get(&key) {
                 Some(&g) => groups[g].push(i),
                 None => {
-                    index.insert(key.clone(), groups.len());
+                    index.insert(key, groups.len());
                     groups.push(vec![i]);
                 }
             }

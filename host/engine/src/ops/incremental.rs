@@ -13,7 +13,7 @@
 pub use super::accumulate::AccKind;
 use super::accumulate::{key_part, Acc, FxHasher, GroupKey};
 use super::group::{Extra, GroupOp, WINDOW_END, WINDOW_START};
-use super::window::{holds, EventTime};
+use super::window::{eval_opt, holds, EventTime};
 use crate::eval::{Evaluator, RowErrors};
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
 use crate::window::{Assigner, Fired, Watermark};
@@ -23,9 +23,6 @@ use std::sync::Arc;
 use tributary_core::function::Column;
 use tributary_core::{Row, Value};
 use tributary_sql::{Expr, Window, WindowKind};
-
-/// Columns evaluated over a batch, with their per-row errors (`None`: no expression).
-type Evaluated = Vec<Option<(Column, RowErrors)>>;
 
 /// One aggregate call: its hidden column, kind and argument.
 pub struct IncAggregate {
@@ -120,19 +117,6 @@ impl IncrementalWindowOp {
             panes: std::collections::VecDeque::new(),
             post,
         }
-    }
-
-    fn eval_all(&mut self, exprs: &[Option<Expr>], rows: &[Row]) -> Evaluated {
-        exprs
-            .iter()
-            .map(|e| {
-                e.as_ref().map(|e| {
-                    let mut errs = RowErrors::new(rows.len());
-                    let c = self.eval.eval(e, rows, &mut errs);
-                    (c, errs)
-                })
-            })
-            .collect()
     }
 
     /// Tells the assigner a tuple entered at `ts` (it opens or extends a session); the
@@ -328,27 +312,34 @@ impl IncrementalWindowOp {
 
     /// The dimension and argument columns of `rows`.
     fn columns(&mut self, rows: &[Row]) -> (Vec<Src>, Vec<Src>) {
-        let dims: Vec<Option<Expr>> = self.dims.iter().cloned().map(Some).collect();
-        let args = self.distinct_args.clone();
-        (self.sources(&dims, rows), self.sources(&args, rows))
+        let dims = sources(&mut self.eval, self.dims.iter().map(Some), rows);
+        let args = sources(
+            &mut self.eval,
+            self.distinct_args.iter().map(Option::as_ref),
+            rows,
+        );
+        (dims, args)
     }
+}
 
-    /// Where each expression's values come from: a plain column is read from the rows
-    /// directly (no column is built), anything else is evaluated over the batch.
-    fn sources(&mut self, exprs: &[Option<Expr>], rows: &[Row]) -> Vec<Src> {
-        exprs
-            .iter()
-            .map(|e| match e {
-                None => Src::Nothing,
-                Some(Expr::Field { name, .. }) => Src::Field(name.clone()),
-                Some(e) => {
-                    let mut errs = RowErrors::new(rows.len());
-                    let c = self.eval.eval(e, rows, &mut errs);
-                    Src::Evaluated(c, errs)
-                }
-            })
-            .collect()
-    }
+/// Where each expression's values come from: a plain column is read from the rows
+/// directly (no column is built), anything else is evaluated over the batch.
+fn sources<'a>(
+    eval: &mut Evaluator,
+    exprs: impl Iterator<Item = Option<&'a Expr>>,
+    rows: &[Row],
+) -> Vec<Src> {
+    exprs
+        .map(|e| match e {
+            None => Src::Nothing,
+            Some(Expr::Field { name, .. }) => Src::Field(name.clone()),
+            Some(e) => {
+                let mut errs = RowErrors::new(rows.len());
+                let c = eval.eval(e, rows, &mut errs);
+                Src::Evaluated(c, errs)
+            }
+        })
+        .collect()
 }
 
 /// The values of one dimension or aggregate argument over a batch.
@@ -387,9 +378,8 @@ impl Operator for IncrementalWindowOp {
 
     fn process(&mut self, input: Chunk, out: &mut Collector) {
         self.eval.set_now(&input.rows);
-        let pre = [self.filter.clone(), self.condition.clone()];
-        let pre = self.eval_all(&pre, &input.rows);
-        let (filter, condition) = (&pre[0], &pre[1]);
+        let filter = &eval_opt(&mut self.eval, self.filter.as_ref(), &input.rows);
+        let condition = &eval_opt(&mut self.eval, self.condition.as_ref(), &input.rows);
         // Which rows enter the window: FILTER, then WHERE (before a tumbling window).
         let enters = |i: usize, out: &mut Collector| -> bool {
             match holds(filter, i) {

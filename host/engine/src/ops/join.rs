@@ -69,7 +69,7 @@ impl JoinOp {
             }
         }
         let mut left = std::mem::take(&mut by_stream[0]);
-        for step in self.steps.clone() {
+        for step in &self.steps {
             let right: Vec<Row> = match step.table {
                 Some(_) => self.tables[step.stream]
                     .as_ref()
@@ -77,7 +77,7 @@ impl JoinOp {
                     .unwrap_or_default(),
                 None => std::mem::take(&mut by_stream[step.stream]),
             };
-            left = self.join_step(left, right, &step)?;
+            left = join_step(&mut self.eval, left, right, step)?;
         }
         let Some(c) = &self.condition else {
             return Ok(left);
@@ -98,62 +98,64 @@ impl JoinOp {
         }
         Ok(out)
     }
+}
 
-    fn join_step(
-        &mut self,
-        left: Vec<Row>,
-        right: Vec<Row>,
-        step: &JoinStep,
-    ) -> Result<Vec<Row>, String> {
-        let pairs: Vec<Row> = left
-            .iter()
-            .flat_map(|l| right.iter().map(move |r| merge(l, r)))
-            .collect();
-        let matched: Vec<bool> = match (&step.on, step.kind) {
-            (_, JoinKind::Cross) | (None, _) => vec![true; pairs.len()],
-            (Some(on), _) => {
-                let mut errs = RowErrors::new(pairs.len());
-                self.eval.set_now(&pairs);
-                let col = self.eval.eval(on, &pairs, &mut errs);
-                (0..pairs.len())
-                    .map(|i| match errs.get(i) {
-                        Some(e) => Err(format!("run Join error: {e}")),
-                        None => truth(col.get(i))
-                            .map(|b| b == Some(true))
-                            .map_err(|e| format!("run Join error: {e}")),
-                    })
-                    .collect::<Result<_, _>>()?
-            }
-        };
-        let m = right.len();
-        let mut out = Vec::new();
-        let mut right_hit = vec![false; m];
-        let mut pairs = pairs.into_iter();
-        for (i, l) in left.iter().enumerate() {
-            let mut hit = false;
-            for (j, hit_j) in right_hit.iter_mut().enumerate() {
-                let Some(p) = pairs.next() else { break };
-                if matched[i * m + j] {
-                    hit = true;
-                    *hit_j = true;
-                    out.push(p);
-                }
-            }
-            if !hit && matches!(step.kind, JoinKind::Left | JoinKind::Full) {
-                out.push(l.clone());
+/// One JOIN step: every pair of `left` and `right`, ON evaluated over all of them at
+/// once, then the kind's unmatched rows.
+fn join_step(
+    eval: &mut Evaluator,
+    left: Vec<Row>,
+    right: Vec<Row>,
+    step: &JoinStep,
+) -> Result<Vec<Row>, String> {
+    let pairs: Vec<Row> = left
+        .iter()
+        .flat_map(|l| right.iter().map(move |r| merge(l, r)))
+        .collect();
+    let matched: Vec<bool> = match (&step.on, step.kind) {
+        (_, JoinKind::Cross) | (None, _) => vec![true; pairs.len()],
+        (Some(on), _) => {
+            let mut errs = RowErrors::new(pairs.len());
+            eval.set_now(&pairs);
+            let col = eval.eval(on, &pairs, &mut errs);
+            (0..pairs.len())
+                .map(|i| match errs.get(i) {
+                    Some(e) => Err(format!("run Join error: {e}")),
+                    None => truth(col.get(i))
+                        .map(|b| b == Some(true))
+                        .map_err(|e| format!("run Join error: {e}")),
+                })
+                .collect::<Result<_, _>>()?
+        }
+    };
+    let m = right.len();
+    let mut out = Vec::new();
+    let mut right_hit = vec![false; m];
+    let mut pairs = pairs.into_iter();
+    for (i, l) in left.iter().enumerate() {
+        let mut hit = false;
+        for (j, hit_j) in right_hit.iter_mut().enumerate() {
+            let Some(p) = pairs.next() else { break };
+            if matched[i * m + j] {
+                hit = true;
+                *hit_j = true;
+                out.push(p);
             }
         }
-        if matches!(step.kind, JoinKind::Right | JoinKind::Full) {
-            out.extend(
-                right
-                    .into_iter()
-                    .zip(right_hit)
-                    .filter(|(_, h)| !h)
-                    .map(|(r, _)| r),
-            );
+        if !hit && matches!(step.kind, JoinKind::Left | JoinKind::Full) {
+            out.push(l.clone());
         }
-        Ok(out)
     }
+    if matches!(step.kind, JoinKind::Right | JoinKind::Full) {
+        out.extend(
+            right
+                .into_iter()
+                .zip(right_hit)
+                .filter(|(_, h)| !h)
+                .map(|(r, _)| r),
+        );
+    }
+    Ok(out)
 }
 
 fn stream_of(r: &Row) -> usize {

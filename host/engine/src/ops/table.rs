@@ -7,6 +7,7 @@
 //!   the DDL's `KEY` names. `rowkind` `delete` removes the key; `insert`, `update` and
 //!   `upsert` replace its row. Rows without a key are kept as a scan table keeps them.
 
+use crate::ops::accumulate::{key_part, KeyPart};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tributary_core::{Row, Value};
@@ -24,7 +25,7 @@ pub struct TableRows {
     /// In arrival order; a deleted or replaced keyed row leaves a `None`.
     rows: VecDeque<Option<Row>>,
     /// Lookup tables: key → position in `rows` (offset by `dropped`).
-    index: HashMap<String, usize>,
+    index: HashMap<KeyPart, usize>,
     /// Rows removed from the front of `rows` so far (positions in `index` are absolute).
     dropped: usize,
     holes: usize,
@@ -75,7 +76,7 @@ impl TableRows {
                     self.rows.push_back(Some(row));
                     return;
                 };
-                let k = key_text(&k);
+                let k = key_part(&k);
                 let delete =
                     matches!(row.meta.get("rowkind"), Some(Value::String(s)) if &**s == "delete");
                 if let Some(pos) = self.index.remove(&k) {
@@ -119,18 +120,10 @@ impl TableRows {
                 .cloned()
                 .or_else(|| key.as_ref().and_then(|k| r.get_interned(k).cloned()));
             if let Some(k) = k.filter(|k| !k.is_null()) {
-                self.index.insert(key_text(&k), i);
+                self.index.insert(key_part(&k), i);
             }
         }
     }
-}
-
-fn key_text(v: &Value) -> String {
-    format!(
-        "{}:{}",
-        v.type_name(),
-        tributary_core::json::to_json_string(v)
-    )
 }
 
 #[cfg(test)]

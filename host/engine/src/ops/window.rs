@@ -73,16 +73,15 @@ impl WindowOp {
             WindowKind::State { begin, emit } => Some(((**begin).clone(), (**emit).clone())),
             _ => None,
         };
+        let mut trigger = window.trigger.clone();
+        let trigger_hits = trigger
+            .as_mut()
+            .is_some_and(rewrite_condition)
+            .then(Hits::default);
         WindowOp {
             filter: window.filter.clone(),
-            trigger_hits: window
-                .trigger
-                .as_ref()
-                .and_then(|t| rewrite_condition(&mut t.clone()).then(Hits::default)),
-            trigger: window.trigger.clone().map(|mut t| {
-                rewrite_condition(&mut t);
-                t
-            }),
+            trigger_hits,
+            trigger,
             state,
             condition,
             where_after,
@@ -95,14 +94,6 @@ impl WindowOp {
             slots,
             eval,
         }
-    }
-
-    fn eval_opt(&mut self, e: Option<&Expr>, rows: &[Row]) -> Option<(Column, RowErrors)> {
-        e.map(|e| {
-            let mut errs = RowErrors::new(rows.len());
-            let c = self.eval.eval(e, rows, &mut errs);
-            (c, errs)
-        })
     }
 
     fn emit_fired(&self, fired: Vec<Fired>, out: &mut Vec<Chunk>) {
@@ -186,6 +177,19 @@ pub(crate) fn event_ts(row: &Row, field: &Arc<str>, format: Option<&str>) -> Res
     }
 }
 
+/// Evaluates an optional expression over a batch, keeping its per-row errors.
+pub(crate) fn eval_opt(
+    eval: &mut Evaluator,
+    e: Option<&Expr>,
+    rows: &[Row],
+) -> Option<(Column, RowErrors)> {
+    e.map(|e| {
+        let mut errs = RowErrors::new(rows.len());
+        let c = eval.eval(e, rows, &mut errs);
+        (c, errs)
+    })
+}
+
 /// Whether an evaluated condition holds for row `i` (`None`: there is no condition).
 pub(crate) fn holds(c: &Option<(Column, RowErrors)>, i: usize) -> Result<bool, String> {
     match c {
@@ -213,19 +217,22 @@ impl Operator for WindowOp {
         let slot = self.slots.get(stream).copied().unwrap_or(0);
         let rows = &input.rows;
         self.eval.set_now(rows);
-        let filter = self.eval_opt(self.filter.clone().as_ref(), rows);
+        let filter = eval_opt(&mut self.eval, self.filter.as_ref(), rows);
         if let Some(h) = &self.trigger_hits {
             self.eval.clear_aliases();
             for (k, c) in h.columns(HIT_COUNT, HIT_TIME) {
                 self.eval.set_alias(k, c);
             }
         }
-        let trigger = self.eval_opt(self.trigger.clone().as_ref(), rows);
-        let (begin, emit) = match self.state.clone() {
-            Some((b, e)) => (self.eval_opt(Some(&b), rows), self.eval_opt(Some(&e), rows)),
+        let trigger = eval_opt(&mut self.eval, self.trigger.as_ref(), rows);
+        let (begin, emit) = match &self.state {
+            Some((b, e)) => (
+                eval_opt(&mut self.eval, Some(b), rows),
+                eval_opt(&mut self.eval, Some(e), rows),
+            ),
             None => (None, None),
         };
-        let condition = self.eval_opt(self.condition.clone().as_ref(), rows);
+        let condition = eval_opt(&mut self.eval, self.condition.as_ref(), rows);
         let mut chunks: Vec<Chunk> = Vec::new();
         let immediate_error = |chunks: &mut Vec<Chunk>, e: String| {
             let mut c = Chunk::from_rows(Vec::new());
@@ -233,6 +240,17 @@ impl Operator for WindowOp {
             chunks.push(c);
         };
         let chunk_time = input.time;
+        // The chunk's stream decides where its event time is (once per chunk).
+        let (ts_field, ts_format) = match &self.event_time {
+            Some((et, _)) => (
+                et.fields
+                    .get(stream)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from("")),
+                et.formats.get(stream).cloned().flatten(),
+            ),
+            None => (Arc::from(""), None),
+        };
         for_each_in_order(input, |item| {
             let (i, mut row) = match item {
                 // Errors from upstream (decoding) are not part of any window, but
@@ -254,14 +272,8 @@ impl Operator for WindowOp {
                     self.assigner.advance(row.timestamp, &mut fired);
                     self.emit_fired(std::mem::take(&mut fired), &mut chunks);
                 }
-                Some((et, wm)) => {
-                    let field = et
-                        .fields
-                        .get(stream)
-                        .cloned()
-                        .unwrap_or_else(|| Arc::from(""));
-                    let format = et.formats.get(stream).cloned().flatten();
-                    match event_ts(&row, &field, format.as_deref()) {
+                Some((_, wm)) => {
+                    match event_ts(&row, &ts_field, ts_format.as_deref()) {
                         Ok(ts) => row.timestamp = ts,
                         Err(e) => return immediate_error(&mut chunks, e),
                     }

@@ -188,18 +188,7 @@ impl Assigner {
             }
             WindowKind::Hopping { size, hop } => {
                 while let Some(end) = self.next_end.filter(|e| *e <= now) {
-                    let start = end - size;
-                    let entries = self
-                        .buf
-                        .iter()
-                        .filter(|(t, _)| *t >= start && *t < end)
-                        .map(|(_, e)| e.clone())
-                        .collect();
-                    out.push(Fired {
-                        start,
-                        end,
-                        entries,
-                    });
+                    self.fire_range(end - size, end, false, out);
                     let keep_from = end + hop - size;
                     while self.buf.front().is_some_and(|(t, _)| *t < keep_from) {
                         self.buf.pop_front();
