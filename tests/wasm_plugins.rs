@@ -199,6 +199,9 @@ fn a_wasm_source_feeds_a_rule_with_a_wasm_function() {
     {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // The last row reaches the file just before the source reports its end: give the
+    // rule that moment, or a loaded machine stops it first (seen in a CI run).
+    std::thread::sleep(std::time::Duration::from_millis(1000));
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
