@@ -319,6 +319,20 @@ impl Sink for FileSink {
         Box::pin(async move { result })
     }
 
+    fn flush(&mut self) -> BoxFuture<'_, Result<()>> {
+        let result = match self.current.as_mut() {
+            None => Ok(()),
+            Some(open) => open
+                .writer
+                .flush()
+                .and_then(|_| open.writer.get_ref().sync_data())
+                .map_err(|e| {
+                    Error::external(format!("fail to flush file {}: {e}", open.path.display()))
+                }),
+        };
+        Box::pin(async move { result })
+    }
+
     fn close(&mut self) -> BoxFuture<'_, Result<()>> {
         let result = self.finish();
         Box::pin(async move { result })

@@ -137,6 +137,12 @@ pub trait Sink: Send {
     fn close(&mut self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async { Ok(()) })
     }
+    /// Makes everything collected so far durable at the destination; called at a
+    /// checkpoint, which counts those rows as delivered. A sink that delivers in
+    /// `collect` has nothing to do.
+    fn flush(&mut self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// What a sink receives after the common props (`fields`, `dataTemplate`,

@@ -28,6 +28,14 @@ impl std::fmt::Display for StateError {
     }
 }
 
+/// One write of a checkpoint: a value to put, or `None` to delete the key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateWrite {
+    pub scope: String,
+    pub key: String,
+    pub value: Option<Value>,
+}
+
 /// A state backend. Counters and states share one key space, as in eKuiper: a counter
 /// is a state holding an integer.
 pub trait StateStore: Send + Sync + std::fmt::Debug {
@@ -46,6 +54,9 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     }
     /// Forgets every key of every scope starting with `prefix` (a deleted rule).
     fn drop_scopes(&self, prefix: &str) -> Result<(), StateError>;
+    /// Applies `writes` all at once or not at all: a checkpoint (plugin state and
+    /// source offsets together) must never be half-written by a crash.
+    fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError>;
 }
 
 /// State kept in memory: fast, and lost when the process ends.
@@ -93,6 +104,18 @@ impl StateStore for MemoryStateStore {
     fn drop_scopes(&self, prefix: &str) -> Result<(), StateError> {
         self.lock()
             .retain(|(scope, _), _| !scope.starts_with(prefix));
+        Ok(())
+    }
+    fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError> {
+        // One lock for the whole batch: no reader sees half of it.
+        let mut map = self.lock();
+        for w in writes {
+            let k = (w.scope.clone(), w.key.clone());
+            match &w.value {
+                Some(v) => map.insert(k, v.clone()),
+                None => map.remove(&k),
+            };
+        }
         Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! create the source and the sinks. Everything that can be wrong with a rule is found
 //! here, before it runs.
 
+use crate::checkpoint::CheckpointPlan;
 use crate::decode::Decoder;
 use crate::eval::Evaluator;
 use crate::metrics::RuleMetrics;
@@ -35,6 +36,9 @@ pub struct EngineContext {
     pub plugin_sources: Arc<RwLock<BTreeMap<String, Arc<dyn SourceFactory>>>>,
     /// Sink types added by plugins, by lower-cased action name.
     pub plugin_sinks: Arc<RwLock<BTreeMap<String, Arc<dyn SinkFactory>>>>,
+    /// The same store as `state`, when it is durable: rules with `qos` ≥ 1 checkpoint
+    /// into it. `None` (memory, trials): rules run without checkpoints.
+    pub checkpoints: Option<Arc<tributary_state::CheckpointStore>>,
 }
 
 impl std::fmt::Debug for EngineContext {
@@ -55,7 +59,16 @@ impl EngineContext {
             state: Arc::new(tributary_core::state::MemoryStateStore::default()),
             plugin_sources: Arc::new(RwLock::new(BTreeMap::new())),
             plugin_sinks: Arc::new(RwLock::new(BTreeMap::new())),
+            checkpoints: None,
         }
+    }
+
+    /// Keeps plugin state in a durable `store`, through which rules also checkpoint.
+    /// Call it before loading plugins: they keep the store they are given.
+    pub fn use_durable_store(&mut self, store: Arc<dyn tributary_core::state::StateStore>) {
+        let c = Arc::new(tributary_state::CheckpointStore::new(store));
+        self.state = c.clone();
+        self.checkpoints = Some(c);
     }
 
     fn connector_ctx(&self, rule_id: &str) -> ConnectorContext {
@@ -315,6 +328,7 @@ pub fn build_source(
     stream: &StreamDef,
     rule_id: &str,
     ctx: &EngineContext,
+    offset: u64,
 ) -> Result<Box<dyn Source>, Error> {
     let kind = stream.options.source_type.as_deref().unwrap_or("mqtt");
     let conf_key = stream.options.conf_key.as_deref().unwrap_or("default");
@@ -341,12 +355,16 @@ pub fn build_source(
                 other => other,
             });
     }
-    tributary_connectors::registry::create_source(
+    tributary_connectors::registry::create_source_with(
         kind,
         datasource,
         &props,
         &ctx.connector_ctx(rule_id),
         &ctx.hub,
+        tributary_connectors::registry::SourceOptions {
+            offset: tributary_connectors::SourceOffset::new(offset),
+            ..Default::default()
+        },
     )
     .map_err(|e| match e {
         Error::User(m) => Error::User(format!("stream {}: {m}", stream.name)),
@@ -424,12 +442,41 @@ pub fn build_pipeline(
 ) -> Result<Pipeline, Error> {
     let p = plan_rule(rule, streams)?;
     let operators = build_operators(&p, ctx, &rule.options)?;
-    let source = build_source(&p.stream, &rule.id, ctx)?;
+    let checkpoint = match &ctx.checkpoints {
+        Some(store) if rule.options.qos >= 1 => {
+            // Streams resume at their offsets; a table is read whole again.
+            let rewind: Vec<bool> = std::iter::once(true)
+                .chain(p.joins.iter().map(|j| j.stream.kind != StreamKind::Table))
+                .collect();
+            Some(CheckpointPlan::resume(
+                store.clone(),
+                &rule.id,
+                rule.options.checkpoint_interval_ms,
+                &rewind,
+            )?)
+        }
+        _ => None,
+    };
+    let offset = |i: usize| {
+        checkpoint
+            .as_ref()
+            .and_then(|c| c.start_offsets.get(i).copied())
+            .unwrap_or(0)
+    };
+    let source = build_source(&p.stream, &rule.id, ctx, offset(0))?;
+    if checkpoint.is_some() && !source.rewindable() {
+        tracing::warn!(rule = %rule.id, stream = %p.stream.name, "the source cannot rewind: after a crash, rows between the last checkpoint and the crash are not read again");
+    }
     let sinks = build_sinks(rule, ctx)?;
     let mut joined = Vec::with_capacity(p.joins.len());
-    for (j, decoder) in p.joins.iter().zip(join_decoders(&p).into_iter().skip(1)) {
+    for (i, (j, decoder)) in p
+        .joins
+        .iter()
+        .zip(join_decoders(&p).into_iter().skip(1))
+        .enumerate()
+    {
         joined.push(JoinedInput {
-            source: Some(build_source(&j.stream, &rule.id, ctx)?),
+            source: Some(build_source(&j.stream, &rule.id, ctx, offset(i + 1))?),
             decoder,
         });
     }
@@ -445,5 +492,6 @@ pub fn build_pipeline(
         clock: ctx.clock.clone(),
         coalesce_limit: crate::runtime::COALESCE_LIMIT,
         wall_timers: true,
+        checkpoint,
     })
 }

@@ -4,6 +4,7 @@
 
 mod analytic_build;
 pub mod builder;
+pub mod checkpoint;
 pub mod decode;
 pub mod engine;
 pub mod eval;

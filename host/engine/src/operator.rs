@@ -123,6 +123,12 @@ pub trait Operator: Send {
     fn next_timer(&self) -> Option<i64> {
         None
     }
+    /// How many input rows the operator holds for later output (an open window, rows
+    /// waiting for the watermark). A checkpoint is taken only when no operator holds
+    /// any: the rows behind a checkpoint's offsets must all have been emitted.
+    fn held_rows(&self) -> usize {
+        0
+    }
 }
 
 /// An element of a chunk in output order.

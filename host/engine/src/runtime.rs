@@ -7,8 +7,10 @@
 //! Every channel holds at most `bufferLength` batches, so a slow sink slows the whole
 //! rule down to the source instead of dropping rows. Stopping a rule stops its source;
 //! the channels then drain and close stage by stage, and each sink is closed (flushed)
-//! after its last emission.
+//! after its last emission. Under `qos` ≥ 1, checkpoint barriers travel the same
+//! channels ([`crate::checkpoint`]).
 
+use crate::checkpoint::{Ack, Barrier, CheckpointPlan, Coordinator, Gate, HeldRows, FINAL};
 use crate::decode::Decoder;
 use crate::metrics::RuleMetrics;
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
@@ -27,6 +29,25 @@ pub enum Event {
     Data(Chunk),
     /// The rule clock reached this time (window ticks).
     Tick(i64),
+    /// A checkpoint marker: every row before it is before the checkpoint.
+    Barrier(Barrier),
+}
+
+/// What flows to a sink task.
+enum SinkEvent {
+    Emissions(Vec<Emission>),
+    /// Flush, then say whether everything since the last barrier was delivered.
+    Barrier(tokio::sync::oneshot::Sender<bool>),
+}
+
+/// A decode stage's part in checkpoints.
+struct DecodeCheckpoint {
+    gate: Gate,
+    stream: usize,
+    /// Messages consumed since the stream's start (its resumed offset included).
+    offset: u64,
+    /// The last checkpoint id answered.
+    answered: u64,
 }
 
 /// A sink and its common properties.
@@ -62,6 +83,8 @@ pub struct Pipeline {
     /// trial turns this off: its mock clock moves only with the tuples, and operators
     /// fire what is due before each tuple themselves.
     pub wall_timers: bool,
+    /// Checkpoints, under `qos` ≥ 1 with a durable store.
+    pub checkpoint: Option<CheckpointPlan>,
 }
 
 /// The default [`Pipeline::coalesce_limit`].
@@ -76,6 +99,27 @@ impl Pipeline {
         let cap = self.options.buffer_length.max(1);
         let rule_id = self.rule_id.clone();
         let metrics = self.metrics.clone();
+        let streams = 1 + self.joined.iter().filter(|j| j.source.is_some()).count();
+        let held = Arc::new(HeldRows::new(self.operators.len()));
+        let mut coordinator = None;
+        let mut gate = None;
+        let mut ack_tx = None;
+        let mut start_offsets = Vec::new();
+        if let Some(plan) = self.checkpoint {
+            start_offsets = plan.start_offsets.clone();
+            let (c, g, a) = Coordinator::new(plan, &rule_id, streams, held.clone());
+            coordinator = Some(tokio::spawn(c.run()));
+            gate = Some(g);
+            ack_tx = Some(a);
+        }
+        let decode_checkpoint = |stream: usize| {
+            gate.clone().map(|gate| DecodeCheckpoint {
+                gate,
+                stream,
+                offset: start_offsets.get(stream).copied().unwrap_or(0),
+                answered: 0,
+            })
+        };
         let (src_tx, src_rx) = mpsc::channel::<Vec<SourceMessage>>(cap);
         let stop_for_sinks = stop.clone();
         let source = self.source;
@@ -111,6 +155,7 @@ impl Pipeline {
             tx.clone(),
             coalesce_limit,
             metrics.clone(),
+            decode_checkpoint(0),
         )));
         for (index, source) in joined_sources {
             let (jtx, jrx) = mpsc::channel::<Vec<SourceMessage>>(cap);
@@ -134,16 +179,19 @@ impl Pipeline {
                 tx.clone(),
                 coalesce_limit,
                 metrics.clone(),
+                decode_checkpoint(index),
             )));
         }
         drop(tx);
 
         // operators
         let wall_timers = self.wall_timers;
-        for mut op in self.operators {
+        let track_held = gate.is_some();
+        for (stage, mut op) in self.operators.into_iter().enumerate() {
             let (out_tx, next_rx) = mpsc::channel::<Event>(cap);
             let mut input = std::mem::replace(&mut rx, next_rx);
             let clock = self.clock.clone();
+            let held = held.clone();
             tasks.push(tokio::spawn(async move {
                 let mut col = Collector::new();
                 loop {
@@ -171,6 +219,15 @@ impl Pipeline {
                                 return;
                             }
                         }
+                        Event::Barrier(mut b) => {
+                            b.held += op.held_rows();
+                            if out_tx.send(Event::Barrier(b)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    if track_held {
+                        held.set(stage, op.held_rows());
                     }
                     let outs: Vec<Chunk> = col.drain().collect();
                     for c in outs {
@@ -185,7 +242,7 @@ impl Pipeline {
         // sinks
         let mut sink_txs = Vec::new();
         for s in self.sinks {
-            let (stx, srx) = mpsc::channel::<Vec<Emission>>(cap);
+            let (stx, srx) = mpsc::channel::<SinkEvent>(cap);
             sink_txs.push(stx);
             tasks.push(tokio::spawn(run_sink(
                 rule_id.clone(),
@@ -202,7 +259,17 @@ impl Pipeline {
         let m = metrics.clone();
         let emit = tokio::spawn(async move {
             while let Some(ev) = rx.recv().await {
-                let Event::Data(chunk) = ev else { continue };
+                let chunk = match ev {
+                    Event::Data(chunk) => chunk,
+                    Event::Tick(_) => continue,
+                    Event::Barrier(barrier) => {
+                        let delivered = barrier_to_sinks(&sink_txs).await;
+                        if let Some(a) = &ack_tx {
+                            let _ = a.send(Ack { barrier, delivered });
+                        }
+                        continue;
+                    }
+                };
                 let mut emissions = to_emissions(chunk, &m);
                 if !send_error {
                     emissions.retain(|e| !matches!(e, Emission::Error(_)));
@@ -223,7 +290,7 @@ impl Pipeline {
                     };
                     // A closed sink channel means that sink task ended; the others
                     // still get the emissions.
-                    let _ = stx.send(batch).await;
+                    let _ = stx.send(SinkEvent::Emissions(batch)).await;
                 }
             }
         });
@@ -248,6 +315,9 @@ impl Pipeline {
                 }
             }
         }
+        if let Some(c) = coordinator {
+            let _ = c.await;
+        }
         if let Err(e) = &src_result {
             tracing::error!(rule = %rule_id, error = %e, "source failed");
         }
@@ -263,14 +333,55 @@ async fn decode_stage(
     tx: mpsc::Sender<Event>,
     coalesce_limit: usize,
     m: Arc<RuleMetrics>,
+    mut ckpt: Option<DecodeCheckpoint>,
 ) {
-    while let Some(first) = src_rx.recv().await {
+    loop {
+        let first = match ckpt.as_mut() {
+            None => src_rx.recv().await,
+            Some(c) => match c.gate.pending(c.answered) {
+                // A barrier is owed and no operator holds rows: send it, and wait
+                // while the checkpoint is taken.
+                Some(id) if c.gate.held.total() == 0 => {
+                    c.answered = id;
+                    let b = Barrier {
+                        id,
+                        stream: c.stream,
+                        offset: c.offset,
+                        held: 0,
+                    };
+                    if tx.send(Event::Barrier(b)).await.is_err() {
+                        return;
+                    }
+                    c.gate.wait_done(id).await;
+                    continue;
+                }
+                pending => {
+                    // Wake for data, a new request, or (with one owed) a window
+                    // emptied by a timer.
+                    let recheck = pending.is_some();
+                    tokio::select! {
+                        msg = src_rx.recv() => msg,
+                        r = c.gate.requests.changed() => {
+                            if r.is_err() {
+                                ckpt = None;
+                            }
+                            continue;
+                        }
+                        _ = tokio::time::sleep(std::time::Duration::from_millis(50)), if recheck => continue,
+                    }
+                }
+            },
+        };
+        let Some(first) = first else { break };
         let mut msgs = first;
         while msgs.len() < coalesce_limit {
             match src_rx.try_recv() {
                 Ok(more) => msgs.extend(more),
                 Err(_) => break,
             }
+        }
+        if let Some(c) = ckpt.as_mut() {
+            c.offset += msgs.len() as u64;
         }
         RuleMetrics::add(&m.records_in, msgs.len() as u64);
         let single = msgs.iter().all(|x| x.stream == msgs[0].stream);
@@ -295,6 +406,34 @@ async fn decode_stage(
             }
         }
     }
+    // The input has ended: the last checkpoint, at its very end.
+    if let Some(c) = ckpt {
+        let b = Barrier {
+            id: FINAL,
+            stream: c.stream,
+            offset: c.offset,
+            held: 0,
+        };
+        let _ = tx.send(Event::Barrier(b)).await;
+    }
+}
+
+/// Passes a barrier to every sink; true when all of them flushed and delivered
+/// everything since the previous one.
+async fn barrier_to_sinks(sinks: &[mpsc::Sender<SinkEvent>]) -> bool {
+    let mut answers = Vec::with_capacity(sinks.len());
+    for s in sinks {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if s.send(SinkEvent::Barrier(tx)).await.is_err() {
+            return false;
+        }
+        answers.push(rx);
+    }
+    let mut ok = true;
+    for a in answers {
+        ok &= a.await.unwrap_or(false);
+    }
+    ok
 }
 
 /// Runs `op.process`, turning a panic into an error emission for every row of the
@@ -361,12 +500,29 @@ pub fn to_emissions(chunk: Chunk, m: &RuleMetrics) -> Vec<Emission> {
 async fn run_sink(
     rule_id: String,
     mut s: SinkRunner,
-    mut rx: mpsc::Receiver<Vec<Emission>>,
+    mut rx: mpsc::Receiver<SinkEvent>,
     m: Arc<RuleMetrics>,
     stop: watch::Receiver<bool>,
 ) {
     let mut buf: Vec<Result<tributary_core::connector::SinkData, String>> = Vec::new();
-    while let Some(batch) = rx.recv().await {
+    // Emissions not delivered since the last barrier: such a checkpoint must not count.
+    let mut lost = false;
+    while let Some(ev) = rx.recv().await {
+        let batch = match ev {
+            SinkEvent::Emissions(b) => b,
+            SinkEvent::Barrier(answer) => {
+                let flushed = match s.sink.flush().await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::error!(rule = %rule_id, sink = %s.name, error = %e, "sink flush failed at a checkpoint");
+                        false
+                    }
+                };
+                let _ = answer.send(flushed && !lost);
+                lost = false;
+                continue;
+            }
+        };
         for e in batch {
             // One buffer reused for every emission: shaping allocates nothing per row.
             buf.clear();
@@ -377,6 +533,7 @@ async fn run_sink(
                     Err(err) => {
                         tracing::error!(rule = %rule_id, sink = %s.name, error = %err, "cannot shape emission");
                         RuleMetrics::add(&m.sink_failures, 1);
+                        lost = true;
                         continue;
                     }
                 };
@@ -397,6 +554,7 @@ async fn run_sink(
                         Err(err) => {
                             tracing::error!(rule = %rule_id, sink = %s.name, error = %err, "sink failed after retries; emission not delivered");
                             RuleMetrics::add(&m.sink_failures, 1);
+                            lost = true;
                             break;
                         }
                     }

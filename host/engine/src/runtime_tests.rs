@@ -138,6 +138,7 @@ fn pipeline(sql: &str, batches: Vec<Vec<i64>>, sink: Recorder, buffer: usize) ->
         clock: Arc::new(clock),
         coalesce_limit: 0,
         wall_timers: true,
+        checkpoint: None,
     }
 }
 

@@ -207,6 +207,7 @@ pub async fn run_trial(
         clock: Arc::new(clock),
         coalesce_limit: 0,
         wall_timers: false,
+        checkpoint: None,
     };
     let (_stop_tx, stop_rx) = watch::channel(false);
     let run = tokio::spawn(pipeline.run(stop_rx));

@@ -2,7 +2,7 @@
 //! eKuiper's — a missing state is none, a missing counter is 0, incrementing something
 //! that is not an integer is an error — plus scopes that never see each other.
 
-use tributary_core::state::{StateError, StateStore};
+use tributary_core::state::{StateError, StateStore, StateWrite};
 use tributary_core::{json, Value};
 
 /// Runs the suite against `store`, under scopes starting with `prefix` (so stores
@@ -77,6 +77,28 @@ pub fn run(store: &dyn StateStore, prefix: &str) {
     assert_eq!(store.counter(&a, "c"), Ok(0));
     assert_eq!(store.get(&a, "v2"), Ok(None));
     assert_eq!(store.counter(&b, "c"), Ok(1));
+    // A commit puts and deletes in one go; counters it wrote add on natively.
+    let w = |key: &str, value: Option<Value>| StateWrite {
+        scope: b.clone(),
+        key: key.to_string(),
+        value,
+    };
+    assert_eq!(
+        store.commit(&[
+            w("n", Some(Value::Int(7))),
+            w("t", Some(Value::str("x"))),
+            w("c", None)
+        ]),
+        Ok(())
+    );
+    assert_eq!(
+        store.incr(&b, "n", 1),
+        Ok(8),
+        "a committed integer counts on"
+    );
+    assert_eq!(store.get(&b, "t"), Ok(Some(Value::str("x"))));
+    assert_eq!(store.get(&b, "c"), Ok(None), "a commit deletes");
+    assert_eq!(store.commit(&[]), Ok(()), "an empty commit is fine");
 }
 
 #[cfg(test)]

@@ -7,12 +7,14 @@
 //! decimal, so that incrementing a counter is the store's own atomic operation
 //! (an upsert in SQLite, `HINCRBY` in Redis) and a non-integer is refused by it.
 
+pub mod checkpoint;
 pub mod config;
 pub mod conformance;
 pub mod encoding;
 pub mod redis_store;
 pub mod sqlite;
 
+pub use checkpoint::CheckpointStore;
 pub use config::{open_store, StoreConfig};
 pub use redis_store::RedisStateStore;
 pub use sqlite::SqliteStateStore;

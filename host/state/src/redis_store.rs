@@ -4,7 +4,7 @@
 use crate::encoding::{decode, encode};
 use redis::Commands;
 use std::sync::Mutex;
-use tributary_core::state::{StateError, StateStore};
+use tributary_core::state::{StateError, StateStore, StateWrite};
 use tributary_core::Value;
 
 const PREFIX: &str = "tributary:state:";
@@ -123,6 +123,23 @@ impl StateStore for RedisStateStore {
             self.with(|c| c.del::<_, ()>(chunk))?;
         }
         Ok(())
+    }
+
+    fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        // MULTI … EXEC: Redis applies the whole transaction or, if the connection
+        // drops before EXEC, none of it.
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for w in writes {
+            match &w.value {
+                Some(v) => pipe.hset(hash(&w.scope), &w.key, encode(v)).ignore(),
+                None => pipe.hdel(hash(&w.scope), &w.key).ignore(),
+            };
+        }
+        self.with(|c| pipe.query::<()>(c))
     }
 }
 

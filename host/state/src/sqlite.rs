@@ -5,7 +5,7 @@ use crate::encoding::{decode, encode};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::Mutex;
-use tributary_core::state::{StateError, StateStore};
+use tributary_core::state::{StateError, StateStore, StateWrite};
 use tributary_core::Value;
 
 #[derive(Debug)]
@@ -121,5 +121,30 @@ impl StateStore for SqliteStateStore {
             )
             .map(|_| ())
             .map_err(store_err)
+    }
+
+    fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError> {
+        let mut conn = self.lock();
+        // One transaction: SQLite's journal makes it all-or-nothing across a crash.
+        let tx = conn.transaction().map_err(store_err)?;
+        {
+            let mut put = tx
+                .prepare_cached(
+                    "INSERT INTO state (scope, key, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value",
+                )
+                .map_err(store_err)?;
+            let mut del = tx
+                .prepare_cached("DELETE FROM state WHERE scope = ?1 AND key = ?2")
+                .map_err(store_err)?;
+            for w in writes {
+                match &w.value {
+                    Some(v) => put.execute(params![w.scope, w.key, encode(v)]),
+                    None => del.execute(params![w.scope, w.key]),
+                }
+                .map_err(store_err)?;
+            }
+        }
+        tx.commit().map_err(store_err)
     }
 }

@@ -13,8 +13,9 @@ pub async fn run(root: PathBuf, listen: String, stop_after: Option<Duration>) ->
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
     let mut ctx = EngineContext::new(root.clone(), Arc::new(SystemClock));
     // Plugin state lives in the configured store (SQLite under data/ by default), so
-    // it outlives the process; plugins get it when they load, just below.
-    ctx.state = tributary_state::open_store(&root)?;
+    // it outlives the process; plugins get it when they load, just below. Rules with
+    // qos >= 1 checkpoint into the same store.
+    ctx.use_durable_store(tributary_state::open_store(&root)?);
     crate::plugins::load(&root, &ctx)?;
     let engine = Engine::new(ctx);
     let init = root.join("data").join("init.json");

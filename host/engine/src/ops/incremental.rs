@@ -476,6 +476,14 @@ impl Operator for IncrementalWindowOp {
             None => self.assigner.next_due(),
         }
     }
+
+    fn held_rows(&self) -> usize {
+        // Folded rows are counted by their groups: what matters is whether any is held.
+        self.assigner.buffered()
+            + self.state.keys.len()
+            + self.panes.iter().map(|(_, p)| p.keys.len()).sum::<usize>()
+            + self.event_time.as_ref().map_or(0, |(_, w)| w.held_len())
+    }
 }
 
 impl IncrementalWindowOp {

@@ -351,4 +351,8 @@ impl Operator for WindowOp {
             None => self.assigner.next_due(),
         }
     }
+
+    fn held_rows(&self) -> usize {
+        self.assigner.buffered() + self.event_time.as_ref().map_or(0, |(_, w)| w.held_len())
+    }
 }

@@ -149,6 +149,11 @@ impl Assigner {
     }
 
     /// The earliest time at which [`Assigner::advance`] would fire something.
+    /// How many tuples wait for a window still to fire.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() + self.held.map_or(0, |(_, n)| n)
+    }
+
     pub fn next_due(&self) -> Option<i64> {
         match self.window.kind {
             WindowKind::Tumbling { .. } | WindowKind::Hopping { .. } => self.next_end,

@@ -91,6 +91,11 @@ impl<T> Watermark<T> {
     }
 
     /// Tuples dropped as late so far.
+    /// How many tuples wait for the watermark.
+    pub fn held_len(&self) -> usize {
+        self.held.len()
+    }
+
     pub fn late_count(&self) -> u64 {
         self.late
     }

@@ -1,0 +1,266 @@
+//! Checkpoints of a rule under `qos` ≥ 1: plugin state and source offsets, together.
+//!
+//! Every `checkpointInterval` the [`Coordinator`] asks each decode stage for a
+//! barrier. A decode stage answers between two batches, and only when no operator
+//! holds rows (an open window): it sends a [`Barrier`] carrying the number of messages
+//! it has consumed, then pauses until the checkpoint is over. The barrier follows the
+//! rows before it through every operator, and each sink flushes when it gets it. When
+//! the barriers of all streams have reached every sink, everything before them has
+//! been delivered and nothing after them has been processed, so the plugin state held
+//! since the last checkpoint ([`tributary_state::CheckpointStore`]) is exactly the
+//! state of the rows up to the offsets: both are committed in one atomic write, and
+//! the decode stages go on. After a crash the rule starts from those offsets with that
+//! state; the rows after them are processed again (at-least-once: a sink may see a
+//! row twice, never lose one).
+//!
+//! This is eKuiper's aligned-barrier checkpoint, with the alignment done by pausing
+//! the sources instead of buffering behind the barrier: the pause lasts one trip
+//! through the pipeline, once per interval.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tributary_core::state::StateWrite;
+use tributary_core::Value;
+use tributary_state::checkpoint::{checkpoint_scope, CheckpointStore};
+
+/// The barrier id a decode stage sends when its input has ended.
+pub const FINAL: u64 = u64::MAX;
+
+/// How long a checkpoint may take before it is abandoned (a stream that never
+/// reaches a clean point must not pause the others for ever).
+const ABANDON_AFTER: Duration = Duration::from_secs(5);
+
+/// A checkpoint marker between two batches of one stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Barrier {
+    pub id: u64,
+    /// The stream index (0 is the FROM stream).
+    pub stream: usize,
+    /// Messages of the stream consumed before the barrier, since the stream's start.
+    pub offset: u64,
+    /// Rows held by the operators it passed; a checkpoint needs 0.
+    pub held: usize,
+}
+
+/// What the emit stage reports once a barrier has reached every sink.
+#[derive(Debug, Clone, Copy)]
+pub struct Ack {
+    pub barrier: Barrier,
+    /// Every sink flushed and delivered all it got since the previous barrier.
+    pub delivered: bool,
+}
+
+/// How a rule checkpoints: built by the engine for `qos` ≥ 1 with a durable store.
+#[derive(Debug, Clone)]
+pub struct CheckpointPlan {
+    pub store: Arc<CheckpointStore>,
+    pub interval: Duration,
+    /// Where each stream starts: its checkpointed offset (0 for a table, re-read).
+    pub start_offsets: Vec<u64>,
+}
+
+impl CheckpointPlan {
+    /// The plan of `rule` over `streams` streams, resuming from its last checkpoint.
+    /// `rewind[i]` says whether stream `i` resumes at its offset (tables do not).
+    pub fn resume(
+        store: Arc<CheckpointStore>,
+        rule: &str,
+        interval_ms: i64,
+        rewind: &[bool],
+    ) -> Result<Self, tributary_core::Error> {
+        let offsets = store.offsets(rule).map_err(|e| {
+            tributary_core::Error::external(format!("rule {rule}: cannot read its checkpoint: {e}"))
+        })?;
+        let start_offsets = rewind
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                if *r {
+                    offsets.get(&i).copied().unwrap_or(0)
+                } else {
+                    0
+                }
+            })
+            .collect();
+        Ok(CheckpointPlan {
+            store,
+            interval: Duration::from_millis(u64::try_from(interval_ms.max(1)).unwrap_or(1)),
+            start_offsets,
+        })
+    }
+}
+
+/// Rows held per operator stage, written by the stages and summed by decode stages.
+#[derive(Debug, Default)]
+pub struct HeldRows(Vec<AtomicUsize>);
+
+impl HeldRows {
+    pub fn new(stages: usize) -> Self {
+        HeldRows((0..stages).map(|_| AtomicUsize::new(0)).collect())
+    }
+    pub fn set(&self, stage: usize, n: usize) {
+        if let Some(a) = self.0.get(stage) {
+            a.store(n, Ordering::Relaxed);
+        }
+    }
+    pub fn total(&self) -> usize {
+        self.0.iter().map(|a| a.load(Ordering::Relaxed)).sum()
+    }
+}
+
+/// A decode stage's side of the protocol.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// The latest checkpoint id asked for.
+    pub requests: watch::Receiver<u64>,
+    /// The latest checkpoint id finished (committed or abandoned).
+    pub done: watch::Receiver<u64>,
+    pub held: Arc<HeldRows>,
+}
+
+impl Gate {
+    /// The checkpoint this stage still owes a barrier, if any.
+    pub fn pending(&self, answered: u64) -> Option<u64> {
+        let asked = *self.requests.borrow();
+        (asked > answered && asked > *self.done.borrow()).then_some(asked)
+    }
+
+    /// Waits until checkpoint `id` is over (or the coordinator is gone).
+    pub async fn wait_done(&mut self, id: u64) {
+        let _ = self.done.wait_for(|d| *d >= id).await;
+    }
+}
+
+/// The coordinator's handles, kept by the pipeline while it starts its stages.
+pub struct Coordinator {
+    plan: CheckpointPlan,
+    rule: String,
+    streams: usize,
+    requests: watch::Sender<u64>,
+    done: watch::Sender<u64>,
+    acks: mpsc::UnboundedReceiver<Ack>,
+}
+
+impl Coordinator {
+    /// The coordinator, the gate for the decode stages, and the sender for the emit
+    /// stage's acks.
+    pub fn new(
+        plan: CheckpointPlan,
+        rule: &str,
+        streams: usize,
+        held: Arc<HeldRows>,
+    ) -> (Self, Gate, mpsc::UnboundedSender<Ack>) {
+        let (requests, req_rx) = watch::channel(0);
+        let (done, done_rx) = watch::channel(0);
+        let (ack_tx, acks) = mpsc::unbounded_channel();
+        plan.store.begin(rule);
+        let gate = Gate {
+            requests: req_rx,
+            done: done_rx,
+            held,
+        };
+        let c = Coordinator {
+            plan,
+            rule: rule.to_string(),
+            streams,
+            requests,
+            done,
+            acks,
+        };
+        (c, gate, ack_tx)
+    }
+
+    /// Runs until every stream has sent its final barrier (or the emit stage ends).
+    pub async fn run(mut self) {
+        let mut next_id: u64 = 1;
+        let mut ticker = tokio::time::interval(self.plan.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        // The acks of the checkpoint in progress, by stream.
+        let mut acks: HashMap<usize, Ack> = HashMap::new();
+        let mut finals: HashMap<usize, Ack> = HashMap::new();
+        let mut in_progress: Option<(u64, tokio::time::Instant)> = None;
+        loop {
+            let deadline = in_progress.map(|(_, t)| t + ABANDON_AFTER);
+            tokio::select! {
+                _ = ticker.tick(), if in_progress.is_none() && finals.len() < self.streams => {
+                    let _ = self.requests.send(next_id);
+                    in_progress = Some((next_id, tokio::time::Instant::now()));
+                    next_id += 1;
+                }
+                _ = sleep_until(deadline), if deadline.is_some() => {
+                    if let Some((id, _)) = in_progress.take() {
+                        tracing::warn!(rule = %self.rule, checkpoint = id, "checkpoint abandoned: a window still holds rows, or a stream did not answer");
+                        acks.clear();
+                        let _ = self.done.send(id);
+                    }
+                }
+                ack = self.acks.recv() => {
+                    let Some(ack) = ack else { break };
+                    let stream = ack.barrier.stream;
+                    if ack.barrier.id == FINAL {
+                        finals.insert(stream, ack);
+                    } else if in_progress.is_some_and(|(id, _)| id == ack.barrier.id) {
+                        acks.insert(stream, ack);
+                    }
+                    if finals.len() == self.streams {
+                        self.finish(&finals, FINAL);
+                        break;
+                    }
+                    let Some((id, _)) = in_progress else { continue };
+                    if (0..self.streams).all(|s| acks.contains_key(&s) || finals.contains_key(&s)) {
+                        let all: HashMap<usize, Ack> = finals.iter().chain(acks.iter()).map(|(k, v)| (*k, *v)).collect();
+                        self.finish(&all, id);
+                        acks.clear();
+                        in_progress = None;
+                        let _ = self.done.send(id);
+                    }
+                }
+            }
+        }
+        self.plan.store.end(&self.rule);
+    }
+
+    /// Commits checkpoint `id` from the acks of every stream, if they are clean.
+    fn finish(&self, acks: &HashMap<usize, Ack>, id: u64) {
+        let clean = acks.values().all(|a| a.delivered && a.barrier.held == 0);
+        if !clean {
+            tracing::debug!(rule = %self.rule, checkpoint = id, "checkpoint skipped: rows held or not delivered");
+            return;
+        }
+        let scope = checkpoint_scope(&self.rule);
+        let offsets: Vec<StateWrite> = acks
+            .values()
+            .map(|a| StateWrite {
+                scope: scope.clone(),
+                key: format!("offset/{}", a.barrier.stream),
+                value: Some(Value::Int(
+                    i64::try_from(a.barrier.offset).unwrap_or(i64::MAX),
+                )),
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        match self.plan.store.commit(&self.rule, offsets) {
+            Ok(keys) => tracing::debug!(
+                rule = %self.rule,
+                checkpoint = id,
+                keys,
+                ms = started.elapsed().as_millis() as u64,
+                "checkpoint committed"
+            ),
+            Err(e) => {
+                tracing::error!(rule = %self.rule, checkpoint = id, error = %e, "checkpoint failed; the previous one stands")
+            }
+        }
+    }
+}
+
+async fn sleep_until(t: Option<tokio::time::Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
