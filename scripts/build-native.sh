@@ -17,7 +17,7 @@ fi
 
 profile=${NATIVE_PROFILE:-debug}
 flag=""; [ "$profile" = release ] && flag="--release"
-crates=(echo add-one count-plus-one accumulate-word-count spread shared-counter faulty random-source file-sink)
+crates=(echo add-one count-plus-one accumulate-word-count spread shared-counter faulty random-source file-sink state-probe)
 cargo build --quiet $flag $(printf -- '-p native-%s ' "${crates[@]}")
 
 out=target/$profile
@@ -27,7 +27,7 @@ mkdir -p "$root/plugins/functions" "$root/plugins/sources" "$root/plugins/sinks"
 for pair in echo:functions/echo count_plus_one:functions/countPlusOne \
             accumulate_word_count:functions/accumulateWordCount spread:functions/spread \
             shared_counter:functions/sharedCounter faulty:functions/faulty add_one:functions/addOne \
-            random_source:sources/random file_sink:sinks/fileSink; do
+            state_probe:functions/stateProbe random_source:sources/random file_sink:sinks/fileSink; do
   lib=${pair%%:*}
   dest=${pair##*:}
   cp "$out/libnative_$lib.so" "$root/plugins/$dest.so"

@@ -135,6 +135,54 @@ async fn schemaless_echo(body: String) -> Response {
         .into_response()
 }
 
+/// `stateProbe` as a remote service: `[op, key, arg]` in, the outcome out, with the
+/// state kept through the host's state endpoint (the URL and token of the headers
+/// every call carries), answering exactly as the wasm and native `stateProbe` do.
+async fn state_probe(headers: axum::http::HeaderMap, Json(b): Json<J>) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (url, token) = (
+        header("x-tributary-state-url"),
+        header("x-tributary-state-token"),
+    );
+    let op = b[0].as_str().unwrap_or_default();
+    let key = b[1].as_str().unwrap_or_default();
+    let client = reqwest::Client::new();
+    let auth = format!("Bearer {token}");
+    let req = match op {
+        "put" => client
+            .put(format!("{url}/state/{key}"))
+            .body(b[2].to_string()),
+        "get" => client.get(format!("{url}/state/{key}")),
+        "delete" => client.delete(format!("{url}/state/{key}")),
+        "incr" => client
+            .post(format!("{url}/counters/{key}"))
+            .body(json!({"amount": b[2]}).to_string()),
+        "counter" => client.get(format!("{url}/counters/{key}")),
+        other => return (StatusCode::BAD_REQUEST, format!("unknown op {other:?}")).into_response(),
+    };
+    let resp = match req.header("authorization", auth).send().await {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    };
+    let status = resp.status();
+    let body: J = resp.json().await.unwrap_or(J::Null);
+    let outcome = match (op, status.as_u16()) {
+        ("put" | "delete", 204) => json!("ok"),
+        ("get", 404) => json!("<none>"),
+        (_, 200) => body["value"].clone(),
+        (_, 409) => json!("error: not-an-integer"),
+        (_, 401) => return (StatusCode::UNAUTHORIZED, body.to_string()).into_response(),
+        _ => json!("error: store"),
+    };
+    Json(outcome).into_response()
+}
+
 fn rest_router() -> Router {
     Router::new()
         .route("/SayHello", post(say_hello))
@@ -151,6 +199,7 @@ fn rest_router() -> Router {
         .route("/Flaky", post(flaky))
         .route("/Slow", post(slow))
         .route("/InFlight", post(in_flight))
+        .route("/stateProbe", post(state_probe))
         .route("/echo", any(schemaless_echo))
         .route("/echo/{*rest}", put(schemaless_echo).patch(schemaless_echo))
         .with_state(Arc::new(RestState {

@@ -6,8 +6,9 @@
 //! timeout and retries with a doubling back-off; what a row that still fails becomes is
 //! the function's failure policy (an error, null, or no row at all).
 
-use crate::invoke::{CallError, Invoker};
+use crate::invoke::{CallError, Invoker, StateHeaders};
 use crate::service::{OnError, Policy};
+use crate::state_endpoint::StateEndpoint;
 use futures::StreamExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -49,8 +50,13 @@ pub struct ServiceFunction {
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 impl ServiceFunction {
-    /// One row's call with its retries.
-    async fn call(self: Arc<Self>, args: Vec<Value>) -> Result<Value, String> {
+    /// One row's call with its retries; `state` tells the service where and how to
+    /// reach its instance's state.
+    async fn call(
+        self: Arc<Self>,
+        args: Vec<Value>,
+        state: Option<Arc<StateHeaders>>,
+    ) -> Result<Value, String> {
         let _permit = self
             .permits
             .acquire()
@@ -60,7 +66,11 @@ impl ServiceFunction {
         let mut attempt = 1;
         loop {
             self.metrics.calls.fetch_add(1, Ordering::Relaxed);
-            match self.invoker.call(args.clone(), self.policy.timeout).await {
+            match self
+                .invoker
+                .call(args.clone(), self.policy.timeout, state.as_deref())
+                .await
+            {
                 Ok(v) => return Ok(v),
                 Err(CallError { message, retry }) => {
                     if !retry || attempt >= self.policy.attempts {
@@ -79,11 +89,18 @@ impl ServiceFunction {
 
 pub struct ExternalFunctionFactory {
     def: Arc<ServiceFunction>,
+    state: Option<Arc<StateEndpoint>>,
 }
 
 impl ExternalFunctionFactory {
     pub fn new(def: Arc<ServiceFunction>) -> Self {
-        ExternalFunctionFactory { def }
+        ExternalFunctionFactory { def, state: None }
+    }
+
+    /// Gives every instance a token of `endpoint`, so its service can keep state.
+    pub fn with_state(mut self, endpoint: Arc<StateEndpoint>) -> Self {
+        self.state = Some(endpoint);
+        self
     }
 
     pub fn definition(&self) -> &Arc<ServiceFunction> {
@@ -126,15 +143,29 @@ impl FunctionFactory for ExternalFunctionFactory {
         }
     }
 
-    fn instantiate(&self, _site: &CallSite) -> Result<Box<dyn FunctionImpl>, Error> {
+    fn instantiate(&self, site: &CallSite) -> Result<Box<dyn FunctionImpl>, Error> {
+        // The same scope as a wasm or native function at this call site.
+        let state = match &self.state {
+            None => None,
+            Some(endpoint) => {
+                let scope = format!(
+                    "rule/{}/function/{}/{}",
+                    site.rule_id, site.site, self.def.name
+                );
+                Some(Arc::new(StateHeaders::new(endpoint.issue(&scope)?)?))
+            }
+        };
         Ok(Box::new(ExternalFunctionImpl {
             def: self.def.clone(),
+            state,
         }))
     }
 }
 
 pub struct ExternalFunctionImpl {
     def: Arc<ServiceFunction>,
+    /// The instance's state token (revoked with the instance).
+    state: Option<Arc<StateHeaders>>,
 }
 
 impl FunctionImpl for ExternalFunctionImpl {
@@ -149,10 +180,11 @@ impl FunctionImpl for ExternalFunctionImpl {
             .map(|i| args.iter().map(|c| c.get(i).clone()).collect())
             .collect();
         let def = self.def.clone();
+        let state = self.state.clone();
         let concurrency = def.policy.concurrency;
         let results = crate::runtime::run(async move {
             futures::stream::iter(rows)
-                .map(|a| def.clone().call(a))
+                .map(|a| def.clone().call(a, state.clone()))
                 .buffered(concurrency)
                 .collect::<Vec<_>>()
                 .await

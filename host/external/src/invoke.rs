@@ -30,6 +30,34 @@ impl CallError {
     }
 }
 
+/// The state headers of one function instance, ready to attach to its calls.
+#[derive(Debug)]
+pub struct StateHeaders {
+    url: http::HeaderValue,
+    token: http::HeaderValue,
+    /// Keeps the token valid while the instance lives.
+    _token: crate::state_endpoint::ScopeToken,
+}
+
+impl StateHeaders {
+    pub fn new(token: crate::state_endpoint::ScopeToken) -> Result<Self, tributary_core::Error> {
+        let bad = |e: http::header::InvalidHeaderValue| {
+            tributary_core::Error::internal(format!("state header: {e}"))
+        };
+        Ok(StateHeaders {
+            url: http::HeaderValue::from_str(&token.url).map_err(bad)?,
+            token: http::HeaderValue::from_str(&token.token).map_err(bad)?,
+            _token: token,
+        })
+    }
+
+    fn add_to(&self, headers: &mut http::HeaderMap) {
+        use crate::state_endpoint::{TOKEN_HEADER, URL_HEADER};
+        headers.insert(URL_HEADER, self.url.clone());
+        headers.insert(TOKEN_HEADER, self.token.clone());
+    }
+}
+
 /// How one function reaches its service.
 #[derive(Debug, Clone)]
 pub enum Invoker {
@@ -53,8 +81,13 @@ pub enum Invoker {
 
 impl Invoker {
     /// One call with `args` (one row's arguments).
-    pub async fn call(&self, args: Vec<Value>, timeout: Duration) -> Result<Value, CallError> {
-        match tokio::time::timeout(timeout, self.call_inner(args)).await {
+    pub async fn call(
+        &self,
+        args: Vec<Value>,
+        timeout: Duration,
+        state: Option<&StateHeaders>,
+    ) -> Result<Value, CallError> {
+        match tokio::time::timeout(timeout, self.call_inner(args, state)).await {
             Ok(r) => r,
             Err(_) => Err(CallError::transient(format!(
                 "no answer within {} ms",
@@ -63,7 +96,11 @@ impl Invoker {
         }
     }
 
-    async fn call_inner(&self, args: Vec<Value>) -> Result<Value, CallError> {
+    async fn call_inner(
+        &self,
+        args: Vec<Value>,
+        state: Option<&StateHeaders>,
+    ) -> Result<Value, CallError> {
         match self {
             Invoker::Grpc { channel, method } => {
                 let msg = args_to_message(&method.input(), &args).map_err(CallError::fatal)?;
@@ -74,12 +111,12 @@ impl Invoker {
                 let path = format!("/{}/{}", method.parent_service().full_name(), method.name());
                 let path = http::uri::PathAndQuery::try_from(path.as_str())
                     .map_err(|e| CallError::fatal(format!("method path {path}: {e}")))?;
+                let mut request = tonic::Request::new(msg);
+                if let Some(s) = state {
+                    s.add_to(request.metadata_mut().as_mut());
+                }
                 let resp = grpc
-                    .unary(
-                        tonic::Request::new(msg),
-                        path,
-                        DynamicCodec::new(method.output()),
-                    )
+                    .unary(request, path, DynamicCodec::new(method.output()))
                     .await
                     .map_err(|s| {
                         let retry = matches!(
@@ -115,6 +152,7 @@ impl Invoker {
                     &format!("{base}{}", req.uri),
                     headers,
                     req.body,
+                    state,
                 )
                 .await?;
                 decode_rest(&method.output(), &ctype, &body)
@@ -126,7 +164,7 @@ impl Invoker {
             } => {
                 let (verb, uri, body) = schemaless_request(&args).map_err(CallError::fatal)?;
                 let (ctype, text) =
-                    send(client, verb, &format!("{base}{uri}"), headers, body).await?;
+                    send(client, verb, &format!("{base}{uri}"), headers, body, state).await?;
                 if ctype.starts_with("application/json") {
                     json::parse(&text)
                         .map_err(|e| CallError::fatal(format!("invalid JSON answer: {e}")))
@@ -167,6 +205,7 @@ async fn send(
     url: &str,
     headers: &reqwest::header::HeaderMap,
     body: Option<String>,
+    state: Option<&StateHeaders>,
 ) -> Result<(String, String), CallError> {
     // The configured headers are set over the default content type, as eKuiper does.
     let mut all = reqwest::header::HeaderMap::new();
@@ -176,6 +215,9 @@ async fn send(
     );
     for (k, v) in headers {
         all.insert(k.clone(), v.clone());
+    }
+    if let Some(s) = state {
+        s.add_to(&mut all);
     }
     let mut req = client.request(verb, url).headers(all);
     if let Some(b) = body {

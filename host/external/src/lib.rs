@@ -10,3 +10,4 @@ pub mod mapping;
 pub mod runtime;
 pub mod schema;
 pub mod service;
+pub mod state_endpoint;

@@ -11,6 +11,9 @@
 //!     port: 6379
 //!     password: ""
 //!     db: 0
+//!   endpoint:             # the state endpoint of external functions
+//!     listen: 127.0.0.1:0 # default: a free loopback port
+//!     advertise: http://gateway:9082   # optional: the URL services are given
 //! ```
 
 use crate::{RedisStateStore, SqliteStateStore};
@@ -36,6 +39,20 @@ pub struct StoreConfig {
     pub sqlite: SqliteConfig,
     #[serde(default)]
     pub redis: RedisConfig,
+    #[serde(default)]
+    pub endpoint: EndpointConfig,
+}
+
+/// Where the state endpoint for external functions listens.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointConfig {
+    /// `host:port`; the default `127.0.0.1:0` is a free loopback port.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// The base URL given to services, when they reach the host by another name.
+    #[serde(default)]
+    pub advertise: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -79,6 +79,13 @@ fn load_external(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
     if functions.is_empty() {
         return Ok(());
     }
+    // Services keep state through the host's endpoint, in the same store as plugins.
+    let endpoint_conf = tributary_state::StoreConfig::load(root)?.endpoint;
+    let endpoint = tributary_external::state_endpoint::StateEndpoint::start(
+        ctx.state.clone(),
+        endpoint_conf.listen.as_deref().unwrap_or("127.0.0.1:0"),
+        endpoint_conf.advertise.as_deref(),
+    )?;
     let mut registry = ctx
         .registry
         .write()
@@ -93,7 +100,8 @@ fn load_external(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
         }
         registry
             .register(Arc::new(
-                tributary_external::function::ExternalFunctionFactory::new(f),
+                tributary_external::function::ExternalFunctionFactory::new(f)
+                    .with_state(endpoint.clone()),
             ))
             .map_err(|e| Error::user(format!("service {service}: function {name}: {e}")))?;
     }
