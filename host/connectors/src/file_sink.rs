@@ -12,7 +12,7 @@ use crate::file_read::FileType;
 use crate::format::Format;
 use crate::props::PropReader;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tributary_core::connector::{BoxFuture, ConnectorContext, Props, Sink, SinkData};
@@ -126,6 +126,8 @@ struct OpenFile {
     opened_ms: i64,
     count: u64,
     written: bool,
+    /// Bytes written to the file so far (header included).
+    len: u64,
 }
 
 #[derive(Debug)]
@@ -231,6 +233,7 @@ impl FileSink {
             opened_ms: self.clock.now_ms(),
             count: 0,
             written: false,
+            len: 0,
         };
         let header = match self.config.file_type {
             FileType::Json => "[".to_string(),
@@ -310,7 +313,52 @@ fn append(open: &mut OpenFile, separator: &[u8], text: &[u8]) -> Result<()> {
 fn write_all(open: &mut OpenFile, bytes: &[u8]) -> Result<()> {
     open.writer
         .write_all(bytes)
-        .map_err(|e| Error::external(format!("fail to write file {}: {e}", open.path.display())))
+        .map_err(|e| Error::external(format!("fail to write file {}: {e}", open.path.display())))?;
+    open.len += bytes.len() as u64;
+    Ok(())
+}
+
+impl FileSink {
+    /// Reopens the checkpointed file, cut back to its checkpointed length.
+    fn reopen(&mut self, position: &Value) -> Result<()> {
+        let bad = || Error::internal(format!("file sink: bad checkpoint position {position}"));
+        let Value::Object(p) = position else {
+            return Err(bad());
+        };
+        let (Some(Value::String(path)), Some(Value::Int(len)), Some(Value::Int(count))) =
+            (p.get("path"), p.get("len"), p.get("count"))
+        else {
+            return Err(bad());
+        };
+        let path = PathBuf::from(&**path);
+        let len = u64::try_from(*len).map_err(|_| bad())?;
+        let file = match std::fs::OpenOptions::new().write(true).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::warn!(path = %path.display(), "file sink: the checkpointed file is gone; starting a new one");
+                return Ok(());
+            }
+            Err(e) => {
+                return Err(Error::external(format!(
+                    "fail to open file {}: {e}",
+                    path.display()
+                )))
+            }
+        };
+        // What was written after the checkpoint is written again by the replay.
+        file.set_len(len)
+            .and_then(|_| (&file).seek(std::io::SeekFrom::End(0)))
+            .map_err(|e| Error::external(format!("fail to rewind file {}: {e}", path.display())))?;
+        self.current = Some(OpenFile {
+            writer: BufWriter::new(file),
+            path,
+            opened_ms: self.clock.now_ms(),
+            count: u64::try_from(*count).unwrap_or(0),
+            written: matches!(p.get("written"), Some(Value::Bool(true))),
+            len,
+        });
+        Ok(())
+    }
 }
 
 impl Sink for FileSink {
@@ -331,6 +379,26 @@ impl Sink for FileSink {
                 }),
         };
         Box::pin(async move { result })
+    }
+
+    fn position(&self) -> Option<Value> {
+        let open = self.current.as_ref()?;
+        let mut o = Object::new();
+        o.insert("path".into(), Value::str(open.path.to_string_lossy()));
+        o.insert(
+            "len".into(),
+            Value::Int(i64::try_from(open.len).unwrap_or(i64::MAX)),
+        );
+        o.insert(
+            "count".into(),
+            Value::Int(i64::try_from(open.count).unwrap_or(i64::MAX)),
+        );
+        o.insert("written".into(), Value::Bool(open.written));
+        Some(Value::object(o))
+    }
+
+    fn resume(&mut self, position: &Value) -> Result<()> {
+        self.reopen(position)
     }
 
     fn close(&mut self) -> BoxFuture<'_, Result<()>> {

@@ -173,3 +173,41 @@ async fn nothing_written_means_no_file() {
     assert!(!dir.path().join("none.txt").exists());
     assert!(sink.current_path().is_none());
 }
+
+#[tokio::test]
+async fn a_resumed_sink_cuts_its_file_back_to_the_checkpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = MockClock::new(0);
+    for (file_type, want) in [
+        ("lines", "{\"n\":1}\n{\"n\":2}\n{\"n\":9}"),
+        ("json", "[{\"n\":1},{\"n\":2},{\"n\":9}]"),
+    ] {
+        let p = props(&[
+            ("path", Value::str(format!("out.{file_type}"))),
+            ("fileType", Value::str(file_type)),
+        ]);
+        let mut sink = FileSink::new(&p, &ctx(dir.path(), &clock)).expect("sink");
+        assert_eq!(sink.position(), None, "nothing written, nothing to resume");
+        sink.collect(&row(r#"{"n":1}"#)).await.expect("1");
+        sink.collect(&row(r#"{"n":2}"#)).await.expect("2");
+        sink.flush().await.expect("flush");
+        let position = sink.position().expect("position");
+        // Written after the checkpoint, then the process dies (no close).
+        sink.collect(&row(r#"{"n":3}"#)).await.expect("3");
+        sink.flush().await.expect("flush");
+        drop(sink);
+        let mut sink = FileSink::new(&p, &ctx(dir.path(), &clock)).expect("sink");
+        sink.resume(&position).expect("resume");
+        sink.collect(&row(r#"{"n":9}"#)).await.expect("9");
+        sink.close().await.expect("close");
+        assert_eq!(read(&dir.path().join(format!("out.{file_type}"))), want);
+    }
+    // A position that is not one is an error; a file that is gone starts afresh.
+    let p = props(&[("path", Value::str("gone.txt"))]);
+    let mut sink = FileSink::new(&p, &ctx(dir.path(), &clock)).expect("sink");
+    let e = sink.resume(&Value::Int(3)).expect_err("bad position");
+    assert!(e.to_string().contains("bad checkpoint position"), "{e}");
+    let gone = tributary_core::json::parse(r#"{"path":"/nonexistent/x","len":4,"count":1}"#)
+        .expect("json");
+    sink.resume(&gone).expect("a missing file is not an error");
+}

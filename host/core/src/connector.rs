@@ -143,6 +143,17 @@ pub trait Sink: Send {
     fn flush(&mut self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async { Ok(()) })
     }
+    /// Where the output stands after a flush, saved with a checkpoint (the file sink:
+    /// its file and length). `None`: the sink cannot go back to a position.
+    fn position(&self) -> Option<crate::Value> {
+        None
+    }
+    /// Called once before the first emission when the rule resumes from a checkpoint
+    /// that saved `position`: a sink that can drops what it wrote after it, so the
+    /// rows replayed from the checkpoint are written once (exactly-once).
+    fn resume(&mut self, _position: &crate::Value) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// What a sink receives after the common props (`fields`, `dataTemplate`,

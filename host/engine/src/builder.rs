@@ -453,6 +453,7 @@ pub fn build_pipeline(
                 &rule.id,
                 rule.options.checkpoint_interval_ms,
                 &rewind,
+                rule.actions.len(),
             )?)
         }
         _ => None,

@@ -46,11 +46,13 @@ pub struct Barrier {
 }
 
 /// What the emit stage reports once a barrier has reached every sink.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Ack {
     pub barrier: Barrier,
     /// Every sink flushed and delivered all it got since the previous barrier.
     pub delivered: bool,
+    /// Each sink's position after its flush ([`tributary_core::connector::Sink::position`]).
+    pub positions: Vec<Option<Value>>,
 }
 
 /// How a rule checkpoints: built by the engine for `qos` ≥ 1 with a durable store.
@@ -60,6 +62,8 @@ pub struct CheckpointPlan {
     pub interval: Duration,
     /// Where each stream starts: its checkpointed offset (0 for a table, re-read).
     pub start_offsets: Vec<u64>,
+    /// Where each sink resumes, if the checkpoint saved its position.
+    pub sink_positions: Vec<Option<Value>>,
 }
 
 impl CheckpointPlan {
@@ -70,10 +74,16 @@ impl CheckpointPlan {
         rule: &str,
         interval_ms: i64,
         rewind: &[bool],
+        sinks: usize,
     ) -> Result<Self, tributary_core::Error> {
-        let offsets = store.offsets(rule).map_err(|e| {
+        let unreadable = |e: tributary_core::state::StateError| {
             tributary_core::Error::external(format!("rule {rule}: cannot read its checkpoint: {e}"))
-        })?;
+        };
+        let offsets = store.offsets(rule).map_err(unreadable)?;
+        let sink_positions = (0..sinks)
+            .map(|i| store.record(rule, &format!("sink/{i}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(unreadable)?;
         let start_offsets = rewind
             .iter()
             .enumerate()
@@ -89,6 +99,7 @@ impl CheckpointPlan {
             store,
             interval: Duration::from_millis(u64::try_from(interval_ms.max(1)).unwrap_or(1)),
             start_offsets,
+            sink_positions,
         })
     }
 }
@@ -201,19 +212,22 @@ impl Coordinator {
                 ack = self.acks.recv() => {
                     let Some(ack) = ack else { break };
                     let stream = ack.barrier.stream;
+                    // The sinks' positions of the last barrier to arrive: by then every
+                    // stream is paused, so they hold everything before the checkpoint.
+                    let positions = ack.positions.clone();
                     if ack.barrier.id == FINAL {
                         finals.insert(stream, ack);
                     } else if in_progress.is_some_and(|(id, _)| id == ack.barrier.id) {
                         acks.insert(stream, ack);
                     }
                     if finals.len() == self.streams {
-                        self.finish(&finals, FINAL);
+                        self.finish(finals.values(), &positions, FINAL);
                         break;
                     }
                     let Some((id, _)) = in_progress else { continue };
                     if (0..self.streams).all(|s| acks.contains_key(&s) || finals.contains_key(&s)) {
-                        let all: HashMap<usize, Ack> = finals.iter().chain(acks.iter()).map(|(k, v)| (*k, *v)).collect();
-                        self.finish(&all, id);
+                        let all = (0..self.streams).filter_map(|s| acks.get(&s).or_else(|| finals.get(&s)));
+                        self.finish(all, &positions, id);
                         acks.clear();
                         in_progress = None;
                         let _ = self.done.send(id);
@@ -225,23 +239,34 @@ impl Coordinator {
     }
 
     /// Commits checkpoint `id` from the acks of every stream, if they are clean.
-    fn finish(&self, acks: &HashMap<usize, Ack>, id: u64) {
-        let clean = acks.values().all(|a| a.delivered && a.barrier.held == 0);
+    fn finish<'a>(
+        &self,
+        acks: impl Iterator<Item = &'a Ack>,
+        positions: &[Option<Value>],
+        id: u64,
+    ) {
+        let acks: Vec<&Ack> = acks.collect();
+        let clean = acks.iter().all(|a| a.delivered && a.barrier.held == 0);
         if !clean {
             tracing::debug!(rule = %self.rule, checkpoint = id, "checkpoint skipped: rows held or not delivered");
             return;
         }
         let scope = checkpoint_scope(&self.rule);
-        let offsets: Vec<StateWrite> = acks
-            .values()
-            .map(|a| StateWrite {
-                scope: scope.clone(),
-                key: format!("offset/{}", a.barrier.stream),
-                value: Some(Value::Int(
-                    i64::try_from(a.barrier.offset).unwrap_or(i64::MAX),
-                )),
+        let record = |key: String, value: Option<Value>| StateWrite {
+            scope: scope.clone(),
+            key,
+            value,
+        };
+        let mut offsets: Vec<StateWrite> = acks
+            .iter()
+            .map(|a| {
+                let n = i64::try_from(a.barrier.offset).unwrap_or(i64::MAX);
+                record(format!("offset/{}", a.barrier.stream), Some(Value::Int(n)))
             })
             .collect();
+        for (i, p) in positions.iter().enumerate() {
+            offsets.push(record(format!("sink/{i}"), p.clone()));
+        }
         let started = std::time::Instant::now();
         match self.plan.store.commit(&self.rule, offsets) {
             Ok(keys) => tracing::debug!(
@@ -264,3 +289,7 @@ async fn sleep_until(t: Option<tokio::time::Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+#[path = "checkpoint_tests.rs"]
+mod tests;

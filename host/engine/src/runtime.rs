@@ -36,8 +36,9 @@ pub enum Event {
 /// What flows to a sink task.
 enum SinkEvent {
     Emissions(Vec<Emission>),
-    /// Flush, then say whether everything since the last barrier was delivered.
-    Barrier(tokio::sync::oneshot::Sender<bool>),
+    /// Flush, then say whether everything since the last barrier was delivered, and
+    /// where the output stands.
+    Barrier(tokio::sync::oneshot::Sender<(bool, Option<tributary_core::Value>)>),
 }
 
 /// A decode stage's part in checkpoints.
@@ -105,8 +106,10 @@ impl Pipeline {
         let mut gate = None;
         let mut ack_tx = None;
         let mut start_offsets = Vec::new();
+        let mut start_positions = Vec::new();
         if let Some(plan) = self.checkpoint {
             start_offsets = plan.start_offsets.clone();
+            start_positions = plan.sink_positions.clone();
             let (c, g, a) = Coordinator::new(plan, &rule_id, streams, held.clone());
             coordinator = Some(tokio::spawn(c.run()));
             gate = Some(g);
@@ -241,7 +244,9 @@ impl Pipeline {
 
         // sinks
         let mut sink_txs = Vec::new();
+        let mut resume_at = start_positions.into_iter();
         for s in self.sinks {
+            let resume = resume_at.next().flatten();
             let (stx, srx) = mpsc::channel::<SinkEvent>(cap);
             sink_txs.push(stx);
             tasks.push(tokio::spawn(run_sink(
@@ -250,6 +255,7 @@ impl Pipeline {
                 srx,
                 metrics.clone(),
                 stop_for_sinks.clone(),
+                resume,
             )));
         }
 
@@ -263,9 +269,13 @@ impl Pipeline {
                     Event::Data(chunk) => chunk,
                     Event::Tick(_) => continue,
                     Event::Barrier(barrier) => {
-                        let delivered = barrier_to_sinks(&sink_txs).await;
+                        let (delivered, positions) = barrier_to_sinks(&sink_txs).await;
                         if let Some(a) = &ack_tx {
-                            let _ = a.send(Ack { barrier, delivered });
+                            let _ = a.send(Ack {
+                                barrier,
+                                delivered,
+                                positions,
+                            });
                         }
                         continue;
                     }
@@ -418,22 +428,27 @@ async fn decode_stage(
     }
 }
 
-/// Passes a barrier to every sink; true when all of them flushed and delivered
-/// everything since the previous one.
-async fn barrier_to_sinks(sinks: &[mpsc::Sender<SinkEvent>]) -> bool {
+/// Passes a barrier to every sink. Returns whether all of them flushed and delivered
+/// everything since the previous one, and their positions.
+async fn barrier_to_sinks(
+    sinks: &[mpsc::Sender<SinkEvent>],
+) -> (bool, Vec<Option<tributary_core::Value>>) {
     let mut answers = Vec::with_capacity(sinks.len());
     for s in sinks {
         let (tx, rx) = tokio::sync::oneshot::channel();
         if s.send(SinkEvent::Barrier(tx)).await.is_err() {
-            return false;
+            return (false, Vec::new());
         }
         answers.push(rx);
     }
     let mut ok = true;
+    let mut positions = Vec::with_capacity(answers.len());
     for a in answers {
-        ok &= a.await.unwrap_or(false);
+        let (delivered, position) = a.await.unwrap_or((false, None));
+        ok &= delivered;
+        positions.push(position);
     }
-    ok
+    (ok, positions)
 }
 
 /// Runs `op.process`, turning a panic into an error emission for every row of the
@@ -503,7 +518,13 @@ async fn run_sink(
     mut rx: mpsc::Receiver<SinkEvent>,
     m: Arc<RuleMetrics>,
     stop: watch::Receiver<bool>,
+    resume: Option<tributary_core::Value>,
 ) {
+    if let Some(position) = resume {
+        if let Err(e) = s.sink.resume(&position) {
+            tracing::error!(rule = %rule_id, sink = %s.name, error = %e, "cannot resume the sink at its checkpoint; it starts afresh");
+        }
+    }
     let mut buf: Vec<Result<tributary_core::connector::SinkData, String>> = Vec::new();
     // Emissions not delivered since the last barrier: such a checkpoint must not count.
     let mut lost = false;
@@ -518,7 +539,7 @@ async fn run_sink(
                         false
                     }
                 };
-                let _ = answer.send(flushed && !lost);
+                let _ = answer.send((flushed && !lost, s.sink.position()));
                 lost = false;
                 continue;
             }

@@ -100,6 +100,11 @@ impl CheckpointStore {
         Ok(n)
     }
 
+    /// A record of the rule's last checkpoint (`sink/<i>`: a sink's position).
+    pub fn record(&self, rule: &str, key: &str) -> Result<Option<Value>, StateError> {
+        self.inner.get(&checkpoint_scope(rule), key)
+    }
+
     /// The committed offsets of a rule, by stream index.
     pub fn offsets(&self, rule: &str) -> Result<HashMap<usize, u64>, StateError> {
         let scope = checkpoint_scope(rule);

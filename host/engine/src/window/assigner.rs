@@ -151,7 +151,16 @@ impl Assigner {
     /// The earliest time at which [`Assigner::advance`] would fire something.
     /// How many tuples wait for a window still to fire.
     pub fn buffered(&self) -> usize {
-        self.buf.len() + self.held.map_or(0, |(_, n)| n)
+        let kept = match self.window.kind {
+            // The buffer keeps the last `size - 1` tuples, but the next window (after
+            // `hop - count` more) reaches back only `size - (hop - count)` of them.
+            WindowKind::Count { size, hop } => self
+                .buf
+                .len()
+                .min(size.saturating_sub(hop.saturating_sub(self.count))),
+            _ => self.buf.len(),
+        };
+        kept + self.held.map_or(0, |(_, n)| n)
     }
 
     pub fn next_due(&self) -> Option<i64> {
