@@ -16,7 +16,13 @@ fn write(path: &Path, text: &str) {
 
 fn serve(root: &Path) -> Child {
     Command::new(binary())
-        .args(["serve", "--root", root.to_str().expect("utf-8")])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--root",
+            root.to_str().expect("utf-8"),
+        ])
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -178,7 +184,13 @@ fn broken_ruleset_fails_with_a_clear_message() {
     for (text, want) in cases {
         write(&root.join("data/init.json"), text);
         let out = Command::new(binary())
-            .args(["serve", "--root", root.to_str().expect("utf-8")])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--root",
+                root.to_str().expect("utf-8"),
+            ])
             .output()
             .expect("run");
         let stderr = String::from_utf8_lossy(&out.stderr);

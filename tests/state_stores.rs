@@ -106,7 +106,13 @@ fn totals(out: &Path) -> Vec<i64> {
 /// Serves `root` until `out` has `n` totals, then kills it with SIGKILL.
 fn serve_then_kill9(root: &Path, out: &Path, n: usize) {
     let mut child = Command::new(binary())
-        .args(["serve", "--root", root.to_str().expect("utf-8")])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--root",
+            root.to_str().expect("utf-8"),
+        ])
         .stderr(Stdio::null())
         .spawn()
         .expect("serve");
@@ -197,7 +203,13 @@ fn resumes_from_checkpoint(store_yaml: &str) {
     let out = checkpointing_root(dir.path(), n, store_yaml);
     let serve = || {
         Command::new(binary())
-            .args(["serve", "--root", dir.path().to_str().expect("utf-8")])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--root",
+                dir.path().to_str().expect("utf-8"),
+            ])
             .stderr(Stdio::null())
             .spawn()
             .expect("serve")

@@ -133,7 +133,13 @@ pub fn trial_text(spec: &str, root: Option<&Path>) -> (bool, String, String) {
 pub fn serve_until(root: &Path, done: impl Fn(&str) -> bool) -> (bool, String) {
     let log = root.join("serve.log");
     let child = Command::new(binary())
-        .args(["serve", "--root", root.to_str().expect("utf-8")])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--root",
+            root.to_str().expect("utf-8"),
+        ])
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())

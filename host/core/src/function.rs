@@ -76,6 +76,18 @@ pub struct PluginMetrics {
     pub rows: std::sync::atomic::AtomicU64,
     pub errors: std::sync::atomic::AtomicU64,
     pub restarts: std::sync::atomic::AtomicU64,
+    /// Time spent in calls, for the mean latency per call.
+    pub busy_ns: std::sync::atomic::AtomicU64,
+}
+
+impl PluginMetrics {
+    /// Adds the time of one call that started at `since`.
+    pub fn time(&self, since: std::time::Instant) {
+        self.busy_ns.fetch_add(
+            since.elapsed().as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
 }
 
 /// The result of one row.

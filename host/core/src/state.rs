@@ -57,6 +57,8 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     /// Applies `writes` all at once or not at all: a checkpoint (plugin state and
     /// source offsets together) must never be half-written by a crash.
     fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError>;
+    /// The keys of one scope, sorted (the engine's catalog lists its entries).
+    fn keys(&self, scope: &str) -> Result<Vec<String>, StateError>;
 }
 
 /// State kept in memory: fast, and lost when the process ends.
@@ -105,6 +107,16 @@ impl StateStore for MemoryStateStore {
         self.lock()
             .retain(|(scope, _), _| !scope.starts_with(prefix));
         Ok(())
+    }
+    fn keys(&self, scope: &str) -> Result<Vec<String>, StateError> {
+        let mut keys: Vec<String> = self
+            .lock()
+            .keys()
+            .filter(|(s, _)| s == scope)
+            .map(|(_, k)| k.clone())
+            .collect();
+        keys.sort();
+        Ok(keys)
     }
     fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError> {
         // One lock for the whole batch: no reader sees half of it.

@@ -5,6 +5,7 @@
 //! source stops and its sinks are flushed before `stop_rule` returns.
 
 use crate::builder::{build_pipeline, plan_rule, EngineContext};
+use crate::catalog::Catalog;
 use crate::metrics::{MetricsSnapshot, RuleMetrics};
 use crate::rule::RuleDef;
 use std::collections::BTreeMap;
@@ -27,19 +28,21 @@ pub enum RuleStatus {
     Finished,
 }
 
-struct RuleEntry {
-    def: RuleDef,
-    metrics: Arc<RuleMetrics>,
-    status: Arc<Mutex<RuleStatus>>,
+pub(crate) struct RuleEntry {
+    pub(crate) def: RuleDef,
+    pub(crate) metrics: Arc<RuleMetrics>,
+    pub(crate) status: Arc<Mutex<RuleStatus>>,
     stop: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
 }
 
 /// One engine instance.
 pub struct Engine {
-    ctx: EngineContext,
-    streams: RwLock<BTreeMap<String, StreamDef>>,
-    rules: Mutex<BTreeMap<String, RuleEntry>>,
+    pub(crate) ctx: EngineContext,
+    pub(crate) streams: RwLock<BTreeMap<String, StreamDef>>,
+    pub(crate) rules: Mutex<BTreeMap<String, RuleEntry>>,
+    /// Where streams, tables and rules are persisted (`None`: they live in memory).
+    pub(crate) catalog: Option<Catalog>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -48,7 +51,7 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-fn poisoned() -> Error {
+pub(crate) fn poisoned() -> Error {
     Error::internal("engine lock poisoned")
 }
 
@@ -58,7 +61,19 @@ impl Engine {
             ctx,
             streams: RwLock::new(BTreeMap::new()),
             rules: Mutex::new(BTreeMap::new()),
+            catalog: None,
         }
+    }
+
+    /// An engine whose streams, tables and rules are persisted in `store`; call
+    /// [`Engine::load_catalog`] to bring back what an earlier run kept.
+    pub fn with_catalog(
+        ctx: EngineContext,
+        store: Arc<dyn tributary_core::state::StateStore>,
+    ) -> Self {
+        let mut e = Engine::new(ctx);
+        e.catalog = Some(Catalog::new(store));
+        e
     }
 
     pub fn context(&self) -> &EngineContext {
@@ -81,6 +96,9 @@ impl Engine {
             )));
         }
         let name = def.name.clone();
+        if let Some(c) = &self.catalog {
+            c.put_stream(&name, def.kind, &def.statement)?;
+        }
         streams.insert(name.clone(), def);
         Ok(name)
     }
@@ -113,6 +131,9 @@ impl Engine {
             let mut rules = self.rules.lock().map_err(|_| poisoned())?;
             if rules.contains_key(&id) {
                 return Err(Error::Conflict(format!("rule {id} already exists")));
+            }
+            if let Some(c) = &self.catalog {
+                c.put_rule(&id, &def.raw, def.triggered)?;
             }
             rules.insert(
                 id.clone(),
@@ -180,12 +201,18 @@ impl Engine {
         Ok(())
     }
 
-    /// Starts a stopped rule.
+    /// Starts a stopped rule (and keeps it started across restarts of the engine).
     pub fn start_rule(&self, id: &str) -> Result<(), Error> {
         let mut rules = self.rules.lock().map_err(|_| poisoned())?;
         let entry = rules
             .get_mut(id)
             .ok_or_else(|| Error::not_found(format!("rule {id} not found")))?;
+        if !entry.def.triggered {
+            if let Some(c) = &self.catalog {
+                c.put_rule(id, &entry.def.raw, true)?;
+            }
+            entry.def.triggered = true;
+        }
         if entry.task.as_ref().is_some_and(|t| !t.is_finished()) {
             return Ok(());
         }
@@ -197,6 +224,10 @@ impl Engine {
         let status = entry.status.clone();
         let metrics = entry.metrics.clone();
         set_status(&status, RuleStatus::Running);
+        metrics.last_start_ms.store(
+            self.ctx.clock.now_ms(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         tracing::info!(rule = %id, "rule started");
         let task = tokio::spawn(supervise(
             def, streams, ctx, metrics, status, pipeline, stop_rx,
@@ -206,13 +237,25 @@ impl Engine {
         Ok(())
     }
 
-    /// Stops a rule and waits until its sinks are flushed.
+    /// Stops a rule and waits until its sinks are flushed; it stays stopped across
+    /// restarts of the engine.
     pub async fn stop_rule(&self, id: &str) -> Result<(), Error> {
+        self.halt_rule(id, true).await
+    }
+
+    /// Stops a rule; with `keep_stopped`, the catalog remembers it as stopped.
+    pub(crate) async fn halt_rule(&self, id: &str, keep_stopped: bool) -> Result<(), Error> {
         let (stop, task, status) = {
             let mut rules = self.rules.lock().map_err(|_| poisoned())?;
             let entry = rules
                 .get_mut(id)
                 .ok_or_else(|| Error::not_found(format!("rule {id} not found")))?;
+            if keep_stopped && entry.def.triggered {
+                if let Some(c) = &self.catalog {
+                    c.put_rule(id, &entry.def.raw, false)?;
+                }
+                entry.def.triggered = false;
+            }
             (entry.stop.take(), entry.task.take(), entry.status.clone())
         };
         if let Some(s) = stop {
@@ -234,7 +277,10 @@ impl Engine {
     /// Stops and removes a rule; its state (every plugin scope under `rule/<id>/`)
     /// goes with it.
     pub async fn delete_rule(&self, id: &str) -> Result<(), Error> {
-        self.stop_rule(id).await?;
+        self.halt_rule(id, false).await?;
+        if let Some(c) = &self.catalog {
+            c.remove_rule(id)?;
+        }
         self.rules.lock().map_err(|_| poisoned())?.remove(id);
         self.ctx
             .state
@@ -262,10 +308,11 @@ impl Engine {
             .unwrap_or_default()
     }
 
-    /// Stops every rule, flushing sinks.
+    /// Stops every rule, flushing sinks. The catalog keeps them as they were, so the
+    /// next start runs the same rules.
     pub async fn shutdown(&self) {
         for id in self.rule_ids() {
-            let _ = self.stop_rule(&id).await;
+            let _ = self.halt_rule(&id, false).await;
         }
     }
 }

@@ -4,9 +4,12 @@
 
 mod analytic_build;
 pub mod builder;
+pub mod catalog;
 pub mod checkpoint;
 pub mod decode;
 pub mod engine;
+mod engine_admin;
+pub use engine_admin::missing_entries;
 pub mod eval;
 mod group_build;
 pub mod hits;

@@ -13,6 +13,11 @@ pub struct RuleMetrics {
     /// Times the rule was restarted after a failure (`restartStrategy`).
     pub restarts: AtomicU64,
     pub last_emit_ms: AtomicI64,
+    /// When the rule last started (epoch ms).
+    pub last_start_ms: AtomicI64,
+    /// Time the operators spent on batches, and how many batches they processed.
+    pub process_ns: AtomicU64,
+    pub batches: AtomicU64,
 }
 
 /// A point-in-time copy of [`RuleMetrics`].
@@ -26,6 +31,10 @@ pub struct MetricsSnapshot {
     pub sink_failures: u64,
     pub restarts: u64,
     pub last_emit_ms: i64,
+    pub last_start_ms: i64,
+    /// Mean operator time per batch, in microseconds.
+    pub process_latency_us: u64,
+    pub batches: u64,
 }
 
 impl RuleMetrics {
@@ -41,6 +50,12 @@ impl RuleMetrics {
             sink_failures: self.sink_failures.load(Ordering::Relaxed),
             restarts: self.restarts.load(Ordering::Relaxed),
             last_emit_ms: self.last_emit_ms.load(Ordering::Relaxed),
+            last_start_ms: self.last_start_ms.load(Ordering::Relaxed),
+            process_latency_us: match self.batches.load(Ordering::Relaxed) {
+                0 => 0,
+                n => self.process_ns.load(Ordering::Relaxed) / n / 1000,
+            },
+            batches: self.batches.load(Ordering::Relaxed),
         }
     }
 }

@@ -195,6 +195,7 @@ impl Pipeline {
             let mut input = std::mem::replace(&mut rx, next_rx);
             let clock = self.clock.clone();
             let held = held.clone();
+            let m = metrics.clone();
             tasks.push(tokio::spawn(async move {
                 let mut col = Collector::new();
                 loop {
@@ -215,7 +216,14 @@ impl Pipeline {
                     };
                     let Some(ev) = ev else { break };
                     match ev {
-                        Event::Data(c) => process_guarded(op.as_mut(), c, &mut col),
+                        Event::Data(c) => {
+                            let t = std::time::Instant::now();
+                            process_guarded(op.as_mut(), c, &mut col);
+                            RuleMetrics::add(&m.process_ns, t.elapsed().as_nanos() as u64);
+                            if stage == 0 {
+                                RuleMetrics::add(&m.batches, 1);
+                            }
+                        }
                         Event::Tick(t) => {
                             tick_guarded(op.as_mut(), t, &mut col);
                             if out_tx.send(Event::Tick(t)).await.is_err() {

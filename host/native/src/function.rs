@@ -342,6 +342,7 @@ impl NativeFunctionImpl {
         buf.resize(n, abi::Value::NULL);
         let start = out.len();
         let mut row_errors = 0u64;
+        let started = std::time::Instant::now();
         let r = self.with_live(|live| {
             let mut err = abi::Slice::EMPTY;
             let code = call(live, buf.as_mut_ptr(), &mut err);
@@ -358,6 +359,7 @@ impl NativeFunctionImpl {
             }
             Ok(())
         });
+        self.metrics.time(started);
         match r {
             Ok(()) => {
                 self.metrics.errors.fetch_add(row_errors, Ordering::Relaxed);

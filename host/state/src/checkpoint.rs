@@ -188,6 +188,23 @@ impl StateStore for CheckpointStore {
     fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError> {
         self.inner.commit(writes)
     }
+
+    fn keys(&self, scope: &str) -> Result<Vec<String>, StateError> {
+        let mut keys = self.inner.keys(scope)?;
+        if let Some(o) = self.overlay(scope) {
+            for ((s, k), v) in lock(&o).iter() {
+                if s == scope {
+                    match v {
+                        Some(_) => keys.push(k.clone()),
+                        None => keys.retain(|x| x != k),
+                    }
+                }
+            }
+            keys.sort();
+            keys.dedup();
+        }
+        Ok(keys)
+    }
 }
 
 #[cfg(test)]

@@ -99,6 +99,12 @@ pub fn run(store: &dyn StateStore, prefix: &str) {
     assert_eq!(store.get(&b, "t"), Ok(Some(Value::str("x"))));
     assert_eq!(store.get(&b, "c"), Ok(None), "a commit deletes");
     assert_eq!(store.commit(&[]), Ok(()), "an empty commit is fine");
+    assert_eq!(
+        store.keys(&b),
+        Ok(vec!["n".to_string(), "t".to_string()]),
+        "the keys of one scope, sorted"
+    );
+    assert_eq!(store.keys(&format!("{prefix}/nothing")), Ok(vec![]));
 }
 
 #[cfg(test)]

@@ -125,6 +125,12 @@ impl StateStore for RedisStateStore {
         Ok(())
     }
 
+    fn keys(&self, scope: &str) -> Result<Vec<String>, StateError> {
+        let mut keys: Vec<String> = self.with(|c| c.hkeys(hash(scope)))?;
+        keys.sort();
+        Ok(keys)
+    }
+
     fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError> {
         if writes.is_empty() {
             return Ok(());

@@ -123,6 +123,17 @@ impl StateStore for SqliteStateStore {
             .map_err(store_err)
     }
 
+    fn keys(&self, scope: &str) -> Result<Vec<String>, StateError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT key FROM state WHERE scope = ?1 ORDER BY key")
+            .map_err(store_err)?;
+        let rows = stmt
+            .query_map(params![scope], |r| r.get::<_, String>(0))
+            .map_err(store_err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(store_err)
+    }
+
     fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError> {
         let mut conn = self.lock();
         // One transaction: SQLite's journal makes it all-or-nothing across a crash.

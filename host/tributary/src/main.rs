@@ -1,10 +1,12 @@
-//! The `tributary` command: `serve`, `trial` and the quick-start `demo`.
+//! The `tributary` command: `serve`, `trial`, the quick-start `demo`, and the
+//! management commands (`stream`, `table`, `rule`, `data`) that talk to a server.
 
 /// The engine allocates and frees many small rows per second; mimalloc handles that
 /// pattern about 3x faster than glibc's allocator here (benches/README.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod cli;
 mod demo;
 mod plugins;
 mod serve;
@@ -44,6 +46,34 @@ enum Command {
         #[arg(long)]
         root: Option<PathBuf>,
     },
+    /// Manage the streams of a running server.
+    Stream {
+        #[command(flatten)]
+        remote: cli::Remote,
+        #[command(subcommand)]
+        verb: cli::StreamVerb,
+    },
+    /// Manage the tables of a running server.
+    Table {
+        #[command(flatten)]
+        remote: cli::Remote,
+        #[command(subcommand)]
+        verb: cli::StreamVerb,
+    },
+    /// Manage the rules of a running server.
+    Rule {
+        #[command(flatten)]
+        remote: cli::Remote,
+        #[command(subcommand)]
+        verb: cli::RuleVerb,
+    },
+    /// Export or import everything (eKuiper's ruleset format).
+    Data {
+        #[command(flatten)]
+        remote: cli::Remote,
+        #[command(subcommand)]
+        verb: cli::DataVerb,
+    },
     /// The quick-start demo: a simulated sensor stream, a rule with a filter and
     /// built-in functions, and the log and file sinks. Runs until Ctrl-C.
     Demo {
@@ -81,9 +111,13 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async move {
         match cli.command {
-            Command::Serve { root, listen } => serve::run(root, listen, None).await,
+            Command::Serve { root, listen } => serve::run(root, listen, None, false).await,
             Command::Trial { spec, root } => trial::run(spec, root).await,
             Command::Demo { root, seconds } => demo::run(root, seconds).await,
+            Command::Stream { remote, verb } => cli::stream(remote, false, verb).await,
+            Command::Table { remote, verb } => cli::stream(remote, true, verb).await,
+            Command::Rule { remote, verb } => cli::rule(remote, verb).await,
+            Command::Data { remote, verb } => cli::data(remote, verb).await,
         }
     });
     // Every rule has been stopped and flushed by now; what is left (idle blocking

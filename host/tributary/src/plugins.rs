@@ -58,27 +58,86 @@ fn poisoned(what: &str) -> Error {
     Error::internal(format!("{what} lock poisoned"))
 }
 
+/// A loaded function plugin whose counters `/metrics` shows.
+pub enum Tracked {
+    Plugin {
+        tier: &'static str,
+        name: String,
+        version: String,
+        metrics: Arc<tributary_core::function::PluginMetrics>,
+    },
+    External(Arc<tributary_external::function::ServiceFunction>),
+}
+
+/// The counters of every tracked plugin, now.
+pub fn stats(tracked: &[Tracked]) -> Vec<tributary_api::PluginStat> {
+    use std::sync::atomic::Ordering::Relaxed;
+    tracked
+        .iter()
+        .map(|t| match t {
+            Tracked::Plugin {
+                tier,
+                name,
+                version,
+                metrics: m,
+            } => {
+                let calls = m.calls.load(Relaxed);
+                tributary_api::PluginStat {
+                    tier: tier.to_string(),
+                    name: name.clone(),
+                    version: version.clone(),
+                    calls,
+                    rows: m.rows.load(Relaxed),
+                    errors: m.errors.load(Relaxed),
+                    restarts: m.restarts.load(Relaxed),
+                    latency_us: m.busy_ns.load(Relaxed) / calls.max(1) / 1000,
+                    memory_bytes: None,
+                }
+            }
+            Tracked::External(f) => tributary_api::PluginStat {
+                tier: "external".into(),
+                name: f.name.clone(),
+                version: f.service.clone(),
+                calls: f.metrics.calls.load(Relaxed),
+                rows: f.metrics.calls.load(Relaxed),
+                errors: f.metrics.errors.load(Relaxed),
+                restarts: f.metrics.retries.load(Relaxed),
+                latency_us: 0,
+                memory_bytes: None,
+            },
+        })
+        .collect()
+}
+
 /// Loads the plugins under `root/plugins/` into `ctx`: functions into its registry,
 /// sources and sinks into its connector types. Native libraries (`.so`) first, then
 /// wasm components (`.wasm`), then the external functions of `etc/services/`.
-pub fn load(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
+/// Returns the function plugins, for their counters.
+pub fn load(root: &Path, ctx: &EngineContext) -> Result<Vec<Tracked>, Error> {
     let root = &std::fs::canonicalize(root)
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
+    let mut tracked = Vec::new();
     if has_plugins(root, "so") {
-        load_native(root, ctx)?;
+        load_native(root, ctx, &mut tracked)?;
     }
     if has_plugins(root, "wasm") {
-        load_wasm(root, ctx)?;
+        load_wasm(root, ctx, &mut tracked)?;
     }
-    load_external(root, ctx)
+    load_external(root, ctx, &mut tracked)?;
+    Ok(tracked)
 }
 
 /// External functions of `<root>/etc/services/*.json`.
-fn load_external(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
+fn load_external(
+    root: &Path,
+    ctx: &EngineContext,
+    tracked: &mut Vec<Tracked>,
+) -> Result<(), Error> {
     let functions = tributary_external::loader::load_services(root)?;
     if functions.is_empty() {
         return Ok(());
     }
+    tracked.extend(functions.iter().cloned().map(Tracked::External));
     // Services keep state through the host's endpoint, in the same store as plugins.
     let endpoint_conf = tributary_state::StoreConfig::load(root)?.endpoint;
     let endpoint = tributary_external::state_endpoint::StateEndpoint::start(
@@ -108,14 +167,21 @@ fn load_external(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
     Ok(())
 }
 
-fn load_native(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
+fn load_native(root: &Path, ctx: &EngineContext, tracked: &mut Vec<Tracked>) -> Result<(), Error> {
     use tributary_native::loader;
     {
         let mut registry = ctx
             .registry
             .write()
             .map_err(|_| poisoned("function registry"))?;
-        loader::load_function_plugins(root, ctx.state.clone(), &mut |f| registry.register(f))?;
+        let loaded =
+            loader::load_function_plugins(root, ctx.state.clone(), &mut |f| registry.register(f))?;
+        tracked.extend(loaded.into_iter().map(|l| Tracked::Plugin {
+            tier: "native",
+            name: l.name,
+            version: l.version,
+            metrics: l.metrics,
+        }));
     }
     let mut sources = ctx
         .plugin_sources
@@ -132,7 +198,7 @@ fn load_native(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
     Ok(())
 }
 
-fn load_wasm(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
+fn load_wasm(root: &Path, ctx: &EngineContext, tracked: &mut Vec<Tracked>) -> Result<(), Error> {
     use tributary_wasm::loader;
     let engine = WasmEngine::new(WasmConfig::for_root(root)?)?;
     {
@@ -140,9 +206,15 @@ fn load_wasm(root: &Path, ctx: &EngineContext) -> Result<(), Error> {
             .registry
             .write()
             .map_err(|_| poisoned("function registry"))?;
-        loader::load_function_plugins(root, &engine, ctx.state.clone(), &mut |f| {
+        let loaded = loader::load_function_plugins(root, &engine, ctx.state.clone(), &mut |f| {
             registry.register(f)
         })?;
+        tracked.extend(loaded.into_iter().map(|l| Tracked::Plugin {
+            tier: "wasm",
+            name: l.name,
+            version: l.version,
+            metrics: l.metrics,
+        }));
     }
     let mut sources = ctx
         .plugin_sources

@@ -6,32 +6,84 @@ use std::time::Duration;
 use tributary_core::{Error, SystemClock};
 use tributary_engine::{Engine, EngineContext};
 
-/// Runs the engine on `root`. With `stop_after`, stops by itself (the demo's
-/// `--seconds`); otherwise on Ctrl-C or SIGTERM.
-pub async fn run(root: PathBuf, listen: String, stop_after: Option<Duration>) -> Result<(), Error> {
+/// Runs the engine on `root`, with the REST API on `listen`. With `stop_after`, stops
+/// by itself (the demo's `--seconds`); otherwise on Ctrl-C or SIGTERM. The demo passes
+/// `api_optional`: if its port is taken, it runs without the API instead of failing.
+pub async fn run(
+    root: PathBuf,
+    listen: String,
+    stop_after: Option<Duration>,
+    api_optional: bool,
+) -> Result<(), Error> {
     let root = std::fs::canonicalize(&root)
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
+    let api_config = tributary_api::ApiConfig::load(&root)?;
     let mut ctx = EngineContext::new(root.clone(), Arc::new(SystemClock));
     // Plugin state lives in the configured store (SQLite under data/ by default), so
     // it outlives the process; plugins get it when they load, just below. Rules with
-    // qos >= 1 checkpoint into the same store.
-    ctx.use_durable_store(tributary_state::open_store(&root)?);
-    crate::plugins::load(&root, &ctx)?;
-    let engine = Engine::new(ctx);
+    // qos >= 1 checkpoint into the same store, and the catalog of streams, tables and
+    // rules lives there too.
+    let store = tributary_state::open_store(&root)?;
+    ctx.use_durable_store(store.clone());
+    let tracked = Arc::new(crate::plugins::load(&root, &ctx)?);
+    let engine = Arc::new(Engine::with_catalog(ctx, store));
+    let kept = engine.load_catalog()?;
+    if kept > 0 {
+        tracing::info!(rules = kept, "catalog loaded");
+    }
     let init = root.join("data").join("init.json");
     if init.exists() {
         let text = std::fs::read_to_string(&init)
             .map_err(|e| Error::user(format!("cannot read {}: {e}", init.display())))?;
+        // What the catalog already holds stays as it is (it may have been changed
+        // through the API since init.json was written).
+        let (streams, rules) = engine.existing()?;
+        let text = tributary_engine::missing_entries(&text, &streams, &rules)
+            .map_err(|e| Error::user(format!("{}: {e}", init.display())))?;
         engine
             .load_ruleset(&text)
             .map_err(|e| Error::user(format!("{}: {e}", init.display())))?;
         tracing::info!(path = %init.display(), rules = engine.rule_ids().len(), "ruleset loaded");
     } else {
-        tracing::info!(path = %init.display(), "no ruleset; starting empty");
+        tracing::info!(path = %init.display(), "no ruleset");
     }
-    tracing::info!(root = %root.display(), %listen, "tributary serving (REST API: not in this build yet)");
+    let (api_stop, api_stopped) = tokio::sync::oneshot::channel::<()>();
+    let api = match tokio::net::TcpListener::bind(&listen).await {
+        Ok(listener) => {
+            let addr = listener
+                .local_addr()
+                .map_err(|e| Error::external(format!("REST API: {e}")))?;
+            let plugin_root = root.clone();
+            let state = tributary_api::ApiState {
+                engine: engine.clone(),
+                root: root.clone(),
+                config: Arc::new(api_config),
+                trial_setup: Arc::new(move |ctx: &EngineContext| {
+                    crate::plugins::load(&plugin_root, ctx).map(|_| ())
+                }),
+                plugin_stats: Arc::new(move || crate::plugins::stats(&tracked)),
+            };
+            tracing::info!(root = %root.display(), "tributary serving; REST API on http://{addr}");
+            Some(tokio::spawn(tributary_api::serve(listener, state, async {
+                let _ = api_stopped.await;
+            })))
+        }
+        Err(e) if api_optional => {
+            tracing::warn!(%listen, error = %e, "REST API not started: the address is taken");
+            None
+        }
+        Err(e) => {
+            return Err(Error::user(format!(
+                "REST API: cannot listen on {listen}: {e}"
+            )))
+        }
+    };
     wait_for_stop(stop_after).await;
     tracing::info!("stopping: flushing sinks");
+    let _ = api_stop.send(());
+    if let Some(a) = api {
+        let _ = a.await;
+    }
     engine.shutdown().await;
     tracing::info!("stopped");
     Ok(())

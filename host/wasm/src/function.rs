@@ -336,6 +336,7 @@ impl FunctionImpl for WasmFunctionImpl {
         let mut wit_args = std::mem::take(&mut self.arg_buf);
         fill_wit_columns(&mut wit_args, args);
         let name = self.plugin.name.clone();
+        let started = std::time::Instant::now();
         let result = off_async_context(|| {
             self.with_live(|live| {
                 live.bindings
@@ -345,6 +346,7 @@ impl FunctionImpl for WasmFunctionImpl {
                     .map_err(|e| format!("plugin {name} failed: {}", describe_trap(&e)))
             })
         });
+        self.metrics.time(started);
         self.arg_buf = wit_args;
         self.publish(n, result, out);
     }
@@ -356,6 +358,7 @@ impl FunctionImpl for WasmFunctionImpl {
             .map(|g| g.iter().map(column_to_wit).collect())
             .collect();
         let name = self.plugin.name.clone();
+        let started = std::time::Instant::now();
         let result = off_async_context(|| {
             self.with_live(|live| {
                 live.bindings
@@ -365,6 +368,7 @@ impl FunctionImpl for WasmFunctionImpl {
                     .map_err(|e| format!("plugin {name} failed: {}", describe_trap(&e)))
             })
         });
+        self.metrics.time(started);
         self.publish(groups.len(), result, out);
     }
 }

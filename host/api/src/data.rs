@@ -1,0 +1,56 @@
+//! `/data/export` and `/data/import`: everything in eKuiper's ruleset format.
+
+use crate::error::{parse_json, ApiError, ApiResult};
+use crate::ApiState;
+use axum::extract::{Query, State};
+use axum::Json;
+
+pub async fn export(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(s.engine.export()?))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ImportQuery {
+    partial: Option<String>,
+}
+
+/// `{"content": "<ruleset JSON text>"}` or `{"file": "file:///path/ruleset.json"}`.
+/// The ruleset replaces everything once all of it has been checked; with
+/// `?partial=1`, it only adds and replaces the entries it names.
+pub async fn import(
+    State(s): State<ApiState>,
+    Query(q): Query<ImportQuery>,
+    body: String,
+) -> ApiResult<Json<serde_json::Value>> {
+    let body = parse_json(&body)?;
+    let text = match (body.get("content"), body.get("file")) {
+        (Some(serde_json::Value::String(c)), None) => c.clone(),
+        (Some(serde_json::Value::Object(_)), None) => body["content"].to_string(),
+        (None, Some(serde_json::Value::String(f))) => {
+            let path = f.strip_prefix("file://").ok_or_else(|| {
+                ApiError::bad_request(format!("\"file\" must be a file:// URL, got {f:?}"))
+            })?;
+            std::fs::read_to_string(path)
+                .map_err(|e| ApiError::bad_request(format!("cannot read {path}: {e}")))?
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "Invalid body: Cannot specify both content and file",
+            ))
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "Invalid body: must specify content (the ruleset JSON) or file (a file:// URL)",
+            ))
+        }
+    };
+    if q.partial.as_deref() == Some("1") {
+        s.engine.import_partial(&text).await?;
+    } else {
+        s.engine.import(&text).await?;
+    }
+    Ok(Json(serde_json::json!({
+        "ErrorMsg": "",
+        "ConfigResponse": {"streams": {}, "tables": {}, "rules": {}},
+    })))
+}

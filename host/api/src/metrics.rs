@@ -1,0 +1,177 @@
+//! `/metrics`: Prometheus text of every rule's counters and every plugin's.
+
+use crate::ApiState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use std::fmt::Write;
+
+/// A plugin's counters, gathered by whoever loaded it (the binary wires the tiers).
+#[derive(Debug, Clone, Default)]
+pub struct PluginStat {
+    pub tier: String,
+    pub name: String,
+    pub version: String,
+    pub calls: u64,
+    pub rows: u64,
+    pub errors: u64,
+    pub restarts: u64,
+    /// Mean time per call, in microseconds (0 when unmeasured).
+    pub latency_us: u64,
+    /// Wasm: memory of the plugin's live instances.
+    pub memory_bytes: Option<u64>,
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+pub async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
+    let mut out = String::new();
+    let rules = s.engine.rule_statuses();
+    type Get = fn(&tributary_engine::metrics::MetricsSnapshot) -> u64;
+    let counters: [(&str, &str, &str, Get); 6] = [
+        (
+            "tributary_rule_records_in_total",
+            "counter",
+            "Records the rule read.",
+            |m| m.records_in,
+        ),
+        (
+            "tributary_rule_records_out_total",
+            "counter",
+            "Rows the rule emitted.",
+            |m| m.records_out,
+        ),
+        (
+            "tributary_rule_errors_total",
+            "counter",
+            "Rows that failed in the rule.",
+            |m| m.errors,
+        ),
+        (
+            "tributary_rule_sink_failures_total",
+            "counter",
+            "Emissions a sink could not deliver.",
+            |m| m.sink_failures,
+        ),
+        (
+            "tributary_rule_restarts_total",
+            "counter",
+            "Restarts after a failure.",
+            |m| m.restarts,
+        ),
+        (
+            "tributary_rule_process_latency_us",
+            "gauge",
+            "Mean operator time per batch (µs).",
+            |m| m.process_latency_us,
+        ),
+    ];
+    for (name, kind, help, get) in counters {
+        family(&mut out, name, kind, help);
+        for (id, _, m) in &rules {
+            let _ = writeln!(out, "{name}{{rule=\"{}\"}} {}", label(id), get(m));
+        }
+    }
+    family(
+        &mut out,
+        "tributary_rule_last_start_seconds",
+        "gauge",
+        "When the rule last started (Unix time).",
+    );
+    for (id, _, m) in &rules {
+        let _ = writeln!(
+            out,
+            "tributary_rule_last_start_seconds{{rule=\"{}\"}} {}",
+            label(id),
+            m.last_start_ms as f64 / 1000.0
+        );
+    }
+    family(
+        &mut out,
+        "tributary_rule_running",
+        "gauge",
+        "1 while the rule runs.",
+    );
+    for (id, st, _) in &rules {
+        let running = matches!(st, tributary_engine::engine::RuleStatus::Running) as u8;
+        let _ = writeln!(
+            out,
+            "tributary_rule_running{{rule=\"{}\"}} {running}",
+            label(id)
+        );
+    }
+    let plugins = (s.plugin_stats)();
+    type PGet = fn(&PluginStat) -> u64;
+    let pcounters: [(&str, &str, &str, PGet); 5] = [
+        (
+            "tributary_plugin_calls_total",
+            "counter",
+            "Calls into the plugin.",
+            |p| p.calls,
+        ),
+        (
+            "tributary_plugin_rows_total",
+            "counter",
+            "Rows the plugin processed.",
+            |p| p.rows,
+        ),
+        (
+            "tributary_plugin_errors_total",
+            "counter",
+            "Failed calls or rows.",
+            |p| p.errors,
+        ),
+        (
+            "tributary_plugin_restarts_total",
+            "counter",
+            "Instances re-created after a fault.",
+            |p| p.restarts,
+        ),
+        (
+            "tributary_plugin_latency_us",
+            "gauge",
+            "Mean time per call (µs).",
+            |p| p.latency_us,
+        ),
+    ];
+    for (name, kind, help, get) in pcounters {
+        family(&mut out, name, kind, help);
+        for p in &plugins {
+            let _ = writeln!(
+                out,
+                "{name}{{tier=\"{}\",plugin=\"{}\",version=\"{}\"}} {}",
+                label(&p.tier),
+                label(&p.name),
+                label(&p.version),
+                get(p)
+            );
+        }
+    }
+    family(
+        &mut out,
+        "tributary_plugin_memory_bytes",
+        "gauge",
+        "Memory of a wasm plugin's live instances.",
+    );
+    for p in &plugins {
+        if let Some(b) = p.memory_bytes {
+            let _ = writeln!(
+                out,
+                "tributary_plugin_memory_bytes{{tier=\"{}\",plugin=\"{}\",version=\"{}\"}} {b}",
+                label(&p.tier),
+                label(&p.name),
+                label(&p.version)
+            );
+        }
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}
