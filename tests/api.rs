@@ -2,114 +2,14 @@
 //! every route, bad bodies, unknown ids, the bearer token, the OpenAPI document
 //! against the real routes, and streams, tables and rules kept across a restart.
 
-use reqwest::blocking::{Client, Response};
 use reqwest::Method;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+use tributary_tests::api_server::{assert_error, Server};
 use tributary_tests::binary;
 
 const TOKEN: &str = "t0k3n";
-
-/// A running `serve` with its REST API on a free loopback port.
-struct Server {
-    child: Child,
-    base: String,
-    client: Client,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(root: &Path) -> Server {
-        let log = root.join(format!("serve-{}.log", std::process::id()));
-        let _ = std::fs::remove_file(&log);
-        let child = Command::new(binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--root"])
-            .arg(root)
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log"))
-            .spawn()
-            .expect("serve");
-        let start = Instant::now();
-        let base = loop {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if let Some(i) = text.find("REST API on ") {
-                let rest = &text[i + "REST API on ".len()..];
-                break rest.split_whitespace().next().expect("address").to_string();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "serve did not start:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Server {
-            child,
-            base,
-            client: Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("client"),
-        }
-    }
-
-    /// A request with the token; returns (status, body).
-    fn call(&self, method: Method, path: &str, body: Option<&str>) -> (u16, String) {
-        self.call_with(method, path, body, Some(&format!("Bearer {TOKEN}")))
-    }
-
-    fn call_with(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&str>,
-        auth: Option<&str>,
-    ) -> (u16, String) {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(a) = auth {
-            req = req.header("authorization", a);
-        }
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
-        }
-        let resp: Response = req.send().expect("request");
-        (resp.status().as_u16(), resp.text().unwrap_or_default())
-    }
-
-    fn json(&self, path: &str) -> serde_json::Value {
-        let (status, body) = self.call(Method::GET, path, None);
-        assert_eq!(status, 200, "GET {path}: {body}");
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
-    }
-
-    fn stop(mut self) {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        let _ = self.child.wait();
-    }
-}
-
-/// An error answer: the status and the JSON `error` code, with a message naming `what`.
-fn assert_error(r: (u16, String), status: u16, code: &str, what: &str) {
-    assert_eq!(r.0, status, "{}", r.1);
-    let v: serde_json::Value =
-        serde_json::from_str(&r.1).unwrap_or_else(|e| panic!("{e}: {}", r.1));
-    assert_eq!(v["error"], code, "{}", r.1);
-    let msg = v["message"].as_str().unwrap_or_default();
-    assert!(msg.contains(what), "{msg:?} should name {what:?}");
-}
 
 fn root() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -148,7 +48,7 @@ fn rule(id: &str, sql: &str, out: &Path) -> String {
 fn every_route_works_refuses_bad_input_and_keeps_state_across_a_restart() {
     let dir = root();
     let out = dir.path().join("data/out.jsonl");
-    let s = Server::start(dir.path());
+    let s = Server::start(dir.path(), Some(TOKEN));
     use Method as M;
 
     // Auth: open paths without the token; the rest need it (Bearer or bare).
@@ -469,7 +369,7 @@ fn every_route_works_refuses_bad_input_and_keeps_state_across_a_restart() {
 
     // Restart: streams, tables and rules come back; r2 and r3 stay stopped.
     s.stop();
-    let s = Server::start(dir.path());
+    let s = Server::start(dir.path(), Some(TOKEN));
     assert_eq!(s.json("/streams"), serde_json::json!(["extra", "sensors"]));
     assert_eq!(s.json("/tables"), serde_json::json!(["names"]));
     assert_eq!(
@@ -527,7 +427,7 @@ fn every_route_works_refuses_bad_input_and_keeps_state_across_a_restart() {
 #[test]
 fn the_openapi_document_lists_the_real_routes() {
     let dir = root();
-    let s = Server::start(dir.path());
+    let s = Server::start(dir.path(), Some(TOKEN));
     let doc = s.json("/openapi.json");
     let paths = doc["paths"].as_object().expect("paths");
     let routes: usize = paths
@@ -571,7 +471,7 @@ fn cli(s: &Server, args: &[&str]) -> (bool, String, String) {
 #[test]
 fn the_cli_drives_a_running_server() {
     let dir = root();
-    let s = Server::start(dir.path());
+    let s = Server::start(dir.path(), Some(TOKEN));
     let ok = |args: &[&str]| {
         let (ok, out, err) = cli(&s, args);
         assert!(ok, "{args:?}: {err}");

@@ -1,6 +1,7 @@
 //! Shared helpers of the end-to-end tests: finding (or building) the `tributary`
 //! binary and running it.
 
+pub mod api_server;
 pub mod services;
 
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@ pub mod data;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod plugins;
 pub mod rules;
 pub mod ruletest;
 pub mod streams;
@@ -39,6 +40,8 @@ pub struct ApiState {
     pub config: Arc<ApiConfig>,
     pub trial_setup: TrialSetup,
     pub plugin_stats: Arc<dyn Fn() -> Vec<PluginStat> + Send + Sync>,
+    /// Plugin management; `None` where plugins cannot be managed.
+    pub plugins: Option<Arc<dyn plugins::PluginAdmin>>,
 }
 
 /// Refuses requests without the configured bearer token (open paths excepted).
@@ -103,9 +106,20 @@ pub fn router(state: ApiState) -> Router {
         .route("/rules/{id}/topo", get(rules::topo))
         .route("/rules/{id}/explain", get(rules::explain))
         .route("/ruletest", post(ruletest::ruletest))
+        .route("/plugins/udfs", get(plugins::udfs))
+        .route("/plugins/udfs/{name}", get(plugins::udf))
+        .route("/plugins/{kind}", post(plugins::create).get(plugins::list))
+        .route(
+            "/plugins/{kind}/{name}",
+            get(plugins::describe)
+                .put(plugins::update)
+                .delete(plugins::drop),
+        )
         .route("/data/export", get(data::export))
         .route("/data/import", post(data::import))
         .fallback(not_found)
+        // Plugin packages may be large: up to the packages' own limit.
+        .layer(axum::extract::DefaultBodyLimit::max(256 << 20))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
         .with_state(state)
 }

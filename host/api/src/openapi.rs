@@ -60,6 +60,29 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "/ruletest",
         "Run a trial spec; results as server-sent events",
     ),
+    (
+        "post",
+        "/plugins/{kind}",
+        "Install a plugin package (kind: functions, sources, sinks)",
+    ),
+    ("get", "/plugins/{kind}", "The plugins of a kind"),
+    (
+        "get",
+        "/plugins/{kind}/{name}",
+        "A plugin's tier, version and functions",
+    ),
+    (
+        "put",
+        "/plugins/{kind}/{name}",
+        "Update a plugin from a package",
+    ),
+    (
+        "delete",
+        "/plugins/{kind}/{name}",
+        "Remove a plugin (?force=1 while rules use it)",
+    ),
+    ("get", "/plugins/udfs", "Every plugin function"),
+    ("get", "/plugins/udfs/{name}", "The plugin of a function"),
     ("get", "/data/export", "Everything as an eKuiper ruleset"),
     (
         "post",

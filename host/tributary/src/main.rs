@@ -8,6 +8,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
 mod demo;
+mod packages;
+mod plugin_api;
+mod plugin_host;
 mod plugins;
 mod serve;
 mod trial;

@@ -2,32 +2,16 @@
 //! of a root and registers them through the engine's traits. A name is taken once
 //! across built-ins and tiers: a clash is an error naming the file.
 
+use crate::plugin_host::PluginHost;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use tributary_core::connector::{SinkFactory, SourceFactory};
 use tributary_core::Error;
 use tributary_engine::EngineContext;
-use tributary_wasm::{WasmConfig, WasmEngine};
-
-fn has_files(dir: &Path, ext: &str) -> bool {
-    std::fs::read_dir(dir)
-        .map(|d| {
-            d.flatten()
-                .any(|e| e.path().extension().is_some_and(|x| x == ext))
-        })
-        .unwrap_or(false)
-}
-
-fn has_plugins(root: &Path, ext: &str) -> bool {
-    let plugins = root.join("plugins");
-    ["functions", "sources", "sinks"]
-        .iter()
-        .any(|k| has_files(&plugins.join(k), ext))
-}
 
 /// Adds a plugin source type, refusing a built-in or taken name.
-fn add_source(
+pub(crate) fn add_source(
     sources: &mut BTreeMap<String, Arc<dyn SourceFactory>>,
     f: Arc<dyn SourceFactory>,
 ) -> Result<(), Error> {
@@ -42,7 +26,7 @@ fn add_source(
 }
 
 /// Adds a plugin action type, refusing a built-in or taken name.
-fn add_sink(
+pub(crate) fn add_sink(
     sinks: &mut BTreeMap<String, Arc<dyn SinkFactory>>,
     f: Arc<dyn SinkFactory>,
 ) -> Result<(), Error> {
@@ -58,86 +42,93 @@ fn poisoned(what: &str) -> Error {
     Error::internal(format!("{what} lock poisoned"))
 }
 
-/// A loaded function plugin whose counters `/metrics` shows.
-pub enum Tracked {
-    Plugin {
-        tier: &'static str,
-        name: String,
-        version: String,
-        metrics: Arc<tributary_core::function::PluginMetrics>,
-    },
-    External(Arc<tributary_external::function::ServiceFunction>),
+/// Whether `plugins.allowInstallScripts` in `etc/tributary.yaml` lets packages run
+/// their `install.sh` (off by default).
+pub fn scripts_allowed(root: &Path) -> Result<bool, Error> {
+    let path = root.join("etc").join("tributary.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(false);
+    };
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&text).map_err(|e| Error::user(format!("{}: {e}", path.display())))?;
+    match doc
+        .get("plugins")
+        .and_then(|p| p.get("allowInstallScripts"))
+    {
+        None => Ok(false),
+        Some(serde_yaml::Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(Error::user(format!(
+            "{}: plugins.allowInstallScripts must be true or false, got {other:?}",
+            path.display()
+        ))),
+    }
 }
 
-/// The counters of every tracked plugin, now.
-pub fn stats(tracked: &[Tracked]) -> Vec<tributary_api::PluginStat> {
+/// Everything loaded into an engine context.
+pub struct Loaded {
+    pub host: PluginHost,
+    pub external: Vec<Arc<tributary_external::function::ServiceFunction>>,
+}
+
+/// The counters of every function plugin and external function, now.
+pub fn stats(loaded: &Loaded) -> Vec<tributary_api::PluginStat> {
     use std::sync::atomic::Ordering::Relaxed;
-    tracked
-        .iter()
-        .map(|t| match t {
-            Tracked::Plugin {
-                tier,
+    let mut out: Vec<tributary_api::PluginStat> = loaded
+        .host
+        .function_metrics()
+        .into_iter()
+        .map(|(name, r, m)| {
+            let calls = m.calls.load(Relaxed);
+            tributary_api::PluginStat {
+                tier: r.tier.name().to_string(),
                 name,
-                version,
-                metrics: m,
-            } => {
-                let calls = m.calls.load(Relaxed);
-                tributary_api::PluginStat {
-                    tier: tier.to_string(),
-                    name: name.clone(),
-                    version: version.clone(),
-                    calls,
-                    rows: m.rows.load(Relaxed),
-                    errors: m.errors.load(Relaxed),
-                    restarts: m.restarts.load(Relaxed),
-                    latency_us: m.busy_ns.load(Relaxed) / calls.max(1) / 1000,
-                    memory_bytes: None,
-                }
-            }
-            Tracked::External(f) => tributary_api::PluginStat {
-                tier: "external".into(),
-                name: f.name.clone(),
-                version: f.service.clone(),
-                calls: f.metrics.calls.load(Relaxed),
-                rows: f.metrics.calls.load(Relaxed),
-                errors: f.metrics.errors.load(Relaxed),
-                restarts: f.metrics.retries.load(Relaxed),
-                latency_us: 0,
+                version: r.version.clone(),
+                calls,
+                rows: m.rows.load(Relaxed),
+                errors: m.errors.load(Relaxed),
+                restarts: m.restarts.load(Relaxed),
+                latency_us: m.busy_ns.load(Relaxed) / calls.max(1) / 1000,
                 memory_bytes: None,
-            },
+            }
         })
-        .collect()
+        .collect();
+    out.extend(loaded.external.iter().map(|f| tributary_api::PluginStat {
+        tier: "external".into(),
+        name: f.name.clone(),
+        version: f.service.clone(),
+        calls: f.metrics.calls.load(Relaxed),
+        rows: f.metrics.calls.load(Relaxed),
+        errors: f.metrics.errors.load(Relaxed),
+        restarts: f.metrics.retries.load(Relaxed),
+        latency_us: 0,
+        memory_bytes: None,
+    }));
+    out
 }
 
-/// Loads the plugins under `root/plugins/` into `ctx`: functions into its registry,
-/// sources and sinks into its connector types. Native libraries (`.so`) first, then
-/// wasm components (`.wasm`), then the external functions of `etc/services/`.
-/// Returns the function plugins, for their counters.
-pub fn load(root: &Path, ctx: &EngineContext) -> Result<Vec<Tracked>, Error> {
+/// Loads the plugins under `root/plugins/` into `ctx` (functions into its registry,
+/// sources and sinks into its connector types), then the external functions of
+/// `etc/services/`.
+pub fn load(root: &Path, ctx: &EngineContext) -> Result<Loaded, Error> {
     let root = &std::fs::canonicalize(root)
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
-    let mut tracked = Vec::new();
-    if has_plugins(root, "so") {
-        load_native(root, ctx, &mut tracked)?;
-    }
-    if has_plugins(root, "wasm") {
-        load_wasm(root, ctx, &mut tracked)?;
-    }
-    load_external(root, ctx, &mut tracked)?;
-    Ok(tracked)
+    let host = PluginHost::load(root, ctx)?;
+    let mut external = Vec::new();
+    load_external(root, ctx, &mut external)?;
+    Ok(Loaded { host, external })
 }
 
 /// External functions of `<root>/etc/services/*.json`.
 fn load_external(
     root: &Path,
     ctx: &EngineContext,
-    tracked: &mut Vec<Tracked>,
+    tracked: &mut Vec<Arc<tributary_external::function::ServiceFunction>>,
 ) -> Result<(), Error> {
     let functions = tributary_external::loader::load_services(root)?;
     if functions.is_empty() {
         return Ok(());
     }
-    tracked.extend(functions.iter().cloned().map(Tracked::External));
+    tracked.extend(functions.iter().cloned());
     // Services keep state through the host's endpoint, in the same store as plugins.
     let endpoint_conf = tributary_state::StoreConfig::load(root)?.endpoint;
     let endpoint = tributary_external::state_endpoint::StateEndpoint::start(
@@ -164,71 +155,5 @@ fn load_external(
             ))
             .map_err(|e| Error::user(format!("service {service}: function {name}: {e}")))?;
     }
-    Ok(())
-}
-
-fn load_native(root: &Path, ctx: &EngineContext, tracked: &mut Vec<Tracked>) -> Result<(), Error> {
-    use tributary_native::loader;
-    {
-        let mut registry = ctx
-            .registry
-            .write()
-            .map_err(|_| poisoned("function registry"))?;
-        let loaded =
-            loader::load_function_plugins(root, ctx.state.clone(), &mut |f| registry.register(f))?;
-        tracked.extend(loaded.into_iter().map(|l| Tracked::Plugin {
-            tier: "native",
-            name: l.name,
-            version: l.version,
-            metrics: l.metrics,
-        }));
-    }
-    let mut sources = ctx
-        .plugin_sources
-        .write()
-        .map_err(|_| poisoned("source registry"))?;
-    loader::load_source_plugins(root, ctx.state.clone(), &mut |f| {
-        add_source(&mut sources, f)
-    })?;
-    let mut sinks = ctx
-        .plugin_sinks
-        .write()
-        .map_err(|_| poisoned("sink registry"))?;
-    loader::load_sink_plugins(root, ctx.state.clone(), &mut |f| add_sink(&mut sinks, f))?;
-    Ok(())
-}
-
-fn load_wasm(root: &Path, ctx: &EngineContext, tracked: &mut Vec<Tracked>) -> Result<(), Error> {
-    use tributary_wasm::loader;
-    let engine = WasmEngine::new(WasmConfig::for_root(root)?)?;
-    {
-        let mut registry = ctx
-            .registry
-            .write()
-            .map_err(|_| poisoned("function registry"))?;
-        let loaded = loader::load_function_plugins(root, &engine, ctx.state.clone(), &mut |f| {
-            registry.register(f)
-        })?;
-        tracked.extend(loaded.into_iter().map(|l| Tracked::Plugin {
-            tier: "wasm",
-            name: l.name,
-            version: l.version,
-            metrics: l.metrics,
-        }));
-    }
-    let mut sources = ctx
-        .plugin_sources
-        .write()
-        .map_err(|_| poisoned("source registry"))?;
-    loader::load_source_plugins(root, &engine, ctx.state.clone(), &mut |f| {
-        add_source(&mut sources, f)
-    })?;
-    let mut sinks = ctx
-        .plugin_sinks
-        .write()
-        .map_err(|_| poisoned("sink registry"))?;
-    loader::load_sink_plugins(root, &engine, ctx.state.clone(), &mut |f| {
-        add_sink(&mut sinks, f)
-    })?;
     Ok(())
 }

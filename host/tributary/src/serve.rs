@@ -25,7 +25,7 @@ pub async fn run(
     // rules lives there too.
     let store = tributary_state::open_store(&root)?;
     ctx.use_durable_store(store.clone());
-    let tracked = Arc::new(crate::plugins::load(&root, &ctx)?);
+    let loaded = Arc::new(crate::plugins::load(&root, &ctx)?);
     let engine = Arc::new(Engine::with_catalog(ctx, store));
     let kept = engine.load_catalog()?;
     if kept > 0 {
@@ -61,7 +61,11 @@ pub async fn run(
                 trial_setup: Arc::new(move |ctx: &EngineContext| {
                     crate::plugins::load(&plugin_root, ctx).map(|_| ())
                 }),
-                plugin_stats: Arc::new(move || crate::plugins::stats(&tracked)),
+                plugin_stats: {
+                    let loaded = loaded.clone();
+                    Arc::new(move || crate::plugins::stats(&loaded))
+                },
+                plugins: Some(Arc::new(PluginAdminRef(loaded.clone()))),
             };
             tracing::info!(root = %root.display(), "tributary serving; REST API on http://{addr}");
             Some(tokio::spawn(tributary_api::serve(listener, state, async {
@@ -116,5 +120,29 @@ async fn wait_for_stop(stop_after: Option<Duration>) {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = timer => {}
+    }
+}
+
+/// The loaded plugins as the API's plugin admin (the host lives in [`Loaded`]).
+struct PluginAdminRef(Arc<crate::plugins::Loaded>);
+
+impl tributary_api::plugins::PluginAdmin for PluginAdminRef {
+    fn install(&self, kind: &str, name: &str, zip: Vec<u8>) -> Result<bool, Error> {
+        self.0.host.install_kind(kind, name, &zip)
+    }
+    fn list(&self, kind: &str) -> Result<Vec<String>, Error> {
+        tributary_api::plugins::PluginAdmin::list(&self.0.host, kind)
+    }
+    fn describe(&self, kind: &str, name: &str) -> Result<serde_json::Value, Error> {
+        tributary_api::plugins::PluginAdmin::describe(&self.0.host, kind, name)
+    }
+    fn uninstall(&self, kind: &str, name: &str, force: bool) -> Result<(), Error> {
+        tributary_api::plugins::PluginAdmin::uninstall(&self.0.host, kind, name, force)
+    }
+    fn functions(&self) -> Vec<(String, String)> {
+        self.0.host.functions()
+    }
+    fn fetch<'a>(&'a self, url: &'a str) -> futures::future::BoxFuture<'a, Result<Vec<u8>, Error>> {
+        tributary_api::plugins::PluginAdmin::fetch(&self.0.host, url)
     }
 }

@@ -1,0 +1,342 @@
+//! Plugin packages over the REST API, against the running binary: install from a
+//! `file://` path, an upload and a real local `http://` server (with an expected
+//! sha256); eKuiper's flat zips; update while a rule runs; refusal of unsafe or
+//! mismatching packages with nothing changed; removal; plugins kept across a restart.
+
+use reqwest::Method as M;
+use sha2::Digest;
+use std::io::Write;
+use std::path::Path;
+use tributary_tests::api_server::{assert_error, Server};
+use tributary_tests::{native_root, wasm_root};
+
+fn sha(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A zip of `(name, bytes)`; a name ending in `@` becomes a symlink.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut buf);
+        let o = zip::write::SimpleFileOptions::default();
+        for (name, data) in entries {
+            if let Some(link) = name.strip_suffix('@') {
+                w.add_symlink(link, "/etc/passwd", o).expect("symlink");
+                continue;
+            }
+            w.start_file(*name, o).expect("start");
+            w.write_all(data).expect("write");
+        }
+        w.finish().expect("finish");
+    }
+    buf.into_inner()
+}
+
+/// Tributary's package of the wasm `echo` example at `version`.
+fn echo_package(version: &str) -> Vec<u8> {
+    let wasm = std::fs::read(wasm_root().join("plugins/functions/echo.wasm")).expect("echo.wasm");
+    let manifest = serde_json::json!({
+        "name": "echo", "version": version, "kind": "function", "tier": "wasm",
+        "functions": ["echo"], "artifact": "echo.wasm", "sha256": sha(&wasm)
+    });
+    zip_of(&[
+        ("manifest.json", manifest.to_string().as_bytes()),
+        ("echo.wasm", &wasm),
+        ("etc/greeting.txt", b"hello"),
+    ])
+}
+
+/// Serves `body` at `http://127.0.0.1:<port>/random.zip` from this process.
+fn http_server(body: Vec<u8>) -> (String, tokio::runtime::Runtime) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let addr = rt.block_on(async move {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = l.local_addr().expect("addr");
+        let app = axum::Router::new().route(
+            "/random.zip",
+            axum::routing::get(move || {
+                let b = body.clone();
+                async move { b }
+            }),
+        );
+        tokio::spawn(async move {
+            let _ = axum::serve(l, app).await;
+        });
+        addr
+    });
+    (format!("http://{addr}/random.zip"), rt)
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn root() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("etc/sources")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("etc/sources/simulator.yaml"),
+        "default:\n  interval: 5\n  data:\n    - {id: 1}\n",
+    )
+    .expect("conf");
+    dir
+}
+
+#[test]
+fn packages_install_update_refuse_and_remove_while_rules_run() {
+    let dir = root();
+    let s = Server::start(dir.path(), None);
+    let functions = dir.path().join("plugins/functions");
+
+    // From a file:// path: Tributary's layout, with an etc/ folder.
+    let pkg = dir.path().join("echo-1.2.0.zip");
+    std::fs::write(&pkg, echo_package("1.2.0")).expect("package");
+    let body = serde_json::json!({"name": "echo", "file": format!("file://{}", pkg.display())});
+    assert_eq!(
+        s.call(M::POST, "/plugins/functions", Some(&body.to_string())),
+        (201, "functions plugin echo is created".into())
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("etc/functions/echo/greeting.txt")).expect("etc"),
+        "hello"
+    );
+    // An upload: eKuiper's flat zip of a native library.
+    let so = std::fs::read(native_root().join("plugins/functions/countPlusOne.so")).expect(".so");
+    let flat = zip_of(&[
+        ("CountPlusOne@v1.0.0.so", &so),
+        ("countPlusOne.json", b"{}"),
+    ]);
+    assert_eq!(
+        s.send_bytes(
+            M::POST,
+            "/plugins/functions?name=countPlusOne",
+            "application/zip",
+            flat
+        ),
+        (201, "functions plugin countPlusOne is created".into())
+    );
+    // From a real HTTP server, with the zip's expected sha256.
+    let random = std::fs::read(native_root().join("plugins/sources/random.so")).expect("random.so");
+    let zip = zip_of(&[
+        ("random.so", &random),
+        ("random.yaml", b"default:\n  interval: 10\n"),
+    ]);
+    let (url, _rt) = http_server(zip.clone());
+    let wrong = serde_json::json!({"name": "random", "file": url, "sha256": "00"});
+    assert_error(
+        s.call(M::POST, "/plugins/sources", Some(&wrong.to_string())),
+        400,
+        "bad_request",
+        "sha256",
+    );
+    let body = serde_json::json!({"name": "random", "file": url, "sha256": sha(&zip)});
+    assert_eq!(
+        s.call(M::POST, "/plugins/sources", Some(&body.to_string())),
+        (201, "sources plugin random is created".into())
+    );
+    assert!(dir.path().join("etc/sources/random.yaml").exists());
+
+    assert_eq!(
+        s.json("/plugins/functions"),
+        serde_json::json!(["countPlusOne", "echo"])
+    );
+    assert_eq!(s.json("/plugins/sources"), serde_json::json!(["random"]));
+    let d = s.json("/plugins/functions/echo");
+    assert_eq!(
+        (d["version"].as_str(), d["tier"].as_str()),
+        (Some("1.2.0"), Some("wasm"))
+    );
+    assert_eq!(d["functions"], serde_json::json!(["echo"]));
+    assert_eq!(s.json("/plugins/functions/countPlusOne")["tier"], "native");
+    assert_eq!(
+        s.json("/plugins/udfs"),
+        serde_json::json!(["countPlusOne", "echo"])
+    );
+    assert_eq!(s.json("/plugins/udfs/echo")["plugin"], "echo");
+    assert_error(
+        s.call(M::GET, "/plugins/udfs/nope", None),
+        404,
+        "not_found",
+        "nope",
+    );
+    assert_error(
+        s.call(M::GET, "/plugins/functions/nope", None),
+        404,
+        "not_found",
+        "nope",
+    );
+    assert_error(
+        s.call(M::GET, "/plugins/gadgets", None),
+        404,
+        "not_found",
+        "gadgets",
+    );
+
+    // A rule uses echo; the plugin cannot go while it runs.
+    assert_eq!(
+        s.call(
+            M::POST,
+            "/streams",
+            Some(r#"{"sql": "CREATE STREAM s (id BIGINT) WITH (TYPE=\"simulator\")"}"#)
+        )
+        .0,
+        201
+    );
+    let out = dir.path().join("data/out.jsonl");
+    let rule = serde_json::json!({"id": "r", "sql": "SELECT echo(id) AS e, countPlusOne(id) AS c FROM s",
+        "actions": [{"file": {"path": out, "fileType": "lines"}}]});
+    assert_eq!(s.call(M::POST, "/rules", Some(&rule.to_string())).0, 201);
+    assert_error(
+        s.call(M::DELETE, "/plugins/functions/echo", None),
+        409,
+        "conflict",
+        "echo",
+    );
+
+    // Update while the rule runs: the new version replaces the old file.
+    let pkg2 = dir.path().join("echo-1.3.0.zip");
+    std::fs::write(&pkg2, echo_package("1.3.0")).expect("package");
+    let body = serde_json::json!({"file": format!("file://{}", pkg2.display())});
+    assert_eq!(
+        s.call(M::PUT, "/plugins/functions/echo", Some(&body.to_string())),
+        (200, "functions plugin echo is updated".into())
+    );
+    assert_eq!(s.json("/plugins/functions/echo")["version"], "1.3.0");
+    assert_eq!(s.json("/rules/r/status")["status"], "running");
+    let before = files(&functions);
+    assert!(
+        before.contains(&"echo@v1.3.0.wasm".to_string()),
+        "{before:?}"
+    );
+    assert!(
+        !before.contains(&"echo@v1.2.0.wasm".to_string()),
+        "{before:?}"
+    );
+
+    // Refused packages change nothing.
+    let wasm = std::fs::read(wasm_root().join("plugins/functions/echo.wasm")).expect("echo.wasm");
+    let bad_manifest = |name: &str, functions: &[&str]| {
+        let m = serde_json::json!({"name": name, "version": "9", "kind": "function", "tier": "wasm",
+            "functions": functions, "artifact": "echo.wasm", "sha256": sha(&wasm)});
+        zip_of(&[
+            ("manifest.json", m.to_string().as_bytes()),
+            ("echo.wasm", &wasm),
+        ])
+    };
+    let refused: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "evil",
+            zip_of(&[("../../evil.so", b"x")]),
+            "escapes the package",
+        ),
+        ("link", zip_of(&[("link.so@", b"")]), "symlink"),
+        ("echo", bad_manifest("other", &["echo"]), "names the plugin"),
+        (
+            "echo",
+            bad_manifest("echo", &["echo", "more"]),
+            "declares the functions",
+        ),
+        (
+            "shell",
+            zip_of(&[("shell.so", &so), ("install.sh", b"touch /tmp/pwned")]),
+            "install.sh",
+        ),
+        ("junk", b"not a zip".to_vec(), "not a zip"),
+        (
+            "broken",
+            zip_of(&[("broken.wasm", b"\0asm\x01\0\0\0garbage")]),
+            "broken",
+        ),
+        (
+            "bad name!",
+            zip_of(&[("x.so", b"x")]),
+            "invalid plugin name",
+        ),
+    ];
+    for (name, zip, want) in refused {
+        let path = format!(
+            "/plugins/functions?name={}",
+            name.replace(' ', "%20").replace('!', "%21")
+        );
+        assert_error(
+            s.send_bytes(M::POST, &path, "application/zip", zip),
+            400,
+            "bad_request",
+            want,
+        );
+    }
+    assert_error(
+        s.call(
+            M::POST,
+            "/plugins/functions",
+            Some(r#"{"name": "x", "file": "ftp://h/x.zip"}"#),
+        ),
+        400,
+        "bad_request",
+        "file://",
+    );
+    assert_error(
+        s.call(
+            M::POST,
+            "/plugins/functions",
+            Some(r#"{"name": "x", "file": "file:///nonexistent.zip"}"#),
+        ),
+        400,
+        "bad_request",
+        "cannot read",
+    );
+    assert_eq!(
+        files(&functions),
+        before,
+        "a refused package left files behind"
+    );
+    assert_eq!(
+        s.json("/plugins/functions"),
+        serde_json::json!(["countPlusOne", "echo"])
+    );
+    assert_eq!(s.json("/plugins/functions/echo")["version"], "1.3.0");
+
+    // Stop the rule; now echo can go, with its files.
+    assert_eq!(s.call(M::DELETE, "/rules/r", None).0, 200);
+    assert_eq!(
+        s.call(M::DELETE, "/plugins/functions/echo", None),
+        (200, "functions plugin echo is deleted".into())
+    );
+    assert_eq!(s.json("/plugins/udfs"), serde_json::json!(["countPlusOne"]));
+    assert!(!files(&functions).iter().any(|f| f.starts_with("echo")));
+    assert!(!dir.path().join("etc/functions/echo").exists());
+    assert_error(
+        s.call(M::POST, "/rules", Some(&rule.to_string())),
+        400,
+        "bad_request",
+        "echo",
+    );
+
+    // The installed plugins come back after a restart.
+    s.stop();
+    let s = Server::start(dir.path(), None);
+    assert_eq!(
+        s.json("/plugins/functions"),
+        serde_json::json!(["countPlusOne"])
+    );
+    assert_eq!(s.json("/plugins/sources"), serde_json::json!(["random"]));
+    assert_eq!(
+        s.json("/plugins/functions/countPlusOne")["version"],
+        "1.0.0"
+    );
+    s.stop();
+}
