@@ -340,3 +340,155 @@ fn packages_install_update_refuse_and_remove_while_rules_run() {
     );
     s.stop();
 }
+
+#[test]
+fn service_packages_install_replace_and_remove() {
+    use tributary_tests::services::Services;
+    let examples = tributary_tests::workspace().join("examples/external-root/etc/services");
+    let svc = Services::start(&examples.join("schemas"));
+    let sample = std::fs::read_to_string(examples.join("sample.json"))
+        .expect("sample.json")
+        .replace("127.0.0.1:51234", &svc.rest.to_string())
+        .replace("127.0.0.1:50051", &svc.grpc.to_string());
+    let proto = std::fs::read(examples.join("schemas/hw.proto")).expect("hw.proto");
+    let dir = root();
+    let s = Server::start(dir.path(), None);
+    let write = |file: &str, zip: Vec<u8>| {
+        let p = dir.path().join(file);
+        std::fs::write(&p, zip).expect("package");
+        serde_json::json!({"name": "sample", "file": format!("file://{}", p.display())}).to_string()
+    };
+    let trial = |sql: &str| {
+        let spec = serde_json::json!({"sql": sql,
+            "streams": ["CREATE STREAM s (name STRING) WITH (TYPE=\"mock\")"],
+            "mockSource": {"s": {"data": [{"name": "world"}], "timestamps": [1000]}}});
+        s.call(M::POST, "/ruletest", Some(&spec.to_string()))
+    };
+
+    // Refused first: no service file; an entry outside schemas/; a schema missing.
+    let cases = [
+        (
+            zip_of(&[("other.json", sample.as_bytes())]),
+            "cannot find the service file sample.json",
+        ),
+        (
+            zip_of(&[("sample.json", sample.as_bytes()), ("bin/x", b"x")]),
+            "neither sample.json nor under schemas/",
+        ),
+        (zip_of(&[("sample.json", sample.as_bytes())]), "hw.proto"),
+    ];
+    for (zip, want) in cases {
+        let body = write("bad.zip", zip);
+        assert_error(
+            s.call(M::POST, "/services", Some(&body)),
+            400,
+            "bad_request",
+            want,
+        );
+    }
+    assert_eq!(s.json("/services"), serde_json::json!([]));
+    assert!(
+        !dir.path().join("etc/services/sample.json").exists(),
+        "a refused package wrote files"
+    );
+
+    let body = write(
+        "sample.zip",
+        zip_of(&[
+            ("sample.json", sample.as_bytes()),
+            ("schemas/hw.proto", &proto),
+        ]),
+    );
+    assert_eq!(
+        s.call(M::POST, "/services", Some(&body)),
+        (201, "service sample is created".into())
+    );
+    assert_eq!(s.json("/services"), serde_json::json!(["sample"]));
+    assert_eq!(
+        s.json("/services/sample")["interfaces"]["tsrpc"]["protocol"],
+        "grpc"
+    );
+    let f = s.json("/services/functions/helloFromGrpc");
+    assert_eq!(f["ServiceName"], "sample");
+    assert_eq!(f["InterfaceName"], "tsrpc");
+    assert_eq!(f["MethodName"], "SayHello");
+    let all = s.json("/services/functions");
+    assert!(all.as_array().is_some_and(|a| a.len() > 5), "{all}");
+    let (status, events) = trial("SELECT helloFromGrpc(name) AS wc FROM s");
+    assert_eq!(status, 200);
+    assert!(
+        events.contains(r#"data: [{"wc":{"message":"world"}}]"#),
+        "{events}"
+    );
+
+    // Replace it, then remove it: its functions go with it.
+    assert_eq!(
+        s.call(M::PUT, "/services/sample", Some(&body)),
+        (200, "service sample is updated".into())
+    );
+    assert_eq!(
+        s.call(M::DELETE, "/services/sample", None),
+        (200, "service sample is deleted".into())
+    );
+    assert_error(
+        s.call(M::GET, "/services/sample", None),
+        404,
+        "not_found",
+        "sample",
+    );
+    assert_error(
+        s.call(M::GET, "/services/functions/helloFromGrpc", None),
+        404,
+        "not_found",
+        "helloFromGrpc",
+    );
+    assert_eq!(s.json("/services/functions"), serde_json::json!([]));
+    s.stop();
+}
+
+#[test]
+fn the_cli_manages_plugins() {
+    let dir = root();
+    let s = Server::start(dir.path(), None);
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(tributary_tests::binary())
+            .args(args)
+            .args(["--host", &s.base])
+            .output()
+            .expect("cli");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let so = std::fs::read(native_root().join("plugins/functions/countPlusOne.so")).expect(".so");
+    let pkg = dir.path().join("cpo.zip");
+    std::fs::write(&pkg, zip_of(&[("CountPlusOne@v1.0.0.so", &so)])).expect("zip");
+    let pkg = pkg.to_str().expect("utf-8");
+    assert_eq!(
+        cli(&["plugin", "install", "functions", "countPlusOne", pkg]),
+        "functions plugin countPlusOne is created\n"
+    );
+    assert_eq!(cli(&["plugin", "list", "functions"]), "countPlusOne\n");
+    assert!(cli(&["plugin", "describe", "functions", "countPlusOne"])
+        .contains("\"version\": \"1.0.0\""));
+    assert_eq!(cli(&["plugin", "udfs"]), "countPlusOne\n");
+    assert_eq!(
+        cli(&[
+            "plugin",
+            "update",
+            "functions",
+            "countPlusOne",
+            &format!("file://{pkg}")
+        ]),
+        "functions plugin countPlusOne is updated\n"
+    );
+    assert_eq!(
+        cli(&["plugin", "drop", "functions", "countPlusOne"]),
+        "functions plugin countPlusOne is deleted\n"
+    );
+    assert_eq!(cli(&["service", "list"]), "");
+    s.stop();
+}

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod plugins;
 pub mod rules;
 pub mod ruletest;
+pub mod services;
 pub mod streams;
 
 use axum::extract::{Request, State};
@@ -42,6 +43,8 @@ pub struct ApiState {
     pub plugin_stats: Arc<dyn Fn() -> Vec<PluginStat> + Send + Sync>,
     /// Plugin management; `None` where plugins cannot be managed.
     pub plugins: Option<Arc<dyn plugins::PluginAdmin>>,
+    /// Service management; `None` where services cannot be managed.
+    pub services: Option<Arc<dyn services::ServiceAdmin>>,
 }
 
 /// Refuses requests without the configured bearer token (open paths excepted).
@@ -114,6 +117,15 @@ pub fn router(state: ApiState) -> Router {
             get(plugins::describe)
                 .put(plugins::update)
                 .delete(plugins::drop),
+        )
+        .route("/services", post(services::create).get(services::list))
+        .route("/services/functions", get(services::functions))
+        .route("/services/functions/{name}", get(services::function))
+        .route(
+            "/services/{name}",
+            get(services::describe)
+                .put(services::update)
+                .delete(services::drop),
         )
         .route("/data/export", get(data::export))
         .route("/data/import", post(data::import))

@@ -83,6 +83,25 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("get", "/plugins/udfs", "Every plugin function"),
     ("get", "/plugins/udfs/{name}", "The plugin of a function"),
+    (
+        "post",
+        "/services",
+        "Install a service package {\"name\", \"file\"}",
+    ),
+    ("get", "/services", "The services"),
+    ("get", "/services/{name}", "A service file"),
+    (
+        "put",
+        "/services/{name}",
+        "Replace a service from a package",
+    ),
+    (
+        "delete",
+        "/services/{name}",
+        "Remove a service and its functions",
+    ),
+    ("get", "/services/functions", "Every service function"),
+    ("get", "/services/functions/{name}", "One service function"),
     ("get", "/data/export", "Everything as an eKuiper ruleset"),
     (
         "post",

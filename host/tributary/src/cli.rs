@@ -89,6 +89,66 @@ pub enum RuleVerb {
 }
 
 #[derive(Subcommand, Clone)]
+pub enum PluginVerb {
+    /// Install a package: a local zip (uploaded), or a file:// or http(s):// URL the
+    /// server fetches. KIND is functions, sources or sinks.
+    Install {
+        kind: String,
+        name: String,
+        package: String,
+        /// The package's expected sha256 (hex).
+        #[arg(long)]
+        sha256: Option<String>,
+    },
+    /// Update an installed plugin from a package.
+    Update {
+        kind: String,
+        name: String,
+        package: String,
+        #[arg(long)]
+        sha256: Option<String>,
+    },
+    /// List the plugins of a kind.
+    List { kind: String },
+    /// Show a plugin's tier, version and functions.
+    Describe { kind: String, name: String },
+    /// Remove a plugin (`--force` while rules use it).
+    Drop {
+        kind: String,
+        name: String,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Every plugin function.
+    Udfs,
+}
+
+#[derive(Subcommand, Clone)]
+pub enum ServiceVerb {
+    /// Install a service package (a file:// or http(s):// URL of its zip).
+    Install {
+        name: String,
+        url: String,
+    },
+    /// Replace a service from a package URL.
+    Update {
+        name: String,
+        url: String,
+    },
+    List,
+    /// Show the service file.
+    Describe {
+        name: String,
+    },
+    /// Remove a service and its functions.
+    Drop {
+        name: String,
+    },
+    /// Every service function.
+    Functions,
+}
+
+#[derive(Subcommand, Clone)]
 pub enum DataVerb {
     /// Print (or write to FILE) everything as a ruleset.
     Export { file: Option<PathBuf> },
@@ -129,12 +189,19 @@ fn sql_body(sql: &str) -> Option<String> {
 
 /// Sends one request; returns the body, or the server's error as an error.
 async fn send(remote: &Remote, r: Request) -> Result<String, Error> {
+    send_body(remote, r, None).await
+}
+
+/// Sends a request whose body, when `zip` is given, is that zip.
+async fn send_body(remote: &Remote, r: Request, zip: Option<Vec<u8>>) -> Result<String, Error> {
     let url = format!("{}{}", remote.host.trim_end_matches('/'), r.path);
     let mut q = reqwest::Client::new().request(r.method, &url);
     if let Some(t) = &remote.token {
         q = q.bearer_auth(t);
     }
-    if let Some(b) = r.body {
+    if let Some(z) = zip {
+        q = q.header("content-type", "application/zip").body(z);
+    } else if let Some(b) = r.body {
         q = q.header("content-type", "application/json").body(b);
     }
     let resp = q
@@ -286,4 +353,107 @@ pub async fn data(remote: Remote, verb: DataVerb) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// A package request: a URL the server fetches, or a local zip uploaded.
+async fn package_request(
+    remote: &Remote,
+    method: reqwest::Method,
+    path: String,
+    name: &str,
+    package: &str,
+    sha256: Option<String>,
+) -> Result<String, Error> {
+    if package.contains("://") {
+        let body = serde_json::json!({"name": name, "file": package, "sha256": sha256});
+        return send(remote, req(method, path, Some(body.to_string()))).await;
+    }
+    let zip = std::fs::read(package)
+        .map_err(|e| Error::user(format!("cannot read the package {package}: {e}")))?;
+    let mut query = format!("?name={name}");
+    if let Some(h) = sha256 {
+        query.push_str(&format!("&sha256={h}"));
+    }
+    send_body(
+        remote,
+        req(method, format!("{path}{query}"), None),
+        Some(zip),
+    )
+    .await
+}
+
+pub async fn plugin(remote: Remote, verb: PluginVerb) -> Result<(), Error> {
+    use reqwest::Method as M;
+    let text = match verb {
+        PluginVerb::Install {
+            kind,
+            name,
+            package,
+            sha256,
+        } => {
+            package_request(
+                &remote,
+                M::POST,
+                format!("/plugins/{kind}"),
+                &name,
+                &package,
+                sha256,
+            )
+            .await?
+        }
+        PluginVerb::Update {
+            kind,
+            name,
+            package,
+            sha256,
+        } => {
+            package_request(
+                &remote,
+                M::PUT,
+                format!("/plugins/{kind}/{name}"),
+                &name,
+                &package,
+                sha256,
+            )
+            .await?
+        }
+        PluginVerb::List { kind } => {
+            send(&remote, req(M::GET, format!("/plugins/{kind}"), None)).await?
+        }
+        PluginVerb::Describe { kind, name } => {
+            send(
+                &remote,
+                req(M::GET, format!("/plugins/{kind}/{name}"), None),
+            )
+            .await?
+        }
+        PluginVerb::Drop { kind, name, force } => {
+            let q = if force { "?force=1" } else { "" };
+            send(
+                &remote,
+                req(M::DELETE, format!("/plugins/{kind}/{name}{q}"), None),
+            )
+            .await?
+        }
+        PluginVerb::Udfs => send(&remote, req(M::GET, "/plugins/udfs", None)).await?,
+    };
+    print(&remote, &text);
+    Ok(())
+}
+
+pub async fn service(remote: Remote, verb: ServiceVerb) -> Result<(), Error> {
+    use reqwest::Method as M;
+    let file =
+        |name: &str, url: &str| Some(serde_json::json!({"name": name, "file": url}).to_string());
+    let r = match verb {
+        ServiceVerb::Install { name, url } => req(M::POST, "/services", file(&name, &url)),
+        ServiceVerb::Update { name, url } => {
+            req(M::PUT, format!("/services/{name}"), file(&name, &url))
+        }
+        ServiceVerb::List => req(M::GET, "/services", None),
+        ServiceVerb::Describe { name } => req(M::GET, format!("/services/{name}"), None),
+        ServiceVerb::Drop { name } => req(M::DELETE, format!("/services/{name}"), None),
+        ServiceVerb::Functions => req(M::GET, "/services/functions", None),
+    };
+    run_one(&remote, r).await
 }

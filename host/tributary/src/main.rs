@@ -13,6 +13,7 @@ mod plugin_api;
 mod plugin_host;
 mod plugins;
 mod serve;
+mod service_host;
 mod trial;
 
 use clap::{Parser, Subcommand};
@@ -70,6 +71,20 @@ enum Command {
         #[command(subcommand)]
         verb: cli::RuleVerb,
     },
+    /// Manage the plugin packages of a running server.
+    Plugin {
+        #[command(flatten)]
+        remote: cli::Remote,
+        #[command(subcommand)]
+        verb: cli::PluginVerb,
+    },
+    /// Manage the external services of a running server.
+    Service {
+        #[command(flatten)]
+        remote: cli::Remote,
+        #[command(subcommand)]
+        verb: cli::ServiceVerb,
+    },
     /// Export or import everything (eKuiper's ruleset format).
     Data {
         #[command(flatten)]
@@ -121,6 +136,8 @@ fn main() -> ExitCode {
             Command::Table { remote, verb } => cli::stream(remote, true, verb).await,
             Command::Rule { remote, verb } => cli::rule(remote, verb).await,
             Command::Data { remote, verb } => cli::data(remote, verb).await,
+            Command::Plugin { remote, verb } => cli::plugin(remote, verb).await,
+            Command::Service { remote, verb } => cli::service(remote, verb).await,
         }
     });
     // Every rule has been stopped and flushed by now; what is left (idle blocking

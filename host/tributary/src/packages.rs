@@ -133,7 +133,7 @@ fn safe_path(name: &str) -> Result<PathBuf, Error> {
 }
 
 /// Reads every file of a zip, refusing unsafe entries.
-fn entries(bytes: &[u8]) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
+pub fn entries(bytes: &[u8]) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| bad(format!("not a zip file: {e}")))?;
     let mut out = Vec::new();

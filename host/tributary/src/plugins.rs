@@ -38,10 +38,6 @@ pub(crate) fn add_sink(
     Ok(())
 }
 
-fn poisoned(what: &str) -> Error {
-    Error::internal(format!("{what} lock poisoned"))
-}
-
 /// Whether `plugins.allowInstallScripts` in `etc/tributary.yaml` lets packages run
 /// their `install.sh` (off by default).
 pub fn scripts_allowed(root: &Path) -> Result<bool, Error> {
@@ -67,7 +63,7 @@ pub fn scripts_allowed(root: &Path) -> Result<bool, Error> {
 /// Everything loaded into an engine context.
 pub struct Loaded {
     pub host: PluginHost,
-    pub external: Vec<Arc<tributary_external::function::ServiceFunction>>,
+    pub services: crate::service_host::ServiceHost,
 }
 
 /// The counters of every function plugin and external function, now.
@@ -92,17 +88,23 @@ pub fn stats(loaded: &Loaded) -> Vec<tributary_api::PluginStat> {
             }
         })
         .collect();
-    out.extend(loaded.external.iter().map(|f| tributary_api::PluginStat {
-        tier: "external".into(),
-        name: f.name.clone(),
-        version: f.service.clone(),
-        calls: f.metrics.calls.load(Relaxed),
-        rows: f.metrics.calls.load(Relaxed),
-        errors: f.metrics.errors.load(Relaxed),
-        restarts: f.metrics.retries.load(Relaxed),
-        latency_us: 0,
-        memory_bytes: None,
-    }));
+    out.extend(
+        loaded
+            .services
+            .all()
+            .iter()
+            .map(|f| tributary_api::PluginStat {
+                tier: "external".into(),
+                name: f.name.clone(),
+                version: f.service.clone(),
+                calls: f.metrics.calls.load(Relaxed),
+                rows: f.metrics.calls.load(Relaxed),
+                errors: f.metrics.errors.load(Relaxed),
+                restarts: f.metrics.retries.load(Relaxed),
+                latency_us: 0,
+                memory_bytes: None,
+            }),
+    );
     out
 }
 
@@ -113,47 +115,6 @@ pub fn load(root: &Path, ctx: &EngineContext) -> Result<Loaded, Error> {
     let root = &std::fs::canonicalize(root)
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
     let host = PluginHost::load(root, ctx)?;
-    let mut external = Vec::new();
-    load_external(root, ctx, &mut external)?;
-    Ok(Loaded { host, external })
-}
-
-/// External functions of `<root>/etc/services/*.json`.
-fn load_external(
-    root: &Path,
-    ctx: &EngineContext,
-    tracked: &mut Vec<Arc<tributary_external::function::ServiceFunction>>,
-) -> Result<(), Error> {
-    let functions = tributary_external::loader::load_services(root)?;
-    if functions.is_empty() {
-        return Ok(());
-    }
-    tracked.extend(functions.iter().cloned());
-    // Services keep state through the host's endpoint, in the same store as plugins.
-    let endpoint_conf = tributary_state::StoreConfig::load(root)?.endpoint;
-    let endpoint = tributary_external::state_endpoint::StateEndpoint::start(
-        ctx.state.clone(),
-        endpoint_conf.listen.as_deref().unwrap_or("127.0.0.1:0"),
-        endpoint_conf.advertise.as_deref(),
-    )?;
-    let mut registry = ctx
-        .registry
-        .write()
-        .map_err(|_| poisoned("function registry"))?;
-    for f in functions {
-        let (name, service) = (f.name.clone(), f.service.clone());
-        // An rpc exported under its own name (`Get`, `lower`…) yields to a built-in or
-        // plugin function of that name, as in eKuiper; a name a file chose must not clash.
-        if !f.explicit && registry.get(&name).is_some() {
-            tracing::warn!(function = %name, service = %service, "an rpc shares its name with an existing function; the existing one is kept");
-            continue;
-        }
-        registry
-            .register(Arc::new(
-                tributary_external::function::ExternalFunctionFactory::new(f)
-                    .with_state(endpoint.clone()),
-            ))
-            .map_err(|e| Error::user(format!("service {service}: function {name}: {e}")))?;
-    }
-    Ok(())
+    let services = crate::service_host::ServiceHost::load(root, ctx)?;
+    Ok(Loaded { host, services })
 }

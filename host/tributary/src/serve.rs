@@ -66,6 +66,7 @@ pub async fn run(
                     Arc::new(move || crate::plugins::stats(&loaded))
                 },
                 plugins: Some(Arc::new(PluginAdminRef(loaded.clone()))),
+                services: Some(Arc::new(PluginAdminRef(loaded.clone()))),
             };
             tracing::info!(root = %root.display(), "tributary serving; REST API on http://{addr}");
             Some(tokio::spawn(tributary_api::serve(listener, state, async {
@@ -144,5 +145,23 @@ impl tributary_api::plugins::PluginAdmin for PluginAdminRef {
     }
     fn fetch<'a>(&'a self, url: &'a str) -> futures::future::BoxFuture<'a, Result<Vec<u8>, Error>> {
         tributary_api::plugins::PluginAdmin::fetch(&self.0.host, url)
+    }
+}
+
+impl tributary_api::services::ServiceAdmin for PluginAdminRef {
+    fn install(&self, name: &str, zip: Vec<u8>) -> Result<bool, Error> {
+        self.0.services.install(name, &zip)
+    }
+    fn list(&self) -> Vec<String> {
+        self.0.services.names()
+    }
+    fn describe(&self, name: &str) -> Result<serde_json::Value, Error> {
+        self.0.services.describe(name)
+    }
+    fn uninstall(&self, name: &str) -> Result<(), Error> {
+        self.0.services.uninstall(name)
+    }
+    fn functions(&self) -> Vec<serde_json::Value> {
+        self.0.services.functions()
     }
 }

@@ -1,0 +1,102 @@
+//! `/services` and `/services/functions`: external services from eKuiper's service
+//! packages (a zip of `<name>.json` and its `schemas/`), installed, updated and removed
+//! while rules run.
+
+use crate::error::{parse_json, string_field, ApiError, ApiResult};
+use crate::ApiState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use tributary_core::Error;
+
+/// The service operations, implemented by the binary.
+pub trait ServiceAdmin: Send + Sync {
+    /// Installs (or replaces) service `name` from its zip; true for an update.
+    fn install(&self, name: &str, zip: Vec<u8>) -> Result<bool, Error>;
+    fn list(&self) -> Vec<String>;
+    fn describe(&self, name: &str) -> Result<serde_json::Value, Error>;
+    fn uninstall(&self, name: &str) -> Result<(), Error>;
+    /// `{"ServiceName", "InterfaceName", "Addr", "MethodName", "FuncName"}` each.
+    fn functions(&self) -> Vec<serde_json::Value>;
+}
+
+fn admin(s: &ApiState) -> ApiResult<&dyn ServiceAdmin> {
+    s.services
+        .as_deref()
+        .ok_or_else(|| ApiError::not_found("service management is not available on this server"))
+}
+
+/// `{"name", "file"}`: the name (or the path's) and the fetched zip.
+async fn package(
+    s: &ApiState,
+    path_name: Option<&str>,
+    body: &str,
+) -> ApiResult<(String, Vec<u8>)> {
+    let json = parse_json(body)?;
+    let name = match path_name {
+        Some(p) => p.to_string(),
+        None => string_field(&json, "name")?,
+    };
+    let file = string_field(&json, "file")?;
+    let plugins = s
+        .plugins
+        .as_deref()
+        .ok_or_else(|| ApiError::not_found("downloads are not available on this server"))?;
+    Ok((name, plugins.fetch(&file).await?))
+}
+
+pub async fn create(State(s): State<ApiState>, body: String) -> ApiResult<(StatusCode, String)> {
+    let (name, zip) = package(&s, None, &body).await?;
+    if admin(&s)?.install(&name, zip)? {
+        Ok((StatusCode::OK, format!("service {name} is updated")))
+    } else {
+        Ok((StatusCode::CREATED, format!("service {name} is created")))
+    }
+}
+
+pub async fn update(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+    body: String,
+) -> ApiResult<String> {
+    admin(&s)?.describe(&name)?;
+    let (name, zip) = package(&s, Some(&name), &body).await?;
+    admin(&s)?.install(&name, zip)?;
+    Ok(format!("service {name} is updated"))
+}
+
+pub async fn list(State(s): State<ApiState>) -> ApiResult<Json<Vec<String>>> {
+    Ok(Json(admin(&s)?.list()))
+}
+
+pub async fn describe(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(admin(&s)?.describe(&name)?))
+}
+
+pub async fn drop(State(s): State<ApiState>, Path(name): Path<String>) -> ApiResult<String> {
+    admin(&s)?.uninstall(&name)?;
+    Ok(format!("service {name} is deleted"))
+}
+
+pub async fn functions(State(s): State<ApiState>) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    Ok(Json(admin(&s)?.functions()))
+}
+
+pub async fn function(
+    State(s): State<ApiState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    admin(&s)?
+        .functions()
+        .into_iter()
+        .find(|f| {
+            f["FuncName"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+        })
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("function {name} not found")))
+}
