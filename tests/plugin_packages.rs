@@ -206,6 +206,31 @@ fn packages_install_update_refuse_and_remove_while_rules_run() {
         "conflict",
         "echo",
     );
+    // Its calls and its instance's memory show in /metrics.
+    let start = std::time::Instant::now();
+    let plugin_line = |metrics: &str, name: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}{{tier=\"wasm\",plugin=\"echo\"")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    loop {
+        let (_, metrics) = s.call(M::GET, "/metrics", None);
+        if plugin_line(&metrics, "tributary_plugin_calls_total") > 0 {
+            assert!(
+                plugin_line(&metrics, "tributary_plugin_memory_bytes") > 0,
+                "{metrics}"
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "no calls counted: {metrics}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 
     // Update while the rule runs: the new version replaces the old file.
     let pkg2 = dir.path().join("echo-1.3.0.zip");

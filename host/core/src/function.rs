@@ -78,6 +78,8 @@ pub struct PluginMetrics {
     pub restarts: std::sync::atomic::AtomicU64,
     /// Time spent in calls, for the mean latency per call.
     pub busy_ns: std::sync::atomic::AtomicU64,
+    /// Linear memory of the plugin's live wasm instances, in bytes (a gauge).
+    pub memory_bytes: std::sync::atomic::AtomicU64,
 }
 
 impl PluginMetrics {

@@ -84,7 +84,8 @@ pub fn stats(loaded: &Loaded) -> Vec<tributary_api::PluginStat> {
                 errors: m.errors.load(Relaxed),
                 restarts: m.restarts.load(Relaxed),
                 latency_us: m.busy_ns.load(Relaxed) / calls.max(1) / 1000,
-                memory_bytes: None,
+                memory_bytes: (r.tier == crate::packages::Tier::Wasm)
+                    .then(|| m.memory_bytes.load(Relaxed)),
             }
         })
         .collect();

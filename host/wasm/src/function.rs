@@ -250,7 +250,12 @@ impl WasmFunctionImpl {
             let mut info = slot.info.clone();
             let (mut store, bindings) = self
                 .plugin
-                .instantiate_with(&mut info, slot.scope.clone(), self.state.clone())
+                .instantiate_with(
+                    &mut info,
+                    slot.scope.clone(),
+                    self.state.clone(),
+                    Some(self.metrics.clone()),
+                )
                 .map_err(|e| e.to_string())?;
             let resource = bindings
                 .tributary_plugin_function()

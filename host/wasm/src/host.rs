@@ -53,6 +53,61 @@ pub struct HostState {
     pub wasi: WasiCtx,
     pub table: ResourceTable,
     pub limits: StoreLimits,
+    /// Where this instance's linear memory is added up (its plugin's counters).
+    pub memory_meter: Option<Arc<tributary_core::function::PluginMetrics>>,
+    /// Bytes of linear memory this instance has added to the meter.
+    memory_counted: u64,
+}
+
+/// The store's limits, counting linear memory into the plugin's meter as it grows.
+impl ResourceLimiter for HostState {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let ok = self.limits.memory_growing(current, desired, maximum)?;
+        if ok {
+            if let Some(m) = &self.memory_meter {
+                let grown = desired.saturating_sub(current) as u64;
+                m.memory_bytes
+                    .fetch_add(grown, std::sync::atomic::Ordering::Relaxed);
+                self.memory_counted += grown;
+            }
+        }
+        Ok(ok)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
+impl Drop for HostState {
+    fn drop(&mut self) {
+        if let Some(m) = &self.memory_meter {
+            m.memory_bytes
+                .fetch_sub(self.memory_counted, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 impl HostState {
@@ -79,11 +134,13 @@ impl HostState {
                 .memories(4)
                 .trap_on_grow_failure(false)
                 .build(),
+            memory_meter: None,
+            memory_counted: 0,
         })
     }
 
     pub fn limiter(&mut self) -> &mut dyn ResourceLimiter {
-        &mut self.limits
+        self
     }
 }
 

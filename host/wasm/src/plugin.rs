@@ -98,7 +98,12 @@ impl WasmPlugin {
         mut info: InstanceInfo,
         scope: String,
     ) -> Result<(Store<HostState>, FunctionPlugin), Error> {
-        self.instantiate_with(&mut info, scope, Arc::new(MemoryStateStore::default()))
+        self.instantiate_with(
+            &mut info,
+            scope,
+            Arc::new(MemoryStateStore::default()),
+            None,
+        )
     }
 
     /// [`WasmPlugin::instantiate`] with an explicit state store.
@@ -107,12 +112,15 @@ impl WasmPlugin {
         info: &mut InstanceInfo,
         scope: String,
         state: Arc<dyn tributary_core::state::StateStore>,
+        meter: Option<Arc<tributary_core::function::PluginMetrics>>,
     ) -> Result<(Store<HostState>, FunctionPlugin), Error> {
         info.plugin = self.name.clone();
         info.root_path = self.caps.etc_dir.display().to_string();
         let mut store = self
             .engine
             .new_store(info.clone(), scope, state, &self.caps)?;
+        // Before instantiation, so the initial memory is counted too.
+        store.data_mut().memory_meter = meter;
         let bindings = self.pre.instantiate(&mut store).map_err(|e| {
             Error::external(format!(
                 "plugin {}: instantiation failed: {}",
