@@ -17,8 +17,15 @@ use std::path::{Path, PathBuf};
 use tributary_core::connector::Props;
 use tributary_core::{Error, Object, Result, Value};
 
-/// The conf file of a source kind.
+/// The conf file of a source kind. MQTT's is eKuiper's `etc/mqtt_source.yaml` when
+/// there is one.
 pub fn source_conf_path(root: &Path, kind: &str) -> PathBuf {
+    if kind.eq_ignore_ascii_case("mqtt") {
+        let ekuiper = root.join("etc").join("mqtt_source.yaml");
+        if ekuiper.exists() {
+            return ekuiper;
+        }
+    }
     root.join("etc")
         .join("sources")
         .join(format!("{kind}.yaml"))

@@ -1,9 +1,9 @@
 //! The built-in connectors of Tributary, with eKuiper's names, props and semantics:
 //!
 //! - sources: [`file`](file_source), [`memory`](memory_source),
-//!   [`simulator`];
+//!   [`mqtt`](mqtt_source), [`simulator`];
 //! - sinks: [`file`](file_sink), [`log`](log_sink), [`memory`](memory_sink),
-//!   [`nop`](nop_sink);
+//!   [`mqtt`](mqtt_sink), [`nop`](nop_sink);
 //! - payload decoding by stream FORMAT ([`mod@format`]);
 //! - the in-process topic space of memory connectors ([`memory::MemoryHub`]), owned
 //!   by the engine;
@@ -22,6 +22,9 @@ pub mod log_sink;
 pub mod memory;
 pub mod memory_sink;
 pub mod memory_source;
+pub mod mqtt;
+pub mod mqtt_sink;
+pub mod mqtt_source;
 pub mod nop_sink;
 pub mod offset;
 pub mod props;

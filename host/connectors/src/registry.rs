@@ -21,10 +21,10 @@ use tributary_core::connector::{ConnectorContext, Props, Sink, Source};
 use tributary_core::{Error, Result};
 
 /// The built-in source types.
-pub const SOURCE_KINDS: &[&str] = &["file", "memory", "simulator"];
+pub const SOURCE_KINDS: &[&str] = &["file", "memory", "mqtt", "simulator"];
 
 /// The built-in sink types.
-pub const SINK_KINDS: &[&str] = &["file", "log", "memory", "nop"];
+pub const SINK_KINDS: &[&str] = &["file", "log", "memory", "mqtt", "nop"];
 
 /// How a source is started: where to resume, and how to wait.
 #[derive(Debug, Clone)]
@@ -81,6 +81,9 @@ pub fn create_source_with(
                 .with_sleeper(options.sleeper),
         )),
         "memory" => Ok(Box::new(MemorySource::new(datasource, props, ctx, hub)?)),
+        "mqtt" => Ok(Box::new(crate::mqtt_source::MqttSource::new(
+            datasource, props, ctx,
+        )?)),
         "simulator" => Ok(Box::new(
             SimulatorSource::new(props, ctx)?
                 .with_offset(options.offset)
@@ -104,6 +107,7 @@ pub fn create_sink(
         "file" => Ok(Box::new(FileSink::new(props, ctx)?)),
         "log" => Ok(Box::new(LogSink::new(ctx))),
         "memory" => Ok(Box::new(MemorySink::new(props, ctx, hub)?)),
+        "mqtt" => Ok(Box::new(crate::mqtt_sink::MqttSink::new(props, ctx)?)),
         "nop" => Ok(Box::new(NopSink::new(props, ctx)?)),
         _ => Err(Error::not_found(format!(
             "unknown sink type \"{kind}\"; available: {}",
@@ -137,14 +141,14 @@ mod tests {
             .expect("unknown source");
         assert_eq!(
             err.to_string(),
-            "unknown source type \"x\"; available: file, memory, simulator"
+            "unknown source type \"x\"; available: file, memory, mqtt, simulator"
         );
-        let err = create_sink("mqtt", &Props::new(), &c, &hub)
+        let err = create_sink("kafka", &Props::new(), &c, &hub)
             .err()
             .expect("unknown sink");
         assert_eq!(
             err.to_string(),
-            "unknown sink type \"mqtt\"; available: file, log, memory, nop"
+            "unknown sink type \"kafka\"; available: file, log, memory, mqtt, nop"
         );
         assert!(is_source_kind("File") && is_sink_kind("NOP") && !is_sink_kind("x"));
     }
