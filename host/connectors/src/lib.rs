@@ -1,9 +1,10 @@
 //! The built-in connectors of Tributary, with eKuiper's names, props and semantics:
 //!
 //! - sources: [`file`](file_source), [`memory`](memory_source),
-//!   [`mqtt`](mqtt_source), [`simulator`];
+//!   [`mqtt`](mqtt_source), [`httppush`](http_push), [`httppull`](http_pull),
+//!   [`simulator`];
 //! - sinks: [`file`](file_sink), [`log`](log_sink), [`memory`](memory_sink),
-//!   [`mqtt`](mqtt_sink), [`nop`](nop_sink);
+//!   [`mqtt`](mqtt_sink), [`rest`](rest_sink), [`nop`](nop_sink);
 //! - payload decoding by stream FORMAT ([`mod@format`]);
 //! - the in-process topic space of memory connectors ([`memory::MemoryHub`]), owned
 //!   by the engine;
@@ -18,6 +19,9 @@ pub mod file_read;
 pub mod file_sink;
 pub mod file_source;
 pub mod format;
+pub mod http;
+pub mod http_pull;
+pub mod http_push;
 pub mod log_sink;
 pub mod memory;
 pub mod memory_sink;
@@ -29,6 +33,7 @@ pub mod nop_sink;
 pub mod offset;
 pub mod props;
 pub mod registry;
+pub mod rest_sink;
 pub mod simulator;
 pub mod sleep;
 

@@ -21,10 +21,17 @@ use tributary_core::connector::{ConnectorContext, Props, Sink, Source};
 use tributary_core::{Error, Result};
 
 /// The built-in source types.
-pub const SOURCE_KINDS: &[&str] = &["file", "memory", "mqtt", "simulator"];
+pub const SOURCE_KINDS: &[&str] = &[
+    "file",
+    "httppull",
+    "httppush",
+    "memory",
+    "mqtt",
+    "simulator",
+];
 
 /// The built-in sink types.
-pub const SINK_KINDS: &[&str] = &["file", "log", "memory", "mqtt", "nop"];
+pub const SINK_KINDS: &[&str] = &["file", "log", "memory", "mqtt", "nop", "rest"];
 
 /// How a source is started: where to resume, and how to wait.
 #[derive(Debug, Clone)]
@@ -81,6 +88,12 @@ pub fn create_source_with(
                 .with_sleeper(options.sleeper),
         )),
         "memory" => Ok(Box::new(MemorySource::new(datasource, props, ctx, hub)?)),
+        "httppull" => Ok(Box::new(crate::http_pull::HttpPullSource::new(
+            datasource, props, ctx,
+        )?)),
+        "httppush" => Ok(Box::new(crate::http_push::HttpPushSource::new(
+            datasource, props, ctx,
+        )?)),
         "mqtt" => Ok(Box::new(crate::mqtt_source::MqttSource::new(
             datasource, props, ctx,
         )?)),
@@ -108,6 +121,7 @@ pub fn create_sink(
         "log" => Ok(Box::new(LogSink::new(ctx))),
         "memory" => Ok(Box::new(MemorySink::new(props, ctx, hub)?)),
         "mqtt" => Ok(Box::new(crate::mqtt_sink::MqttSink::new(props, ctx)?)),
+        "rest" => Ok(Box::new(crate::rest_sink::RestSink::new(props, ctx)?)),
         "nop" => Ok(Box::new(NopSink::new(props, ctx)?)),
         _ => Err(Error::not_found(format!(
             "unknown sink type \"{kind}\"; available: {}",
@@ -141,14 +155,14 @@ mod tests {
             .expect("unknown source");
         assert_eq!(
             err.to_string(),
-            "unknown source type \"x\"; available: file, memory, mqtt, simulator"
+            "unknown source type \"x\"; available: file, httppull, httppush, memory, mqtt, simulator"
         );
         let err = create_sink("kafka", &Props::new(), &c, &hub)
             .err()
             .expect("unknown sink");
         assert_eq!(
             err.to_string(),
-            "unknown sink type \"kafka\"; available: file, log, memory, mqtt, nop"
+            "unknown sink type \"kafka\"; available: file, log, memory, mqtt, nop, rest"
         );
         assert!(is_source_kind("File") && is_sink_kind("NOP") && !is_sink_kind("x"));
     }
