@@ -37,7 +37,7 @@ pub async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
     let mut out = String::new();
     let rules = s.engine.rule_statuses();
     type Get = fn(&tributary_engine::metrics::MetricsSnapshot) -> u64;
-    let counters: [(&str, &str, &str, Get); 6] = [
+    let counters: [(&str, &str, &str, Get); 7] = [
         (
             "tributary_rule_records_in_total",
             "counter",
@@ -67,6 +67,12 @@ pub async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
             "counter",
             "Restarts after a failure.",
             |m| m.restarts,
+        ),
+        (
+            "tributary_rule_sink_held",
+            "gauge",
+            "Messages held by sinks whose destination fails.",
+            |m| m.sink_held,
         ),
         (
             "tributary_rule_process_latency_us",

@@ -113,6 +113,7 @@ pub fn status_json(st: &RuleStatus, stream: &str, m: &MetricsSnapshot) -> serde_
         "errors_total": m.errors,
         "emissions_total": m.emissions,
         "sink_failures_total": m.sink_failures,
+        "sink_held_total": m.sink_held,
         "restarts_total": m.restarts,
         "process_latency_us": m.process_latency_us,
         "batches_total": m.batches,

@@ -21,6 +21,7 @@ pub mod plan;
 pub mod rule;
 pub mod runtime;
 pub mod sink_props;
+mod sink_task;
 pub mod trial;
 pub mod window;
 

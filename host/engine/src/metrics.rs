@@ -10,6 +10,8 @@ pub struct RuleMetrics {
     pub emissions: AtomicU64,
     /// Emissions a sink could not deliver after its retries (logged, never silent).
     pub sink_failures: AtomicU64,
+    /// Messages the sinks hold because their destination would not take them.
+    pub sink_held: AtomicU64,
     /// Times the rule was restarted after a failure (`restartStrategy`).
     pub restarts: AtomicU64,
     pub last_emit_ms: AtomicI64,
@@ -29,6 +31,7 @@ pub struct MetricsSnapshot {
     pub errors: u64,
     pub emissions: u64,
     pub sink_failures: u64,
+    pub sink_held: u64,
     pub restarts: u64,
     pub last_emit_ms: i64,
     pub last_start_ms: i64,
@@ -48,6 +51,7 @@ impl RuleMetrics {
             errors: self.errors.load(Ordering::Relaxed),
             emissions: self.emissions.load(Ordering::Relaxed),
             sink_failures: self.sink_failures.load(Ordering::Relaxed),
+            sink_held: self.sink_held.load(Ordering::Relaxed),
             restarts: self.restarts.load(Ordering::Relaxed),
             last_emit_ms: self.last_emit_ms.load(Ordering::Relaxed),
             last_start_ms: self.last_start_ms.load(Ordering::Relaxed),

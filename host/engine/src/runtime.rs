@@ -33,13 +33,7 @@ pub enum Event {
     Barrier(Barrier),
 }
 
-/// What flows to a sink task.
-enum SinkEvent {
-    Emissions(Vec<Emission>),
-    /// Flush, then say whether everything since the last barrier was delivered, and
-    /// where the output stands.
-    Barrier(tokio::sync::oneshot::Sender<(bool, Option<tributary_core::Value>)>),
-}
+use crate::sink_task::{run_sink, SinkEvent};
 
 /// A decode stage's part in checkpoints.
 struct DecodeCheckpoint {
@@ -518,82 +512,6 @@ pub fn to_emissions(chunk: Chunk, m: &RuleMetrics) -> Vec<Emission> {
         Item::Error(e) => out.push(Emission::Error(e)),
     });
     out
-}
-
-async fn run_sink(
-    rule_id: String,
-    mut s: SinkRunner,
-    mut rx: mpsc::Receiver<SinkEvent>,
-    m: Arc<RuleMetrics>,
-    stop: watch::Receiver<bool>,
-    resume: Option<tributary_core::Value>,
-) {
-    if let Some(position) = resume {
-        if let Err(e) = s.sink.resume(&position) {
-            tracing::error!(rule = %rule_id, sink = %s.name, error = %e, "cannot resume the sink at its checkpoint; it starts afresh");
-        }
-    }
-    let mut buf: Vec<Result<tributary_core::connector::SinkData, String>> = Vec::new();
-    // Emissions not delivered since the last barrier: such a checkpoint must not count.
-    let mut lost = false;
-    while let Some(ev) = rx.recv().await {
-        let batch = match ev {
-            SinkEvent::Emissions(b) => b,
-            SinkEvent::Barrier(answer) => {
-                let flushed = match s.sink.flush().await {
-                    Ok(()) => true,
-                    Err(e) => {
-                        tracing::error!(rule = %rule_id, sink = %s.name, error = %e, "sink flush failed at a checkpoint");
-                        false
-                    }
-                };
-                let _ = answer.send((flushed && !lost, s.sink.position()));
-                lost = false;
-                continue;
-            }
-        };
-        for e in batch {
-            // One buffer reused for every emission: shaping allocates nothing per row.
-            buf.clear();
-            s.props.shape(e, &mut |d| buf.push(d));
-            for item in buf.drain(..) {
-                let data = match item {
-                    Ok(d) => d,
-                    Err(err) => {
-                        tracing::error!(rule = %rule_id, sink = %s.name, error = %err, "cannot shape emission");
-                        RuleMetrics::add(&m.sink_failures, 1);
-                        lost = true;
-                        continue;
-                    }
-                };
-                let mut attempt = 0;
-                loop {
-                    match s.sink.collect(&data).await {
-                        Ok(()) => break,
-                        // Once the rule is stopping, a failing sink gets no more retries,
-                        // so a stop cannot hang on a dead destination.
-                        Err(err) if attempt < s.props.retry_count && !*stop.borrow() => {
-                            attempt += 1;
-                            tracing::warn!(rule = %rule_id, sink = %s.name, attempt, error = %err, "sink failed, retrying");
-                            tokio::time::sleep(std::time::Duration::from_millis(
-                                s.props.retry_interval_ms,
-                            ))
-                            .await;
-                        }
-                        Err(err) => {
-                            tracing::error!(rule = %rule_id, sink = %s.name, error = %err, "sink failed after retries; emission not delivered");
-                            RuleMetrics::add(&m.sink_failures, 1);
-                            lost = true;
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if let Err(e) = s.sink.close().await {
-        tracing::error!(rule = %rule_id, sink = %s.name, error = %e, "sink close failed");
-    }
 }
 
 #[cfg(test)]

@@ -55,6 +55,8 @@ struct Recorder {
     lines: Arc<Mutex<Vec<String>>>,
     closed: Arc<AtomicBool>,
     delay_ms: u64,
+    /// Deliveries to refuse before taking any (a destination that is down a while).
+    refuse: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Sink for Recorder {
@@ -62,6 +64,13 @@ impl Sink for Recorder {
         Box::pin(async move {
             if self.delay_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
+            }
+            if self
+                .refuse
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                return Err(Error::external("destination down"));
             }
             if let Ok(mut l) = self.lines.lock() {
                 l.push(data.to_text());
@@ -208,5 +217,37 @@ async fn a_slow_sink_slows_the_source_and_loses_nothing() {
     assert_eq!(lines.len(), 200);
     for (i, l) in lines.iter().enumerate() {
         assert_eq!(l, &format!(r#"[{{"v":{i}}}]"#));
+    }
+}
+
+#[tokio::test]
+async fn a_failing_sink_holds_its_messages_and_delivers_them_in_order() {
+    for buffer in [2usize, 100] {
+        let rec = Recorder::default();
+        rec.refuse.store(9, Ordering::SeqCst);
+        let mut p = pipeline(
+            "SELECT v FROM s",
+            (1..=8).map(|i| vec![i]).collect(),
+            rec.clone(),
+            4,
+        );
+        let props: BTreeMap<String, Value> = [
+            ("retryCount".to_string(), Value::Int(1)),
+            ("retryInterval".to_string(), Value::Int(2)),
+            ("bufferLength".to_string(), Value::Int(buffer as i64)),
+        ]
+        .into_iter()
+        .collect();
+        p.sinks[0].props = CommonProps::parse("rec", &props).expect("props");
+        let metrics = p.metrics.clone();
+        run(p).await.expect("rule");
+        let lines = rec.lines.lock().expect("lines").clone();
+        let want: Vec<String> = (1..=8).map(|i| format!("[{{\"v\":{i}}}]")).collect();
+        assert_eq!(
+            lines, want,
+            "held messages are delivered once, in order (hold of {buffer})"
+        );
+        let m = metrics.snapshot();
+        assert_eq!((m.sink_failures, m.sink_held), (0, 0));
     }
 }

@@ -24,6 +24,8 @@ pub struct CommonProps {
     pub template: Option<Template>,
     pub retry_count: u32,
     pub retry_interval_ms: u64,
+    /// How many messages the sink holds while its destination fails.
+    pub buffer_length: usize,
 }
 
 /// Keys consumed here; the rest go to the sink.
@@ -112,6 +114,8 @@ impl CommonProps {
             template,
             retry_count: uint_prop(props, "retryCount", sink, 3)? as u32,
             retry_interval_ms: uint_prop(props, "retryInterval", sink, 1000)?,
+            buffer_length: usize::try_from(uint_prop(props, "bufferLength", sink, 1024)?)
+                .unwrap_or(usize::MAX),
         })
     }
 
