@@ -7,8 +7,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::binary;
-
 /// A running `serve` with its REST API on a free loopback port.
 pub struct Server {
     child: Child,
@@ -29,9 +27,7 @@ impl Server {
     pub fn start(root: &Path, token: Option<&str>) -> Server {
         let log = root.join(format!("serve-{}.log", std::process::id()));
         let _ = std::fs::remove_file(&log);
-        let child = Command::new(binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--root"])
-            .arg(root)
+        let child = crate::serve_command(root)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())

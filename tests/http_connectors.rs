@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tributary_tests::binary;
 
 #[derive(Default)]
 struct Seen {
@@ -104,9 +103,7 @@ fn push_pull_and_rest_through_real_servers() {
     let push_port = free_port();
     root(dir.path(), &base, push_port);
     let _serve = Serve(
-        std::process::Command::new(binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--root"])
-            .arg(dir.path())
+        tributary_tests::serve_command(dir.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -224,9 +221,7 @@ fn bad_http_props_are_clear_errors() {
             "rules": {"r": rule.to_string()}
         });
         std::fs::write(dir.path().join("data/init.json"), init.to_string()).expect("init");
-        let out = std::process::Command::new(binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--root"])
-            .arg(dir.path())
+        let out = tributary_tests::serve_command(dir.path())
             .output()
             .expect("serve");
         assert!(!out.status.success(), "{want}");

@@ -185,14 +185,7 @@ fn a_native_source_feeds_a_native_sink_under_serve() {
     });
     std::fs::create_dir_all(root.join("data")).expect("mkdir");
     std::fs::write(root.join("data/init.json"), init.to_string()).expect("init");
-    let child = std::process::Command::new(tributary_tests::binary())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--root",
-            root.to_str().expect("utf-8"),
-        ])
+    let child = tributary_tests::serve_command(root)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("serve");

@@ -15,14 +15,7 @@ fn write(path: &Path, text: &str) {
 }
 
 fn serve(root: &Path) -> Child {
-    Command::new(binary())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--root",
-            root.to_str().expect("utf-8"),
-        ])
+    tributary_tests::serve_command(root)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -183,16 +176,7 @@ fn broken_ruleset_fails_with_a_clear_message() {
     ];
     for (text, want) in cases {
         write(&root.join("data/init.json"), text);
-        let out = Command::new(binary())
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--root",
-                root.to_str().expect("utf-8"),
-            ])
-            .output()
-            .expect("run");
+        let out = tributary_tests::serve_command(root).output().expect("run");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{text}: should fail");
         assert!(stderr.contains(want), "{text}: {stderr}");

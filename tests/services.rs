@@ -378,7 +378,8 @@ pub fn external_root_for(svc: &Services, dest: &Path) {
     }
 }
 
-fn copy_dir(src: &Path, dest: &Path) {
+/// Copies a folder tree.
+pub fn copy_dir(src: &Path, dest: &Path) {
     std::fs::create_dir_all(dest).expect("mkdir");
     for e in std::fs::read_dir(src).expect("read dir").flatten() {
         let to = dest.join(e.file_name());

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use tributary_tests::services::{external_root_for, Services};
+use tributary_tests::services::{copy_dir, external_root_for, Services};
 use tributary_tests::{native_root, serve_until, trial_text, wasm_root, workspace};
 
 /// The REST service and a root of service files pointing at it.
@@ -144,18 +144,6 @@ fn two_rule_root(src: &Path, dest: &Path, call: Call) -> [PathBuf; 2] {
     });
     std::fs::write(dest.join("data/init.json"), init.to_string()).expect("init");
     outs
-}
-
-fn copy_dir(src: &Path, dest: &Path) {
-    std::fs::create_dir_all(dest).expect("mkdir");
-    for e in std::fs::read_dir(src).expect("read dir").flatten() {
-        let to = dest.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            std::fs::copy(e.path(), &to).expect("copy");
-        }
-    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tributary_state::conformance;
-use tributary_tests::{binary, native_root};
+use tributary_tests::native_root;
 
 /// A redis-server on a free port, killed on drop.
 struct Redis {
@@ -105,14 +105,7 @@ fn totals(out: &Path) -> Vec<i64> {
 
 /// Serves `root` until `out` has `n` totals, then kills it with SIGKILL.
 fn serve_then_kill9(root: &Path, out: &Path, n: usize) {
-    let mut child = Command::new(binary())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--root",
-            root.to_str().expect("utf-8"),
-        ])
+    let mut child = tributary_tests::serve_command(root)
         .stderr(Stdio::null())
         .spawn()
         .expect("serve");
@@ -202,14 +195,7 @@ fn resumes_from_checkpoint(store_yaml: &str) {
     let n = 300;
     let out = checkpointing_root(dir.path(), n, store_yaml);
     let serve = || {
-        Command::new(binary())
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--root",
-                dir.path().to_str().expect("utf-8"),
-            ])
+        tributary_tests::serve_command(dir.path())
             .stderr(Stdio::null())
             .spawn()
             .expect("serve")

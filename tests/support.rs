@@ -130,18 +130,20 @@ pub fn trial_text(spec: &str, root: Option<&Path>) -> (bool, String, String) {
     )
 }
 
+/// `tributary serve` on `root`, its REST API on a free loopback port (so tests can
+/// run side by side).
+pub fn serve_command(root: &Path) -> Command {
+    let mut c = Command::new(binary());
+    c.args(["serve", "--listen", "127.0.0.1:0", "--root"])
+        .arg(root);
+    c
+}
+
 /// Serves `root` until `done(stderr so far)` or a timeout, then SIGTERMs it; returns
 /// (exit success, stderr).
 pub fn serve_until(root: &Path, done: impl Fn(&str) -> bool) -> (bool, String) {
     let log = root.join("serve.log");
-    let child = Command::new(binary())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--root",
-            root.to_str().expect("utf-8"),
-        ])
+    let child = serve_command(root)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())

@@ -278,14 +278,7 @@ fn limits_come_from_the_operator_and_a_manifest_may_only_lower_them() {
 /// (exit success, its log).
 fn serve_until(root: &Path, done: impl Fn() -> bool) -> (bool, String) {
     let log = root.join("serve.log");
-    let mut child = Command::new(binary())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--root",
-            root.to_str().expect("utf-8"),
-        ])
+    let mut child = tributary_tests::serve_command(root)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
