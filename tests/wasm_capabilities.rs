@@ -360,7 +360,8 @@ fn the_wasm_file_sink_appends_json_lines_where_it_was_granted() {
         "actions": [
             {"fileSink": {"path": "data/fileSink/rows.jsonl"}},
             {"fileSink": {"path": "data/fileSink/fresh.jsonl", "append": false}},
-            // Outside the granted folder: the sink fails to open, the others carry on.
+            // Outside the granted folder: the sink fails to open and holds its rows;
+            // the others carry on.
             {"fileSink": {"path": probe.path().join("no.jsonl")}}
         ]
     });
@@ -383,7 +384,7 @@ fn the_wasm_file_sink_appends_json_lines_where_it_was_granted() {
     assert_eq!(lines(&out.join("fresh.jsonl")), expected, "{log}");
     assert!(!probe.path().join("no.jsonl").exists());
     let refused = format!(
-        "sink failed after retries; emission not delivered rule=r sink=filesink_2 error=plugin fileSink: open: fileSink: {}",
+        "sink failed after retries; the message is held and tried again rule=r sink=filesink_2 error=plugin fileSink: open: fileSink: {}",
         probe.path().display()
     );
     assert!(
