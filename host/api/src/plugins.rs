@@ -112,7 +112,8 @@ async fn package(
     Ok((name, bytes))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// The hex SHA-256 of `bytes` (what package manifests and `sha256` fields hold).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
         .iter()

@@ -109,9 +109,11 @@ impl CheckpointStore {
     pub fn offsets(&self, rule: &str) -> Result<HashMap<usize, u64>, StateError> {
         let scope = checkpoint_scope(rule);
         let mut out = HashMap::new();
-        // Rules have few streams; probing is simpler than listing keys in every store.
-        for i in 0..16 {
-            if let Some(Value::Int(n)) = self.inner.get(&scope, &format!("offset/{i}"))? {
+        for key in self.inner.keys(&scope)? {
+            let Some(i) = key.strip_prefix("offset/").and_then(|i| i.parse().ok()) else {
+                continue;
+            };
+            if let Some(Value::Int(n)) = self.inner.get(&scope, &key)? {
                 out.insert(i, u64::try_from(n).unwrap_or(0));
             }
         }

@@ -13,7 +13,6 @@
 //! manifest that does not match the request or its artifact, a wrong checksum. An
 //! `install.sh` is refused unless the operator enables scripts.
 
-use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use tributary_core::Error;
@@ -106,13 +105,7 @@ fn bad(msg: impl Into<String>) -> Error {
     Error::user(format!("plugin package: {}", msg.into()))
 }
 
-/// The hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use tributary_api::plugins::sha256_hex;
 
 /// A relative path inside the package with no `..`, root or prefix.
 fn safe_path(name: &str) -> Result<PathBuf, Error> {
