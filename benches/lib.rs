@@ -1,5 +1,7 @@
 //! Shared data generators of the benches.
 
+pub mod cpu;
+
 use std::sync::Arc;
 use tributary_core::{Meta, Object, Row, Value};
 

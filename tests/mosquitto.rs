@@ -36,6 +36,11 @@ impl Mosquitto {
         format!("tcp://127.0.0.1:{}", self.port)
     }
 
+    /// The broker's process id while it runs (the benches read its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     /// Stops the broker gracefully (it saves its sessions).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {

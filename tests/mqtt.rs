@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use tributary_tests::api_server::Server;
 use tributary_tests::mosquitto::Mosquitto;
 
 /// A root whose rule reads `in/#` and writes the hot readings to `out`.
@@ -92,41 +93,26 @@ fn publish(c: &Client, from: i64, to: i64) {
     }
 }
 
-/// `serve`, killed on drop (also when an assertion fails).
-struct Serve(std::process::Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// The rule's status as the REST API shows it.
+fn status(server: &Server) -> serde_json::Value {
+    server.json("/rules/hot/status")
 }
 
-fn serve(dir: &Path) -> Serve {
-    Serve(
-        tributary_tests::serve_command(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(dir.join("serve.log")).expect("log"))
-            .spawn()
-            .expect("serve"),
-    )
-}
-
-/// Waits until the rule's source has subscribed (the log says it connected).
-fn wait_connected(dir: &Path) {
+/// Waits until the status key `key` reads `want` (the connection status, 1
+/// connected, -1 disconnected).
+fn wait_status(server: &Server, key: &str, want: i64) -> serde_json::Value {
     let start = Instant::now();
-    while !std::fs::read_to_string(dir.join("serve.log"))
-        .unwrap_or_default()
-        .contains("mqtt source connected")
-    {
+    loop {
+        let st = status(server);
+        if st[key].as_i64() == Some(want) {
+            return st;
+        }
         assert!(
             start.elapsed() < Duration::from_secs(30),
-            "the source never connected"
+            "{key} never became {want}: {st}"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    // The subscription follows the connection by one round trip.
-    std::thread::sleep(Duration::from_millis(300));
 }
 
 #[test]
@@ -137,8 +123,10 @@ fn mqtt_round_trip_and_a_broker_restart_lose_nothing_at_qos1() {
     let (sub, out) = client(&broker, "test-out");
     sub.subscribe("out", QoS::AtLeastOnce).expect("subscribe");
     subscribed(&out);
-    let _server = serve(dir.path());
-    wait_connected(dir.path());
+    let server = Server::start(dir.path(), None);
+    wait_status(&server, "source_s_0_connection_status", 1);
+    // The subscription follows the connection by one round trip.
+    std::thread::sleep(Duration::from_millis(300));
     let (publisher, _acks) = client(&broker, "test-in");
 
     // The round trip: 200 readings, the 100 hot ones come back.
@@ -147,23 +135,51 @@ fn mqtt_round_trip_and_a_broker_restart_lose_nothing_at_qos1() {
     let got = collect(&out, &want, Duration::from_secs(30));
     assert_eq!(got, want, "round trip: the hot readings, and only them");
 
-    // The broker restarts mid-stream; every hot reading still arrives.
+    let st = status(&server);
+    assert_eq!(st["sink_mqtt_0_0_connection_status"], 1, "{st}");
+
+    // The broker stops mid-stream: the rule's status and /metrics show both
+    // connectors disconnected. It comes back; every hot reading still arrives.
     publish(&publisher, 200, 300);
+    broker.stop();
+    let st = wait_status(&server, "source_s_0_connection_status", -1);
+    assert!(
+        st["source_s_0_connection_last_disconnected_message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{st}"
+    );
+    let (_, metrics) = server.call(reqwest::Method::GET, "/metrics", None);
+    assert!(
+        metrics.contains("tributary_connector_connected{rule=\"hot\",node=\"source_s_0\"} -1"),
+        "{metrics}"
+    );
     broker.restart();
     publish(&publisher, 300, 400);
     let want: BTreeSet<i64> = (200..400).step_by(2).collect();
     let got = collect(&out, &want, Duration::from_secs(60));
-    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
     let missing: Vec<&i64> = want.difference(&got).collect();
     assert!(
         missing.is_empty(),
-        "qos 1 across a broker restart lost {missing:?}\n{log}"
+        "qos 1 across a broker restart lost {missing:?}"
     );
     assert!(
         got.iter().all(|id| id % 2 == 0),
         "a cold reading came through: {got:?}"
     );
-    assert!(log.contains("mqtt source disconnected"), "{log}");
+    let st = wait_status(&server, "source_s_0_connection_status", 1);
+    let st = if st["sink_mqtt_0_0_connection_status"] == 1 {
+        st
+    } else {
+        wait_status(&server, "sink_mqtt_0_0_connection_status", 1)
+    };
+    for node in ["source_s_0", "sink_mqtt_0_0"] {
+        assert_eq!(
+            st[format!("{node}_connection_disconnections_total")],
+            1,
+            "{st}"
+        );
+    }
 }
 
 #[test]

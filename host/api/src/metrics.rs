@@ -115,6 +115,23 @@ pub async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
             label(id)
         );
     }
+    family(
+        &mut out,
+        "tributary_connector_connected",
+        "gauge",
+        "Connection of a rule's connector: 1 connected, 0 connecting, -1 disconnected.",
+    );
+    for (id, _, _) in &rules {
+        for (node, c) in s.engine.rule_connections(id).unwrap_or_default() {
+            let _ = writeln!(
+                out,
+                "tributary_connector_connected{{rule=\"{}\",node=\"{}\"}} {}",
+                label(id),
+                label(&node),
+                c.status
+            );
+        }
+    }
     let plugins = (s.plugin_stats)();
     type PGet = fn(&PluginStat) -> u64;
     let pcounters: [(&str, &str, &str, PGet); 5] = [

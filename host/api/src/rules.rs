@@ -6,6 +6,7 @@ use crate::ApiState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use tributary_core::connection::ConnectionSnapshot;
 use tributary_engine::engine::RuleStatus;
 use tributary_engine::metrics::MetricsSnapshot;
 use tributary_engine::RuleDef;
@@ -101,7 +102,12 @@ pub async fn restart(State(s): State<ApiState>, Path(id): Path<String>) -> ApiRe
 }
 
 /// The counters of a rule as `/rules/{id}/status` shows them.
-pub fn status_json(st: &RuleStatus, stream: &str, m: &MetricsSnapshot) -> serde_json::Value {
+pub fn status_json(
+    st: &RuleStatus,
+    stream: &str,
+    m: &MetricsSnapshot,
+    connections: &[(String, ConnectionSnapshot)],
+) -> serde_json::Value {
     if !matches!(st, RuleStatus::Running) {
         return serde_json::json!({"status": "stopped", "message": status_text(st)});
     }
@@ -129,6 +135,27 @@ pub fn status_json(st: &RuleStatus, stream: &str, m: &MetricsSnapshot) -> serde_
             format!("source_{stream}_0_records_out_total"),
             m.records_in.into(),
         );
+        // Connectors that keep a connection (MQTT): eKuiper's keys, status 1
+        // connected, 0 connecting, -1 disconnected.
+        for (node, c) in connections {
+            o.insert(format!("{node}_connection_status"), c.status.into());
+            o.insert(
+                format!("{node}_connection_last_connected_time"),
+                c.last_connected_ms.into(),
+            );
+            o.insert(
+                format!("{node}_connection_last_disconnected_time"),
+                c.last_disconnected_ms.into(),
+            );
+            o.insert(
+                format!("{node}_connection_last_disconnected_message"),
+                c.last_error.clone().into(),
+            );
+            o.insert(
+                format!("{node}_connection_disconnections_total"),
+                c.disconnections.into(),
+            );
+        }
     }
     v
 }
@@ -139,7 +166,8 @@ pub async fn status(
 ) -> ApiResult<Json<serde_json::Value>> {
     let (st, m) = s.engine.rule_status(&id)?;
     let stream = s.engine.rule_stream(&id).unwrap_or_default();
-    Ok(Json(status_json(&st, &stream, &m)))
+    let connections = s.engine.rule_connections(&id)?;
+    Ok(Json(status_json(&st, &stream, &m, &connections)))
 }
 
 pub async fn topo(

@@ -6,6 +6,7 @@ fn ctx(root: &Path, clock: &MockClock) -> ConnectorContext {
         rule_id: "r1".into(),
         root: root.to_path_buf(),
         clock: Arc::new(clock.clone()),
+        connection: Default::default(),
     }
 }
 

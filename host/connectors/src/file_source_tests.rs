@@ -8,6 +8,7 @@ fn ctx(root: &Path) -> ConnectorContext {
         rule_id: "r1".into(),
         root: root.to_path_buf(),
         clock: Arc::new(MockClock::new(1_000)),
+        connection: Default::default(),
     }
 }
 

@@ -51,6 +51,7 @@ mod tests {
             rule_id: "rule1".into(),
             root: ".".into(),
             clock: Arc::new(MockClock::new(0)),
+            connection: Default::default(),
         };
         let data = SinkData::Value(tributary_core::json::parse(r#"[{"a":1}]"#).expect("json"));
         assert_eq!(

@@ -147,6 +147,7 @@ mod tests {
             rule_id: "r1".into(),
             root: std::path::PathBuf::from("."),
             clock: Arc::new(MockClock::new(7)),
+            connection: Default::default(),
         }
     }
 

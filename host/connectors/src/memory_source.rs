@@ -112,6 +112,7 @@ mod tests {
             rule_id: "r1".into(),
             root: std::path::PathBuf::from("."),
             clock: Arc::new(MockClock::new(5_000)),
+            connection: Default::default(),
         }
     }
 

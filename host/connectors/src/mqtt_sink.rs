@@ -14,6 +14,7 @@ use rumqttc::{AsyncClient, Event, Outgoing, Packet, QoS};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tributary_core::connection::ConnectionStatus;
 use tributary_core::connector::{BoxFuture, ConnectorContext, Props, Sink, SinkData};
 use tributary_core::{Error, Result};
 
@@ -31,6 +32,8 @@ pub struct MqttSink {
     unacked: Arc<AtomicI64>,
     connected: Arc<AtomicBool>,
     driver: Option<tokio::task::JoinHandle<()>>,
+    status: Arc<ConnectionStatus>,
+    clock: Arc<dyn tributary_core::Clock>,
 }
 
 impl MqttSink {
@@ -55,6 +58,8 @@ impl MqttSink {
             unacked: Arc::new(AtomicI64::new(0)),
             connected: Arc::new(AtomicBool::new(false)),
             driver: None,
+            status: ctx.connection.clone(),
+            clock: ctx.clock.clone(),
         })
     }
 
@@ -69,6 +74,8 @@ impl MqttSink {
             let connected = self.connected.clone();
             let addr = self.conn.addr();
             let rule = self.rule_id.clone();
+            let (status, clock) = (self.status.clone(), self.clock.clone());
+            status.connecting();
             self.driver = Some(tokio::spawn(async move {
                 let mut failures: u32 = 0;
                 loop {
@@ -76,6 +83,7 @@ impl MqttSink {
                         Ok(Event::Incoming(Packet::ConnAck(_))) => {
                             tracing::info!(rule = %rule, broker = %addr, "mqtt sink connected");
                             connected.store(true, Ordering::Relaxed);
+                            status.connected(clock.now_ms());
                             failures = 0;
                         }
                         Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_))) => {
@@ -84,6 +92,7 @@ impl MqttSink {
                         Ok(Event::Outgoing(Outgoing::Disconnect)) => return,
                         Ok(_) => {}
                         Err(e) => {
+                            status.disconnected(clock.now_ms(), &e.to_string());
                             if connected.swap(false, Ordering::Relaxed) || failures == 0 {
                                 tracing::warn!(rule = %rule, broker = %addr, error = %e, "mqtt sink disconnected; reconnecting");
                             }

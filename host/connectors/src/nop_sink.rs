@@ -54,6 +54,7 @@ mod tests {
             rule_id: "r".into(),
             root: ".".into(),
             clock: Arc::new(MockClock::new(0)),
+            connection: Default::default(),
         };
         let mut sink = NopSink::new(&Props::new(), &ctx).expect("sink");
         let counter = sink.counter();

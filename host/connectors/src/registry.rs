@@ -143,6 +143,7 @@ mod tests {
             rule_id: "r1".into(),
             root: root.to_path_buf(),
             clock: Arc::new(MockClock::new(0)),
+            connection: Default::default(),
         }
     }
 

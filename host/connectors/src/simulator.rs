@@ -133,6 +133,7 @@ mod tests {
             rule_id: "r1".into(),
             root: std::path::PathBuf::from("."),
             clock: Arc::new(clock.clone()),
+            connection: Default::default(),
         };
         let props: Props = pairs
             .iter()
@@ -200,6 +201,7 @@ mod tests {
             rule_id: "r".into(),
             root: ".".into(),
             clock: Arc::new(MockClock::new(0)),
+            connection: Default::default(),
         };
         let mut props = Props::new();
         props.insert(

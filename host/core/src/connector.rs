@@ -86,6 +86,21 @@ pub struct ConnectorContext {
     /// The engine root (`<root>/etc/...` holds connector configs).
     pub root: std::path::PathBuf,
     pub clock: Arc<dyn crate::Clock>,
+    /// Where a connector that keeps a connection reports its state (the rule's
+    /// status shows it); each connector of a rule has its own.
+    pub connection: Arc<crate::connection::ConnectionStatus>,
+}
+
+impl ConnectorContext {
+    /// A context with a fresh connection status.
+    pub fn new(rule_id: &str, root: std::path::PathBuf, clock: Arc<dyn crate::Clock>) -> Self {
+        ConnectorContext {
+            rule_id: rule_id.to_string(),
+            root,
+            clock,
+            connection: Arc::default(),
+        }
+    }
 }
 
 /// A source of messages. `run` is called once, in a task of its own, and returns when

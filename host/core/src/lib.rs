@@ -6,6 +6,7 @@
 //! so it stays small and dependency-light.
 
 pub mod clock;
+pub mod connection;
 pub mod connector;
 pub mod error;
 pub mod function;

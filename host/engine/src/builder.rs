@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use tributary_connectors::MemoryHub;
+use tributary_core::connection::ConnectionStatus;
 use tributary_core::connector::{ConnectorContext, Sink, SinkFactory, Source, SourceFactory};
 use tributary_core::{Clock, Error};
 use tributary_functions::Registry;
@@ -76,6 +77,7 @@ impl EngineContext {
             rule_id: rule_id.to_string(),
             root: self.root.clone(),
             clock: self.clock.clone(),
+            connection: Default::default(),
         }
     }
 }
@@ -329,7 +331,10 @@ pub fn build_source(
     rule_id: &str,
     ctx: &EngineContext,
     offset: u64,
+    connection: &Arc<ConnectionStatus>,
 ) -> Result<Box<dyn Source>, Error> {
+    let mut cctx = ctx.connector_ctx(rule_id);
+    cctx.connection = connection.clone();
     let kind = stream.options.source_type.as_deref().unwrap_or("mqtt");
     let conf_key = stream.options.conf_key.as_deref().unwrap_or("default");
     let mut props = tributary_connectors::registry::load_source_conf(&ctx.root, kind, conf_key)?;
@@ -349,7 +354,7 @@ pub fn build_source(
         .cloned();
     if let Some(factory) = plugin {
         return factory
-            .create(datasource, &props, &ctx.connector_ctx(rule_id))
+            .create(datasource, &props, &cctx)
             .map_err(|e| match e {
                 Error::User(m) => Error::User(format!("stream {}: {m}", stream.name)),
                 other => other,
@@ -359,7 +364,7 @@ pub fn build_source(
         kind,
         datasource,
         &props,
-        &ctx.connector_ctx(rule_id),
+        &cctx,
         &ctx.hub,
         tributary_connectors::registry::SourceOptions {
             offset: tributary_connectors::SourceOffset::new(offset),
@@ -395,20 +400,17 @@ pub fn build_sinks(rule: &RuleDef, ctx: &EngineContext) -> Result<Vec<SinkRunner
             .map_err(|_| Error::internal("plugin sink lock poisoned"))?
             .get(&a.kind)
             .cloned();
+        let cctx = ctx.connector_ctx(&rule.id);
         let sink: Box<dyn Sink> = match plugin {
-            Some(factory) => factory.create(&own, &ctx.connector_ctx(&rule.id)),
-            None => tributary_connectors::registry::create_sink(
-                &a.kind,
-                &own,
-                &ctx.connector_ctx(&rule.id),
-                &ctx.hub,
-            ),
+            Some(factory) => factory.create(&own, &cctx),
+            None => tributary_connectors::registry::create_sink(&a.kind, &own, &cctx, &ctx.hub),
         }
         .map_err(|e| Error::user(format!("rule {}: actions[{i}]: {e}", rule.id)))?;
         sinks.push(SinkRunner {
             name,
             sink,
             props: common,
+            connection: cctx.connection,
         });
     }
     Ok(sinks)
@@ -464,7 +466,9 @@ pub fn build_pipeline(
             .and_then(|c| c.start_offsets.get(i).copied())
             .unwrap_or(0)
     };
-    let source = build_source(&p.stream, &rule.id, ctx, offset(0))?;
+    // Each connector reports its connection under its eKuiper node name.
+    let mut connections = vec![(format!("source_{}_0", p.stream.name), Arc::default())];
+    let source = build_source(&p.stream, &rule.id, ctx, offset(0), &connections[0].1)?;
     if checkpoint.is_some() && !source.rewindable() {
         tracing::warn!(rule = %rule.id, stream = %p.stream.name, "the source cannot rewind: after a crash, rows between the last checkpoint and the crash are not read again");
     }
@@ -476,11 +480,25 @@ pub fn build_pipeline(
         .zip(join_decoders(&p).into_iter().skip(1))
         .enumerate()
     {
+        let connection = Arc::default();
         joined.push(JoinedInput {
-            source: Some(build_source(&j.stream, &rule.id, ctx, offset(i + 1))?),
+            source: Some(build_source(
+                &j.stream,
+                &rule.id,
+                ctx,
+                offset(i + 1),
+                &connection,
+            )?),
             decoder,
         });
+        connections.push((format!("source_{}_0", j.stream.name), connection));
     }
+    connections.extend(
+        sinks
+            .iter()
+            .map(|s| (format!("sink_{}_0", s.name), s.connection.clone())),
+    );
+    metrics.set_connections(connections);
     Ok(Pipeline {
         rule_id: rule.id.clone(),
         source,

@@ -379,6 +379,18 @@ impl Engine {
     }
 
     /// The rule's status and counters, for `/rules/{id}/status` and `/metrics`.
+    /// The connection status of the rule's connectors that keep one, by node name.
+    pub fn rule_connections(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(String, tributary_core::connection::ConnectionSnapshot)>, Error> {
+        let rules = self.rules.lock().map_err(|_| poisoned())?;
+        let e = rules
+            .get(id)
+            .ok_or_else(|| Error::not_found(format!("rule {id} not found")))?;
+        Ok(e.metrics.connections())
+    }
+
     pub fn rule_statuses(&self) -> Vec<(String, RuleStatus, crate::metrics::MetricsSnapshot)> {
         let ids = self.rule_ids();
         ids.into_iter()

@@ -1,6 +1,8 @@
 //! Per-rule counters, updated lock-free by the rule's stages and read by status calls.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tributary_core::connection::{ConnectionSnapshot, ConnectionStatus};
 
 #[derive(Debug, Default)]
 pub struct RuleMetrics {
@@ -20,6 +22,9 @@ pub struct RuleMetrics {
     /// Time the operators spent on batches, and how many batches they processed.
     pub process_ns: AtomicU64,
     pub batches: AtomicU64,
+    /// The connection status of each connector, by node name (`source_s_0`,
+    /// `sink_mqtt_0_0`), replaced whenever the pipeline is built.
+    connections: Mutex<Vec<(String, Arc<ConnectionStatus>)>>,
 }
 
 /// A point-in-time copy of [`RuleMetrics`].
@@ -41,6 +46,24 @@ pub struct MetricsSnapshot {
 }
 
 impl RuleMetrics {
+    pub fn set_connections(&self, c: Vec<(String, Arc<ConnectionStatus>)>) {
+        if let Ok(mut l) = self.connections.lock() {
+            *l = c;
+        }
+    }
+
+    /// The connectors that report a connection, and its state now.
+    pub fn connections(&self) -> Vec<(String, ConnectionSnapshot)> {
+        self.connections
+            .lock()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|(n, c)| c.snapshot().map(|s| (n.clone(), s)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }

@@ -50,6 +50,8 @@ pub struct SinkRunner {
     pub name: String,
     pub sink: Box<dyn Sink>,
     pub props: CommonProps,
+    /// Where the sink reports its connection (the rule's status shows it).
+    pub connection: Arc<tributary_core::connection::ConnectionStatus>,
 }
 
 /// Another stream of a rule with JOINs: its decoder, and its own source unless the

@@ -141,6 +141,7 @@ fn pipeline(sql: &str, batches: Vec<Vec<i64>>, sink: Recorder, buffer: usize) ->
             name: "rec".into(),
             sink: Box::new(sink),
             props: CommonProps::parse("rec", &BTreeMap::new()).expect("props"),
+            connection: Arc::default(),
         }],
         options: rule.options.clone(),
         metrics: Arc::new(RuleMetrics::default()),

@@ -184,6 +184,7 @@ pub async fn run_trial(
         name: "trial".to_string(),
         sink: Box::new(CaptureSink { tx }),
         props: CommonProps::parse("trial", &BTreeMap::new())?,
+        connection: Arc::default(),
     };
     let pipeline = Pipeline {
         rule_id: rule.id.clone(),
