@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 pub struct Mosquitto {
     pub port: u16,
+    /// A second, TLS listener (see [`Mosquitto::start_tls`]).
+    pub tls_port: Option<u16>,
     dir: PathBuf,
     child: Option<Child>,
 }
@@ -25,6 +27,20 @@ impl Mosquitto {
     pub fn start(dir: &Path) -> Mosquitto {
         let mut m = Mosquitto {
             port: free_port(),
+            tls_port: None,
+            dir: dir.to_path_buf(),
+            child: None,
+        };
+        m.restart();
+        m
+    }
+
+    /// A broker with a TLS listener too, serving `cert.pem` and `key.pem` (issued by `ca.pem`) of `dir`
+    /// (the caller writes them), and asking no client certificate.
+    pub fn start_tls(dir: &Path) -> Mosquitto {
+        let mut m = Mosquitto {
+            port: free_port(),
+            tls_port: Some(free_port()),
             dir: dir.to_path_buf(),
             child: None,
         };
@@ -64,10 +80,17 @@ impl Mosquitto {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
             .unwrap_or(false);
         let user = if root { "user root\n" } else { "" };
+        let tls = match self.tls_port {
+            Some(p) => format!(
+                "listener {p} 127.0.0.1\ncafile {d}/ca.pem\ncertfile {d}/cert.pem\nkeyfile {d}/key.pem\n",
+                d = self.dir.display()
+            ),
+            None => String::new(),
+        };
         std::fs::write(
             &conf,
             format!(
-                "{user}listener {} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nmax_queued_messages 100000\nautosave_interval 1\nlog_dest file {}/mosquitto.log\nlog_type error\nlog_type warning\nlog_type notice\n",
+                "{user}listener {} 127.0.0.1\n{tls}allow_anonymous true\npersistence true\npersistence_location {}/\nmax_queued_messages 100000\nautosave_interval 1\nlog_dest file {}/mosquitto.log\nlog_type error\nlog_type warning\nlog_type notice\n",
                 self.port,
                 self.dir.display(),
                 self.dir.display()
@@ -94,7 +117,10 @@ impl Mosquitto {
             .expect("mosquitto");
         self.child = Some(child);
         let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        let last = self.tls_port.unwrap_or(self.port);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err()
+            || std::net::TcpStream::connect(("127.0.0.1", last)).is_err()
+        {
             assert!(
                 start.elapsed() < Duration::from_secs(10),
                 "mosquitto did not start"

@@ -98,12 +98,16 @@ fn status(server: &Server) -> serde_json::Value {
     server.json("/rules/hot/status")
 }
 
-/// Waits until the status key `key` reads `want` (the connection status, 1
-/// connected, -1 disconnected).
+/// Waits until the status key `key` of rule `hot` reads `want` (the connection
+/// status, 1 connected, -1 disconnected).
 fn wait_status(server: &Server, key: &str, want: i64) -> serde_json::Value {
+    wait_rule_status(server, "hot", key, want)
+}
+
+fn wait_rule_status(server: &Server, rule: &str, key: &str, want: i64) -> serde_json::Value {
     let start = Instant::now();
     loop {
-        let st = status(server);
+        let st = server.json(&format!("/rules/{rule}/status"));
         if st[key].as_i64() == Some(want) {
             return st;
         }
@@ -220,4 +224,80 @@ fn bad_mqtt_props_are_clear_errors() {
         let _ = std::fs::remove_dir_all(dir.path().join("data"));
         std::fs::create_dir_all(dir.path().join("data")).expect("mkdir");
     }
+}
+
+/// A CA, and a certificate for 127.0.0.1 that it issued, with its key (PEM).
+fn certificates() -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca.self_signed(&ca_key).expect("ca");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("params")
+        .signed_by(&key, &ca, &ca_key)
+        .expect("cert");
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[test]
+fn mqtt_over_tls_checks_the_broker_unless_told_not_to() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bdir = dir.path().join("broker");
+    std::fs::create_dir_all(&bdir).expect("mkdir");
+    let (ca, cert, key) = certificates();
+    let (other_ca, _, _) = certificates();
+    std::fs::write(bdir.join("ca.pem"), &ca).expect("ca");
+    std::fs::write(bdir.join("cert.pem"), &cert).expect("cert");
+    std::fs::write(bdir.join("key.pem"), &key).expect("key");
+    std::fs::write(dir.path().join("other-ca.pem"), &other_ca).expect("ca");
+    let broker = Mosquitto::start_tls(&bdir);
+    let tls = format!("ssl://127.0.0.1:{}", broker.tls_port.expect("tls port"));
+
+    // Stream s checks the broker against its CA; stream w trusts another CA and
+    // must not connect; the sink skips the check.
+    std::fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("data")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("etc/mqtt_source.yaml"),
+        format!(
+            "tls:\n  server: {tls}\n  rootCaPath: {}\nwrongca:\n  server: {tls}\n  rootCaPath: {}\n",
+            bdir.join("ca.pem").display(),
+            dir.path().join("other-ca.pem").display()
+        ),
+    )
+    .expect("conf");
+    let hot = serde_json::json!({
+        "id": "hot",
+        "sql": "SELECT * FROM s WHERE temperature > 50",
+        "actions": [{"mqtt": {"server": tls, "topic": "out", "insecureSkipVerify": true, "sendSingle": true}}]
+    });
+    let bad = serde_json::json!({"id": "bad", "sql": "SELECT * FROM w", "actions": [{"nop": {}}]});
+    let init = serde_json::json!({
+        "streams": {
+            "s": "CREATE STREAM s (id BIGINT, temperature FLOAT) WITH (DATASOURCE=\"in/#\", FORMAT=\"json\", CONF_KEY=\"tls\")",
+            "w": "CREATE STREAM w () WITH (DATASOURCE=\"in/#\", FORMAT=\"json\", CONF_KEY=\"wrongca\")"
+        },
+        "rules": {"hot": hot.to_string(), "bad": bad.to_string()}
+    });
+    std::fs::write(dir.path().join("data/init.json"), init.to_string()).expect("init");
+
+    let (sub, out) = client(&broker, "tls-test-out");
+    sub.subscribe("out", QoS::AtLeastOnce).expect("subscribe");
+    subscribed(&out);
+    let server = Server::start(dir.path(), None);
+    wait_status(&server, "source_s_0_connection_status", 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (publisher, _acks) = client(&broker, "tls-test-in");
+    publish(&publisher, 0, 20);
+    let want: BTreeSet<i64> = (0..20).step_by(2).collect();
+    assert_eq!(collect(&out, &want, Duration::from_secs(30)), want);
+    assert_eq!(status(&server)["sink_mqtt_0_0_connection_status"], 1);
+
+    let st = wait_rule_status(&server, "bad", "source_w_0_connection_status", -1);
+    let why = st["source_w_0_connection_last_disconnected_message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(why.contains("certificate"), "{st}");
 }

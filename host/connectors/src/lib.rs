@@ -29,6 +29,7 @@ pub mod memory_source;
 pub mod mqtt;
 pub mod mqtt_sink;
 pub mod mqtt_source;
+pub mod mqtt_tls;
 pub mod nop_sink;
 pub mod offset;
 pub mod props;

@@ -5,8 +5,8 @@
 //! default `tcp://127.0.0.1:1883`), `clientid` (the sink's `clientId`; default a
 //! random one), `username`, `password`, `protocolVersion` (`3.1.1`, the only one
 //! served), `qos` (0, 1 or 2), `keepAlive` (seconds), and for TLS `rootCaPath`,
-//! `certificationPath` with `privateKeyPath`. `insecureSkipVerify: true` is refused:
-//! give the broker's CA instead.
+//! `certificationPath` with `privateKeyPath`, and `insecureSkipVerify` (take the
+//! broker's certificate unchecked: [`crate::mqtt_tls`]).
 
 use crate::props::PropReader;
 use rumqttc::{MqttOptions, QoS, Transport};
@@ -97,12 +97,7 @@ impl MqttConn {
             }
             _ => {}
         }
-        if r.bool("insecureSkipVerify")? == Some(true) {
-            return Err(r.rejected(
-                "insecureSkipVerify",
-                "is not supported: set rootCaPath to the broker's CA",
-            ));
-        }
+        let insecure = r.bool("insecureSkipVerify")? == Some(true);
         let read = |key: &str| -> Result<Option<Vec<u8>>> {
             match r.string(key)?.filter(|s| !s.is_empty()) {
                 None => Ok(None),
@@ -114,14 +109,23 @@ impl MqttConn {
         let ca = read("rootCaPath")?;
         let cert = read("certificationPath")?;
         let key = read("privateKeyPath")?;
-        if tls || ca.is_some() || cert.is_some() {
-            let ca = ca.ok_or_else(|| r.missing("rootCaPath"))?;
+        if tls || ca.is_some() || cert.is_some() || insecure {
             let client_auth = match (cert, key) {
                 (Some(c), Some(k)) => Some((c, k)),
                 (None, None) => None,
                 _ => return Err(r.rejected("certificationPath", "and privateKeyPath go together")),
             };
-            options.set_transport(Transport::tls(ca, client_auth, None));
+            if insecure {
+                tracing::warn!(broker = %format!("{host}:{port}"), "insecureSkipVerify: the broker's certificate is not checked");
+                let config = crate::mqtt_tls::insecure_config(client_auth)
+                    .map_err(|e| r.rejected("insecureSkipVerify", e))?;
+                options.set_transport(Transport::tls_with_config(
+                    rumqttc::TlsConfiguration::Rustls(config),
+                ));
+            } else {
+                let ca = ca.ok_or_else(|| r.missing("rootCaPath"))?;
+                options.set_transport(Transport::tls(ca, client_auth, None));
+            }
         }
         Ok(MqttConn {
             host,
