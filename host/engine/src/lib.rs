@@ -5,6 +5,7 @@
 mod analytic_build;
 pub mod builder;
 pub mod catalog;
+mod chain;
 pub mod checkpoint;
 pub mod decode;
 pub mod engine;

@@ -1,8 +1,8 @@
-//! Running a rule: one task per stage, connected by bounded channels.
+//! Running a rule: a few tasks, connected by bounded channels.
 //!
 //! ```text
-//! source ─► decode ─► operator … operator ─► emit ─┬► sink task
-//!                                                 └► sink task
+//! source ─► decode ─► operators … emit ─┬► sink task
+//!                     (one task)        └► sink task
 //! ```
 //! Every channel holds at most `bufferLength` batches, so a slow sink slows the whole
 //! rule down to the source instead of dropping rows. Stopping a rule stops its source;
@@ -10,13 +10,13 @@
 //! after its last emission. Under `qos` ≥ 1, checkpoint barriers travel the same
 //! channels ([`crate::checkpoint`]).
 
-use crate::checkpoint::{Ack, Barrier, CheckpointPlan, Coordinator, Gate, HeldRows, FINAL};
+use crate::chain::{Chain, Emitter};
+use crate::checkpoint::{Barrier, CheckpointPlan, Coordinator, Gate, HeldRows, FINAL};
 use crate::decode::Decoder;
 use crate::metrics::RuleMetrics;
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
 use crate::rule::RuleOptions;
 use crate::sink_props::CommonProps;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -183,69 +183,6 @@ impl Pipeline {
         }
         drop(tx);
 
-        // operators
-        let wall_timers = self.wall_timers;
-        let track_held = gate.is_some();
-        for (stage, mut op) in self.operators.into_iter().enumerate() {
-            let (out_tx, next_rx) = mpsc::channel::<Event>(cap);
-            let mut input = std::mem::replace(&mut rx, next_rx);
-            let clock = self.clock.clone();
-            let held = held.clone();
-            let m = metrics.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut col = Collector::new();
-                loop {
-                    let due = if wall_timers { op.next_timer() } else { None };
-                    let ev = match due {
-                        None => input.recv().await,
-                        Some(due) => {
-                            let wait = u64::try_from(due - clock.now_ms()).unwrap_or(0);
-                            tokio::select! {
-                                ev = input.recv() => ev,
-                                _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {
-                                    // The sleep may end a little early on a millisecond
-                                    // boundary: the tick is at least the due time.
-                                    Some(Event::Tick(clock.now_ms().max(due)))
-                                }
-                            }
-                        }
-                    };
-                    let Some(ev) = ev else { break };
-                    match ev {
-                        Event::Data(c) => {
-                            let t = std::time::Instant::now();
-                            process_guarded(op.as_mut(), c, &mut col);
-                            RuleMetrics::add(&m.process_ns, t.elapsed().as_nanos() as u64);
-                            if stage == 0 {
-                                RuleMetrics::add(&m.batches, 1);
-                            }
-                        }
-                        Event::Tick(t) => {
-                            tick_guarded(op.as_mut(), t, &mut col);
-                            if out_tx.send(Event::Tick(t)).await.is_err() {
-                                return;
-                            }
-                        }
-                        Event::Barrier(mut b) => {
-                            b.held += op.held_rows();
-                            if out_tx.send(Event::Barrier(b)).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    if track_held {
-                        held.set(stage, op.held_rows());
-                    }
-                    let outs: Vec<Chunk> = col.drain().collect();
-                    for c in outs {
-                        if out_tx.send(Event::Data(c)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            }));
-        }
-
         // sinks
         let mut sink_txs = Vec::new();
         let mut resume_at = start_positions.into_iter();
@@ -263,48 +200,51 @@ impl Pipeline {
             )));
         }
 
-        // emit: chunks → emissions, fanned out to every sink, one send per chunk
-        let send_error = self.options.send_error;
+        // the operators and the emit step, in one task ([`crate::chain`])
+        let wall_timers = self.wall_timers;
+        let mut chain = Chain::new(self.operators, held.clone(), gate.is_some());
+        let emitter = Emitter {
+            sink_txs,
+            ack_tx,
+            send_error: self.options.send_error,
+            clock: self.clock.clone(),
+            m: metrics.clone(),
+        };
         let clock = self.clock.clone();
         let m = metrics.clone();
         let emit = tokio::spawn(async move {
-            while let Some(ev) = rx.recv().await {
-                let chunk = match ev {
-                    Event::Data(chunk) => chunk,
-                    Event::Tick(_) => continue,
-                    Event::Barrier(barrier) => {
-                        let (delivered, positions) = barrier_to_sinks(&sink_txs).await;
-                        if let Some(a) = &ack_tx {
-                            let _ = a.send(Ack {
-                                barrier,
-                                delivered,
-                                positions,
-                            });
+            let mut out = Vec::new();
+            loop {
+                let due = if wall_timers {
+                    chain.next_timer()
+                } else {
+                    None
+                };
+                let next = match due {
+                    None => rx.recv().await.map(|ev| (0, ev)),
+                    Some((stage, due)) => {
+                        let wait = u64::try_from(due - clock.now_ms()).unwrap_or(0);
+                        tokio::select! {
+                            ev = rx.recv() => ev.map(|ev| (0, ev)),
+                            _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {
+                                // The sleep may end a little early on a millisecond
+                                // boundary: the tick is at least the due time.
+                                Some((stage, Event::Tick(clock.now_ms().max(due))))
+                            }
                         }
-                        continue;
                     }
                 };
-                let mut emissions = to_emissions(chunk, &m);
-                if !send_error {
-                    emissions.retain(|e| !matches!(e, Emission::Error(_)));
+                let Some((stage, ev)) = next else { break };
+                if matches!(ev, Event::Data(_)) {
+                    let t = std::time::Instant::now();
+                    chain.push(stage, ev, &mut out);
+                    RuleMetrics::add(&m.process_ns, t.elapsed().as_nanos() as u64);
+                    RuleMetrics::add(&m.batches, 1);
+                } else {
+                    chain.push(stage, ev, &mut out);
                 }
-                if emissions.is_empty() {
-                    continue;
-                }
-                RuleMetrics::add(&m.emissions, emissions.len() as u64);
-                m.last_emit_ms.store(clock.now_ms(), Ordering::Relaxed);
-                // Each sink owns its copy (rows share their values); the last one
-                // gets the original.
-                let mut emissions = Some(emissions);
-                for (i, stx) in sink_txs.iter().enumerate() {
-                    let batch = if i + 1 == sink_txs.len() {
-                        emissions.take().unwrap_or_default()
-                    } else {
-                        emissions.clone().unwrap_or_default()
-                    };
-                    // A closed sink channel means that sink task ended; the others
-                    // still get the emissions.
-                    let _ = stx.send(SinkEvent::Emissions(batch)).await;
+                for ev in out.drain(..) {
+                    emitter.handle(ev).await;
                 }
             }
         });
@@ -432,32 +372,9 @@ async fn decode_stage(
     }
 }
 
-/// Passes a barrier to every sink. Returns whether all of them flushed and delivered
-/// everything since the previous one, and their positions.
-async fn barrier_to_sinks(
-    sinks: &[mpsc::Sender<SinkEvent>],
-) -> (bool, Vec<Option<tributary_core::Value>>) {
-    let mut answers = Vec::with_capacity(sinks.len());
-    for s in sinks {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        if s.send(SinkEvent::Barrier(tx)).await.is_err() {
-            return (false, Vec::new());
-        }
-        answers.push(rx);
-    }
-    let mut ok = true;
-    let mut positions = Vec::with_capacity(answers.len());
-    for a in answers {
-        let (delivered, position) = a.await.unwrap_or((false, None));
-        ok &= delivered;
-        positions.push(position);
-    }
-    (ok, positions)
-}
-
 /// Runs `op.process`, turning a panic into an error emission for every row of the
 /// chunk: a faulty function or operator costs that batch, never the rule or the host.
-fn process_guarded(op: &mut dyn Operator, c: Chunk, col: &mut Collector) {
+pub(crate) fn process_guarded(op: &mut dyn Operator, c: Chunk, col: &mut Collector) {
     let n = c.rows.len();
     let carried: Vec<String> = c.errors.iter().map(|(_, e)| e.clone()).collect();
     let name = op.name().to_string();
@@ -485,7 +402,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Runs `op.on_tick`, turning a panic into one error emission.
-fn tick_guarded(op: &mut dyn Operator, now_ms: i64, col: &mut Collector) {
+pub(crate) fn tick_guarded(op: &mut dyn Operator, now_ms: i64, col: &mut Collector) {
     let name = op.name().to_string();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op.on_tick(now_ms, col)));
     if let Err(p) = r {

@@ -1,0 +1,161 @@
+//! A rule's operators and its emit step, run back to back in one task.
+//!
+//! Operators are synchronous, so nothing is gained by giving each its own task but
+//! the overlap of stages, and each hop between tasks costs a wake-up per batch (on a
+//! multi-thread runtime often a thread's wake-up). Small batches pay it most: an MQTT
+//! source hands over the one to ten messages of each socket read, and with a task
+//! per operator and one for the emit step, the hops cost more than the rows. In one
+//! task, a batch goes through every operator and out to the sinks' channels before
+//! the next is taken, in the same order the channels kept.
+
+use crate::checkpoint::{Ack, HeldRows};
+use crate::metrics::RuleMetrics;
+use crate::operator::{Collector, Operator};
+use crate::runtime::{process_guarded, tick_guarded, to_emissions, Event};
+use crate::sink_task::SinkEvent;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tributary_core::connector::Emission;
+use tributary_core::Clock;
+
+/// The operators, in order.
+pub(crate) struct Chain {
+    ops: Vec<Box<dyn Operator>>,
+    col: Collector,
+    held: Arc<HeldRows>,
+    /// Checkpoints need the rows each operator holds after every event.
+    track_held: bool,
+}
+
+impl Chain {
+    pub fn new(ops: Vec<Box<dyn Operator>>, held: Arc<HeldRows>, track_held: bool) -> Self {
+        Chain {
+            ops,
+            col: Collector::new(),
+            held,
+            track_held,
+        }
+    }
+
+    /// The earliest timer any operator asked for: its stage and due time.
+    pub fn next_timer(&self) -> Option<(usize, i64)> {
+        self.ops
+            .iter()
+            .enumerate()
+            .filter_map(|(i, op)| op.next_timer().map(|due| (i, due)))
+            .min_by_key(|&(_, due)| due)
+    }
+
+    /// Runs `ev` through the operators from `stage` on, and appends what leaves the
+    /// last one to `out`, in order. A tick or barrier goes on to the next operator
+    /// before the rows its operator emitted because of it, as the stages' channels
+    /// used to carry them.
+    pub fn push(&mut self, stage: usize, ev: Event, out: &mut Vec<Event>) {
+        let Some(op) = self.ops.get_mut(stage) else {
+            out.push(ev);
+            return;
+        };
+        let forward = match ev {
+            Event::Data(c) => {
+                process_guarded(op.as_mut(), c, &mut self.col);
+                None
+            }
+            Event::Tick(t) => {
+                tick_guarded(op.as_mut(), t, &mut self.col);
+                Some(Event::Tick(t))
+            }
+            Event::Barrier(mut b) => {
+                b.held += op.held_rows();
+                Some(Event::Barrier(b))
+            }
+        };
+        if self.track_held {
+            self.held.set(stage, op.held_rows());
+        }
+        let produced: Vec<_> = self.col.drain().collect();
+        if let Some(f) = forward {
+            self.push(stage + 1, f, out);
+        }
+        for c in produced {
+            self.push(stage + 1, Event::Data(c), out);
+        }
+    }
+}
+
+/// The emit step: chunks → emissions, fanned out to every sink, one send per chunk;
+/// barriers to every sink, then acknowledged to the checkpoint coordinator.
+pub(crate) struct Emitter {
+    pub sink_txs: Vec<mpsc::Sender<SinkEvent>>,
+    pub ack_tx: Option<mpsc::UnboundedSender<Ack>>,
+    pub send_error: bool,
+    pub clock: Arc<dyn Clock>,
+    pub m: Arc<RuleMetrics>,
+}
+
+impl Emitter {
+    pub async fn handle(&self, ev: Event) {
+        let chunk = match ev {
+            Event::Data(chunk) => chunk,
+            Event::Tick(_) => return,
+            Event::Barrier(barrier) => {
+                let (delivered, positions) = barrier_to_sinks(&self.sink_txs).await;
+                if let Some(a) = &self.ack_tx {
+                    let _ = a.send(Ack {
+                        barrier,
+                        delivered,
+                        positions,
+                    });
+                }
+                return;
+            }
+        };
+        let mut emissions = to_emissions(chunk, &self.m);
+        if !self.send_error {
+            emissions.retain(|e| !matches!(e, Emission::Error(_)));
+        }
+        if emissions.is_empty() {
+            return;
+        }
+        RuleMetrics::add(&self.m.emissions, emissions.len() as u64);
+        self.m
+            .last_emit_ms
+            .store(self.clock.now_ms(), Ordering::Relaxed);
+        // Each sink owns its copy (rows share their values); the last one gets the
+        // original.
+        let mut emissions = Some(emissions);
+        for (i, stx) in self.sink_txs.iter().enumerate() {
+            let batch = if i + 1 == self.sink_txs.len() {
+                emissions.take().unwrap_or_default()
+            } else {
+                emissions.clone().unwrap_or_default()
+            };
+            // A closed sink channel means that sink task ended; the others still get
+            // the emissions.
+            let _ = stx.send(SinkEvent::Emissions(batch)).await;
+        }
+    }
+}
+
+/// Passes a barrier to every sink. Returns whether all of them flushed and delivered
+/// everything since the previous one, and their positions.
+async fn barrier_to_sinks(
+    sinks: &[mpsc::Sender<SinkEvent>],
+) -> (bool, Vec<Option<tributary_core::Value>>) {
+    let mut answers = Vec::with_capacity(sinks.len());
+    for s in sinks {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if s.send(SinkEvent::Barrier(tx)).await.is_err() {
+            return (false, Vec::new());
+        }
+        answers.push(rx);
+    }
+    let mut ok = true;
+    let mut positions = Vec::with_capacity(answers.len());
+    for a in answers {
+        let (delivered, position) = a.await.unwrap_or((false, None));
+        ok &= delivered;
+        positions.push(position);
+    }
+    (ok, positions)
+}
