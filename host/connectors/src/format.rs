@@ -147,20 +147,22 @@ pub fn type_delimited(msgs: &mut [Object], schema: &Schema) {
 
 /// Decodes a JSON payload: an object, or an array of objects.
 pub fn decode_json(bytes: &[u8]) -> Result<Vec<Object>, String> {
-    let parsed: serde_json::Value = serde_json::from_slice(bytes).map_err(json_error)?;
-    match tributary_core::json::from_json(parsed) {
+    match tributary_core::json_de::from_slice(bytes).map_err(json_error)? {
         Value::Object(o) => Ok(vec![unwrap_object(o)]),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                Value::Object(o) => Ok(unwrap_object(o.clone())),
-                other => Err(format!(
-                    "JSON array element {i} is {}, expected an object",
-                    other.type_name()
-                )),
-            })
-            .collect(),
+        Value::Array(items) => {
+            let items = std::sync::Arc::try_unwrap(items).unwrap_or_else(|a| (*a).clone());
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::Object(o) => Ok(unwrap_object(o)),
+                    other => Err(format!(
+                        "JSON array element {i} is {}, expected an object",
+                        other.type_name()
+                    )),
+                })
+                .collect()
+        }
         other => Err(format!(
             "JSON payload is {}, expected an object or an array of objects",
             other.type_name()

@@ -11,6 +11,7 @@ pub mod connector;
 pub mod error;
 pub mod function;
 pub mod json;
+pub mod json_de;
 pub mod plugin_files;
 pub mod row;
 pub mod schema;
