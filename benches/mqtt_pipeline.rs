@@ -94,7 +94,12 @@ async fn counter(port: u16, id: &str, filter: &str) -> (Arc<Seen>, AsyncClient) 
 
 /// The publisher: an event loop driven on the load runtime.
 async fn publisher(port: u16) -> AsyncClient {
-    let (client, mut events) = AsyncClient::new(options("bench-pub", port), 4096);
+    publisher_named(port, "bench-pub").await
+}
+
+/// A publishing client whose event loop runs in a task of the current runtime.
+async fn publisher_named(port: u16, id: &str) -> AsyncClient {
+    let (client, mut events) = AsyncClient::new(options(id, port), 4096);
     tokio::spawn(async move {
         loop {
             if let Err(e) = events.poll().await {
@@ -151,14 +156,16 @@ async fn one_pass(
     }
 }
 
-/// The hand-written relay: what a program doing this job by hand costs. Its event loop
-/// task hands each payload to a worker task, which parses it, tests it and publishes
-/// the hot ones (a worker that waits on the client's queue must not be the task that
-/// drains it).
+/// The hand-written relay: what a program doing this job by hand costs. Like
+/// Tributary's source and sink, it has a client to read and one to write: the reading
+/// client's event loop hands each payload to a worker task, which parses it, tests it
+/// and publishes the hot ones through the writing client. (With one client, the event
+/// loop waiting on a full worker while the worker waits on the event loop's full
+/// queue is a deadlock.)
 async fn relay(port: u16) {
-    let (client, mut events) = AsyncClient::new(options("bench-relay", port), 4096);
-    client
-        .subscribe("in/#", QoS::AtMostOnce)
+    let (sub, mut events) = AsyncClient::new(options("bench-relay-in", port), 4096);
+    let client = publisher_named(port, "bench-relay-out").await;
+    sub.subscribe("in/#", QoS::AtMostOnce)
         .await
         .expect("subscribe");
     let (tx, mut rx) = tokio::sync::mpsc::channel::<rumqttc::Publish>(1024);
@@ -178,6 +185,7 @@ async fn relay(port: u16) {
     });
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
+        let _sub = sub;
         let mut ready = Some(ready_tx);
         loop {
             match events.poll().await {
@@ -192,7 +200,10 @@ async fn relay(port: u16) {
                     }
                 }
                 Ok(_) => {}
-                Err(_) => return,
+                Err(e) => {
+                    eprintln!("bench relay: {e}");
+                    return;
+                }
             }
         }
     });

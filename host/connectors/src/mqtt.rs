@@ -3,10 +3,11 @@
 //!
 //! Props: `server` (`tcp://host:port`, `mqtt://`, `ssl://`, `tls://`, `mqtts://`;
 //! default `tcp://127.0.0.1:1883`), `clientid` (the sink's `clientId`; default a
-//! random one), `username`, `password`, `protocolVersion` (`3.1.1`, the only one
-//! served), `qos` (0, 1 or 2), `keepAlive` (seconds), and for TLS `rootCaPath`,
-//! `certificationPath` with `privateKeyPath`, and `insecureSkipVerify` (take the
-//! broker's certificate unchecked: [`crate::mqtt_tls`]).
+//! random one), `username`, `password`, `protocolVersion` (`3.1.1`; eKuiper's
+//! default `3.1` connects as 3.1.1; `5` is refused), `qos` (0, 1 or 2), `keepAlive`
+//! (seconds), and for TLS `rootCaPath`, `certificationPath` with `privateKeyPath`,
+//! and `insecureSkipVerify` (take the broker's certificate unchecked:
+//! [`crate::mqtt_tls`]).
 
 use crate::props::PropReader;
 use rumqttc::{MqttOptions, QoS, Transport};
@@ -75,8 +76,16 @@ impl MqttConn {
         }
         match r.string("protocolVersion")?.as_deref() {
             None | Some("3.1.1") | Some("4") => {}
+            // eKuiper's default; every broker that speaks 3.1 also speaks 3.1.1, which
+            // rumqttc does.
+            Some("3.1") | Some("3") => {
+                tracing::info!(broker = %format!("{host}:{port}"), "protocolVersion 3.1: connecting with MQTT 3.1.1");
+            }
             Some(v) => {
-                return Err(r.rejected("protocolVersion", format!("{v:?} is not served; use 3.1.1")))
+                return Err(r.rejected(
+                    "protocolVersion",
+                    format!("{v:?} is not served; use 3.1 or 3.1.1"),
+                ))
             }
         }
         let client_id = r
@@ -145,4 +154,26 @@ impl MqttConn {
 /// The wait before reconnect attempt `n` (from 0): 100 ms doubling up to 10 s.
 pub fn backoff(n: u32) -> Duration {
     Duration::from_millis((100u64 << n.min(7)).min(10_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tributary_core::Value;
+
+    fn conn(version: &str) -> Result<MqttConn> {
+        let props: Props = [("protocolVersion".to_string(), Value::str(version))]
+            .into_iter()
+            .collect();
+        MqttConn::from_props(&props, "mqtt source", "clientid")
+    }
+
+    #[test]
+    fn ekuipers_protocol_versions_are_taken_and_5_is_refused() {
+        for v in ["3.1", "3", "3.1.1", "4"] {
+            assert!(conn(v).is_ok(), "{v}");
+        }
+        let e = conn("5").expect_err("v5").to_string();
+        assert!(e.contains("protocolVersion") && e.contains("3.1.1"), "{e}");
+    }
 }
