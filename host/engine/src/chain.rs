@@ -38,13 +38,16 @@ impl Chain {
         }
     }
 
-    /// The earliest timer any operator asked for: its stage and due time.
-    pub fn next_timer(&self) -> Option<(usize, i64)> {
+    /// The earliest timer any operator asked for.
+    pub fn next_timer(&self) -> Option<i64> {
+        self.ops.iter().filter_map(|op| op.next_timer()).min()
+    }
+
+    /// The first operator whose timer is due at `now`.
+    pub fn first_due(&self, now: i64) -> Option<usize> {
         self.ops
             .iter()
-            .enumerate()
-            .filter_map(|(i, op)| op.next_timer().map(|due| (i, due)))
-            .min_by_key(|&(_, due)| due)
+            .position(|op| op.next_timer().is_some_and(|due| due <= now))
     }
 
     /// Runs `ev` through the operators from `stage` on, and appends what leaves the
@@ -80,6 +83,32 @@ impl Chain {
         for c in produced {
             self.push(stage + 1, Event::Data(c), out);
         }
+    }
+}
+
+/// Runs `ev` through the chain from `stage` on and emits what comes out. The time the
+/// operators spend on data and ticks goes to `process_ns`; each input batch counts
+/// once in `batches`.
+pub(crate) async fn step(
+    chain: &mut Chain,
+    emitter: &Emitter,
+    m: &RuleMetrics,
+    stage: usize,
+    ev: Event,
+    out: &mut Vec<Event>,
+) {
+    let input_batch = stage == 0 && matches!(ev, Event::Data(_));
+    let timed = !matches!(ev, Event::Barrier(_));
+    let t = timed.then(std::time::Instant::now);
+    chain.push(stage, ev, out);
+    if let Some(t) = t {
+        RuleMetrics::add(&m.process_ns, t.elapsed().as_nanos() as u64);
+    }
+    if input_batch {
+        RuleMetrics::add(&m.batches, 1);
+    }
+    for ev in out.drain(..) {
+        emitter.handle(ev).await;
     }
 }
 
@@ -158,4 +187,85 @@ async fn barrier_to_sinks(
         positions.push(position);
     }
     (ok, positions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::Chunk;
+    use std::sync::Mutex;
+
+    /// An operator that logs what it sees, asks for a timer at `due`, and emits an
+    /// error chunk (a one-item chunk) when ticked.
+    struct Probe {
+        name: &'static str,
+        due: Option<i64>,
+        seen: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Operator for Probe {
+        fn process(&mut self, input: Chunk, out: &mut Collector) {
+            let what = input
+                .errors
+                .first()
+                .map(|e| e.1.clone())
+                .unwrap_or_default();
+            self.seen
+                .lock()
+                .expect("log")
+                .push(format!("{} data {what}", self.name));
+            out.collect(input);
+        }
+        fn on_tick(&mut self, now_ms: i64, out: &mut Collector) {
+            self.seen
+                .lock()
+                .expect("log")
+                .push(format!("{} tick {now_ms}", self.name));
+            let mut c = Chunk::default();
+            c.errors.push((0, format!("fired by {}", self.name)));
+            out.collect(c);
+        }
+        fn next_timer(&self) -> Option<i64> {
+            self.due
+        }
+    }
+
+    fn chain(dues: [Option<i64>; 2]) -> (Chain, Arc<Mutex<Vec<String>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let ops: Vec<Box<dyn Operator>> = ["a", "b"]
+            .into_iter()
+            .zip(dues)
+            .map(|(name, due)| {
+                Box::new(Probe {
+                    name,
+                    due,
+                    seen: seen.clone(),
+                }) as Box<dyn Operator>
+            })
+            .collect();
+        (Chain::new(ops, Arc::new(HeldRows::new(2)), true), seen)
+    }
+
+    #[test]
+    fn a_tick_reaches_the_next_operator_before_the_rows_it_fired() {
+        let (mut c, seen) = chain([Some(5), None]);
+        let mut out = Vec::new();
+        c.push(0, Event::Tick(5), &mut out);
+        assert_eq!(
+            *seen.lock().expect("log"),
+            ["a tick 5", "b tick 5", "b data fired by a"]
+        );
+        assert!(matches!(out[0], Event::Tick(5)));
+        assert_eq!(out.len(), 3, "the tick, then what b fired, then a's rows");
+    }
+
+    #[test]
+    fn the_tick_starts_at_the_first_operator_due() {
+        let (c, _) = chain([Some(200), Some(150)]);
+        assert_eq!(c.next_timer(), Some(150));
+        assert_eq!(c.first_due(100), None);
+        assert_eq!(c.first_due(170), Some(1));
+        // Both overdue: the upstream one first, so its rows reach the other in time.
+        assert_eq!(c.first_due(250), Some(0));
+    }
 }

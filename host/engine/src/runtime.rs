@@ -10,7 +10,7 @@
 //! after its last emission. Under `qos` ≥ 1, checkpoint barriers travel the same
 //! channels ([`crate::checkpoint`]).
 
-use crate::chain::{Chain, Emitter};
+use crate::chain::{step, Chain, Emitter};
 use crate::checkpoint::{Barrier, CheckpointPlan, Coordinator, Gate, HeldRows, FINAL};
 use crate::decode::Decoder;
 use crate::metrics::RuleMetrics;
@@ -220,31 +220,41 @@ impl Pipeline {
                 } else {
                     None
                 };
-                let next = match due {
-                    None => rx.recv().await.map(|ev| (0, ev)),
-                    Some((stage, due)) => {
-                        let wait = u64::try_from(due - clock.now_ms()).unwrap_or(0);
-                        tokio::select! {
-                            ev = rx.recv() => ev.map(|ev| (0, ev)),
-                            _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {
-                                // The sleep may end a little early on a millisecond
-                                // boundary: the tick is at least the due time.
-                                Some((stage, Event::Tick(clock.now_ms().max(due))))
-                            }
-                        }
+                let Some(due) = due else {
+                    match rx.recv().await {
+                        Some(ev) => step(&mut chain, &emitter, &m, 0, ev, &mut out).await,
+                        None => break,
                     }
+                    continue;
                 };
-                let Some((stage, ev)) = next else { break };
-                if matches!(ev, Event::Data(_)) {
-                    let t = std::time::Instant::now();
-                    chain.push(stage, ev, &mut out);
-                    RuleMetrics::add(&m.process_ns, t.elapsed().as_nanos() as u64);
-                    RuleMetrics::add(&m.batches, 1);
-                } else {
-                    chain.push(stage, ev, &mut out);
+                let wait = u64::try_from(due - clock.now_ms()).unwrap_or(0);
+                let fired = tokio::select! {
+                    ev = rx.recv() => match ev {
+                        Some(ev) => Some(ev),
+                        None => break,
+                    },
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => None,
+                };
+                if let Some(ev) = fired {
+                    step(&mut chain, &emitter, &m, 0, ev, &mut out).await;
+                    continue;
                 }
-                for ev in out.drain(..) {
-                    emitter.handle(ev).await;
+                // Rows already queued were stamped before the timer fired (a slow sink
+                // may have held this task back): they go first, so that they are not
+                // pushed into a later window. Bounded, so a busy input cannot starve
+                // the timer.
+                for _ in 0..cap {
+                    match rx.try_recv() {
+                        Ok(ev) => step(&mut chain, &emitter, &m, 0, ev, &mut out).await,
+                        Err(_) => break,
+                    }
+                }
+                // The sleep may end a little early on a millisecond boundary: the tick
+                // is at least the due time. It starts at the first operator now due,
+                // and reaches every one after it.
+                let now = clock.now_ms().max(due);
+                if let Some(stage) = chain.first_due(now) {
+                    step(&mut chain, &emitter, &m, stage, Event::Tick(now), &mut out).await;
                 }
             }
         });
