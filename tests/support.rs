@@ -139,11 +139,11 @@ pub fn serve_command(root: &Path) -> Command {
     c
 }
 
-/// Serves `root` until `done(stderr so far)` or a timeout, then SIGTERMs it; returns
-/// (exit success, stderr).
+/// Serves `root` until `done(stderr so far)`, the process exits, or 60 s, then
+/// SIGTERMs it if it still runs; returns (exit success, stderr).
 pub fn serve_until(root: &Path, done: impl Fn(&str) -> bool) -> (bool, String) {
     let log = root.join("serve.log");
-    let child = serve_command(root)
+    let mut child = serve_command(root)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
@@ -151,16 +151,20 @@ pub fn serve_until(root: &Path, done: impl Fn(&str) -> bool) -> (bool, String) {
         .spawn()
         .expect("spawn");
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if done(&std::fs::read_to_string(&log).unwrap_or_default()) {
+    while start.elapsed() < Duration::from_secs(60) {
+        if done(&std::fs::read_to_string(&log).unwrap_or_default())
+            || child.try_wait().expect("try_wait").is_some()
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    if child.try_wait().expect("try_wait").is_none() {
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill");
+    }
     let out = child.wait_with_output().expect("wait");
     (
         out.status.success(),

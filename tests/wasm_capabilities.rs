@@ -4,9 +4,8 @@
 //! writes a rule's rows as JSON lines into a granted folder.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use tributary_tests::{binary, wasm_root};
+use std::process::Command;
+use tributary_tests::{binary, serve_until, wasm_root};
 
 /// A root holding only the `fsProbe` plugin, with an etc folder holding `hello.txt`,
 /// and, when given, the probe's manifest and the operator's grants.
@@ -274,42 +273,6 @@ fn limits_come_from_the_operator_and_a_manifest_may_only_lower_them() {
     assert_eq!(r.ok("allocMiB(96)"), r#"[{"r":96}]"#);
 }
 
-/// Serves `root` until `done()`, the process exits, or 60 s; then stops it. Returns
-/// (exit success, its log).
-fn serve_until(root: &Path, done: impl Fn() -> bool) -> (bool, String) {
-    let log = root.join("serve.log");
-    let mut child = tributary_tests::serve_command(root)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("serve");
-    let start = Instant::now();
-    let mut exited = None;
-    while start.elapsed() < Duration::from_secs(60) && !done() {
-        exited = child.try_wait().expect("try_wait");
-        if exited.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let status = match exited {
-        Some(s) => s,
-        None => {
-            Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status()
-                .expect("kill");
-            child.wait().expect("wait")
-        }
-    };
-    (
-        status.success(),
-        std::fs::read_to_string(&log).unwrap_or_default(),
-    )
-}
-
 /// A root with the example `fileSink` (component and manifest), the example root's
 /// grants, and `data/in.json` as a finite stream `s`, running `rule`.
 fn file_sink_root(rule: serde_json::Value) -> tempfile::TempDir {
@@ -371,7 +334,7 @@ fn the_wasm_file_sink_appends_json_lines_where_it_was_granted() {
     std::fs::create_dir_all(&out).expect("mkdir");
     std::fs::write(out.join("rows.jsonl"), "{\"old\":true}\n").expect("old rows");
     std::fs::write(out.join("fresh.jsonl"), "{\"old\":true}\n").expect("old rows");
-    let (ok, log) = serve_until(root, || {
+    let (ok, log) = serve_until(root, |_| {
         lines(&out.join("rows.jsonl")).len() >= 4
             && lines(&out.join("fresh.jsonl")).len() >= 3
             && std::fs::read_to_string(root.join("serve.log"))
@@ -394,7 +357,7 @@ fn the_wasm_file_sink_appends_json_lines_where_it_was_granted() {
 
     // Without the operator's grant, the plugin does not load and serve says why.
     std::fs::remove_file(root.join("etc/wasm.yaml")).expect("rm grants");
-    let (ok, log) = serve_until(root, || false);
+    let (ok, log) = serve_until(root, |_| false);
     assert!(!ok);
     assert!(
         log.contains(

@@ -91,18 +91,6 @@ pub struct ConnectorContext {
     pub connection: Arc<crate::connection::ConnectionStatus>,
 }
 
-impl ConnectorContext {
-    /// A context with a fresh connection status.
-    pub fn new(rule_id: &str, root: std::path::PathBuf, clock: Arc<dyn crate::Clock>) -> Self {
-        ConnectorContext {
-            rule_id: rule_id.to_string(),
-            root,
-            clock,
-            connection: Arc::default(),
-        }
-    }
-}
-
 /// A source of messages. `run` is called once, in a task of its own, and returns when
 /// the input ends (a finite file) or when the receiver is gone.
 pub trait Source: Send {
