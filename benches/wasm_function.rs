@@ -85,6 +85,21 @@ fn per_row(c: &mut Criterion) {
         })
     });
 
+    // The same, called from a task of a single-threaded runtime: the call is handed to
+    // a thread outside the runtime (WASI's blocking calls could not run on this one).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    g.bench_function("tributary_wasm_current_thread_runtime", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                out.clear();
+                imp.exec_batch(&ctx, std::slice::from_ref(&column), BATCH, &mut out);
+            });
+            assert_eq!(out.len(), BATCH);
+        })
+    });
+
     // Raw wasmtime: the same component call, arguments already in WIT form.
     let (mut store, bindings) = plugin
         .instantiate(InstanceInfo::default(), "raw".into())

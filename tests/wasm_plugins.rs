@@ -42,6 +42,60 @@ fn example_functions_and_state_per_call_site() {
     );
 }
 
+/// Every kind of value through `echo` and back, mixed in one column (the host writes
+/// scalars into guest memory itself and hands strings and JSON to the generic
+/// lowering, which calls the guest's allocator mid-column), and as constant arguments.
+#[test]
+fn every_kind_of_value_crosses_the_boundary_and_back() {
+    let xs = serde_json::json!([
+        1,
+        "two",
+        null,
+        [1, "a"],
+        {"k": [1, 2]},
+        1.5,
+        true,
+        -9007199254740993i64,
+        "",
+        false
+    ]);
+    let data: Vec<serde_json::Value> = xs
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|x| serde_json::json!({ "x": x }))
+        .collect();
+    let ts: Vec<i64> = (0..data.len() as i64).map(|i| 1000 + i * 1000).collect();
+    let spec = serde_json::json!({
+        "id": "kinds",
+        // One window: the ten rows reach the plugin as one call.
+        "sql": r#"SELECT echo(x) AS e, echo(7) AS i, echo("lit") AS s, echo(2.25) AS f FROM v GROUP BY COUNTWINDOW(10)"#,
+        "streams": ["CREATE STREAM v () WITH (TYPE=\"mock\")"],
+        "mockSource": {"v": {"data": data, "timestamps": ts}}
+    })
+    .to_string();
+    let (ok, out, err) = trial_text(&spec, Some(wasm_root()));
+    assert!(ok, "{err}");
+    let got: Vec<serde_json::Value> = out
+        .lines()
+        .flat_map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .expect("json line")
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(out.lines().count(), 1, "one emission: {out}");
+    assert_eq!(got.len(), data.len(), "{out}");
+    for (row, x) in got.iter().zip(xs.as_array().expect("array")) {
+        assert_eq!(row.get("e").unwrap_or(&serde_json::Value::Null), x, "{out}");
+        assert_eq!(row["i"], 7, "{out}");
+        assert_eq!(row["s"], "lit", "{out}");
+        assert_eq!(row["f"], 2.25, "{out}");
+    }
+}
+
 #[test]
 fn validation_happens_when_the_rule_is_created() {
     let (ok, out, err) = trial_text(

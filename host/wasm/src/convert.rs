@@ -3,7 +3,6 @@
 //! Scalars map one to one; arrays and objects travel as JSON text (see the WIT).
 
 use crate::bindings::types_api as wit;
-use tributary_core::function::Column;
 use tributary_core::json;
 use tributary_core::Value;
 
@@ -34,28 +33,6 @@ pub fn from_wit(v: wit::Value) -> Result<Value, String> {
             json::parse(&text).map_err(|e| format!("plugin returned invalid JSON: {e}"))?
         }
     })
-}
-
-pub fn column_to_wit(c: &Column) -> wit::Column {
-    match c {
-        Column::Scalar(v) => wit::Column::Scalar(to_wit(v)),
-        Column::Values(vs) => wit::Column::Values(vs.iter().map(to_wit).collect()),
-    }
-}
-
-/// Refills `buf` with `args` in WIT form, reusing the vectors it already holds.
-pub fn fill_wit_columns(buf: &mut Vec<wit::Column>, args: &[Column]) {
-    buf.truncate(args.len());
-    for (i, a) in args.iter().enumerate() {
-        match (a, buf.get_mut(i)) {
-            (Column::Values(vs), Some(wit::Column::Values(dst))) => {
-                dst.clear();
-                dst.extend(vs.iter().map(to_wit));
-            }
-            (a, Some(slot)) => *slot = column_to_wit(a),
-            (a, None) => buf.push(column_to_wit(a)),
-        }
-    }
 }
 
 #[cfg(test)]

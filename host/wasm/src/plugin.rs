@@ -1,6 +1,7 @@
 //! A loaded plugin file: compiled (or fetched from the code cache), linked once into an
 //! `InstancePre`, and described (which functions it exports, singleton or not).
 
+use crate::abi::{ExecGroupsParams, ExecParams, ExecResults};
 use crate::bindings::{function_api, FunctionPlugin, FunctionPluginPre};
 use crate::capabilities::Capabilities;
 use crate::engine::WasmEngine;
@@ -9,7 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tributary_core::state::MemoryStateStore;
 use tributary_core::Error;
+use wasmtime::component::{ComponentExportIndex, Func};
 use wasmtime::Store;
+
+/// The function interface as components export it.
+const FUNCTION_INTERFACE: &str = "tributary:plugin/function@0.1.0";
 
 /// A function exported by a plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +31,10 @@ pub struct WasmPlugin {
     pub pre: FunctionPluginPre<HostState>,
     pub functions: Vec<ExportedFunction>,
     pub singleton: bool,
+    /// Where `exec` and `exec-groups` are among the component's exports, found once at
+    /// load: the hot path calls them without the generated bindings (see `abi`).
+    exec_index: ComponentExportIndex,
+    exec_groups_index: ComponentExportIndex,
     /// What its instances may use and their limits (its etc folder
     /// `<root>/etc/functions/<name>` is their root path).
     pub caps: Capabilities,
@@ -54,6 +63,15 @@ impl WasmPlugin {
         let pre = engine.compile(path)?;
         let pre = FunctionPluginPre::new(pre)
             .map_err(|e| crate::plugin::wrong_world(path, "function", &e))?;
+        let component = pre.instance_pre().component();
+        let lookup = |name: &str| {
+            component
+                .get_export_index(None, FUNCTION_INTERFACE)
+                .and_then(|iface| component.get_export_index(Some(&iface), name))
+                .ok_or_else(|| Error::user(format!("plugin {shown} does not export {name}")))
+        };
+        let exec_index = lookup("[method]instance.exec")?;
+        let exec_groups_index = lookup("[method]instance.exec-groups")?;
         let mut plugin = WasmPlugin {
             name: name.to_string(),
             version: version.to_string(),
@@ -62,14 +80,30 @@ impl WasmPlugin {
             pre,
             functions: Vec::new(),
             singleton: false,
+            exec_index,
+            exec_groups_index,
             caps,
         };
         let info = crate::function::off_async_context(|| {
-            let (mut store, bindings) =
-                plugin.instantiate(InstanceInfo::default(), String::new())?;
-            bindings
+            let mut i = plugin.instantiate_with(
+                &mut InstanceInfo::default(),
+                String::new(),
+                Arc::new(MemoryStateStore::default()),
+                None,
+            )?;
+            // The hot path's own types must match the component's exports; checked
+            // here once, so a mismatch is a load error naming the file.
+            let mismatch =
+                |e: wasmtime::Error| Error::user(format!("plugin {shown}: {}", root_cause(&e)));
+            i.exec
+                .typed::<ExecParams<'_>, ExecResults>(&i.store)
+                .map_err(mismatch)?;
+            i.exec_groups
+                .typed::<ExecGroupsParams<'_>, ExecResults>(&i.store)
+                .map_err(mismatch)?;
+            i.bindings
                 .tributary_plugin_function()
-                .call_describe(&mut store)
+                .call_describe(&mut i.store)
                 .map_err(|e| {
                     Error::user(format!(
                         "plugin {shown}: describe failed: {}",
@@ -98,12 +132,13 @@ impl WasmPlugin {
         mut info: InstanceInfo,
         scope: String,
     ) -> Result<(Store<HostState>, FunctionPlugin), Error> {
-        self.instantiate_with(
+        let i = self.instantiate_with(
             &mut info,
             scope,
             Arc::new(MemoryStateStore::default()),
             None,
-        )
+        )?;
+        Ok((i.store, i.bindings))
     }
 
     /// [`WasmPlugin::instantiate`] with an explicit state store.
@@ -113,7 +148,7 @@ impl WasmPlugin {
         scope: String,
         state: Arc<dyn tributary_core::state::StateStore>,
         meter: Option<Arc<tributary_core::function::PluginMetrics>>,
-    ) -> Result<(Store<HostState>, FunctionPlugin), Error> {
+    ) -> Result<Instantiated, Error> {
         info.plugin = self.name.clone();
         info.root_path = self.caps.etc_dir.display().to_string();
         let mut store = self
@@ -121,15 +156,41 @@ impl WasmPlugin {
             .new_store(info.clone(), scope, state, &self.caps)?;
         // Before instantiation, so the initial memory is counted too.
         store.data_mut().memory_meter = meter;
-        let bindings = self.pre.instantiate(&mut store).map_err(|e| {
+        let failed = |e: wasmtime::Error| {
             Error::external(format!(
                 "plugin {}: instantiation failed: {}",
                 self.name,
                 root_cause(&e)
             ))
-        })?;
-        Ok((store, bindings))
+        };
+        let instance = self
+            .pre
+            .instance_pre()
+            .instantiate(&mut store)
+            .map_err(failed)?;
+        let bindings = FunctionPlugin::new(&mut store, &instance).map_err(failed)?;
+        let func = |store: &mut Store<HostState>, index: &ComponentExportIndex| {
+            instance.get_func(store, index).ok_or_else(|| {
+                Error::external(format!("plugin {}: an export went missing", self.name))
+            })
+        };
+        let exec = func(&mut store, &self.exec_index)?;
+        let exec_groups = func(&mut store, &self.exec_groups_index)?;
+        Ok(Instantiated {
+            store,
+            bindings,
+            exec,
+            exec_groups,
+        })
     }
+}
+
+/// A fresh instance of a function plugin, with the two hot exports at hand.
+pub struct Instantiated {
+    pub store: Store<HostState>,
+    pub bindings: FunctionPlugin,
+    pub exec: Func,
+    pub exec_groups: Func,
 }
 
 /// The error for a component that does not export `interface` of this WIT version.

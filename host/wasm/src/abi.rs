@@ -1,0 +1,385 @@
+//! The hot path of a function call: engine values lowered straight into the guest's
+//! memory, and results lifted straight into engine values.
+//!
+//! The generated bindings take `&[wit::Column]` and return `wit::Value`s, so calling
+//! through them means building a vector of WIT values for every argument column before
+//! the call and converting every result after it: two passes over each batch, a copy
+//! of every string, and for `x + 1` about half as much time again as the call itself.
+//! The types here have the same canonical ABI as the WIT ones (their type checks are
+//! the WIT types' own, so a component of another shape is refused exactly as before),
+//! but lower from `&[Value]` in place and lift into [`RowResult`]s.
+//!
+//! Wasmtime's `Lower`/`Lift` traits are the ones its derive macros implement; the
+//! manual impls below only delegate to derived or generated ones, converting one value
+//! at a time on the stack. They use `wasmtime::component::__internal`, the path those
+//! macros expand to, so a wasmtime upgrade may need them touched (the workspace pins
+//! the major version).
+
+use crate::bindings::types_api as wit;
+use crate::convert::from_wit;
+use std::mem::MaybeUninit;
+use tributary_core::function::{Column, RowResult};
+use tributary_core::{json, Value};
+use wasmtime::component::__internal::{
+    CanonicalAbiInfo, ComponentVariant, InstanceType, InterfaceType, LiftContext, LowerContext,
+};
+use wasmtime::component::{ComponentType, Lift, Lower};
+
+/// The largest value a plugin may return for one row.
+pub const MAX_VALUE_BYTES: usize = 4 << 20;
+
+/// The WIT `value`, borrowing the engine value it is lowered from: built on the stack
+/// for one value at a time. Only arrays and objects allocate (their JSON text).
+#[derive(ComponentType, Lower)]
+#[component(variant)]
+pub enum ValueRef<'a> {
+    #[component(name = "null")]
+    Null,
+    #[component(name = "boolean")]
+    Boolean(bool),
+    #[component(name = "int")]
+    Int(i64),
+    #[component(name = "float")]
+    Float(f64),
+    #[component(name = "str")]
+    Str(&'a str),
+    #[component(name = "bytes")]
+    Bytes(&'a [u8]),
+    #[component(name = "datetime")]
+    Datetime(i64),
+    #[component(name = "json")]
+    Json(String),
+}
+
+impl<'a> From<&'a Value> for ValueRef<'a> {
+    fn from(v: &'a Value) -> Self {
+        match v {
+            Value::Null => ValueRef::Null,
+            Value::Bool(b) => ValueRef::Boolean(*b),
+            Value::Int(i) => ValueRef::Int(*i),
+            Value::Float(f) => ValueRef::Float(*f),
+            Value::String(s) => ValueRef::Str(s),
+            Value::Bytes(b) => ValueRef::Bytes(b),
+            Value::Datetime(ns) => ValueRef::Datetime(*ns),
+            Value::Array(_) | Value::Object(_) => ValueRef::Json(json::to_json_string(v)),
+        }
+    }
+}
+
+/// An engine value as a WIT `value` argument.
+#[repr(transparent)]
+pub struct ArgValue(Value);
+
+impl ArgValue {
+    fn slice(vs: &[Value]) -> &[ArgValue] {
+        // SAFETY: `ArgValue` is `repr(transparent)` over `Value`, so both slices have
+        // the same layout, and the lifetime is carried over.
+        unsafe { &*(vs as *const [Value] as *const [ArgValue]) }
+    }
+
+    fn one(v: &Value) -> &ArgValue {
+        // SAFETY: as in `slice`.
+        unsafe { &*(v as *const Value as *const ArgValue) }
+    }
+}
+
+// SAFETY: every item delegates to `ValueRef`, whose impl the derive macro wrote; the
+// value is only converted on the way.
+unsafe impl ComponentType for ArgValue {
+    type Lower = <ValueRef<'static> as ComponentType>::Lower;
+    const ABI: CanonicalAbiInfo = <ValueRef<'static> as ComponentType>::ABI;
+
+    fn typecheck(ty: &InterfaceType, types: &InstanceType<'_>) -> wasmtime::Result<()> {
+        <ValueRef<'static> as ComponentType>::typecheck(ty, types)
+    }
+}
+
+// SAFETY: as above.
+unsafe impl Lower for ArgValue {
+    fn linear_lower_to_flat<T>(
+        &self,
+        cx: &mut LowerContext<'_, T>,
+        ty: InterfaceType,
+        dst: &mut MaybeUninit<Self::Lower>,
+    ) -> wasmtime::Result<()> {
+        ValueRef::from(&self.0).linear_lower_to_flat(cx, ty, dst)
+    }
+
+    fn linear_lower_to_memory<T>(
+        &self,
+        cx: &mut LowerContext<'_, T>,
+        ty: InterfaceType,
+        offset: usize,
+    ) -> wasmtime::Result<()> {
+        ValueRef::from(&self.0).linear_lower_to_memory(cx, ty, offset)
+    }
+
+    /// A column in one pass over guest memory: scalars are written in place (case
+    /// byte, then the payload), anything else through the derived lowering, which may
+    /// call the guest's allocator (so memory is looked up again after it).
+    fn linear_store_list_to_memory<T>(
+        cx: &mut LowerContext<'_, T>,
+        ty: InterfaceType,
+        offset: usize,
+        items: &[Self],
+    ) -> wasmtime::Result<()> {
+        let size = Self::SIZE32;
+        let mut memory = cx.as_slice_mut();
+        for (i, item) in items.iter().enumerate() {
+            let at = offset + i * size;
+            let (case, payload) = match &item.0 {
+                Value::Null => (0u8, 0u64),
+                Value::Bool(b) => (1, u64::from(*b)),
+                Value::Int(n) => (2, *n as u64),
+                Value::Float(f) => (3, f.to_bits()),
+                Value::Datetime(ns) => (6, *ns as u64),
+                other => {
+                    ValueRef::from(other).linear_lower_to_memory(cx, ty, at)?;
+                    memory = cx.as_slice_mut();
+                    continue;
+                }
+            };
+            let slot = memory
+                .get_mut(at..at + size)
+                .ok_or_else(|| wasmtime::format_err!("list out of bounds of memory"))?;
+            slot[0] = case;
+            match case {
+                0 => {}
+                // A boolean is one byte; the rest of the slot is padding.
+                1 => slot[VALUE_PAYLOAD] = payload as u8,
+                _ => slot[VALUE_PAYLOAD..VALUE_PAYLOAD + 8].copy_from_slice(&payload.to_le_bytes()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The WIT `column`, borrowing the engine's argument column.
+#[derive(ComponentType, Lower)]
+#[component(variant)]
+pub enum ColumnArg<'a> {
+    #[component(name = "scalar")]
+    Scalar(&'a ArgValue),
+    #[component(name = "values")]
+    Values(&'a [ArgValue]),
+}
+
+impl<'a> From<&'a Column> for ColumnArg<'a> {
+    fn from(c: &'a Column) -> Self {
+        match c {
+            Column::Scalar(v) => ColumnArg::Scalar(ArgValue::one(v)),
+            Column::Values(vs) => ColumnArg::Values(ArgValue::slice(vs)),
+        }
+    }
+}
+
+/// `exec`'s `list<result<value, string>>`, lifted into the engine's model in one pass
+/// over guest memory: a scalar result is read in place, anything else goes through
+/// wasmtime's own lifting of that element. A value that is too large, or JSON that
+/// does not parse, becomes that row's error.
+pub struct RowList(pub Vec<RowResult>);
+
+type WitRow = Result<wit::Value, String>;
+type WitRows = Vec<WitRow>;
+
+// SAFETY: the type and its ABI are those of `WitRows`, checked by its own typecheck;
+// lifting reads the list as wasmtime's `WasmList` does (bounds, alignment, fuel).
+unsafe impl ComponentType for RowList {
+    type Lower = <WitRows as ComponentType>::Lower;
+    const ABI: CanonicalAbiInfo = <WitRows as ComponentType>::ABI;
+
+    fn typecheck(ty: &InterfaceType, types: &InstanceType<'_>) -> wasmtime::Result<()> {
+        <WitRows as ComponentType>::typecheck(ty, types)
+    }
+}
+
+// SAFETY: as above.
+unsafe impl Lift for RowList {
+    fn linear_lift_from_flat(
+        cx: &mut LiftContext<'_>,
+        ty: InterfaceType,
+        src: &Self::Lower,
+    ) -> wasmtime::Result<Self> {
+        let [ptr, len] = src;
+        lift_rows(cx, ty, ptr.get_u32(), len.get_u32())
+    }
+
+    fn linear_lift_from_memory(
+        cx: &mut LiftContext<'_>,
+        ty: InterfaceType,
+        bytes: &[u8],
+    ) -> wasmtime::Result<Self> {
+        let word = |at: usize| -> wasmtime::Result<u32> {
+            let b: [u8; 4] = bytes
+                .get(at..at + 4)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| wasmtime::format_err!("truncated list pointer"))?;
+            Ok(u32::from_le_bytes(b))
+        };
+        lift_rows(cx, ty, word(0)?, word(4)?)
+    }
+}
+
+fn lift_rows(
+    cx: &mut LiftContext<'_>,
+    ty: InterfaceType,
+    ptr: u32,
+    len: u32,
+) -> wasmtime::Result<RowList> {
+    let elem = match ty {
+        InterfaceType::List(i) => cx.types[i].element,
+        _ => wasmtime::bail!("type mismatch: expected a list"),
+    };
+    let (ptr, len) = (ptr as usize, len as usize);
+    let size = <WitRow as ComponentType>::SIZE32;
+    let memory = cx.memory();
+    let end = len.checked_mul(size).and_then(|n| ptr.checked_add(n));
+    match end {
+        Some(end) if end <= memory.len() => cx.consume_fuel_array(len, size_of::<RowResult>())?,
+        _ => wasmtime::bail!("list pointer/length out of bounds of memory"),
+    }
+    if ptr % <WitRow as ComponentType>::ALIGN32 as usize != 0 {
+        wasmtime::bail!("list pointer is not aligned");
+    }
+    let mut rows = Vec::with_capacity(len);
+    for at in (ptr..ptr + len * size).step_by(size) {
+        let bytes = &memory[at..at + size];
+        rows.push(match scalar_result(bytes) {
+            Some(v) => Ok(v),
+            None => row_from_wit(WitRow::linear_lift_from_memory(cx, elem, bytes)?),
+        });
+    }
+    Ok(RowList(rows))
+}
+
+fn row_from_wit(r: WitRow) -> RowResult {
+    r.and_then(|v| {
+        let size = match &v {
+            wit::Value::Str(s) | wit::Value::Json(s) => s.len(),
+            wit::Value::Bytes(b) => b.len(),
+            _ => 0,
+        };
+        if size > MAX_VALUE_BYTES {
+            Err(format!(
+                "the plugin returned a value larger than {} MiB",
+                MAX_VALUE_BYTES >> 20
+            ))
+        } else {
+            from_wit(v)
+        }
+    })
+}
+
+/// Where the `ok` payload of a `result<value, string>` starts, and the `value`
+/// payload inside it (the canonical ABI's variant layout, as wasmtime computes it).
+const OK_PAYLOAD: usize = <WitRow as ComponentVariant>::PAYLOAD_OFFSET32;
+const VALUE_PAYLOAD: usize = <wit::Value as ComponentVariant>::PAYLOAD_OFFSET32;
+
+/// The common case read in place: an `ok` holding a null, a boolean, a number or a
+/// datetime (the case numbers are the order of `variant value` in `wit/types.wit`).
+/// Anything else, or any byte out of place, goes through the generic lifting, which
+/// also does the validation.
+#[inline]
+fn scalar_result(bytes: &[u8]) -> Option<Value> {
+    if *bytes.first()? != 0 {
+        return None;
+    }
+    let value = bytes.get(OK_PAYLOAD..)?;
+    let word = || {
+        value
+            .get(VALUE_PAYLOAD..VALUE_PAYLOAD + 8)
+            .and_then(|b| b.try_into().ok())
+            .map(i64::from_le_bytes)
+    };
+    match *value.first()? {
+        0 => Some(Value::Null),
+        1 => match value.get(VALUE_PAYLOAD)? {
+            0 => Some(Value::Bool(false)),
+            1 => Some(Value::Bool(true)),
+            _ => None,
+        },
+        2 => word().map(Value::Int),
+        3 => word().map(|w| Value::Float(f64::from_bits(w as u64))),
+        6 => word().map(Value::Datetime),
+        _ => None,
+    }
+}
+
+/// `exec`'s parameters (the instance, the argument columns, the row count) and result.
+pub type ExecParams<'a> = (wasmtime::component::ResourceAny, &'a [ColumnArg<'a>], u32);
+/// `exec-groups`' parameters (the instance, each group's argument columns).
+pub type ExecGroupsParams<'a> = (wasmtime::component::ResourceAny, &'a [Vec<ColumnArg<'a>>]);
+/// What both return: one result per row or group.
+pub type ExecResults = (RowList,);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_refs_match_the_wit_conversion() {
+        for v in [
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(-3),
+            Value::Float(1.5),
+            Value::str("x"),
+            Value::bytes(vec![1, 2]),
+            Value::Datetime(5),
+            json::parse(r#"{"a":[1,2]}"#).expect("json"),
+        ] {
+            let via_ref = match ValueRef::from(&v) {
+                ValueRef::Null => wit::Value::Null,
+                ValueRef::Boolean(b) => wit::Value::Boolean(b),
+                ValueRef::Int(i) => wit::Value::Int(i),
+                ValueRef::Float(f) => wit::Value::Float(f),
+                ValueRef::Str(s) => wit::Value::Str(s.to_string()),
+                ValueRef::Bytes(b) => wit::Value::Bytes(b.to_vec()),
+                ValueRef::Datetime(ns) => wit::Value::Datetime(ns),
+                ValueRef::Json(j) => wit::Value::Json(j),
+            };
+            assert_eq!(from_wit(via_ref), Ok(v));
+        }
+    }
+
+    /// A `result<value, string>` as it sits in guest memory: `ok`, value case `case`,
+    /// the 8 payload bytes.
+    fn in_memory(tag: u8, case: u8, payload: [u8; 8]) -> Vec<u8> {
+        let mut b = vec![0u8; <WitRow as ComponentType>::SIZE32];
+        b[0] = tag;
+        b[OK_PAYLOAD] = case;
+        b[OK_PAYLOAD + VALUE_PAYLOAD..OK_PAYLOAD + VALUE_PAYLOAD + 8].copy_from_slice(&payload);
+        b
+    }
+
+    #[test]
+    fn scalar_results_are_read_in_place() {
+        let read = |case, payload| scalar_result(&in_memory(0, case, payload));
+        assert_eq!(read(0, [0; 8]), Some(Value::Null));
+        assert_eq!(read(1, [1, 0, 0, 0, 0, 0, 0, 0]), Some(Value::Bool(true)));
+        assert_eq!(read(1, [0; 8]), Some(Value::Bool(false)));
+        assert_eq!(read(2, (-7i64).to_le_bytes()), Some(Value::Int(-7)));
+        assert_eq!(
+            read(3, 2.5f64.to_bits().to_le_bytes()),
+            Some(Value::Float(2.5))
+        );
+        assert_eq!(read(6, 9i64.to_le_bytes()), Some(Value::Datetime(9)));
+        // Left to the generic lifting: a bad boolean, strings, JSON, errors.
+        assert_eq!(read(1, [2, 0, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(read(4, [0; 8]), None);
+        assert_eq!(read(7, [0; 8]), None);
+        assert_eq!(scalar_result(&in_memory(1, 2, [0; 8])), None);
+        assert_eq!(scalar_result(&[]), None);
+    }
+
+    #[test]
+    fn oversized_and_malformed_results_become_row_errors() {
+        let big = "x".repeat(MAX_VALUE_BYTES + 1);
+        let r = row_from_wit(Ok(wit::Value::Str(big)));
+        assert!(r.expect_err("too big").contains("larger than 4 MiB"));
+        let r = row_from_wit(Ok(wit::Value::Json("{".into())));
+        assert!(r.expect_err("bad json").contains("invalid JSON"));
+        assert_eq!(row_from_wit(Err("boom".into())), Err("boom".to_string()));
+        assert_eq!(row_from_wit(Ok(wit::Value::Int(2))), Ok(Value::Int(2)));
+    }
+}
