@@ -133,7 +133,7 @@ pub fn bench_add_one_rule(
     // The plugin's rule, and in the same run the same rule with the built-in `id + 1`:
     // the engine's own cost, against which the plugin's share shows.
     for (name, expr) in [
-        ("engine_1_thread", "addOne(id)"),
+        ("plugin_add_one", "addOne(id)"),
         ("builtin_id_plus_1", "id + 1"),
     ] {
         g.bench_function(BenchmarkId::new(name, rows), |b| {

@@ -140,24 +140,41 @@ fn per_row(c: &mut Criterion) {
     g.finish();
 }
 
+/// The rule on two runtimes, each beside the same rule with the built-in `id + 1`:
+/// one thread (a current-thread runtime; the wasm calls are handed to a pooled thread
+/// outside it), and the binary's multi-threaded runtime held to one worker (a wasm call
+/// hands the worker over with `block_in_place`, so the source may run meanwhile).
 fn rule(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     let wasm = WasmEngine::new(WasmConfig::default()).expect("engine");
-    let factory = WasmFunctionFactory::new(
+    let factory = Arc::new(WasmFunctionFactory::new(
         load_add_one(&wasm),
         "addOne",
         false,
         Arc::new(MemoryStateStore::default()),
         Arc::new(PluginMetrics::default()),
-    );
+    ));
+    let current = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     bench_add_one_rule(
         c,
         "rule_with_wasm_function",
-        &rt,
-        Arc::new(factory),
+        &current,
+        factory.clone(),
+        RULE_ROWS,
+        BATCH,
+    );
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    bench_add_one_rule(
+        c,
+        "rule_with_wasm_function_multi_thread_runtime",
+        &multi,
+        factory,
         RULE_ROWS,
         BATCH,
     );

@@ -139,7 +139,11 @@ impl Schema {
         let mut fields = row.fields;
         fields.truncate(n);
         for ((fd, key), slot) in self.fields.iter().zip(&self.keys).zip(fields.iter_mut()) {
-            slot.0 = key.clone();
+            // Rows of a producer that already uses the schema's keys keep them: no
+            // reference counting per field.
+            if !Arc::ptr_eq(&slot.0, key) {
+                slot.0 = key.clone();
+            }
             slot.1 = column_value(fd, std::mem::take(&mut slot.1), strict)?;
         }
         Ok(Row::new(fields, meta, ts))

@@ -97,21 +97,22 @@ impl ProjectOp {
         }
     }
 
-    /// Builds the output row `i` from the evaluated columns.
-    /// Builds output row `i`, moving its values out of the computed columns.
-    fn build_row(&self, input: &Row, cols: &mut [Option<Column>], i: usize) -> Row {
-        let mut fields: Vec<(Arc<str>, Value)> = Vec::with_capacity(self.fields.len());
+    /// Builds output row `i` from the input row it replaces, moving its values out of
+    /// the computed columns. The input's vector and metadata are reused: a row costs
+    /// no allocation, and `SELECT *` keeps the input's fields instead of copying them.
+    fn build_row(&self, input: Row, cols: &mut [Option<Column>], i: usize) -> Row {
+        let Row {
+            mut fields,
+            meta,
+            timestamp,
+        } = input;
         if self.wildcard {
             // Hidden columns (a join's qualified copies and stream marker) stay inside.
-            fields.extend(
-                input
-                    .fields
-                    .iter()
-                    .filter(|(k, _)| !crate::join_plan::is_hidden(k))
-                    .cloned(),
-            );
+            fields.retain(|(k, _)| !crate::join_plan::is_hidden(k));
+        } else {
+            fields.clear();
         }
-        let mut out = Row::new(fields, input.meta.clone(), input.timestamp);
+        let mut out = Row::new(fields, meta, timestamp);
         for &f in &self.order {
             if let (PlannedField::Expr { name, .. }, Some(col)) = (&self.fields[f], &mut cols[f]) {
                 let v = match col {
@@ -189,7 +190,7 @@ impl ProjectOp {
                         return;
                     }
                 }
-                let built = self.build_row(&row, &mut cols, idx);
+                let built = self.build_row(row, &mut cols, idx);
                 match self.unnest {
                     None => b.row(built),
                     Some(u) => expand_unnest(built, &self.fields[u], &mut b),
