@@ -35,16 +35,20 @@ fn example_root() -> PathBuf {
 }
 
 fn load_add_one(engine: &Arc<WasmEngine>) -> Arc<WasmPlugin> {
+    load_example(engine, "addOne")
+}
+
+fn load_example(engine: &Arc<WasmEngine>, name: &str) -> Arc<WasmPlugin> {
     let root = example_root();
     Arc::new(
         WasmPlugin::load(
             engine,
-            "addOne",
+            name,
             "",
-            &root.join("plugins/functions/addOne.wasm"),
-            Capabilities::sandboxed(root.join("etc/functions/addOne"), &engine.config),
+            &root.join(format!("plugins/functions/{name}.wasm")),
+            Capabilities::sandboxed(root.join(format!("etc/functions/{name}")), &engine.config),
         )
-        .expect("load addOne"),
+        .expect("load example"),
     )
 }
 
@@ -259,5 +263,69 @@ fn startup(c: &mut Criterion) {
     drop(instances);
 }
 
-criterion_group!(benches, per_row, rule, startup);
+/// The encoding of nested values (docs/architecture.md): `echo` of 1,024 objects,
+/// which cross as JSON text both ways, against `echo` of the same nodes as flat scalar
+/// values (9 per object: the least a node table would carry, before its keys and
+/// child links), and of the objects' JSON as plain strings (the text without parsing).
+fn nested(c: &mut Criterion) {
+    let engine = WasmEngine::new(WasmConfig::default()).expect("engine");
+    let factory = WasmFunctionFactory::new(
+        load_example(&engine, "echo"),
+        "echo",
+        false,
+        Arc::new(MemoryStateStore::default()),
+        Arc::new(PluginMetrics::default()),
+    );
+    let mut imp = factory
+        .instantiate(&CallSite {
+            rule_id: "bench".into(),
+            site: 0,
+        })
+        .expect("instance");
+    let object =
+        tributary_core::json::parse(r#"{"a":1,"b":"x","c":[1,2,3],"d":{"e":true}}"#).expect("json");
+    let text = Value::str(tributary_core::json::to_json_string(&object));
+    let nodes = [
+        Value::Null,
+        Value::Int(1),
+        Value::str("x"),
+        Value::Null,
+        Value::Int(1),
+        Value::Int(2),
+        Value::Int(3),
+        Value::Null,
+        Value::Bool(true),
+    ];
+    let inputs = [
+        ("json_objects", vec![object; BATCH]),
+        (
+            "same_nodes_as_flat_values",
+            nodes
+                .iter()
+                .cycle()
+                .take(BATCH * nodes.len())
+                .cloned()
+                .collect(),
+        ),
+        ("json_text_as_strings", vec![text; BATCH]),
+    ];
+    let ctx = FnContext::default();
+    let mut out = Vec::new();
+    let mut g = c.benchmark_group("nested_values_1024_objects");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    for (name, values) in inputs {
+        let n = values.len();
+        let column = Column::Values(values);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                out.clear();
+                imp.exec_batch(&ctx, std::slice::from_ref(&column), n, &mut out);
+                assert!(out.iter().all(|r| r.is_ok()));
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, per_row, rule, startup, nested);
 criterion_main!(benches);

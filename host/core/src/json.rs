@@ -42,7 +42,7 @@ pub fn from_json(v: serde_json::Value) -> Value {
 
 /// Parses JSON text into a [`Value`].
 pub fn parse(text: &str) -> Result<Value, serde_json::Error> {
-    serde_json::from_str::<serde_json::Value>(text).map(from_json)
+    crate::json_de::from_slice(text.as_bytes())
 }
 
 /// Converts a [`Value`] into serde's JSON model (for APIs that want one).
