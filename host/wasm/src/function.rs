@@ -443,7 +443,11 @@ pub(crate) fn off_async_context<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 fn call_pool() -> Option<&'static rayon::ThreadPool> {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // At least four, so that one guest running to its deadline does not hold up
+        // every other caller on a small machine; idle threads only sleep.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .max(4);
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("tributary-wasm-call-{i}"))
