@@ -38,6 +38,25 @@ fn load_add_one(engine: &Arc<WasmEngine>) -> Arc<WasmPlugin> {
     load_example(engine, "addOne")
 }
 
+/// The instance a rule's call site of function `name` gets.
+fn call_site(
+    plugin: Arc<WasmPlugin>,
+    name: &str,
+) -> Box<dyn tributary_core::function::FunctionImpl> {
+    WasmFunctionFactory::new(
+        plugin,
+        name,
+        false,
+        Arc::new(MemoryStateStore::default()),
+        Arc::new(PluginMetrics::default()),
+    )
+    .instantiate(&CallSite {
+        rule_id: "bench".into(),
+        site: 0,
+    })
+    .expect("instance")
+}
+
 fn load_example(engine: &Arc<WasmEngine>, name: &str) -> Arc<WasmPlugin> {
     let root = example_root();
     Arc::new(
@@ -66,19 +85,7 @@ fn per_row(c: &mut Criterion) {
     g.throughput(Throughput::Elements(BATCH as u64));
 
     // Tributary's tier: engine values in, engine values out.
-    let factory = WasmFunctionFactory::new(
-        plugin.clone(),
-        "addOne",
-        false,
-        Arc::new(MemoryStateStore::default()),
-        Arc::new(PluginMetrics::default()),
-    );
-    let mut imp = factory
-        .instantiate(&CallSite {
-            rule_id: "bench".into(),
-            site: 0,
-        })
-        .expect("instance");
+    let mut imp = call_site(plugin.clone(), "addOne");
     let ctx = FnContext::default();
     let mut out = Vec::with_capacity(BATCH);
     g.bench_function("tributary_wasm", |b| {
@@ -269,19 +276,7 @@ fn startup(c: &mut Criterion) {
 /// child links), and of the objects' JSON as plain strings (the text without parsing).
 fn nested(c: &mut Criterion) {
     let engine = WasmEngine::new(WasmConfig::default()).expect("engine");
-    let factory = WasmFunctionFactory::new(
-        load_example(&engine, "echo"),
-        "echo",
-        false,
-        Arc::new(MemoryStateStore::default()),
-        Arc::new(PluginMetrics::default()),
-    );
-    let mut imp = factory
-        .instantiate(&CallSite {
-            rule_id: "bench".into(),
-            site: 0,
-        })
-        .expect("instance");
+    let mut imp = call_site(load_example(&engine, "echo"), "echo");
     let object =
         tributary_core::json::parse(r#"{"a":1,"b":"x","c":[1,2,3],"d":{"e":true}}"#).expect("json");
     let text = Value::str(tributary_core::json::to_json_string(&object));

@@ -318,16 +318,7 @@ mod tests {
 
     #[test]
     fn value_refs_match_the_wit_conversion() {
-        for v in [
-            Value::Null,
-            Value::Bool(true),
-            Value::Int(-3),
-            Value::Float(1.5),
-            Value::str("x"),
-            Value::bytes(vec![1, 2]),
-            Value::Datetime(5),
-            json::parse(r#"{"a":[1,2]}"#).expect("json"),
-        ] {
+        for v in crate::convert::every_kind() {
             let via_ref = match ValueRef::from(&v) {
                 ValueRef::Null => wit::Value::Null,
                 ValueRef::Boolean(b) => wit::Value::Boolean(b),

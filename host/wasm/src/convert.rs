@@ -35,22 +35,28 @@ pub fn from_wit(v: wit::Value) -> Result<Value, String> {
     })
 }
 
+/// One value of every kind the boundary carries, for the tests of both conversions.
+#[cfg(test)]
+pub(crate) fn every_kind() -> Vec<Value> {
+    vec![
+        Value::Null,
+        Value::Bool(true),
+        Value::Int(-3),
+        Value::Float(1.5),
+        Value::str("x"),
+        Value::bytes(vec![1, 2]),
+        Value::Datetime(5),
+        json::parse(r#"{"a":[1,2]}"#).expect("json"),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn values_round_trip() {
-        for v in [
-            Value::Null,
-            Value::Bool(true),
-            Value::Int(-3),
-            Value::Float(1.5),
-            Value::str("x"),
-            Value::bytes(vec![1, 2]),
-            Value::Datetime(5),
-            json::parse(r#"{"a":[1,2]}"#).expect("json"),
-        ] {
+        for v in every_kind() {
             assert_eq!(from_wit(to_wit(&v)), Ok(v.clone()));
         }
     }
