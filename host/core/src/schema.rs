@@ -138,12 +138,10 @@ impl Schema {
         }
         let mut fields = row.fields;
         fields.truncate(n);
-        for ((fd, key), slot) in self.fields.iter().zip(&self.keys).zip(fields.iter_mut()) {
-            // Rows of a producer that already uses the schema's keys keep them: no
-            // reference counting per field.
-            if !Arc::ptr_eq(&slot.0, key) {
-                slot.0 = key.clone();
-            }
+        // The row keeps its own keys: they equal the schema's (checked above), and
+        // swapping in the schema's `Arc`s cost two reference-count atomics per field,
+        // more than the string comparison a later lookup makes when pointers differ.
+        for (fd, slot) in self.fields.iter().zip(fields.iter_mut()) {
             slot.1 = column_value(fd, std::mem::take(&mut slot.1), strict)?;
         }
         Ok(Row::new(fields, meta, ts))
