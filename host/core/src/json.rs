@@ -28,16 +28,29 @@ pub fn from_json(v: serde_json::Value) -> Value {
         serde_json::Value::Array(a) => Value::array(a.into_iter().map(from_json).collect()),
         serde_json::Value::Object(o) => {
             if o.len() == 1 {
-                if let Some(serde_json::Value::String(b64)) = o.get("$bytes_b64") {
-                    if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) {
-                        return Value::bytes(bytes);
-                    }
+                if let Some(bytes) = o
+                    .get(BYTES_KEY)
+                    .and_then(|v| v.as_str())
+                    .and_then(bytes_b64)
+                {
+                    return bytes;
                 }
             }
             let obj: Object = o.into_iter().map(|(k, v)| (k, from_json(v))).collect();
             Value::object(obj)
         }
     }
+}
+
+/// The key of the one-entry object that stands for bytes (the trial spec's notation).
+pub(crate) const BYTES_KEY: &str = "$bytes_b64";
+
+/// The bytes `{"$bytes_b64": text}` stands for, when `text` is base64.
+pub(crate) fn bytes_b64(text: &str) -> Option<Value> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()
+        .map(Value::bytes)
 }
 
 /// Parses JSON text into a [`Value`].

@@ -6,7 +6,6 @@
 //! `{"$bytes_b64": "..."}` becomes `Bytes`.
 
 use crate::value::{Object, Value};
-use base64::Engine;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
@@ -64,10 +63,12 @@ impl<'de> Visitor<'de> for ValueVisitor {
             obj.insert(k, v);
         }
         if obj.len() == 1 {
-            if let Some(Value::String(b64)) = obj.get("$bytes_b64") {
-                if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&**b64) {
-                    return Ok(Value::bytes(bytes));
-                }
+            if let Some(bytes) = obj
+                .get(crate::json::BYTES_KEY)
+                .and_then(|v| v.as_str())
+                .and_then(crate::json::bytes_b64)
+            {
+                return Ok(bytes);
             }
         }
         Ok(Value::object(obj))

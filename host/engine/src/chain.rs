@@ -92,11 +92,11 @@ impl Chain {
 pub(crate) async fn step(
     chain: &mut Chain,
     emitter: &Emitter,
-    m: &RuleMetrics,
     stage: usize,
     ev: Event,
     out: &mut Vec<Event>,
 ) {
+    let m = &emitter.m;
     let input_batch = stage == 0 && matches!(ev, Event::Data(_));
     let timed = !matches!(ev, Event::Barrier(_));
     let t = timed.then(std::time::Instant::now);

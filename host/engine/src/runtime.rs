@@ -211,7 +211,6 @@ impl Pipeline {
             m: metrics.clone(),
         };
         let clock = self.clock.clone();
-        let m = metrics.clone();
         let emit = tokio::spawn(async move {
             let mut out = Vec::new();
             loop {
@@ -222,7 +221,7 @@ impl Pipeline {
                 };
                 let Some(due) = due else {
                     match rx.recv().await {
-                        Some(ev) => step(&mut chain, &emitter, &m, 0, ev, &mut out).await,
+                        Some(ev) => step(&mut chain, &emitter, 0, ev, &mut out).await,
                         None => break,
                     }
                     continue;
@@ -236,7 +235,7 @@ impl Pipeline {
                     _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => None,
                 };
                 if let Some(ev) = fired {
-                    step(&mut chain, &emitter, &m, 0, ev, &mut out).await;
+                    step(&mut chain, &emitter, 0, ev, &mut out).await;
                     continue;
                 }
                 // Rows already queued were stamped before the timer fired (a slow sink
@@ -245,7 +244,7 @@ impl Pipeline {
                 // the timer.
                 for _ in 0..cap {
                     match rx.try_recv() {
-                        Ok(ev) => step(&mut chain, &emitter, &m, 0, ev, &mut out).await,
+                        Ok(ev) => step(&mut chain, &emitter, 0, ev, &mut out).await,
                         Err(_) => break,
                     }
                 }
@@ -254,7 +253,7 @@ impl Pipeline {
                 // and reaches every one after it.
                 let now = clock.now_ms().max(due);
                 if let Some(stage) = chain.first_due(now) {
-                    step(&mut chain, &emitter, &m, stage, Event::Tick(now), &mut out).await;
+                    step(&mut chain, &emitter, stage, Event::Tick(now), &mut out).await;
                 }
             }
         });

@@ -9,7 +9,7 @@
 //! consecutive faults the batches in between are refused, twice as many each time (up
 //! to 64). The host never dies of it.
 
-use crate::abi::{ColumnArg, ExecGroupsParams, ExecParams, ExecResults, RowList};
+use crate::abi::{ColumnArg, ExecResults, RowList};
 use crate::bindings::function_api;
 use crate::convert::to_wit;
 use crate::host::{HostState, InstanceInfo};
@@ -21,7 +21,7 @@ use tributary_core::function::{
 };
 use tributary_core::state::StateStore;
 use tributary_core::Error;
-use wasmtime::component::{Func, ResourceAny};
+use wasmtime::component::{ComponentNamedList, Func, Lower, ResourceAny};
 use wasmtime::Store;
 
 /// The tier-wide plugin counters.
@@ -339,21 +339,7 @@ impl FunctionImpl for WasmFunctionImpl {
     ) {
         self.follow_updates();
         let cols: Vec<ColumnArg<'_>> = args.iter().map(ColumnArg::from).collect();
-        let name = self.plugin.name.clone();
-        let started = std::time::Instant::now();
-        let result = off_async_context(|| {
-            self.with_live(|live| {
-                // The types were checked against the component when it was loaded.
-                let exec = live
-                    .exec
-                    .typed::<ExecParams<'_>, ExecResults>(&live.store)
-                    .map_err(|e| format!("plugin {name}: {}", root_cause(&e)))?;
-                exec.call(&mut live.store, (live.resource, &cols, n as u32))
-                    .map(|(RowList(rows),)| rows)
-                    .map_err(|e| format!("plugin {name} failed: {}", describe_trap(&e)))
-            })
-        });
-        self.metrics.time(started);
+        let result = self.call(|live| live.exec, |r| (r, &cols[..], n as u32));
         self.publish(n, result, out);
     }
 
@@ -363,21 +349,38 @@ impl FunctionImpl for WasmFunctionImpl {
             .iter()
             .map(|g| g.iter().map(ColumnArg::from).collect())
             .collect();
-        let name = self.plugin.name.clone();
+        let result = self.call(|live| live.exec_groups, |r| (r, &groups[..]));
+        self.publish(groups.len(), result, out);
+    }
+}
+
+impl WasmFunctionImpl {
+    /// Calls the export `func` picks on the live instance with the parameters
+    /// `params` builds around the instance's resource, timing the call. The types
+    /// were checked against the component when it was loaded.
+    fn call<P>(
+        &self,
+        func: impl FnOnce(&Live) -> Func + Send,
+        params: impl FnOnce(ResourceAny) -> P + Send,
+    ) -> Result<Vec<RowResult>, String>
+    where
+        P: ComponentNamedList + Lower,
+    {
+        let name = &self.plugin.name;
         let started = std::time::Instant::now();
         let result = off_async_context(|| {
             self.with_live(|live| {
-                let exec = live
-                    .exec_groups
-                    .typed::<ExecGroupsParams<'_>, ExecResults>(&live.store)
+                let typed = func(live)
+                    .typed::<P, ExecResults>(&live.store)
                     .map_err(|e| format!("plugin {name}: {}", root_cause(&e)))?;
-                exec.call(&mut live.store, (live.resource, &groups))
+                typed
+                    .call(&mut live.store, params(live.resource))
                     .map(|(RowList(rows),)| rows)
                     .map_err(|e| format!("plugin {name} failed: {}", describe_trap(&e)))
             })
         });
         self.metrics.time(started);
-        self.publish(groups.len(), result, out);
+        result
     }
 }
 
