@@ -163,3 +163,30 @@ pub fn bench_add_one_rule(
     }
     g.finish();
 }
+
+/// One function of a plugin file, loaded by `tier` outside any plugin host: what a
+/// bench calls directly.
+pub fn plugin_function(
+    tier: &dyn tributary_plugin::Tier,
+    root: &std::path::Path,
+    name: &str,
+    state: Arc<dyn tributary_core::state::StateStore>,
+) -> tributary_plugin::function::PluginFunction {
+    let path = root
+        .join("plugins/functions")
+        .join(format!("{name}.{}", tier.ext()));
+    let req = tributary_plugin::LoadRequest {
+        kind: tributary_plugin::PluginKind::Function,
+        name,
+        version: "",
+        path: &path,
+        root,
+    };
+    match tier.load(&req) {
+        Ok(tributary_plugin::Artifact::Function(a)) => {
+            tributary_plugin::function::PluginFunction::standalone(a, name, name, state)
+        }
+        Ok(_) => panic!("{name} is not a function plugin"),
+        Err(e) => panic!("load {}: {e}", path.display()),
+    }
+}

@@ -12,16 +12,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tributary_benches::bench_add_one_rule;
-use tributary_core::function::{CallSite, Column, FnContext, FunctionFactory, FunctionKind};
+use tributary_core::function::{CallSite, Column, FnContext, FunctionFactory};
 use tributary_core::state::MemoryStateStore;
 use tributary_core::{Meta, Row, Value};
 use tributary_engine::eval::{Evaluator, RowErrors};
 use tributary_functions::Registry;
-use tributary_native::function::{NativeFunctionFactory, PluginMetrics};
-use tributary_native::{NativeLibrary, PluginKind};
 use tributary_native_abi as abi;
+use tributary_plugin::function::PluginFunction;
 
 const BATCH: usize = 1024;
 const RULE_ROWS: usize = 200_000;
@@ -36,23 +35,14 @@ fn add_one_path() -> PathBuf {
     p.canonicalize().expect("path")
 }
 
-fn factory(state: Arc<MemoryStateStore>) -> NativeFunctionFactory {
-    let lib = NativeLibrary::load(
-        "addOne",
-        "",
-        &add_one_path(),
-        PluginKind::Function,
-        PathBuf::new(),
-        None,
-    )
-    .expect("load addOne");
-    NativeFunctionFactory::new(
-        Arc::new(RwLock::new(lib)),
-        "addOne",
-        FunctionKind::Scalar,
-        state,
-        Arc::new(PluginMetrics::default()),
-    )
+fn factory(state: Arc<MemoryStateStore>) -> PluginFunction {
+    let root = add_one_path()
+        .parent()
+        .and_then(|p| p.parent())
+        .and_then(|p| p.parent())
+        .expect("root")
+        .to_path_buf();
+    tributary_benches::plugin_function(&tributary_native::NativeTier, &root, "addOne", state)
 }
 
 fn per_row(c: &mut Criterion) {
@@ -129,7 +119,13 @@ fn per_row(c: &mut Criterion) {
     // The built-in: the engine evaluating `x + 1` over the same batch of rows.
     let stmt = tributary_sql::parse_select("SELECT x + 1 FROM s").expect("sql");
     let expr = stmt.exprs().next().expect("expr").clone();
-    let mut ev = Evaluator::bind([&expr], &Registry::with_builtins(), "bench").expect("bind");
+    let mut ev = Evaluator::bind(
+        [&expr],
+        &Registry::with_builtins(),
+        "bench",
+        &Default::default(),
+    )
+    .expect("bind");
     let key: Arc<str> = Arc::from("x");
     let rows: Vec<Row> = ints
         .iter()

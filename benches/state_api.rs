@@ -16,16 +16,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
-use tributary_core::function::{
-    CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind,
-};
+use std::sync::Arc;
+use tributary_benches::plugin_function;
+use tributary_core::function::{CallSite, Column, FnContext, FunctionFactory, FunctionImpl};
 use tributary_core::state::{MemoryStateStore, StateStore};
 use tributary_core::Value;
-use tributary_native::function::{NativeFunctionFactory, PluginMetrics as NativeMetrics};
-use tributary_native::{NativeLibrary, PluginKind};
-use tributary_wasm::function::{PluginMetrics, WasmFunctionFactory};
-use tributary_wasm::{Capabilities, WasmConfig, WasmEngine, WasmPlugin};
+use tributary_wasm::{WasmConfig, WasmEngine, WasmTier};
 
 const BATCH: usize = 1024;
 
@@ -37,48 +33,17 @@ fn roots() -> PathBuf {
 }
 
 fn native(state: Arc<dyn StateStore>) -> Box<dyn FunctionImpl> {
-    let lib = NativeLibrary::load(
-        "accumulateWordCount",
-        "",
-        &roots().join("native/plugins/functions/accumulateWordCount.so"),
-        PluginKind::Function,
-        PathBuf::new(),
-        None,
-    )
-    .expect("load");
-    NativeFunctionFactory::new(
-        Arc::new(RwLock::new(lib)),
-        "accumulateWordCount",
-        FunctionKind::Scalar,
-        state,
-        Arc::new(NativeMetrics::default()),
-    )
-    .instantiate(&site())
-    .expect("instance")
+    let tier = tributary_native::NativeTier;
+    plugin_function(&tier, &roots().join("native"), "accumulateWordCount", state)
+        .instantiate(&site())
+        .expect("instance")
 }
 
 fn wasm(engine: &Arc<WasmEngine>, state: Arc<dyn StateStore>) -> Box<dyn FunctionImpl> {
-    let root = roots().join("wasm");
-    let plugin = WasmPlugin::load(
-        engine,
-        "accumulateWordCount",
-        "",
-        &root.join("plugins/functions/accumulateWordCount.wasm"),
-        Capabilities::sandboxed(
-            root.join("etc/functions/accumulateWordCount"),
-            &engine.config,
-        ),
-    )
-    .expect("load");
-    WasmFunctionFactory::new(
-        Arc::new(plugin),
-        "accumulateWordCount",
-        false,
-        state,
-        Arc::new(PluginMetrics::default()),
-    )
-    .instantiate(&site())
-    .expect("instance")
+    let tier = WasmTier::new(engine.clone());
+    plugin_function(&tier, &roots().join("wasm"), "accumulateWordCount", state)
+        .instantiate(&site())
+        .expect("instance")
 }
 
 /// `stateProbe("incr", "n", 1)` on the test REST service, with state tokens.

@@ -17,10 +17,11 @@ use tributary_core::state::MemoryStateStore;
 use tributary_core::{Meta, Row, Value};
 use tributary_engine::eval::{Evaluator, RowErrors};
 use tributary_functions::Registry;
+use tributary_plugin::function::PluginFunction;
+use tributary_plugin::{FunctionArtifact, LoadRequest, PluginKind};
 use tributary_wasm::bindings::function_api;
-use tributary_wasm::function::{PluginMetrics, WasmFunctionFactory};
-use tributary_wasm::host::InstanceInfo;
-use tributary_wasm::{Capabilities, WasmConfig, WasmEngine, WasmPlugin};
+use tributary_wasm::function::WasmFunctions;
+use tributary_wasm::{Capabilities, WasmConfig, WasmEngine};
 
 const BATCH: usize = 1024;
 const RULE_ROWS: usize = 200_000;
@@ -34,41 +35,46 @@ fn example_root() -> PathBuf {
     root.canonicalize().expect("root")
 }
 
-fn load_add_one(engine: &Arc<WasmEngine>) -> Arc<WasmPlugin> {
+fn load_add_one(engine: &Arc<WasmEngine>) -> Arc<WasmFunctions> {
     load_example(engine, "addOne")
+}
+
+/// Function `name` of a loaded plugin, as registered.
+fn factory(plugin: Arc<WasmFunctions>, name: &str) -> PluginFunction {
+    let artifact: Arc<dyn FunctionArtifact> = plugin;
+    PluginFunction::standalone(artifact, name, name, Arc::new(MemoryStateStore::default()))
 }
 
 /// The instance a rule's call site of function `name` gets.
 fn call_site(
-    plugin: Arc<WasmPlugin>,
+    plugin: Arc<WasmFunctions>,
     name: &str,
 ) -> Box<dyn tributary_core::function::FunctionImpl> {
-    WasmFunctionFactory::new(
-        plugin,
-        name,
-        false,
-        Arc::new(MemoryStateStore::default()),
-        Arc::new(PluginMetrics::default()),
-    )
-    .instantiate(&CallSite {
-        rule_id: "bench".into(),
-        site: 0,
-    })
-    .expect("instance")
+    factory(plugin, name)
+        .instantiate(&CallSite {
+            rule_id: "bench".into(),
+            site: 0,
+        })
+        .expect("instance")
 }
 
-fn load_example(engine: &Arc<WasmEngine>, name: &str) -> Arc<WasmPlugin> {
+/// Loads an example function plugin with no capabilities.
+fn load_plugin(engine: &Arc<WasmEngine>, name: &str) -> WasmFunctions {
     let root = example_root();
-    Arc::new(
-        WasmPlugin::load(
-            engine,
-            name,
-            "",
-            &root.join(format!("plugins/functions/{name}.wasm")),
-            Capabilities::sandboxed(root.join(format!("etc/functions/{name}")), &engine.config),
-        )
-        .expect("load example"),
-    )
+    let path = root.join(format!("plugins/functions/{name}.wasm"));
+    let req = LoadRequest {
+        kind: PluginKind::Function,
+        name,
+        version: "",
+        path: &path,
+        root: &root,
+    };
+    let caps = Capabilities::sandboxed(req.etc_dir(), &engine.config);
+    WasmFunctions::load(engine, &req, caps).expect("load example")
+}
+
+fn load_example(engine: &Arc<WasmEngine>, name: &str) -> Arc<WasmFunctions> {
+    Arc::new(load_plugin(engine, name))
 }
 
 fn per_row(c: &mut Criterion) {
@@ -112,9 +118,7 @@ fn per_row(c: &mut Criterion) {
     });
 
     // Raw wasmtime: the same component call, arguments already in WIT form.
-    let (mut store, bindings) = plugin
-        .instantiate(InstanceInfo::default(), "raw".into())
-        .expect("instantiate");
+    let (mut store, bindings) = plugin.raw_instance().expect("instantiate");
     let api = bindings.tributary_plugin_function().instance();
     let res = api
         .call_constructor(&mut store, "addOne")
@@ -135,7 +139,13 @@ fn per_row(c: &mut Criterion) {
     // The built-in: the engine evaluating `x + 1` over the same batch of rows.
     let stmt = tributary_sql::parse_select("SELECT x + 1 FROM s").expect("sql");
     let expr = stmt.exprs().next().expect("expr").clone();
-    let mut ev = Evaluator::bind([&expr], &Registry::with_builtins(), "bench").expect("bind");
+    let mut ev = Evaluator::bind(
+        [&expr],
+        &Registry::with_builtins(),
+        "bench",
+        &Default::default(),
+    )
+    .expect("bind");
     let key: Arc<str> = Arc::from("x");
     let rows: Vec<Row> = ints
         .iter()
@@ -157,13 +167,7 @@ fn per_row(c: &mut Criterion) {
 /// hands the worker over with `block_in_place`, so the source may run meanwhile).
 fn rule(c: &mut Criterion) {
     let wasm = WasmEngine::new(WasmConfig::default()).expect("engine");
-    let factory = Arc::new(WasmFunctionFactory::new(
-        load_add_one(&wasm),
-        "addOne",
-        false,
-        Arc::new(MemoryStateStore::default()),
-        Arc::new(PluginMetrics::default()),
-    ));
+    let factory = Arc::new(factory(load_add_one(&wasm), "addOne"));
     let current = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -214,29 +218,13 @@ fn startup(c: &mut Criterion) {
         ..WasmConfig::default()
     })
     .expect("engine");
-    let root = example_root();
-    let path = root.join("plugins/functions/accumulateWordCount.wasm");
-    let caps = Capabilities::sandboxed(
-        root.join("etc/functions/accumulateWordCount"),
-        &engine.config,
-    );
     // Warm the cache once.
-    let plugin = Arc::new(
-        WasmPlugin::load(&engine, "accumulateWordCount", "", &path, caps.clone()).expect("load"),
-    );
+    let plugin = load_example(&engine, "accumulateWordCount");
     let mut g = c.benchmark_group("wasm_startup");
     g.bench_function("load_cached_plugin", |b| {
-        b.iter(|| {
-            WasmPlugin::load(&engine, "accumulateWordCount", "", &path, caps.clone()).expect("load")
-        })
+        b.iter(|| load_plugin(&engine, "accumulateWordCount"))
     });
-    let factory = WasmFunctionFactory::new(
-        plugin.clone(),
-        "accumulateWordCount",
-        false,
-        Arc::new(MemoryStateStore::default()),
-        Arc::new(PluginMetrics::default()),
-    );
+    let factory = factory(plugin.clone(), "accumulateWordCount");
     let mut site = 0usize;
     g.bench_function("instantiate_call_site", |b| {
         b.iter(|| {

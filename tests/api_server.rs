@@ -23,7 +23,8 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Serves `root`; requests carry `token` when given.
+    /// Serves `root`; requests carry `token`, or without one the token the server
+    /// generated into `<root>/etc/api-token` on its first start.
     pub fn start(root: &Path, token: Option<&str>) -> Server {
         let log = root.join(format!("serve-{}.log", std::process::id()));
         let _ = std::fs::remove_file(&log);
@@ -47,10 +48,15 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(20));
         };
+        let token = token.map(str::to_string).or_else(|| {
+            std::fs::read_to_string(root.join("etc/api-token"))
+                .ok()
+                .map(|t| t.trim().to_string())
+        });
         Server {
             child,
             base,
-            token: token.map(str::to_string),
+            token,
             client: Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()

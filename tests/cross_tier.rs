@@ -7,10 +7,10 @@ use std::sync::Arc;
 use tributary_core::function::{
     CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind,
 };
-use tributary_core::state::{MemoryStateStore, StateStore};
-use tributary_core::Value;
+use tributary_core::{SystemClock, Value};
+use tributary_engine::EngineContext;
+use tributary_plugin::PluginKind;
 use tributary_tests::{native_roots, trial_text, wasm_root};
-use tributary_wasm::{WasmConfig, WasmEngine};
 
 fn spec(sql: &str, colors: &[&str]) -> String {
     let data: Vec<serde_json::Value> = colors
@@ -140,32 +140,28 @@ fn validation_errors_read_the_same_in_every_tier() {
     }
 }
 
-/// The `spread` aggregate from each tier's example root, as a function instance.
+/// The `spread` aggregate from each tier's example root, as a function instance,
+/// loaded by the plugin host as `serve` and `trial` load it.
 fn spread_instances() -> Vec<(&'static str, Box<dyn FunctionImpl>)> {
-    let state: Arc<dyn StateStore> = Arc::new(MemoryStateStore::default());
     let mut found: Vec<(&'static str, Arc<dyn FunctionFactory>)> = Vec::new();
-    let root = wasm_root();
-    let engine = WasmEngine::new(WasmConfig::for_root(root).expect("config")).expect("engine");
-    let mut wasm = Vec::new();
-    tributary_wasm::loader::load_function_plugins(root, &engine, state.clone(), &mut |f| {
-        wasm.push(f);
-        Ok(())
-    })
-    .expect("wasm plugins");
-    let mut native = Vec::new();
-    tributary_native::loader::load_function_plugins(
-        &native_roots().join("native"),
-        state,
-        &mut |f| {
-            native.push(f);
-            Ok(())
-        },
-    )
-    .expect("native plugins");
-    for (label, fs) in [("wasm", wasm), ("native", native)] {
-        let f = fs
-            .into_iter()
-            .find(|f| f.name() == "spread")
+    for (label, root) in [
+        ("wasm", wasm_root().to_path_buf()),
+        ("native", native_roots().join("native")),
+    ] {
+        let ctx = EngineContext::new(root.clone(), Arc::new(SystemClock));
+        let loaded = tributary::plugins::load(&root, &ctx, Default::default()).expect("plugins");
+        assert_eq!(
+            loaded
+                .host
+                .describe(PluginKind::Function, "spread")
+                .expect("spread")["tier"],
+            label
+        );
+        let f = ctx
+            .registry
+            .read()
+            .expect("registry")
+            .get("spread")
             .expect("spread");
         assert_eq!(f.kind(), FunctionKind::Aggregate, "{label}");
         found.push((label, f));

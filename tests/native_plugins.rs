@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::sync::Arc;
 use tributary_core::function::{CallSite, Column, FnContext, FunctionImpl};
-use tributary_core::state::{MemoryStateStore, StateStore};
-use tributary_core::{Error, Value};
-use tributary_native::manager::NativeFunctionPlugins;
+use tributary_core::{Error, SystemClock, Value};
+use tributary_engine::EngineContext;
+use tributary_plugin::{HostConfig, PluginHost, PluginKind};
 use tributary_tests::{native_root, native_roots, trial_text};
 
 fn spec(sql: &str, colors: &[&str]) -> String {
@@ -230,22 +230,45 @@ fn words(imp: &mut Box<dyn FunctionImpl>, text: &str) -> Result<Value, String> {
     out.pop().expect("one result")
 }
 
+/// Whether the process has the copy of library `file` mapped (`/proc/self/maps`):
+/// the host loads each library from a copy named by its content hash.
+fn mapped(file: &Path) -> bool {
+    use sha2::Digest;
+    let hash = hex16(&sha2::Sha256::digest(std::fs::read(file).expect("read")));
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
+    maps.lines().any(|l| l.contains(&hash))
+}
+
+fn hex16(d: &[u8]) -> String {
+    d.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 #[test]
 fn update_switches_running_instances_keeps_state_and_unloads_the_old_library() {
     let roots = native_roots();
     let root = tempfile::tempdir().expect("tempdir");
-    let state: Arc<dyn StateStore> = Arc::new(MemoryStateStore::default());
-    let plugins = NativeFunctionPlugins::new(state.clone(), root.path());
+    let ctx = EngineContext::new(root.path().to_path_buf(), Arc::new(SystemClock));
+    let state = ctx.state.clone();
+    let host = PluginHost::new(HostConfig {
+        root: root.path().to_path_buf(),
+        tiers: vec![Arc::new(tributary_native::NativeTier)],
+        state: state.clone(),
+        registrar: Arc::new(ctx.clone()),
+        allow_scripts: false,
+        failpoint: Default::default(),
+    });
+    let kind = PluginKind::Function;
+    let v1 = roots.join("native/plugins/functions/accumulateWordCount.so");
 
     // v1: the Rust library.
-    let installed = plugins
-        .install(
-            "accumulateWordCount",
-            "1.0.0",
-            &roots.join("native/plugins/functions/accumulateWordCount.so"),
-        )
+    host.load_file(kind, "accumulateWordCount", "1.0.0", &v1)
         .expect("install");
-    let factory = installed.new_functions[0].clone();
+    let factory = ctx
+        .registry
+        .read()
+        .expect("registry")
+        .get("accumulateWordCount")
+        .expect("registered");
     let mut imp = factory
         .instantiate(&CallSite {
             rule_id: "r".into(),
@@ -256,11 +279,12 @@ fn update_switches_running_instances_keeps_state_and_unloads_the_old_library() {
 
     // In use: uninstall is refused.
     assert!(matches!(
-        plugins.uninstall("accumulateWordCount", false),
+        host.unload(kind, "accumulateWordCount", false),
         Err(Error::Conflict(_))
     ));
     // An update exporting other functions is refused and changes nothing.
-    let bad = plugins.install(
+    let bad = host.load_file(
+        kind,
         "accumulateWordCount",
         "9.0.0",
         &roots.join("native/plugins/functions/echo.so"),
@@ -270,35 +294,26 @@ fn update_switches_running_instances_keeps_state_and_unloads_the_old_library() {
 
     // v2: the C library, loaded beside the first. The running instance switches at its
     // next batch and its counter carries on.
-    let up = plugins
-        .install(
-            "accumulateWordCount",
-            "2.0.0",
-            &roots.join("native-c/plugins/functions/accumulateWordCount.so"),
-        )
-        .expect("update");
-    assert_eq!(up.replaced.as_deref(), Some("1.0.0"));
-    let old = up.replaced_library.expect("old library");
-    assert!(old.upgrade().is_some(), "still used until the next batch");
+    host.load_file(
+        kind,
+        "accumulateWordCount",
+        "2.0.0",
+        &roots.join("native-c/plugins/functions/accumulateWordCount.so"),
+    )
+    .expect("update");
+    assert!(mapped(&v1), "still used until the next batch");
     assert_eq!(words(&mut imp, "d e f"), Ok(Value::Int(6)));
-    assert!(
-        old.upgrade().is_none(),
-        "the old library is unloaded once unused"
-    );
+    assert!(!mapped(&v1), "the old library is unloaded once unused");
     assert_eq!(
-        plugins.version("accumulateWordCount").as_deref(),
-        Some("2.0.0")
+        host.describe(kind, "accumulateWordCount")
+            .expect("describe")["version"],
+        "2.0.0"
     );
 
     drop(imp);
-    assert_eq!(
-        plugins
-            .uninstall("accumulateWordCount", false)
-            .expect("uninstall"),
-        ["accumulateWordCount"]
-    );
-    let m = plugins.metrics("accumulateWordCount");
-    assert!(m.is_none(), "gone");
+    host.unload(kind, "accumulateWordCount", false)
+        .expect("uninstall");
+    assert!(host.describe(kind, "accumulateWordCount").is_err(), "gone");
     assert_eq!(
         state.counter("rule/r/function/0/accumulateWordCount", "allwordcount"),
         Ok(6)

@@ -475,10 +475,13 @@ fn service_packages_install_replace_and_remove() {
 fn the_cli_manages_plugins() {
     let dir = root();
     let s = Server::start(dir.path(), None);
+    let token_file = dir.path().join("etc/api-token");
     let cli = |args: &[&str]| {
         let out = std::process::Command::new(tributary_tests::binary())
             .args(args)
             .args(["--host", &s.base])
+            .arg("--token-file")
+            .arg(&token_file)
             .output()
             .expect("cli");
         assert!(

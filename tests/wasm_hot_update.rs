@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 use tributary_core::function::{CallSite, Column, FnContext};
-use tributary_core::state::MemoryStateStore;
-use tributary_core::{Error, Value};
+use tributary_core::{Error, SystemClock, Value};
+use tributary_engine::EngineContext;
+use tributary_plugin::{HostConfig, PluginHost, PluginKind};
 use tributary_tests::wasm_root;
-use tributary_wasm::manager::WasmFunctionPlugins;
-use tributary_wasm::{WasmConfig, WasmEngine};
 
 fn words(imp: &mut Box<dyn tributary_core::function::FunctionImpl>, text: &str) -> Value {
     let mut out = Vec::new();
@@ -19,28 +18,42 @@ fn words(imp: &mut Box<dyn tributary_core::function::FunctionImpl>, text: &str) 
     out.pop().expect("one result").expect("ok")
 }
 
+fn version(host: &PluginHost) -> Option<String> {
+    host.describe(PluginKind::Function, "accumulateWordCount")
+        .ok()
+        .and_then(|d| d["version"].as_str().map(str::to_string))
+}
+
 #[test]
 fn update_switches_running_instances_and_keeps_state() {
-    let cache = tempfile::tempdir().expect("tempdir");
-    let engine = WasmEngine::new(WasmConfig {
-        cache_dir: Some(cache.path().to_path_buf()),
-        ..WasmConfig::default()
-    })
-    .expect("engine");
     let root = wasm_root();
     let python = root.parent().expect("roots").join("wasm-python");
-    let plugins = WasmFunctionPlugins::new(engine, Arc::new(MemoryStateStore::default()), root);
+    let ctx = EngineContext::new(root.to_path_buf(), Arc::new(SystemClock));
+    let host = PluginHost::new(HostConfig {
+        root: root.to_path_buf(),
+        tiers: tributary::plugins::tiers(root).expect("tiers"),
+        state: ctx.state.clone(),
+        registrar: Arc::new(ctx.clone()),
+        allow_scripts: false,
+        failpoint: Default::default(),
+    });
+    let kind = PluginKind::Function;
 
     // Install v1 (the Rust component) and start an instance.
-    let installed = plugins
-        .install(
-            "accumulateWordCount",
-            "1.0.0",
-            &root.join("plugins/functions/accumulateWordCount.wasm"),
-        )
-        .expect("install");
-    assert_eq!(installed.new_functions.len(), 1);
-    let factory = installed.new_functions[0].clone();
+    host.load_file(
+        kind,
+        "accumulateWordCount",
+        "1.0.0",
+        &root.join("plugins/functions/accumulateWordCount.wasm"),
+    )
+    .expect("install");
+    assert_eq!(host.functions().len(), 1);
+    let factory = ctx
+        .registry
+        .read()
+        .expect("registry")
+        .get("accumulateWordCount")
+        .expect("registered");
     let mut imp = factory
         .instantiate(&CallSite {
             rule_id: "r".into(),
@@ -52,12 +65,13 @@ fn update_switches_running_instances_and_keeps_state() {
 
     // In use: uninstall is refused.
     assert!(matches!(
-        plugins.uninstall("accumulateWordCount", false),
+        host.unload(kind, "accumulateWordCount", false),
         Err(Error::Conflict(_))
     ));
 
     // A bad update changes nothing.
-    let bad = plugins.install(
+    let bad = host.load_file(
+        kind,
         "accumulateWordCount",
         "9.0.0",
         &root.join("plugins/functions/echo.wasm"),
@@ -65,37 +79,35 @@ fn update_switches_running_instances_and_keeps_state() {
     assert!(bad
         .err()
         .is_some_and(|e| e.to_string().contains("must export the same functions")));
-    assert_eq!(
-        plugins.describe("accumulateWordCount").map(|d| d.0),
-        Some("1.0.0".to_string())
-    );
+    assert_eq!(version(&host).as_deref(), Some("1.0.0"));
 
     // Update to v2 (the Python component): the running instance switches at its next
     // batch, and its counter carries on from 4.
-    let updated = plugins
-        .install(
-            "accumulateWordCount",
-            "2.0.0",
-            &python.join("plugins/functions/accumulateWordCount.wasm"),
-        )
-        .expect("update");
-    assert_eq!(updated.replaced.as_deref(), Some("1.0.0"));
-    assert!(updated.new_functions.is_empty());
+    host.load_file(
+        kind,
+        "accumulateWordCount",
+        "2.0.0",
+        &python.join("plugins/functions/accumulateWordCount.wasm"),
+    )
+    .expect("update");
+    assert_eq!(host.functions().len(), 1, "an update registers nothing new");
     assert_eq!(words(&mut imp, "e f g"), Value::Int(7));
-    assert_eq!(
-        plugins.describe("accumulateWordCount").map(|d| d.0),
-        Some("2.0.0".to_string())
-    );
+    assert_eq!(version(&host).as_deref(), Some("2.0.0"));
 
-    // Once no instance is alive, uninstall succeeds and names the functions to drop.
+    // Once no instance is alive, uninstall succeeds and its functions are gone.
     drop(imp);
-    assert_eq!(plugins.users("accumulateWordCount"), 0);
     assert_eq!(
-        plugins
-            .uninstall("accumulateWordCount", false)
-            .expect("uninstall"),
-        vec!["accumulateWordCount".to_string()]
+        host.describe(kind, "accumulateWordCount")
+            .expect("describe")["instances"],
+        0
     );
-    assert!(plugins.describe("accumulateWordCount").is_none());
-    let _ = factory.name();
+    host.unload(kind, "accumulateWordCount", false)
+        .expect("uninstall");
+    assert!(ctx
+        .registry
+        .read()
+        .expect("registry")
+        .get("accumulateWordCount")
+        .is_none());
+    assert!(host.describe(kind, "accumulateWordCount").is_err());
 }

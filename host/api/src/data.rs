@@ -27,11 +27,15 @@ pub async fn import(
         (Some(serde_json::Value::String(c)), None) => c.clone(),
         (Some(serde_json::Value::Object(_)), None) => body["content"].to_string(),
         (None, Some(serde_json::Value::String(f))) => {
-            let path = f.strip_prefix("file://").ok_or_else(|| {
-                ApiError::bad_request(format!("\"file\" must be a file:// URL, got {f:?}"))
-            })?;
-            std::fs::read_to_string(path)
-                .map_err(|e| ApiError::bad_request(format!("cannot read {path}: {e}")))?
+            if !f.starts_with("file://") {
+                return Err(ApiError::bad_request(format!(
+                    "\"file\" must be a file:// URL, got {:?}",
+                    tributary_core::names::shown(f)
+                )));
+            }
+            let bytes = crate::fetch::fetch(&s.config, f, s.config.max_upload_bytes).await?;
+            String::from_utf8(bytes)
+                .map_err(|_| ApiError::bad_request(format!("{f} is not UTF-8 text")))?
         }
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request(
@@ -44,11 +48,16 @@ pub async fn import(
             ))
         }
     };
-    if q.partial.as_deref() == Some("1") {
-        s.engine.import_partial(&text).await?;
-    } else {
-        s.engine.import(&text).await?;
-    }
+    let engine = s.engine.clone();
+    let partial = q.partial.as_deref() == Some("1");
+    s.offload_async(crate::Weight::Heavy, async move {
+        if partial {
+            engine.import_partial(&text).await
+        } else {
+            engine.import(&text).await
+        }
+    })
+    .await??;
     Ok(Json(serde_json::json!({
         "ErrorMsg": "",
         "ConfigResponse": {"streams": {}, "tables": {}, "rules": {}},

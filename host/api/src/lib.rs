@@ -1,13 +1,15 @@
 //! The management REST API, on eKuiper's paths and payloads (`docs/api.md`).
 //!
 //! Every route works on one [`Engine`]; errors are JSON `{"error", "message"}` with
-//! the status the problem calls for ([`error::ApiError`]). With a token configured
-//! (`api.token` in `etc/tributary.yaml`), every request but the open paths needs
-//! `Authorization: Bearer <token>`.
+//! the status the problem calls for ([`error::ApiError`]), whoever made them. Every
+//! request passes the [`guard`] first: the Host and Origin checks that keep web pages
+//! out, JSON bodies only, and the token (`api.token`, or the one `serve` generates).
 
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod fetch;
+pub mod guard;
 pub mod metrics;
 pub mod openapi;
 pub mod plugins;
@@ -16,10 +18,8 @@ pub mod ruletest;
 pub mod services;
 pub mod streams;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,28 +45,72 @@ pub struct ApiState {
     pub plugins: Option<Arc<dyn plugins::PluginAdmin>>,
     /// Service management; `None` where services cannot be managed.
     pub services: Option<Arc<dyn services::ServiceAdmin>>,
+    /// The address the API listens on, for the Host and Origin checks (`None`: an
+    /// embedder's router, which accepts the configured hosts only).
+    pub listen: Option<std::net::SocketAddr>,
+    /// How much control-plane work may run at once, off the async workers.
+    pub work: Arc<ControlWork>,
 }
 
-/// Refuses requests without the configured bearer token (open paths excepted).
-async fn auth(State(s): State<ApiState>, req: Request, next: Next) -> Response {
-    let Some(token) = &s.config.token else {
-        return next.run(req).await;
-    };
-    if s.config.open_paths.iter().any(|p| p == req.uri().path()) {
-        return next.run(req).await;
-    }
-    // `Bearer <token>`, or the bare token as eKuiper's clients send it.
-    let given = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v));
-    match given {
-        Some(g) if g == token => next.run(req).await,
-        Some(_) => error::ApiError::unauthorized("wrong bearer token").into_response(),
-        None => {
-            error::ApiError::unauthorized("missing Authorization: Bearer <token>").into_response()
+/// Bounds on the blocking work requests start: compiling plugins, importing
+/// rulesets, parsing statements, building rules. That work runs on blocking threads,
+/// never on the async workers that run the rules, and only so much of it at once;
+/// further requests wait their turn.
+#[derive(Debug)]
+pub struct ControlWork {
+    /// Installs, updates and imports: seconds of CPU each (a Python component).
+    heavy: tokio::sync::Semaphore,
+    /// DDL, rule creation and the like: milliseconds, unless the input is huge.
+    light: tokio::sync::Semaphore,
+}
+
+impl Default for ControlWork {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        ControlWork {
+            heavy: tokio::sync::Semaphore::new(cores.clamp(1, 2)),
+            light: tokio::sync::Semaphore::new(cores.max(2) * 2),
         }
+    }
+}
+
+/// How heavy a piece of control-plane work is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    Heavy,
+    Light,
+}
+
+impl ApiState {
+    /// Runs `f` on a blocking thread once a slot of its weight is free.
+    pub async fn offload<R: Send + 'static>(
+        &self,
+        weight: Weight,
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> Result<R, error::ApiError> {
+        let sem = match weight {
+            Weight::Heavy => &self.work.heavy,
+            Weight::Light => &self.work.light,
+        };
+        let _permit = sem
+            .acquire()
+            .await
+            .map_err(|_| error::ApiError::from(Error::internal("the server is stopping")))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| error::ApiError::from(Error::internal(format!("control task: {e}"))))
+    }
+
+    /// [`ApiState::offload`] for work that awaits too (an import stops rules): the
+    /// future is driven on the blocking thread, so its synchronous parts (planning,
+    /// instantiating plugins) never hold an async worker.
+    pub async fn offload_async<R, F>(&self, weight: Weight, fut: F) -> Result<R, error::ApiError>
+    where
+        R: Send + 'static,
+        F: std::future::Future<Output = R> + Send + 'static,
+    {
+        let handle = tokio::runtime::Handle::current();
+        self.offload(weight, move || handle.block_on(fut)).await
     }
 }
 
@@ -77,6 +121,10 @@ async fn not_found(req: Request) -> error::ApiError {
 /// The router of every route in [`openapi::ROUTES`].
 pub fn router(state: ApiState) -> Router {
     use StreamKind::{Stream, Table};
+    let guard = Arc::new(guard::Guard::new(state.config.clone(), state.listen));
+    // Package uploads may be large; every other body is small.
+    let upload =
+        |r: MethodRouter<ApiState>| r.layer(DefaultBodyLimit::max(state.config.max_upload_bytes));
     let kinded = |kind: StreamKind| {
         Router::new()
             .route(
@@ -111,11 +159,14 @@ pub fn router(state: ApiState) -> Router {
         .route("/ruletest", post(ruletest::ruletest))
         .route("/plugins/udfs", get(plugins::udfs))
         .route("/plugins/udfs/{name}", get(plugins::udf))
-        .route("/plugins/{kind}", post(plugins::create).get(plugins::list))
+        .route(
+            "/plugins/{kind}",
+            upload(post(plugins::create)).get(plugins::list),
+        )
         .route(
             "/plugins/{kind}/{name}",
-            get(plugins::describe)
-                .put(plugins::update)
+            upload(axum::routing::put(plugins::update))
+                .get(plugins::describe)
                 .delete(plugins::drop),
         )
         .route("/services", post(services::create).get(services::list))
@@ -130,9 +181,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/data/export", get(data::export))
         .route("/data/import", post(data::import))
         .fallback(not_found)
-        // Plugin packages may be large: up to the packages' own limit.
-        .layer(axum::extract::DefaultBodyLimit::max(256 << 20))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state)
 }
 
@@ -142,7 +193,7 @@ pub async fn serve(
     state: ApiState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state).into_make_service())
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| Error::external(format!("REST API: {e}")))

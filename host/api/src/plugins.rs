@@ -11,7 +11,7 @@ use crate::ApiState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use futures::future::BoxFuture;
+use std::sync::Arc;
 use tributary_core::Error;
 
 /// The plugin operations, implemented by the binary over the tiers.
@@ -25,14 +25,21 @@ pub trait PluginAdmin: Send + Sync {
     fn uninstall(&self, kind: &str, name: &str, force: bool) -> Result<(), Error>;
     /// Every plugin function, with its plugin: `(function, plugin)`.
     fn functions(&self) -> Vec<(String, String)>;
-    /// Fetches a package from a `file://`, `http://` or `https://` URL.
-    fn fetch<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<u8>, Error>>;
 }
 
-fn admin(s: &ApiState) -> ApiResult<&dyn PluginAdmin> {
+fn admin(s: &ApiState) -> ApiResult<Arc<dyn PluginAdmin>> {
     s.plugins
-        .as_deref()
+        .clone()
         .ok_or_else(|| ApiError::not_found("plugin management is not available on this server"))
+}
+
+/// Installs a package off the async workers (a compile takes seconds).
+async fn install(s: &ApiState, kind: String, name: String, zip: Vec<u8>) -> ApiResult<bool> {
+    let admin = admin(s)?;
+    Ok(s.offload(crate::Weight::Heavy, move || {
+        admin.install(&kind, &name, zip)
+    })
+    .await??)
 }
 
 fn check_kind(kind: &str) -> ApiResult<()> {
@@ -98,7 +105,8 @@ async fn package(
                 )))
             }
         };
-        let bytes = admin(s)?.fetch(&file).await?;
+        admin(s)?;
+        let bytes = crate::fetch::fetch(&s.config, &file, s.config.max_upload_bytes).await?;
         (name, bytes, sha)
     };
     if let Some(want) = sha {
@@ -130,7 +138,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, String)> {
     check_kind(&kind)?;
     let (name, zip) = package(&s, &headers, &q, None, body).await?;
-    let updated = admin(&s)?.install(&kind, &name, zip)?;
+    let updated = install(&s, kind.clone(), name.clone(), zip).await?;
     Ok(if updated {
         (StatusCode::OK, format!("{kind} plugin {name} is updated"))
     } else {
@@ -151,7 +159,7 @@ pub async fn update(
     check_kind(&kind)?;
     admin(&s)?.describe(&kind, &name)?;
     let (name, zip) = package(&s, &headers, &q, Some(&name), body).await?;
-    admin(&s)?.install(&kind, &name, zip)?;
+    install(&s, kind.clone(), name.clone(), zip).await?;
     Ok(format!("{kind} plugin {name} is updated"))
 }
 

@@ -14,7 +14,11 @@ use tributary_engine::RuleDef;
 pub async fn create(State(s): State<ApiState>, body: String) -> ApiResult<(StatusCode, String)> {
     let def = RuleDef::parse(&body)?;
     let id = def.id.clone();
-    s.engine.create_rule(def)?;
+    let engine = s.engine.clone();
+    let _g = s.engine.lock_rule(&id).await;
+    // Building a rule plans its SQL and instantiates its plugins: off the workers.
+    s.offload(crate::Weight::Light, move || engine.create_rule(def))
+        .await??;
     Ok((
         StatusCode::CREATED,
         format!("Rule {id} was created successfully."),
@@ -77,7 +81,11 @@ pub async fn update(
         }
     }
     let def = RuleDef::from_json(json)?;
-    s.engine.update_rule(def).await?;
+    let engine = s.engine.clone();
+    s.offload_async(crate::Weight::Light, async move {
+        engine.update_rule(def).await
+    })
+    .await??;
     Ok(format!("Rule {id} was updated successfully."))
 }
 
@@ -87,7 +95,11 @@ pub async fn drop(State(s): State<ApiState>, Path(id): Path<String>) -> ApiResul
 }
 
 pub async fn start(State(s): State<ApiState>, Path(id): Path<String>) -> ApiResult<String> {
-    s.engine.start_rule(&id)?;
+    let _g = s.engine.lock_rule(&id).await;
+    let engine = s.engine.clone();
+    let rule = id.clone();
+    s.offload(crate::Weight::Light, move || engine.start_rule(&rule))
+        .await??;
     Ok(format!("Rule {id} was started"))
 }
 

@@ -20,10 +20,19 @@ pub trait ServiceAdmin: Send + Sync {
     fn functions(&self) -> Vec<serde_json::Value>;
 }
 
-fn admin(s: &ApiState) -> ApiResult<&dyn ServiceAdmin> {
+fn admin(s: &ApiState) -> ApiResult<std::sync::Arc<dyn ServiceAdmin>> {
     s.services
-        .as_deref()
+        .clone()
         .ok_or_else(|| ApiError::not_found("service management is not available on this server"))
+}
+
+/// Installs a service off the async workers (its protos are compiled).
+async fn install(s: &ApiState, name: String, zip: Vec<u8>) -> ApiResult<bool> {
+    let admin = admin(s)?;
+    Ok(
+        s.offload(crate::Weight::Heavy, move || admin.install(&name, zip))
+            .await??,
+    )
 }
 
 /// `{"name", "file"}`: the name (or the path's) and the fetched zip.
@@ -38,16 +47,16 @@ async fn package(
         None => string_field(&json, "name")?,
     };
     let file = string_field(&json, "file")?;
-    let plugins = s
-        .plugins
-        .as_deref()
-        .ok_or_else(|| ApiError::not_found("downloads are not available on this server"))?;
-    Ok((name, plugins.fetch(&file).await?))
+    Ok((
+        name,
+        crate::fetch::fetch(&s.config, &file, s.config.max_upload_bytes).await?,
+    ))
 }
 
 pub async fn create(State(s): State<ApiState>, body: String) -> ApiResult<(StatusCode, String)> {
+    admin(&s)?;
     let (name, zip) = package(&s, None, &body).await?;
-    if admin(&s)?.install(&name, zip)? {
+    if install(&s, name.clone(), zip).await? {
         Ok((StatusCode::OK, format!("service {name} is updated")))
     } else {
         Ok((StatusCode::CREATED, format!("service {name} is created")))
@@ -61,7 +70,7 @@ pub async fn update(
 ) -> ApiResult<String> {
     admin(&s)?.describe(&name)?;
     let (name, zip) = package(&s, Some(&name), &body).await?;
-    admin(&s)?.install(&name, zip)?;
+    install(&s, name.clone(), zip).await?;
     Ok(format!("service {name} is updated"))
 }
 

@@ -22,15 +22,21 @@ pub async fn create(
     body: String,
 ) -> ApiResult<(StatusCode, String)> {
     let sql = string_field(&parse_json(&body)?, "sql")?;
-    let def = parse_ddl(&sql).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if def.kind != kind {
-        return Err(ApiError::bad_request(format!(
-            "the statement creates a {}; use /{}s",
-            noun(def.kind).to_lowercase(),
-            noun(def.kind).to_lowercase()
-        )));
-    }
-    let name = s.engine.create_stream(&sql)?;
+    let engine = s.engine.clone();
+    // Parsing a large statement takes time: off the workers that run the rules.
+    let name = s
+        .offload(crate::Weight::Light, move || {
+            let def = parse_ddl(&sql).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            if def.kind != kind {
+                return Err(ApiError::bad_request(format!(
+                    "the statement creates a {}; use /{}s",
+                    noun(def.kind).to_lowercase(),
+                    noun(def.kind).to_lowercase()
+                )));
+            }
+            Ok(engine.create_stream(&sql)?)
+        })
+        .await??;
     Ok((
         StatusCode::CREATED,
         format!("{} {name} is created.", noun(kind)),
@@ -85,7 +91,12 @@ pub async fn update(
     body: String,
 ) -> ApiResult<String> {
     let sql = string_field(&parse_json(&body)?, "sql")?;
-    s.engine.update_stream(&name, kind, &sql)?;
+    let engine = s.engine.clone();
+    let n = name.clone();
+    s.offload(crate::Weight::Light, move || {
+        engine.update_stream(&n, kind, &sql)
+    })
+    .await??;
     Ok(format!("{} {name} is replaced.", noun(kind)))
 }
 

@@ -8,7 +8,7 @@
 //! - payload decoding by stream FORMAT ([`mod@format`]);
 //! - the in-process topic space of memory connectors ([`memory::MemoryHub`]), owned
 //!   by the engine;
-//! - eKuiper-style YAML confs ([`conf`]) and creation by type name ([`registry`]).
+//! - eKuiper-style YAML confs ([`conf`]) and the built-in factories ([`registry`]).
 //!
 //! Every connector takes its timestamps from the engine clock in the
 //! [`ConnectorContext`](tributary_core::connector::ConnectorContext) and waits through
@@ -42,5 +42,5 @@ pub use conf::load_source_conf;
 pub use format::{decode, decode_as, decode_with_schema, Format};
 pub use memory::MemoryHub;
 pub use offset::SourceOffset;
-pub use registry::{create_sink, create_source, create_source_with, SourceOptions};
+pub use registry::{builtin_sinks, builtin_sources, with_builtins};
 pub use sleep::{MockClockSleeper, NoSleep, Sleeper, TokioSleeper};

@@ -1,9 +1,10 @@
-//! Creating built-in connectors by their eKuiper type name.
+//! The built-in connectors as factories, registered by their eKuiper type names in
+//! the engine's [`ConnectorRegistry`] beside plugin types: the engine finds every
+//! connector the same way, and an unknown type's error lists them all.
 //!
-//! The engine resolves a stream's `TYPE` (and an action's key) here. `props` are the
-//! connector's final props: for a source, the conf loaded with
-//! [`load_source_conf`] with the stream's own options
-//! (e.g. `format`, `delimiter`) laid over it.
+//! `props` are the connector's final props: for a source, the conf loaded with
+//! [`load_source_conf`] with the stream's own options (e.g. `format`, `delimiter`)
+//! laid over it.
 
 pub use crate::conf::load_source_conf;
 use crate::file_sink::FileSink;
@@ -15,119 +16,151 @@ use crate::memory_source::MemorySource;
 use crate::nop_sink::NopSink;
 use crate::offset::SourceOffset;
 use crate::simulator::SimulatorSource;
-use crate::sleep::{Sleeper, TokioSleeper};
 use std::sync::Arc;
-use tributary_core::connector::{ConnectorContext, Props, Sink, Source};
-use tributary_core::{Error, Result};
+use tributary_core::connector::{
+    ConnectorContext, Props, Sink, SinkFactory, Source, SourceFactory,
+};
+use tributary_core::registry::ConnectorRegistry;
+use tributary_core::Result;
 
-/// The built-in source types.
-pub const SOURCE_KINDS: &[&str] = &[
-    "file",
-    "httppull",
-    "httppush",
-    "memory",
-    "mqtt",
-    "simulator",
-];
+type MakeSource =
+    dyn Fn(&str, &Props, &ConnectorContext, u64) -> Result<Box<dyn Source>> + Send + Sync;
+type MakeSink = dyn Fn(&Props, &ConnectorContext) -> Result<Box<dyn Sink>> + Send + Sync;
 
-/// The built-in sink types.
-pub const SINK_KINDS: &[&str] = &["file", "log", "memory", "mqtt", "nop", "rest"];
-
-/// How a source is started: where to resume, and how to wait.
-#[derive(Debug, Clone)]
-pub struct SourceOptions {
-    /// Rows already consumed, for a rewindable source to skip (and keep counting in).
-    pub offset: SourceOffset,
-    /// The wait used for `interval`/`sendInterval`.
-    pub sleeper: Arc<dyn Sleeper>,
+/// A built-in source type: its name and how to make one.
+struct BuiltinSource {
+    kind: &'static str,
+    make: Box<MakeSource>,
 }
 
-impl Default for SourceOptions {
-    fn default() -> Self {
-        SourceOptions {
-            offset: SourceOffset::default(),
-            sleeper: Arc::new(TokioSleeper),
-        }
+impl SourceFactory for BuiltinSource {
+    fn kind(&self) -> &str {
+        self.kind
+    }
+    fn create(
+        &self,
+        datasource: &str,
+        props: &Props,
+        ctx: &ConnectorContext,
+        offset: u64,
+    ) -> Result<Box<dyn Source>> {
+        (self.make)(datasource, props, ctx, offset)
     }
 }
 
-/// Whether `kind` names a built-in source.
-pub fn is_source_kind(kind: &str) -> bool {
-    SOURCE_KINDS.contains(&kind.to_ascii_lowercase().as_str())
+struct BuiltinSink {
+    kind: &'static str,
+    make: Box<MakeSink>,
 }
 
-/// Whether `kind` names a built-in sink.
-pub fn is_sink_kind(kind: &str) -> bool {
-    SINK_KINDS.contains(&kind.to_ascii_lowercase().as_str())
-}
-
-/// Creates a source with the default options (start at the beginning, real waits).
-pub fn create_source(
-    kind: &str,
-    datasource: &str,
-    props: &Props,
-    ctx: &ConnectorContext,
-    hub: &MemoryHub,
-) -> Result<Box<dyn Source>> {
-    create_source_with(kind, datasource, props, ctx, hub, SourceOptions::default())
-}
-
-/// Creates a source. `kind` is matched case-insensitively.
-pub fn create_source_with(
-    kind: &str,
-    datasource: &str,
-    props: &Props,
-    ctx: &ConnectorContext,
-    hub: &MemoryHub,
-    options: SourceOptions,
-) -> Result<Box<dyn Source>> {
-    match kind.to_ascii_lowercase().as_str() {
-        "file" => Ok(Box::new(
-            FileSource::new(datasource, props, ctx)?
-                .with_offset(options.offset)
-                .with_sleeper(options.sleeper),
-        )),
-        "memory" => Ok(Box::new(MemorySource::new(datasource, props, ctx, hub)?)),
-        "httppull" => Ok(Box::new(crate::http_pull::HttpPullSource::new(
-            datasource, props, ctx,
-        )?)),
-        "httppush" => Ok(Box::new(crate::http_push::HttpPushSource::new(
-            datasource, props, ctx,
-        )?)),
-        "mqtt" => Ok(Box::new(crate::mqtt_source::MqttSource::new(
-            datasource, props, ctx,
-        )?)),
-        "simulator" => Ok(Box::new(
-            SimulatorSource::new(props, ctx)?
-                .with_offset(options.offset)
-                .with_sleeper(options.sleeper),
-        )),
-        _ => Err(Error::not_found(format!(
-            "unknown source type \"{kind}\"; available: {}",
-            SOURCE_KINDS.join(", ")
-        ))),
+impl SinkFactory for BuiltinSink {
+    fn kind(&self) -> &str {
+        self.kind
+    }
+    fn create(&self, props: &Props, ctx: &ConnectorContext) -> Result<Box<dyn Sink>> {
+        (self.make)(props, ctx)
     }
 }
 
-/// Creates a sink. `kind` is matched case-insensitively.
-pub fn create_sink(
-    kind: &str,
-    props: &Props,
-    ctx: &ConnectorContext,
-    hub: &MemoryHub,
-) -> Result<Box<dyn Sink>> {
-    match kind.to_ascii_lowercase().as_str() {
-        "file" => Ok(Box::new(FileSink::new(props, ctx)?)),
-        "log" => Ok(Box::new(LogSink::new(ctx))),
-        "memory" => Ok(Box::new(MemorySink::new(props, ctx, hub)?)),
-        "mqtt" => Ok(Box::new(crate::mqtt_sink::MqttSink::new(props, ctx)?)),
-        "rest" => Ok(Box::new(crate::rest_sink::RestSink::new(props, ctx)?)),
-        "nop" => Ok(Box::new(NopSink::new(props, ctx)?)),
-        _ => Err(Error::not_found(format!(
-            "unknown sink type \"{kind}\"; available: {}",
-            SINK_KINDS.join(", ")
-        ))),
+/// Every built-in source type. The memory connectors share `hub`, the engine's
+/// topic space; a rewindable source (file, simulator) skips `offset` rows.
+pub fn builtin_sources(hub: &MemoryHub) -> Vec<Arc<dyn SourceFactory>> {
+    let hub = hub.clone();
+    let source = |kind: &'static str, make: Box<MakeSource>| {
+        Arc::new(BuiltinSource { kind, make }) as Arc<dyn SourceFactory>
+    };
+    vec![
+        source(
+            "file",
+            Box::new(|ds, props, ctx, offset| {
+                Ok(Box::new(
+                    FileSource::new(ds, props, ctx)?.with_offset(SourceOffset::new(offset)),
+                ))
+            }),
+        ),
+        source(
+            "httppull",
+            Box::new(|ds, props, ctx, _| {
+                Ok(Box::new(crate::http_pull::HttpPullSource::new(
+                    ds, props, ctx,
+                )?))
+            }),
+        ),
+        source(
+            "httppush",
+            Box::new(|ds, props, ctx, _| {
+                Ok(Box::new(crate::http_push::HttpPushSource::new(
+                    ds, props, ctx,
+                )?))
+            }),
+        ),
+        source(
+            "memory",
+            Box::new(move |ds, props, ctx, _| {
+                Ok(Box::new(MemorySource::new(ds, props, ctx, &hub)?))
+            }),
+        ),
+        source(
+            "mqtt",
+            Box::new(|ds, props, ctx, _| {
+                Ok(Box::new(crate::mqtt_source::MqttSource::new(
+                    ds, props, ctx,
+                )?))
+            }),
+        ),
+        source(
+            "simulator",
+            Box::new(|_, props, ctx, offset| {
+                Ok(Box::new(
+                    SimulatorSource::new(props, ctx)?.with_offset(SourceOffset::new(offset)),
+                ))
+            }),
+        ),
+    ]
+}
+
+/// Every built-in sink type.
+pub fn builtin_sinks(hub: &MemoryHub) -> Vec<Arc<dyn SinkFactory>> {
+    let hub = hub.clone();
+    let sink = |kind: &'static str, make: Box<MakeSink>| {
+        Arc::new(BuiltinSink { kind, make }) as Arc<dyn SinkFactory>
+    };
+    vec![
+        sink(
+            "file",
+            Box::new(|props, ctx| Ok(Box::new(FileSink::new(props, ctx)?))),
+        ),
+        sink("log", Box::new(|_, ctx| Ok(Box::new(LogSink::new(ctx))))),
+        sink(
+            "memory",
+            Box::new(move |props, ctx| Ok(Box::new(MemorySink::new(props, ctx, &hub)?))),
+        ),
+        sink(
+            "mqtt",
+            Box::new(|props, ctx| Ok(Box::new(crate::mqtt_sink::MqttSink::new(props, ctx)?))),
+        ),
+        sink(
+            "nop",
+            Box::new(|props, ctx| Ok(Box::new(NopSink::new(props, ctx)?))),
+        ),
+        sink(
+            "rest",
+            Box::new(|props, ctx| Ok(Box::new(crate::rest_sink::RestSink::new(props, ctx)?))),
+        ),
+    ]
+}
+
+/// A registry holding every built-in connector type.
+pub fn with_builtins(hub: &MemoryHub) -> ConnectorRegistry {
+    let reg = ConnectorRegistry::default();
+    for f in builtin_sources(hub) {
+        // Built-in names are distinct: the only error would be a duplicate.
+        let _ = reg.builtin_source(f);
     }
+    for f in builtin_sinks(hub) {
+        let _ = reg.builtin_sink(f);
+    }
+    reg
 }
 
 #[cfg(test)]
@@ -145,6 +178,25 @@ mod tests {
             clock: Arc::new(MockClock::new(0)),
             connection: Default::default(),
         }
+    }
+
+    fn create_source(
+        kind: &str,
+        ds: &str,
+        props: &Props,
+        c: &ConnectorContext,
+        hub: &MemoryHub,
+    ) -> Result<Box<dyn Source>> {
+        with_builtins(hub).source(kind)?.create(ds, props, c, 0)
+    }
+
+    fn create_sink(
+        kind: &str,
+        props: &Props,
+        c: &ConnectorContext,
+        hub: &MemoryHub,
+    ) -> Result<Box<dyn Sink>> {
+        with_builtins(hub).sink(kind)?.create(props, c)
     }
 
     #[test]
@@ -165,7 +217,8 @@ mod tests {
             err.to_string(),
             "unknown sink type \"kafka\"; available: file, log, memory, mqtt, nop, rest"
         );
-        assert!(is_source_kind("File") && is_sink_kind("NOP") && !is_sink_kind("x"));
+        let reg = with_builtins(&hub);
+        assert!(reg.has_source("File") && reg.has_sink("NOP") && !reg.has_sink("x"));
     }
 
     #[test]
@@ -203,8 +256,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn simulator_through_registry_with_options() {
-        let hub = MemoryHub::new();
+    async fn a_simulator_with_an_offset_and_no_sleep() {
         let c = ctx(std::path::Path::new("."));
         let mut props = Props::new();
         props.insert(
@@ -213,16 +265,17 @@ mod tests {
         );
         props.insert("loop".into(), Value::Bool(false));
         let sleeper = NoSleep::new();
-        let options = SourceOptions {
-            offset: SourceOffset::default(),
-            sleeper: Arc::new(sleeper.clone()),
-        };
-        let offset = options.offset.clone();
-        let source =
-            create_source_with("simulator", "", &props, &c, &hub, options).expect("source");
+        let offset = SourceOffset::default();
+        let source = SimulatorSource::new(&props, &c)
+            .expect("source")
+            .with_offset(offset.clone())
+            .with_sleeper(Arc::new(sleeper.clone()));
         assert!(source.rewindable());
         let (tx, mut rx) = mpsc::channel(4);
-        source.run(SourceSender::new(tx)).await.expect("run");
+        Box::new(source)
+            .run(SourceSender::new(tx))
+            .await
+            .expect("run");
         let mut n = 0;
         while let Some(b) = rx.recv().await {
             n += b.len();

@@ -242,22 +242,24 @@ impl SinkData {
     }
 }
 
-/// Creates sources of one type: how plugin tiers add source types next to the
-/// built-in ones.
+/// Creates sources of one type. Built-in and plugin types alike are factories in the
+/// engine's [`crate::registry::ConnectorRegistry`].
 pub trait SourceFactory: Send + Sync {
     /// The `TYPE` of streams this factory serves.
     fn kind(&self) -> &str;
-    /// A source for one rule: `datasource` is the stream's DATASOURCE, `props` its conf.
+    /// A source for one rule: `datasource` is the stream's DATASOURCE, `props` its
+    /// conf; `offset` is where a resumed rule's checkpoint left the stream (messages
+    /// already consumed), for a source that can rewind (0 on a fresh start).
     fn create(
         &self,
         datasource: &str,
         props: &Props,
         ctx: &ConnectorContext,
+        offset: u64,
     ) -> Result<Box<dyn Source>>;
 }
 
-/// Creates sinks of one type: how plugin tiers add action types next to the built-in
-/// ones.
+/// Creates sinks of one type (built-in or plugin).
 pub trait SinkFactory: Send + Sync {
     /// The action name this factory serves (`{"<kind>": {props}}`).
     fn kind(&self) -> &str;

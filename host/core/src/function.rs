@@ -63,32 +63,30 @@ pub struct CallSite {
     pub site: usize,
 }
 
-/// Per-call context: the engine's notion of "now" (the mock clock in trials).
-#[derive(Debug, Clone, Copy, Default)]
+/// Per-call context: the engine's notion of "now" (the mock clock in trials), and
+/// whether the rule the call works for is stopping.
+#[derive(Debug, Clone, Default)]
 pub struct FnContext {
     pub now_ms: i64,
+    pub cancel: Cancel,
 }
 
-/// Counters of one plugin (any tier), shared by all its instances.
-#[derive(Debug, Default)]
-pub struct PluginMetrics {
-    pub calls: std::sync::atomic::AtomicU64,
-    pub rows: std::sync::atomic::AtomicU64,
-    pub errors: std::sync::atomic::AtomicU64,
-    pub restarts: std::sync::atomic::AtomicU64,
-    /// Time spent in calls, for the mean latency per call.
-    pub busy_ns: std::sync::atomic::AtomicU64,
-    /// Linear memory of the plugin's live wasm instances, in bytes (a gauge).
-    pub memory_bytes: std::sync::atomic::AtomicU64,
-}
+/// Set once the rule a call works for is stopping. A tier that can interrupt a call
+/// in flight (wasm, at its next epoch tick) does, so a stop never waits out a
+/// plugin's whole deadline.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(std::sync::Arc<std::sync::atomic::AtomicBool>);
 
-impl PluginMetrics {
-    /// Adds the time of one call that started at `since`.
-    pub fn time(&self, since: std::time::Instant) {
-        self.busy_ns.fetch_add(
-            since.elapsed().as_nanos() as u64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    /// The flag itself, for a tier that polls it from its own thread.
+    pub fn flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.0.clone()
     }
 }
 

@@ -12,9 +12,12 @@ pub mod error;
 pub mod function;
 pub mod json;
 pub mod json_de;
+pub mod names;
 pub mod plugin_files;
+pub mod registry;
 pub mod row;
 pub mod schema;
+pub mod scope;
 pub mod state;
 pub mod value;
 

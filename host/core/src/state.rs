@@ -57,6 +57,14 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     /// Applies `writes` all at once or not at all: a checkpoint (plugin state and
     /// source offsets together) must never be half-written by a crash.
     fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError>;
+    /// Forgets every scope starting with one of `drop_prefixes`, then applies
+    /// `writes`, all at once or not at all: replacing a whole catalog (an import)
+    /// must leave the old one or the new one after a crash, never a mix.
+    fn commit_replacing(
+        &self,
+        drop_prefixes: &[String],
+        writes: &[StateWrite],
+    ) -> Result<(), StateError>;
     /// The keys of one scope, sorted (the engine's catalog lists its entries).
     fn keys(&self, scope: &str) -> Result<Vec<String>, StateError>;
 }
@@ -119,8 +127,18 @@ impl StateStore for MemoryStateStore {
         Ok(keys)
     }
     fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError> {
+        self.commit_replacing(&[], writes)
+    }
+    fn commit_replacing(
+        &self,
+        drop_prefixes: &[String],
+        writes: &[StateWrite],
+    ) -> Result<(), StateError> {
         // One lock for the whole batch: no reader sees half of it.
         let mut map = self.lock();
+        if !drop_prefixes.is_empty() {
+            map.retain(|(scope, _), _| !drop_prefixes.iter().any(|p| scope.starts_with(p)));
+        }
         for w in writes {
             let k = (w.scope.clone(), w.key.clone());
             match &w.value {

@@ -167,7 +167,7 @@ pub(crate) fn extract_analytic(
                 .chain(c.when.iter())
         })
         .collect();
-    let eval = Evaluator::bind(exprs, registry, &p.rule_id)?;
+    let eval = Evaluator::bind(exprs, registry, &p.rule_id, &p.cancel)?;
     let mut out = p.clone();
     out.fields = fields;
     out.condition = condition;

@@ -19,7 +19,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use tributary_connectors::MemoryHub;
 use tributary_core::connection::ConnectionStatus;
-use tributary_core::connector::{ConnectorContext, Sink, SinkFactory, Source, SourceFactory};
+use tributary_core::connector::{ConnectorContext, Sink, Source};
+use tributary_core::function::FunctionFactory;
+use tributary_core::registry::{ConnectorRegistry, Registrar};
 use tributary_core::{Clock, Error};
 use tributary_functions::Registry;
 use tributary_sql::{parse_select, StreamDef, StreamKind};
@@ -33,10 +35,8 @@ pub struct EngineContext {
     pub registry: Arc<RwLock<Registry>>,
     /// The state store plugins of every tier use.
     pub state: Arc<dyn tributary_core::state::StateStore>,
-    /// Source types added by plugins, by lower-cased `TYPE`.
-    pub plugin_sources: Arc<RwLock<BTreeMap<String, Arc<dyn SourceFactory>>>>,
-    /// Sink types added by plugins, by lower-cased action name.
-    pub plugin_sinks: Arc<RwLock<BTreeMap<String, Arc<dyn SinkFactory>>>>,
+    /// Every source and sink type, built-in and plugin.
+    pub connectors: Arc<ConnectorRegistry>,
     /// The same store as `state`, when it is durable: rules with `qos` ≥ 1 checkpoint
     /// into it. `None` (memory, trials): rules run without checkpoints.
     pub checkpoints: Option<Arc<tributary_state::CheckpointStore>>,
@@ -52,14 +52,14 @@ impl std::fmt::Debug for EngineContext {
 
 impl EngineContext {
     pub fn new(root: PathBuf, clock: Arc<dyn Clock>) -> Self {
+        let hub = MemoryHub::default();
         EngineContext {
             root,
             clock,
-            hub: MemoryHub::default(),
+            connectors: Arc::new(tributary_connectors::with_builtins(&hub)),
+            hub,
             registry: Arc::new(RwLock::new(Registry::with_builtins())),
             state: Arc::new(tributary_core::state::MemoryStateStore::default()),
-            plugin_sources: Arc::new(RwLock::new(BTreeMap::new())),
-            plugin_sinks: Arc::new(RwLock::new(BTreeMap::new())),
             checkpoints: None,
         }
     }
@@ -79,6 +79,26 @@ impl EngineContext {
             clock: self.clock.clone(),
             connection: Default::default(),
         }
+    }
+}
+
+/// Plugin hosts add their functions and connector types through the context.
+impl Registrar for EngineContext {
+    fn add_function(&self, f: Arc<dyn FunctionFactory>) -> Result<(), Error> {
+        self.registry
+            .write()
+            .map_err(|_| Error::internal("function registry lock poisoned"))?
+            .register(f)
+    }
+
+    fn remove_function(&self, name: &str) {
+        if let Ok(mut r) = self.registry.write() {
+            r.remove(name);
+        }
+    }
+
+    fn connectors(&self) -> &ConnectorRegistry {
+        &self.connectors
     }
 }
 
@@ -144,7 +164,7 @@ pub fn build_operators(
     let joined = !p.joins.is_empty();
     // With a window or a JOIN, WHERE runs in the window or join stage.
     if let Some(c) = p.condition.as_ref().filter(|_| !windowed && !joined) {
-        let ev = Evaluator::bind([c], &registry, &p.rule_id).map_err(prefix)?;
+        let ev = Evaluator::bind([c], &registry, &p.rule_id, &p.cancel).map_err(prefix)?;
         ops.push(Box::new(FilterOp::new(c.clone(), ev)));
     }
     if let Some(g) = p.group.as_ref().filter(|g| g.window.is_some()) {
@@ -182,7 +202,7 @@ pub fn build_operators(
             .filter_map(|s| s.on.as_ref())
             .chain(p.condition.iter())
             .collect();
-        let ev = Evaluator::bind(exprs, &registry, &p.rule_id).map_err(prefix)?;
+        let ev = Evaluator::bind(exprs, &registry, &p.rule_id, &p.cancel).map_err(prefix)?;
         ops.push(Box::new(JoinOp::new(steps, p.condition.clone(), ev)));
     }
     let Some(group) = &p.group else {
@@ -283,7 +303,7 @@ fn window_op(
         exprs.push(begin);
         exprs.push(emit);
     }
-    let ev = Evaluator::bind(exprs, registry, &p.rule_id)?;
+    let ev = Evaluator::bind(exprs, registry, &p.rule_id, &p.cancel)?;
     let streams = || std::iter::once(&p.stream).chain(p.joins.iter().map(|j| &j.stream));
     let event_time = event_time_of(p, options)?;
     let tables = streams()
@@ -310,10 +330,11 @@ pub(crate) fn project_op(
         crate::plan::PlannedField::Expr { expr, .. } => Some(expr),
         crate::plan::PlannedField::Wildcard => None,
     });
-    let ev = Evaluator::bind(field_exprs, registry, &p.rule_id).map_err(|e| match e {
-        Error::User(m) => Error::User(format!("rule {}: {m}", p.rule_id)),
-        other => other,
-    })?;
+    let ev =
+        Evaluator::bind(field_exprs, registry, &p.rule_id, &p.cancel).map_err(|e| match e {
+            Error::User(m) => Error::User(format!("rule {}: {m}", p.rule_id)),
+            other => other,
+        })?;
     Ok(ProjectOp::new(
         fields,
         p.eval_order.clone(),
@@ -346,35 +367,13 @@ pub fn build_source(
             .or_insert_with(|| tributary_core::Value::str(d));
     }
     let datasource = stream.options.datasource.as_deref().unwrap_or("");
-    let plugin = ctx
-        .plugin_sources
-        .read()
-        .map_err(|_| Error::internal("plugin source lock poisoned"))?
-        .get(&kind.to_ascii_lowercase())
-        .cloned();
-    if let Some(factory) = plugin {
-        return factory
-            .create(datasource, &props, &cctx)
-            .map_err(|e| match e {
-                Error::User(m) => Error::User(format!("stream {}: {m}", stream.name)),
-                other => other,
-            });
-    }
-    tributary_connectors::registry::create_source_with(
-        kind,
-        datasource,
-        &props,
-        &cctx,
-        &ctx.hub,
-        tributary_connectors::registry::SourceOptions {
-            offset: tributary_connectors::SourceOffset::new(offset),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| match e {
-        Error::User(m) => Error::User(format!("stream {}: {m}", stream.name)),
-        other => other,
-    })
+    ctx.connectors
+        .source(kind)
+        .and_then(|f| f.create(datasource, &props, &cctx, offset))
+        .map_err(|e| match e {
+            Error::User(m) => Error::User(format!("stream {}: {m}", stream.name)),
+            other => other,
+        })
 }
 
 /// Creates the rule's sinks from its actions.
@@ -394,18 +393,12 @@ pub fn build_sinks(rule: &RuleDef, ctx: &EngineContext) -> Result<Vec<SinkRunner
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let plugin = ctx
-            .plugin_sinks
-            .read()
-            .map_err(|_| Error::internal("plugin sink lock poisoned"))?
-            .get(&a.kind)
-            .cloned();
         let cctx = ctx.connector_ctx(&rule.id);
-        let sink: Box<dyn Sink> = match plugin {
-            Some(factory) => factory.create(&own, &cctx),
-            None => tributary_connectors::registry::create_sink(&a.kind, &own, &cctx, &ctx.hub),
-        }
-        .map_err(|e| Error::user(format!("rule {}: actions[{i}]: {e}", rule.id)))?;
+        let sink: Box<dyn Sink> = ctx
+            .connectors
+            .sink(&a.kind)
+            .and_then(|f| f.create(&own, &cctx))
+            .map_err(|e| Error::user(format!("rule {}: actions[{i}]: {e}", rule.id)))?;
         sinks.push(SinkRunner {
             name,
             sink,
@@ -512,5 +505,6 @@ pub fn build_pipeline(
         coalesce_limit: crate::runtime::COALESCE_LIMIT,
         wall_timers: true,
         checkpoint,
+        cancel: p.cancel.clone(),
     })
 }

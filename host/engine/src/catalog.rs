@@ -6,7 +6,7 @@
 //! (a rule stopped through the API stays stopped after a restart).
 
 use std::sync::Arc;
-use tributary_core::state::StateStore;
+use tributary_core::state::{StateStore, StateWrite};
 use tributary_core::{Error, Value};
 use tributary_sql::StreamKind;
 
@@ -67,6 +67,49 @@ impl Catalog {
 
     pub fn remove_rule(&self, id: &str) -> Result<(), Error> {
         self.store.delete(RULES, id).map_err(failed)
+    }
+
+    /// Replaces the whole catalog with `streams` (`(name, kind, sql)`) and `rules`
+    /// (`(id, json, triggered)`), and forgets the state of every rule in
+    /// `dropped_rules`, in one atomic commit of the store: after a crash the catalog
+    /// is the old one or the new one, never a mix.
+    pub fn replace_all(
+        &self,
+        streams: &[(String, StreamKind, String)],
+        rules: &[(String, serde_json::Value, bool)],
+        dropped_rules: &[String],
+    ) -> Result<(), Error> {
+        let mut writes = Vec::new();
+        for scope in [STREAMS, TABLES, RULES] {
+            for key in self.store.keys(scope).map_err(failed)? {
+                writes.push(StateWrite {
+                    scope: scope.to_string(),
+                    key,
+                    value: None,
+                });
+            }
+        }
+        for (name, kind, sql) in streams {
+            writes.push(StateWrite {
+                scope: scope(*kind).to_string(),
+                key: name.clone(),
+                value: Some(Value::str(sql)),
+            });
+        }
+        for (id, json, triggered) in rules {
+            let record = serde_json::json!({"rule": json, "triggered": triggered});
+            writes.push(StateWrite {
+                scope: RULES.to_string(),
+                key: id.clone(),
+                value: Some(Value::str(record.to_string())),
+            });
+        }
+        // A later put of a key deleted above wins: the commit applies writes in order.
+        let drops: Vec<String> = dropped_rules
+            .iter()
+            .map(|id| tributary_core::scope::rule_prefix(id))
+            .collect();
+        self.store.commit_replacing(&drops, &writes).map_err(failed)
     }
 
     /// Every stream and table statement: `(name, sql)`, streams first (tables may be

@@ -43,6 +43,8 @@ pub struct Engine {
     pub(crate) rules: Mutex<BTreeMap<String, RuleEntry>>,
     /// Where streams, tables and rules are persisted (`None`: they live in memory).
     pub(crate) catalog: Option<Catalog>,
+    /// One operation at a time per rule ([`crate::rule_locks`]).
+    pub(crate) locks: crate::rule_locks::RuleLocks,
 }
 
 impl std::fmt::Debug for Engine {
@@ -62,7 +64,16 @@ impl Engine {
             streams: RwLock::new(BTreeMap::new()),
             rules: Mutex::new(BTreeMap::new()),
             catalog: None,
+            locks: Default::default(),
         }
+    }
+
+    /// Waits until no other operation on rule `id` runs, and holds it off until the
+    /// guard goes. The async operations below take it themselves; a caller of the
+    /// synchronous ones ([`Engine::create_rule`], [`Engine::start_rule`]) takes it
+    /// first.
+    pub async fn lock_rule(&self, id: &str) -> crate::rule_locks::RuleGuard {
+        self.locks.lock(id).await
     }
 
     /// An engine whose streams, tables and rules are persisted in `store`; call
@@ -119,84 +130,52 @@ impl Engine {
     /// Adds a rule after checking that it plans (SQL, streams, functions, sinks).
     /// The rule starts if `triggered` (the default).
     pub fn create_rule(&self, def: RuleDef) -> Result<(), Error> {
-        {
-            let streams = self.streams.read().map_err(|_| poisoned())?;
-            plan_rule(&def, &streams)?;
-            // Build once to validate functions and sink/source props; it is not run.
-            build_pipeline(&def, &streams, &self.ctx, Arc::new(RuleMetrics::default()))?;
-        }
+        self.check_rule(&def)?;
+        self.insert_rule(def, true, RuleStatus::Stopped)
+    }
+
+    /// Whether a rule plans and builds against the current streams, plugins and
+    /// connectors (the pipeline is built once and thrown away).
+    pub(crate) fn check_rule(&self, def: &RuleDef) -> Result<(), Error> {
+        let streams = self.streams.read().map_err(|_| poisoned())?;
+        plan_rule(def, &streams)?;
+        build_pipeline(def, &streams, &self.ctx, Arc::new(RuleMetrics::default()))?;
+        Ok(())
+    }
+
+    /// Adds a checked rule (writing the catalog when `persist`) and starts it if it
+    /// is triggered and `status` is not a failure.
+    pub(crate) fn insert_rule(
+        &self,
+        def: RuleDef,
+        persist: bool,
+        status: RuleStatus,
+    ) -> Result<(), Error> {
         let id = def.id.clone();
-        let triggered = def.triggered;
+        let start = def.triggered && !matches!(status, RuleStatus::Failed(_));
         {
             let mut rules = self.rules.lock().map_err(|_| poisoned())?;
             if rules.contains_key(&id) {
                 return Err(Error::Conflict(format!("rule {id} already exists")));
             }
-            if let Some(c) = &self.catalog {
-                c.put_rule(&id, &def.raw, def.triggered)?;
+            if persist {
+                if let Some(c) = &self.catalog {
+                    c.put_rule(&id, &def.raw, def.triggered)?;
+                }
             }
             rules.insert(
                 id.clone(),
                 RuleEntry {
                     def,
                     metrics: Arc::new(RuleMetrics::default()),
-                    status: Arc::new(Mutex::new(RuleStatus::Stopped)),
+                    status: Arc::new(Mutex::new(status)),
                     stop: None,
                     task: None,
                 },
             );
         }
-        if triggered {
+        if start {
             self.start_rule(&id)?;
-        }
-        Ok(())
-    }
-
-    /// Loads eKuiper's ruleset format:
-    /// `{"streams": {name: ddl}, "tables": {name: ddl}, "rules": {id: "<rule json>"}}`.
-    pub fn load_ruleset(&self, text: &str) -> Result<(), Error> {
-        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            Error::user(format!(
-                "invalid ruleset JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        let obj = json
-            .as_object()
-            .ok_or_else(|| Error::user("ruleset must be a JSON object"))?;
-        for key in obj.keys() {
-            if !matches!(key.as_str(), "streams" | "tables" | "rules") {
-                return Err(Error::user(format!("unknown ruleset key \"{key}\"")));
-            }
-        }
-        for section in ["streams", "tables"] {
-            if let Some(v) = obj.get(section) {
-                let m = v.as_object().ok_or_else(|| {
-                    Error::user(format!("ruleset \"{section}\" must be an object"))
-                })?;
-                for (name, ddl) in m {
-                    let ddl = ddl.as_str().ok_or_else(|| {
-                        Error::user(format!("ruleset {section}.{name} must be a DDL string"))
-                    })?;
-                    self.create_stream(ddl)
-                        .map_err(|e| Error::user(format!("ruleset {section}.{name}: {e}")))?;
-                }
-            }
-        }
-        if let Some(v) = obj.get("rules") {
-            let m = v
-                .as_object()
-                .ok_or_else(|| Error::user("ruleset \"rules\" must be an object"))?;
-            for (id, rule) in m {
-                let def = match rule {
-                    serde_json::Value::String(s) => RuleDef::parse(s),
-                    serde_json::Value::Object(_) => RuleDef::from_json(rule.clone()),
-                    _ => Err(Error::user("must be rule JSON (a string or an object)")),
-                }
-                .map_err(|e| Error::user(format!("ruleset rules.{id}: {e}")))?;
-                self.create_rule(def)?;
-            }
         }
         Ok(())
     }
@@ -240,6 +219,7 @@ impl Engine {
     /// Stops a rule and waits until its sinks are flushed; it stays stopped across
     /// restarts of the engine.
     pub async fn stop_rule(&self, id: &str) -> Result<(), Error> {
+        let _g = self.lock_rule(id).await;
         self.halt_rule(id, true).await
     }
 
@@ -277,14 +257,18 @@ impl Engine {
     /// Stops and removes a rule; its state (every plugin scope under `rule/<id>/`)
     /// goes with it.
     pub async fn delete_rule(&self, id: &str) -> Result<(), Error> {
+        let _g = self.lock_rule(id).await;
         self.halt_rule(id, false).await?;
-        if let Some(c) = &self.catalog {
-            c.remove_rule(id)?;
+        {
+            let mut rules = self.rules.lock().map_err(|_| poisoned())?;
+            if let Some(c) = &self.catalog {
+                c.remove_rule(id)?;
+            }
+            rules.remove(id);
         }
-        self.rules.lock().map_err(|_| poisoned())?.remove(id);
         self.ctx
             .state
-            .drop_scopes(&format!("rule/{id}/"))
+            .drop_scopes(&tributary_core::scope::rule_prefix(id))
             .map_err(|e| {
                 Error::external(format!("rule {id} deleted, but its state was not: {e}"))
             })?;
@@ -311,6 +295,7 @@ impl Engine {
     /// Stops every rule, flushing sinks. The catalog keeps them as they were, so the
     /// next start runs the same rules.
     pub async fn shutdown(&self) {
+        let _all = self.locks.lock_all().await;
         for id in self.rule_ids() {
             let _ = self.halt_rule(&id, false).await;
         }

@@ -1,13 +1,12 @@
 //! The engine's management operations beyond the rule lifecycle: describing, updating
 //! and dropping streams and tables; describing, updating and restarting rules; their
-//! topology and plan; exporting and importing everything (eKuiper's `/data` API); and
-//! loading the catalog an earlier run persisted.
+//! topology and plan; and loading the catalog an earlier run persisted. Rulesets
+//! (`/data` and `init.json`) are [`crate::ruleset`]'s.
 
 use crate::builder::{build_pipeline, plan_rule};
 use crate::engine::{poisoned, Engine, RuleStatus};
 use crate::metrics::RuleMetrics;
 use crate::rule::RuleDef;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use tributary_core::Error;
 use tributary_sql::{parse_ddl, StreamDef, StreamKind};
@@ -113,26 +112,27 @@ impl Engine {
     /// changes nothing), then the old rule stops and the new one starts if triggered.
     pub async fn update_rule(&self, def: RuleDef) -> Result<(), Error> {
         let id = def.id.clone();
+        let _g = self.lock_rule(&id).await;
         self.rule_def(&id)?;
-        {
-            let streams = self.streams.read().map_err(|_| poisoned())?;
-            plan_rule(&def, &streams)?;
-            build_pipeline(&def, &streams, &self.ctx, Arc::new(RuleMetrics::default()))?;
-        }
+        self.check_rule(&def)?;
         self.halt_rule(&id, false).await?;
         let triggered = def.triggered;
         {
             let mut rules = self.rules.lock().map_err(|_| poisoned())?;
+            // The catalog is written only for a rule that is still there: under the
+            // rules lock, so no delete can come between the check and the write.
+            let e = match rules.get_mut(&id) {
+                Some(e) => e,
+                None => return Err(Error::not_found(format!("rule {id} not found"))),
+            };
             if let Some(c) = &self.catalog {
                 c.put_rule(&id, &def.raw, def.triggered)?;
             }
-            if let Some(e) = rules.get_mut(&id) {
-                e.def = def;
-                e.metrics = Arc::new(RuleMetrics::default());
-                if let Ok(mut s) = e.status.lock() {
-                    *s = RuleStatus::Stopped;
-                }
-            }
+            e.def = def;
+            e.metrics = Arc::new(RuleMetrics::default());
+            if let Ok(mut s) = e.status.lock() {
+                *s = RuleStatus::Stopped;
+            };
         }
         if triggered {
             self.start_rule(&id)?;
@@ -142,6 +142,7 @@ impl Engine {
 
     /// Stops and starts a rule.
     pub async fn restart_rule(&self, id: &str) -> Result<(), Error> {
+        let _g = self.lock_rule(id).await;
         self.halt_rule(id, false).await?;
         self.start_rule(id)
     }
@@ -208,137 +209,11 @@ impl Engine {
         }))
     }
 
-    /// Everything, in eKuiper's ruleset format (`/data/export`).
-    pub fn export(&self) -> Result<serde_json::Value, Error> {
-        let streams = self.streams.read().map_err(|_| poisoned())?;
-        let mut out_streams = serde_json::Map::new();
-        let mut out_tables = serde_json::Map::new();
-        for d in streams.values() {
-            let target = match d.kind {
-                StreamKind::Table => &mut out_tables,
-                _ => &mut out_streams,
-            };
-            target.insert(d.name.clone(), serde_json::json!(d.statement));
-        }
-        let rules = self.rules.lock().map_err(|_| poisoned())?;
-        let out_rules: serde_json::Map<String, serde_json::Value> = rules
-            .iter()
-            .map(|(id, e)| (id.clone(), serde_json::json!(e.def.raw.to_string())))
-            .collect();
-        Ok(serde_json::json!({"streams": out_streams, "tables": out_tables, "rules": out_rules}))
-    }
-
-    /// Replaces everything with a ruleset (`/data/import`). The ruleset is checked
-    /// whole before anything changes: every statement parses, every rule plans
-    /// against the imported streams.
-    pub async fn import(&self, text: &str) -> Result<(), Error> {
-        let scratch = Engine::new(self.ctx.clone());
-        scratch.load_ruleset_stopped(text)?;
-        for id in self.rule_ids() {
-            self.delete_rule(&id).await?;
-        }
-        let names: Vec<(String, StreamKind)> = {
-            let streams = self.streams.read().map_err(|_| poisoned())?;
-            streams.values().map(|d| (d.name.clone(), d.kind)).collect()
-        };
-        for (name, kind) in names {
-            self.drop_stream(&name, kind)?;
-        }
-        self.load_ruleset(text)
-    }
-
-    /// Adds or replaces the entries a ruleset names, keeping the others
-    /// (`/data/import?partial=1`). Every entry is tried; the ones that fail are
-    /// named in the error.
-    pub async fn import_partial(&self, text: &str) -> Result<(), Error> {
-        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            Error::user(format!(
-                "invalid ruleset JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        let mut failed = Vec::new();
-        for (section, kind) in [
-            ("streams", StreamKind::Stream),
-            ("tables", StreamKind::Table),
-        ] {
-            let Some(m) = json.get(section).and_then(|v| v.as_object()) else {
-                continue;
-            };
-            for (name, ddl) in m {
-                let Some(sql) = ddl.as_str() else {
-                    failed.push(format!("{section}.{name}: must be a DDL string"));
-                    continue;
-                };
-                let r = if self.stream_def(name, kind).is_ok() {
-                    self.update_stream(name, kind, sql)
-                } else {
-                    self.create_stream(sql).map(|_| ())
-                };
-                if let Err(e) = r {
-                    failed.push(format!("{section}.{name}: {e}"));
-                }
-            }
-        }
-        if let Some(m) = json.get("rules").and_then(|v| v.as_object()) {
-            for (id, rule) in m {
-                let def = match rule {
-                    serde_json::Value::String(s) => RuleDef::parse(s),
-                    other => RuleDef::from_json(other.clone()),
-                };
-                let r = match def {
-                    Err(e) => Err(e),
-                    Ok(def) if self.rule_def(&def.id).is_ok() => self.update_rule(def).await,
-                    Ok(def) => self.create_rule(def),
-                };
-                if let Err(e) = r {
-                    failed.push(format!("rules.{id}: {e}"));
-                }
-            }
-        }
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::user(format!(
-                "import failed for {}",
-                failed.join("; ")
-            )))
-        }
-    }
-
     /// The FROM stream of a rule.
     pub fn rule_stream(&self, id: &str) -> Result<String, Error> {
         let def = self.rule_def(id)?;
         let streams = self.streams.read().map_err(|_| poisoned())?;
         Ok(plan_rule(&def, &streams)?.stream.name)
-    }
-
-    /// Checks a ruleset by loading it without starting its rules.
-    fn load_ruleset_stopped(&self, text: &str) -> Result<(), Error> {
-        let mut json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            Error::user(format!(
-                "invalid ruleset JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        if let Some(rules) = json.get_mut("rules").and_then(|r| r.as_object_mut()) {
-            for rule in rules.values_mut() {
-                let mut parsed: serde_json::Value = match &*rule {
-                    // A rule that is not JSON is left for load_ruleset to report.
-                    serde_json::Value::String(s) => {
-                        serde_json::from_str(s).unwrap_or_else(|_| rule.clone())
-                    }
-                    other => other.clone(),
-                };
-                if let Some(o) = parsed.as_object_mut() {
-                    o.insert("triggered".into(), serde_json::Value::Bool(false));
-                }
-                *rule = parsed;
-            }
-        }
-        self.load_ruleset(&json.to_string())
     }
 
     /// Brings back the streams, tables and rules of the catalog; rules stopped
@@ -357,10 +232,18 @@ impl Engine {
             let mut def = RuleDef::from_json(r.json)
                 .map_err(|e| Error::external(format!("catalog: rule {}: {e}", r.id)))?;
             def.triggered = r.triggered;
-            if let Err(e) = self.create_rule(def) {
-                // One rule that no longer plans (a plugin removed) must not keep the
-                // others from running: it is reported and left out.
-                tracing::error!(rule = %r.id, error = %e, "catalog: the rule cannot be created");
+            // A rule that no longer builds (its plugin was removed) must neither keep
+            // the others from running nor vanish: it is kept, stopped, with the
+            // reason in its status, and starts once what it needs is back.
+            let status = match self.check_rule(&def) {
+                Ok(()) => RuleStatus::Stopped,
+                Err(e) => {
+                    tracing::error!(rule = %r.id, error = %e, "catalog: the rule cannot start");
+                    RuleStatus::Failed(format!("cannot start: {e}"))
+                }
+            };
+            if let Err(e) = self.insert_rule(def, false, status) {
+                tracing::error!(rule = %r.id, error = %e, "catalog: the rule cannot be loaded");
             }
         }
         Ok(n)
@@ -397,33 +280,4 @@ impl Engine {
             .filter_map(|id| self.rule_status(&id).ok().map(|(s, m)| (id, s, m)))
             .collect()
     }
-}
-
-/// Streams of a ruleset text that are not yet defined, for loading `init.json` on top
-/// of a catalog without clashing.
-pub fn missing_entries(
-    text: &str,
-    existing_streams: &[String],
-    existing_rules: &[String],
-) -> Result<String, Error> {
-    let mut json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        Error::user(format!(
-            "invalid ruleset JSON at line {}, column {}: {e}",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let known: BTreeMap<String, ()> = existing_streams
-        .iter()
-        .map(|s| (s.to_ascii_lowercase(), ()))
-        .collect();
-    for section in ["streams", "tables"] {
-        if let Some(m) = json.get_mut(section).and_then(|v| v.as_object_mut()) {
-            m.retain(|name, _| !known.contains_key(&name.to_ascii_lowercase()));
-        }
-    }
-    if let Some(m) = json.get_mut("rules").and_then(|v| v.as_object_mut()) {
-        m.retain(|id, _| !existing_rules.contains(id));
-    }
-    Ok(json.to_string())
 }

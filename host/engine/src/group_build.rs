@@ -133,13 +133,13 @@ fn group_stage(
         .iter()
         .chain(bound.iter().flat_map(|a| a.args.iter()))
         .collect();
-    let rows_eval = Evaluator::bind(row_exprs, registry, &p.rule_id)?;
+    let rows_eval = Evaluator::bind(row_exprs, registry, &p.rule_id, &p.cancel)?;
     let group_exprs: Vec<&Expr> = x
         .having
         .iter()
         .chain(x.order.iter().map(|o| &o.expr))
         .collect();
-    let groups_eval = Evaluator::bind(group_exprs, registry, &p.rule_id)?;
+    let groups_eval = Evaluator::bind(group_exprs, registry, &p.rule_id, &p.cancel)?;
     let project = project_op(p, x.fields, registry, options)?;
     Ok(GroupOp::new(
         g.dimensions.clone(),
@@ -224,7 +224,7 @@ pub(crate) fn incremental_op(
         .chain(g.dimensions.iter())
         .chain(incs.iter().filter_map(|a| a.arg.as_ref()))
         .collect();
-    let eval = Evaluator::bind(exprs, registry, &p.rule_id)?;
+    let eval = Evaluator::bind(exprs, registry, &p.rule_id, &p.cancel)?;
     let dims = g.dimensions.clone();
     let post = group_stage(p, g, x, Vec::new(), registry, options)?;
     Ok(Some(IncrementalWindowOp::new(

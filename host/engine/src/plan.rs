@@ -76,6 +76,8 @@ pub struct RulePlan {
     pub joins: Vec<crate::join_plan::PlannedJoin>,
     /// The `OVER (…)` clauses of analytic calls, by call site.
     pub overs: Vec<(usize, tributary_sql::Over)>,
+    /// Set when the rule stops: every function call of this plan sees it.
+    pub cancel: tributary_core::function::Cancel,
 }
 
 impl RulePlan {
@@ -247,6 +249,7 @@ pub fn plan(rule_id: &str, stmt: &SelectStmt, stream: &StreamDef) -> Result<Rule
         group,
         joins: Vec::new(),
         overs: stmt.overs.clone(),
+        cancel: Default::default(),
     })
 }
 

@@ -120,6 +120,7 @@ impl RuleDef {
             Some(Json::String(_)) | None => return Err(Error::user("rule id is required")),
             Some(_) => return Err(Error::user("rule \"id\" must be a string")),
         };
+        tributary_core::names::check("rule id", &id).map_err(Error::user)?;
         if !id
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))

@@ -5,10 +5,13 @@
 //!                     (one task)        └► sink task
 //! ```
 //! Every channel holds at most `bufferLength` batches, so a slow sink slows the whole
-//! rule down to the source instead of dropping rows. Stopping a rule stops its source;
-//! the channels then drain and close stage by stage, and each sink is closed (flushed)
-//! after its last emission. Under `qos` ≥ 1, checkpoint barriers travel the same
-//! channels ([`crate::checkpoint`]).
+//! rule down to the source instead of dropping rows. When the input ends, the
+//! channels drain and close stage by stage, and each sink is closed (flushed) after
+//! its last emission. A stop is quicker: the source stops, the plugin call in flight
+//! is interrupted (wasm), the batches still queued before the operators are dropped
+//! (counted and logged; under `qos` ≥ 1 they are read again from the checkpoint on
+//! the next start), and the sinks flush what they already have. Under `qos` ≥ 1,
+//! checkpoint barriers travel the same channels ([`crate::checkpoint`]).
 
 use crate::chain::{step, Chain, Emitter};
 use crate::checkpoint::{Barrier, CheckpointPlan, Coordinator, Gate, HeldRows, FINAL};
@@ -82,6 +85,9 @@ pub struct Pipeline {
     pub wall_timers: bool,
     /// Checkpoints, under `qos` ≥ 1 with a durable store.
     pub checkpoint: Option<CheckpointPlan>,
+    /// Set when the rule stops: the plugin call in flight is interrupted (where its
+    /// tier can) and the batches still queued are dropped instead of processed.
+    pub cancel: tributary_core::function::Cancel,
 }
 
 /// The default [`Pipeline::coalesce_limit`].
@@ -121,6 +127,17 @@ impl Pipeline {
         };
         let (src_tx, src_rx) = mpsc::channel::<Vec<SourceMessage>>(cap);
         let stop_for_sinks = stop.clone();
+        let cancel = self.cancel.clone();
+        {
+            let cancel = cancel.clone();
+            let mut stop = stop.clone();
+            tokio::spawn(async move {
+                // Ends with the rule either way: Err once the stop sender is gone.
+                if stop.wait_for(|s| *s).await.is_ok() {
+                    cancel.cancel();
+                }
+            });
+        }
         let source = self.source;
         // The joined sources stop with the rule or when the main source ends.
         let (main_done_tx, main_done) = watch::channel(false);
@@ -211,9 +228,15 @@ impl Pipeline {
             m: metrics.clone(),
         };
         let clock = self.clock.clone();
+        let qos = self.options.qos;
+        let emit_rule = rule_id.clone();
         let emit = tokio::spawn(async move {
             let mut out = Vec::new();
             loop {
+                if cancel.is_cancelled() {
+                    drop_queued(&mut rx, &emit_rule, qos).await;
+                    break;
+                }
                 let due = if wall_timers {
                     chain.next_timer()
                 } else {
@@ -285,6 +308,24 @@ impl Pipeline {
             tracing::error!(rule = %rule_id, error = %e, "source failed");
         }
         src_result
+    }
+}
+
+/// The rows still queued before the operators of a stopping rule: dropped, not
+/// processed (each could take a plugin its whole deadline). Their count is logged.
+async fn drop_queued(rx: &mut mpsc::Receiver<Event>, rule_id: &str, qos: u8) {
+    let mut rows = 0usize;
+    while let Some(ev) = rx.recv().await {
+        if let Event::Data(c) = ev {
+            rows += c.rows.len() + c.errors.len();
+        }
+    }
+    if rows > 0 {
+        if qos >= 1 {
+            tracing::info!(rule = %rule_id, rows, "stopping: queued rows dropped; they are read again from the last checkpoint");
+        } else {
+            tracing::warn!(rule = %rule_id, rows, "stopping: queued rows dropped unprocessed (qos 0)");
+        }
     }
 }
 

@@ -149,6 +149,7 @@ fn pipeline(sql: &str, batches: Vec<Vec<i64>>, sink: Recorder, buffer: usize) ->
         coalesce_limit: 0,
         wall_timers: true,
         checkpoint: None,
+        cancel: plan.cancel.clone(),
     }
 }
 

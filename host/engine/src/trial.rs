@@ -209,6 +209,7 @@ pub async fn run_trial(
         coalesce_limit: 0,
         wall_timers: false,
         checkpoint: None,
+        cancel: plan.cancel.clone(),
     };
     let (_stop_tx, stop_rx) = watch::channel(false);
     let run = tokio::spawn(pipeline.run(stop_rx));

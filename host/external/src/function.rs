@@ -10,7 +10,6 @@ use crate::invoke::{CallError, Invoker, StateHeaders};
 use crate::service::{OnError, Policy};
 use crate::state_endpoint::StateEndpoint;
 use futures::StreamExt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tributary_core::function::{
@@ -18,13 +17,9 @@ use tributary_core::function::{
 };
 use tributary_core::{Error, Value};
 
-/// Counters of one function, shared by all its call sites.
-#[derive(Debug, Default)]
-pub struct FunctionMetrics {
-    pub calls: AtomicU64,
-    pub errors: AtomicU64,
-    pub retries: AtomicU64,
-}
+/// Counters of one function, shared by all its call sites: the plugin tiers' own
+/// (a call is a batch, `restarts` counts the requests retried).
+pub use tributary_plugin::PluginMetrics as FunctionMetrics;
 
 /// One SQL function bound to a service.
 #[derive(Debug)]
@@ -65,7 +60,6 @@ impl ServiceFunction {
         let mut wait = self.policy.retry_interval;
         let mut attempt = 1;
         loop {
-            self.metrics.calls.fetch_add(1, Ordering::Relaxed);
             match self
                 .invoker
                 .call(args.clone(), self.policy.timeout, state.as_deref())
@@ -76,7 +70,7 @@ impl ServiceFunction {
                     if !retry || attempt >= self.policy.attempts {
                         return Err(format!("{}: {message}", self.name));
                     }
-                    self.metrics.retries.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.restarted();
                     tracing::debug!(function = %self.name, attempt, error = %message, "retrying");
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(MAX_BACKOFF);
@@ -148,10 +142,8 @@ impl FunctionFactory for ExternalFunctionFactory {
         let state = match &self.state {
             None => None,
             Some(endpoint) => {
-                let scope = format!(
-                    "rule/{}/function/{}/{}",
-                    site.rule_id, site.site, self.def.name
-                );
+                let scope =
+                    tributary_core::scope::function(&site.rule_id, site.site, &self.def.name);
                 Some(Arc::new(StateHeaders::new(endpoint.issue(&scope)?)?))
             }
         };
@@ -182,6 +174,7 @@ impl FunctionImpl for ExternalFunctionImpl {
         let def = self.def.clone();
         let state = self.state.clone();
         let concurrency = def.policy.concurrency;
+        let began = std::time::Instant::now();
         let results = crate::runtime::run(async move {
             futures::stream::iter(rows)
                 .map(|a| def.clone().call(a, state.clone()))
@@ -189,6 +182,7 @@ impl FunctionImpl for ExternalFunctionImpl {
                 .collect::<Vec<_>>()
                 .await
         });
+        self.def.metrics.call(n, began);
         let results = match results {
             Ok(r) => r,
             Err(e) => (0..n).map(|_| Err(e.clone())).collect(),
@@ -197,7 +191,7 @@ impl FunctionImpl for ExternalFunctionImpl {
             out.push(match r {
                 Ok(v) => Ok(v),
                 Err(e) => {
-                    self.def.metrics.errors.fetch_add(1, Ordering::Relaxed);
+                    self.def.metrics.add_errors(1);
                     match self.def.policy.on_error {
                         OnError::Error => Err(e),
                         OnError::Null => {

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::sync::OnceLock;
-use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
+use tokio::runtime::Runtime;
 
 static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
 
@@ -23,9 +23,9 @@ pub fn io_runtime() -> Result<&'static Runtime, String> {
         .map_err(Clone::clone)
 }
 
-/// Runs `fut` on the I/O runtime and waits for it. On a multi-threaded caller runtime
-/// the worker is handed over while waiting; elsewhere the thread simply blocks (the
-/// work runs on the I/O runtime's own threads, so it cannot deadlock).
+/// Runs `fut` on the I/O runtime and waits for it, through the plugin host's bridge
+/// (the one way any plugin call waits from an operator): the work runs on the I/O
+/// runtime's own threads, so waiting cannot deadlock.
 pub fn run<F>(fut: F) -> Result<F::Output, String>
 where
     F: Future + Send + 'static,
@@ -33,10 +33,7 @@ where
 {
     let rt = io_runtime()?;
     let handle = rt.spawn(fut);
-    let wait =
-        || futures::executor::block_on(handle).map_err(|e| format!("external call task: {e}"));
-    match Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
-        _ => wait(),
-    }
+    tributary_plugin::bridge::call(|| {
+        futures::executor::block_on(handle).map_err(|e| format!("external call task: {e}"))
+    })
 }

@@ -73,7 +73,15 @@ mod tests {
             .instantiate(&CallSite::default())
             .expect("instance");
         let mut out = Vec::new();
-        f.exec_batch(&FnContext { now_ms: 5 }, &[], 3, &mut out);
+        f.exec_batch(
+            &FnContext {
+                now_ms: 5,
+                ..FnContext::default()
+            },
+            &[],
+            3,
+            &mut out,
+        );
         assert_eq!(
             out,
             vec![Ok(Value::Int(0)), Ok(Value::Int(1)), Ok(Value::Int(2))]
@@ -82,7 +90,15 @@ mod tests {
             .instantiate(&CallSite::default())
             .expect("instance");
         let mut out = Vec::new();
-        t.exec_batch(&FnContext { now_ms: 7 }, &[], 2, &mut out);
+        t.exec_batch(
+            &FnContext {
+                now_ms: 7,
+                ..FnContext::default()
+            },
+            &[],
+            2,
+            &mut out,
+        );
         assert_eq!(out, vec![Ok(Value::Int(0)), Ok(Value::Int(7))]);
     }
 }

@@ -22,7 +22,15 @@ pub fn call(name: &str, args: &[Value]) -> RowResult {
         .unwrap_or_else(|e| panic!("instantiate {name}: {e}"));
     let cols: Vec<Column> = args.iter().cloned().map(Column::Scalar).collect();
     let mut out = Vec::new();
-    inst.exec_batch(&FnContext { now_ms: NOW_MS }, &cols, 1, &mut out);
+    inst.exec_batch(
+        &FnContext {
+            now_ms: NOW_MS,
+            ..FnContext::default()
+        },
+        &cols,
+        1,
+        &mut out,
+    );
     out.pop()
         .unwrap_or_else(|| panic!("{name} returned no row"))
 }

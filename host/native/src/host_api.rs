@@ -12,19 +12,7 @@ use std::sync::Arc;
 use tributary_core::state::{StateError, StateStore};
 use tributary_core::Value;
 use tributary_native_abi as abi;
-
-/// Where an instance runs.
-#[derive(Debug, Clone, Default)]
-pub struct InstanceInfo {
-    pub plugin: String,
-    pub rule_id: String,
-    pub operator_id: String,
-    pub instance_id: String,
-    /// `<root>/etc/<kind>/<name>`
-    pub root_path: String,
-    /// The state scope: one instance in one rule at one call site, or a singleton.
-    pub scope: String,
-}
+use tributary_plugin::InstanceInfo;
 
 struct Ctx {
     info: InstanceInfo,

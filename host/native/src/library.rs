@@ -11,39 +11,25 @@ use std::sync::Arc;
 use tributary_core::function::FunctionKind;
 use tributary_core::Error;
 use tributary_native_abi as abi;
+use tributary_plugin::{ExportedFunction, PluginKind};
 
-/// What a plugin provides; also its folder under `<root>/plugins/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PluginKind {
-    Function,
-    Source,
-    Sink,
+/// A loaded library as the plugin host holds it: the artifact of every kind.
+pub struct NativeArtifact(pub Arc<NativeLibrary>);
+
+fn kind_code(kind: PluginKind) -> u32 {
+    match kind {
+        PluginKind::Function => abi::PLUGIN_FUNCTION,
+        PluginKind::Source => abi::PLUGIN_SOURCE,
+        PluginKind::Sink => abi::PLUGIN_SINK,
+    }
 }
 
-impl PluginKind {
-    pub fn folder(self) -> &'static str {
-        match self {
-            PluginKind::Function => "functions",
-            PluginKind::Source => "sources",
-            PluginKind::Sink => "sinks",
-        }
-    }
-
-    fn code(self) -> u32 {
-        match self {
-            PluginKind::Function => abi::PLUGIN_FUNCTION,
-            PluginKind::Source => abi::PLUGIN_SOURCE,
-            PluginKind::Sink => abi::PLUGIN_SINK,
-        }
-    }
-
-    fn describe(code: u32) -> &'static str {
-        match code {
-            abi::PLUGIN_FUNCTION => "a function plugin",
-            abi::PLUGIN_SOURCE => "a source plugin",
-            abi::PLUGIN_SINK => "a sink plugin",
-            _ => "of an unknown kind",
-        }
+fn describe_code(code: u32) -> &'static str {
+    match code {
+        abi::PLUGIN_FUNCTION => "a function plugin",
+        abi::PLUGIN_SOURCE => "a source plugin",
+        abi::PLUGIN_SINK => "a sink plugin",
+        _ => "of an unknown kind",
     }
 }
 
@@ -60,7 +46,7 @@ pub struct NativeLibrary {
     /// One shared instance for every rule (eKuiper's exported instance).
     pub singleton: bool,
     /// Exported functions (function plugins).
-    pub functions: Vec<(String, FunctionKind)>,
+    pub functions: Vec<ExportedFunction>,
     /// The `<root>/etc/<kind>/<name>` folder given to instances as their root path.
     pub etc_dir: PathBuf,
     desc: *const abi::Plugin,
@@ -214,12 +200,12 @@ impl NativeLibrary {
         }
         // SAFETY: version and layout match: the descriptor has the host's layout.
         let d = unsafe { &*desc };
-        if d.kind != kind.code() {
+        if d.kind != kind_code(kind) {
             return Err(bad(
                 path,
                 format!(
                     "is {}, found in plugins/{}",
-                    PluginKind::describe(d.kind),
+                    describe_code(d.kind),
                     kind.folder()
                 ),
             ));
@@ -292,7 +278,7 @@ impl NativeLibrary {
                 }
                 if functions
                     .iter()
-                    .any(|(n, _): &(String, _)| n.eq_ignore_ascii_case(&fname))
+                    .any(|f: &ExportedFunction| f.name.eq_ignore_ascii_case(&fname))
                 {
                     return Err(bad(path, format!("exports function {fname} twice")));
                 }
@@ -306,7 +292,10 @@ impl NativeLibrary {
                         ))
                     }
                 };
-                functions.push((fname, k));
+                functions.push(ExportedFunction {
+                    name: fname,
+                    kind: k,
+                });
             }
         }
         Ok(Arc::new(NativeLibrary {

@@ -60,8 +60,22 @@ const OPTION_KEYS: &str = "DATASOURCE|FORMAT|KEY|CONF_KEY|SHARED|STRICT_VALIDATI
 /// The deepest nesting of ARRAY/STRUCT types accepted.
 const MAX_TYPE_DEPTH: usize = 32;
 
+/// The most columns a stream may declare (nested struct fields count too). eKuiper
+/// has no limit; this one keeps a typo'd generator from making a schema that costs
+/// more to check per row than the row itself.
+pub const MAX_COLUMNS: usize = 10_000;
+
+/// The longest DDL statement accepted, in bytes.
+pub const MAX_DDL_BYTES: usize = 1 << 20;
+
 /// Parses one `CREATE STREAM` or `CREATE TABLE` statement.
 pub fn parse_ddl(sql: &str) -> Result<StreamDef, SqlError> {
+    if sql.len() > MAX_DDL_BYTES {
+        return Err(SqlError::new(format!(
+            "the statement is {} bytes long; at most {MAX_DDL_BYTES} are accepted",
+            sql.len()
+        )));
+    }
     let tokens = Tokenizer::new(&KuiperDialect, sql)
         .tokenize_with_location()
         .map_err(|e| SqlError::new(e.to_string()))?;
@@ -74,6 +88,7 @@ pub fn parse_ddl(sql: &str) -> Result<StreamDef, SqlError> {
         pos: 0,
         end: sql_end(sql),
         depth: 0,
+        columns: 0,
     };
     let def = p.statement(sql)?;
     Ok(def)
@@ -90,6 +105,8 @@ struct DdlParser {
     pos: usize,
     end: (u64, u64),
     depth: usize,
+    /// Columns declared so far, nested ones included.
+    columns: usize,
 }
 
 impl DdlParser {
@@ -177,7 +194,12 @@ impl DdlParser {
             _ => return Err(self.err_here(format!("{}, expected STREAM or TABLE", self.found()))),
         };
         self.pos += 1;
+        let at = self.pos;
         let name = self.ident("a stream name")?;
+        if let Err(e) = tributary_core::names::check("stream name", &name) {
+            self.pos = at;
+            return Err(self.err_here(e));
+        }
         self.expect(Token::LParen, "( after the stream name")?;
         let fields = self.field_list()?;
         let mut options = StreamOptions::default();
@@ -216,15 +238,32 @@ impl DdlParser {
     /// eKuiper's own examples have one.
     fn field_list(&mut self) -> Result<Vec<FieldDef>, SqlError> {
         let mut fields: Vec<FieldDef> = Vec::new();
+        // Lower-cased names seen in this list: a linear check, however many columns.
+        let mut seen = std::collections::HashSet::new();
         loop {
             if self.consume(&Token::RParen) {
                 return Ok(fields);
             }
             let at = self.pos;
             let name = self.ident("a column name or )")?;
-            if fields.iter().any(|f| f.name.eq_ignore_ascii_case(&name)) {
+            if !seen.insert(name.to_ascii_lowercase()) {
                 self.pos = at;
                 return Err(self.err_here(format!("duplicate column {name}")));
+            }
+            self.columns += 1;
+            if self.columns > MAX_COLUMNS {
+                self.pos = at;
+                return Err(self.err_here(format!(
+                    "more than {MAX_COLUMNS} columns; that is the most a stream may declare"
+                )));
+            }
+            if name.len() > tributary_core::names::MAX_NAME_LEN {
+                self.pos = at;
+                return Err(self.err_here(format!(
+                    "a column name of {} bytes; at most {} are allowed",
+                    name.len(),
+                    tributary_core::names::MAX_NAME_LEN
+                )));
             }
             let ty = self.field_type()?;
             fields.push(FieldDef { name, ty });

@@ -23,14 +23,11 @@ pub struct CheckpointStore {
     overlays: RwLock<HashMap<String, Arc<Mutex<Overlay>>>>,
 }
 
-/// The rule id of a rule scope (`rule/<id>/…`).
-fn rule_of(scope: &str) -> Option<&str> {
-    scope.strip_prefix("rule/")?.split('/').next()
-}
+use tributary_core::scope::rule_of;
 
 /// The scope of a rule's checkpoint records (source offsets).
 pub fn checkpoint_scope(rule: &str) -> String {
-    format!("rule/{rule}/checkpoint")
+    tributary_core::scope::checkpoint(rule)
 }
 
 fn lock(o: &Mutex<Overlay>) -> std::sync::MutexGuard<'_, Overlay> {
@@ -189,6 +186,23 @@ impl StateStore for CheckpointStore {
 
     fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError> {
         self.inner.commit(writes)
+    }
+
+    fn commit_replacing(
+        &self,
+        drop_prefixes: &[String],
+        writes: &[StateWrite],
+    ) -> Result<(), StateError> {
+        self.inner.commit_replacing(drop_prefixes, writes)?;
+        for o in self
+            .overlays
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+        {
+            lock(o).retain(|(scope, _), _| !drop_prefixes.iter().any(|p| scope.starts_with(p)));
+        }
+        Ok(())
     }
 
     fn keys(&self, scope: &str) -> Result<Vec<String>, StateError> {

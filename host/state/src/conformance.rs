@@ -105,6 +105,27 @@ pub fn run(store: &dyn StateStore, prefix: &str) {
         "the keys of one scope, sorted"
     );
     assert_eq!(store.keys(&format!("{prefix}/nothing")), Ok(vec![]));
+    // A replacing commit forgets whole scopes and writes in one go.
+    let d = format!("{prefix}/rule/d/function/0/f");
+    assert_eq!(store.put(&d, "old", Value::Int(1)), Ok(()));
+    assert_eq!(
+        store.commit_replacing(
+            &[format!("{prefix}/rule/d/"), format!("{prefix}/rule/b/")],
+            &[StateWrite {
+                scope: d.clone(),
+                key: "new".into(),
+                value: Some(Value::Int(2)),
+            }]
+        ),
+        Ok(())
+    );
+    assert_eq!(store.get(&d, "old"), Ok(None), "the dropped scope is gone");
+    assert_eq!(
+        store.get(&d, "new"),
+        Ok(Some(Value::Int(2))),
+        "then written"
+    );
+    assert_eq!(store.keys(&b), Ok(vec![]), "every dropped prefix goes");
 }
 
 #[cfg(test)]

@@ -114,11 +114,7 @@ impl StateStore for RedisStateStore {
     }
 
     fn drop_scopes(&self, prefix: &str) -> Result<(), StateError> {
-        let pattern = format!("{PREFIX}{}*", escape_glob(prefix));
-        let keys: Vec<String> = self.with(|c| {
-            c.scan_match::<_, String>(&pattern)
-                .and_then(|it| it.collect::<redis::RedisResult<Vec<String>>>())
-        })?;
+        let keys = self.scope_keys(prefix)?;
         for chunk in keys.chunks(256) {
             self.with(|c| c.del::<_, ()>(chunk))?;
         }
@@ -132,13 +128,29 @@ impl StateStore for RedisStateStore {
     }
 
     fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError> {
-        if writes.is_empty() {
+        self.commit_replacing(&[], writes)
+    }
+
+    fn commit_replacing(
+        &self,
+        drop_prefixes: &[String],
+        writes: &[StateWrite],
+    ) -> Result<(), StateError> {
+        // The scopes to drop are listed first (SCAN cannot run inside MULTI); the
+        // deletes and writes then go in one MULTI … EXEC, which Redis applies whole
+        // or, if the connection drops before EXEC, not at all.
+        let mut dropped = Vec::new();
+        for p in drop_prefixes {
+            dropped.extend(self.scope_keys(p)?);
+        }
+        if writes.is_empty() && dropped.is_empty() {
             return Ok(());
         }
-        // MULTI … EXEC: Redis applies the whole transaction or, if the connection
-        // drops before EXEC, none of it.
         let mut pipe = redis::pipe();
         pipe.atomic();
+        for k in &dropped {
+            pipe.del(k).ignore();
+        }
         for w in writes {
             match &w.value {
                 Some(v) => pipe.hset(hash(&w.scope), &w.key, encode(v)).ignore(),
@@ -146,6 +158,17 @@ impl StateStore for RedisStateStore {
             };
         }
         self.with(|c| pipe.query::<()>(c))
+    }
+}
+
+impl RedisStateStore {
+    /// The Redis keys of every scope starting with `prefix`.
+    fn scope_keys(&self, prefix: &str) -> Result<Vec<String>, StateError> {
+        let pattern = format!("{PREFIX}{}*", escape_glob(prefix));
+        self.with(|c| {
+            c.scan_match::<_, String>(&pattern)
+                .and_then(|it| it.collect::<redis::RedisResult<Vec<String>>>())
+        })
     }
 }
 

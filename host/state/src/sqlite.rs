@@ -135,10 +135,24 @@ impl StateStore for SqliteStateStore {
     }
 
     fn commit(&self, writes: &[StateWrite]) -> Result<(), StateError> {
+        self.commit_replacing(&[], writes)
+    }
+
+    fn commit_replacing(
+        &self,
+        drop_prefixes: &[String],
+        writes: &[StateWrite],
+    ) -> Result<(), StateError> {
         let mut conn = self.lock();
         // One transaction: SQLite's journal makes it all-or-nothing across a crash.
         let tx = conn.transaction().map_err(store_err)?;
         {
+            let mut drop = tx
+                .prepare_cached("DELETE FROM state WHERE substr(scope, 1, length(?1)) = ?1")
+                .map_err(store_err)?;
+            for p in drop_prefixes {
+                drop.execute(params![p]).map_err(store_err)?;
+            }
             let mut put = tx
                 .prepare_cached(
                     "INSERT INTO state (scope, key, value) VALUES (?1, ?2, ?3)

@@ -1,8 +1,11 @@
 //! `tributary <noun> <verb>`: the REST API from the command line, as eKuiper's `kuiper`
 //! CLI does it. Each command is one request to a running server (`--host`, default
 //! `http://127.0.0.1:9081`, or `TRIBUTARY_HOST`; the token from `--token` or
-//! `TRIBUTARY_TOKEN`). Output is readable by default and the server's JSON with
-//! `--json`; a refused request prints the server's message and exits with 1.
+//! `TRIBUTARY_TOKEN`, else from `--token-file`, else from `./etc/api-token`, the file
+//! a server on the root `.` generates). Every name goes into the URL as one
+//! percent-encoded path segment, so a name can never reach another route. Output is
+//! readable by default and the server's JSON with `--json`; a refused request prints
+//! the server's message and exits with 1.
 
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -21,6 +24,9 @@ pub struct Remote {
     /// The API token (`api.token` of the server's config).
     #[arg(long, global = true, env = "TRIBUTARY_TOKEN")]
     token: Option<String>,
+    /// A file holding the token (a server generates `<root>/etc/api-token`).
+    #[arg(long, global = true, env = "TRIBUTARY_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
     /// Print the server's JSON as is.
     #[arg(long, global = true)]
     json: bool,
@@ -160,18 +166,68 @@ pub enum DataVerb {
     },
 }
 
-/// One API request: method, path, body.
+/// One API request: method, path segments (each encoded on its own), query, body.
 struct Request {
     method: reqwest::Method,
-    path: String,
+    segments: Vec<String>,
+    query: Vec<(&'static str, String)>,
     body: Option<String>,
 }
 
-fn req(method: reqwest::Method, path: impl Into<String>, body: Option<String>) -> Request {
+fn req(method: reqwest::Method, segments: &[&str], body: Option<String>) -> Request {
     Request {
         method,
-        path: path.into(),
+        segments: segments.iter().map(|s| s.to_string()).collect(),
+        query: Vec::new(),
         body,
+    }
+}
+
+impl Request {
+    fn query(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((key, value.into()));
+        self
+    }
+}
+
+impl Remote {
+    /// The token to send: given, or read from the token file.
+    fn token(&self) -> Result<Option<String>, Error> {
+        if let Some(t) = &self.token {
+            return Ok(Some(t.clone()));
+        }
+        let (file, must) = match &self.token_file {
+            Some(f) => (f.clone(), true),
+            None => (PathBuf::from("etc").join("api-token"), false),
+        };
+        match std::fs::read_to_string(&file) {
+            Ok(t) => Ok(Some(t.trim().to_string())),
+            Err(e) if must => Err(Error::user(format!(
+                "cannot read the token file {}: {e}",
+                file.display()
+            ))),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The URL of a request: the host, then every segment percent-encoded.
+    fn url(&self, r: &Request) -> Result<reqwest::Url, Error> {
+        let mut url = reqwest::Url::parse(&self.host)
+            .map_err(|e| Error::user(format!("--host {}: {e}", self.host)))?;
+        {
+            let mut path = url
+                .path_segments_mut()
+                .map_err(|()| Error::user(format!("--host {} cannot take a path", self.host)))?;
+            path.pop_if_empty();
+            for s in &r.segments {
+                path.push(s);
+            }
+        }
+        if !r.query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(r.query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        Ok(url)
     }
 }
 
@@ -194,9 +250,9 @@ async fn send(remote: &Remote, r: Request) -> Result<String, Error> {
 
 /// Sends a request whose body, when `zip` is given, is that zip.
 async fn send_body(remote: &Remote, r: Request, zip: Option<Vec<u8>>) -> Result<String, Error> {
-    let url = format!("{}{}", remote.host.trim_end_matches('/'), r.path);
-    let mut q = reqwest::Client::new().request(r.method, &url);
-    if let Some(t) = &remote.token {
+    let url = remote.url(&r)?;
+    let mut q = reqwest::Client::new().request(r.method, url.clone());
+    if let Some(t) = remote.token()? {
         q = q.bearer_auth(t);
     }
     if let Some(z) = zip {
@@ -262,13 +318,13 @@ async fn run_one(remote: &Remote, r: Request) -> Result<(), Error> {
 
 pub async fn stream(remote: Remote, table: bool, verb: StreamVerb) -> Result<(), Error> {
     use reqwest::Method as M;
-    let base = if table { "/tables" } else { "/streams" };
+    let base = if table { "tables" } else { "streams" };
     let r = match verb {
-        StreamVerb::Create { sql } => req(M::POST, base, sql_body(&sql)),
-        StreamVerb::List => req(M::GET, base, None),
-        StreamVerb::Describe { name } => req(M::GET, format!("{base}/{name}"), None),
-        StreamVerb::Update { name, sql } => req(M::PUT, format!("{base}/{name}"), sql_body(&sql)),
-        StreamVerb::Drop { name } => req(M::DELETE, format!("{base}/{name}"), None),
+        StreamVerb::Create { sql } => req(M::POST, &[base], sql_body(&sql)),
+        StreamVerb::List => req(M::GET, &[base], None),
+        StreamVerb::Describe { name } => req(M::GET, &[base, &name], None),
+        StreamVerb::Update { name, sql } => req(M::PUT, &[base, &name], sql_body(&sql)),
+        StreamVerb::Drop { name } => req(M::DELETE, &[base, &name], None),
     };
     run_one(&remote, r).await
 }
@@ -276,23 +332,21 @@ pub async fn stream(remote: Remote, table: bool, verb: StreamVerb) -> Result<(),
 pub async fn rule(remote: Remote, verb: RuleVerb) -> Result<(), Error> {
     use reqwest::Method as M;
     let r = match verb {
-        RuleVerb::Create { rule } => req(M::POST, "/rules", Some(rule_text(&rule)?)),
-        RuleVerb::List => req(M::GET, "/rules", None),
-        RuleVerb::Describe { id } => req(M::GET, format!("/rules/{id}"), None),
-        RuleVerb::Update { id, rule } => {
-            req(M::PUT, format!("/rules/{id}"), Some(rule_text(&rule)?))
-        }
-        RuleVerb::Drop { id } => req(M::DELETE, format!("/rules/{id}"), None),
-        RuleVerb::Start { id } => req(M::POST, format!("/rules/{id}/start"), None),
-        RuleVerb::Stop { id } => req(M::POST, format!("/rules/{id}/stop"), None),
-        RuleVerb::Restart { id } => req(M::POST, format!("/rules/{id}/restart"), None),
-        RuleVerb::Status { id } => req(M::GET, format!("/rules/{id}/status"), None),
-        RuleVerb::Topo { id } => req(M::GET, format!("/rules/{id}/topo"), None),
-        RuleVerb::Explain { id } => req(M::GET, format!("/rules/{id}/explain"), None),
+        RuleVerb::Create { rule } => req(M::POST, &["rules"], Some(rule_text(&rule)?)),
+        RuleVerb::List => req(M::GET, &["rules"], None),
+        RuleVerb::Describe { id } => req(M::GET, &["rules", &id], None),
+        RuleVerb::Update { id, rule } => req(M::PUT, &["rules", &id], Some(rule_text(&rule)?)),
+        RuleVerb::Drop { id } => req(M::DELETE, &["rules", &id], None),
+        RuleVerb::Start { id } => req(M::POST, &["rules", &id, "start"], None),
+        RuleVerb::Stop { id } => req(M::POST, &["rules", &id, "stop"], None),
+        RuleVerb::Restart { id } => req(M::POST, &["rules", &id, "restart"], None),
+        RuleVerb::Status { id } => req(M::GET, &["rules", &id, "status"], None),
+        RuleVerb::Topo { id } => req(M::GET, &["rules", &id, "topo"], None),
+        RuleVerb::Explain { id } => req(M::GET, &["rules", &id, "explain"], None),
         RuleVerb::Test { spec } => {
             let text = std::fs::read_to_string(&spec)
                 .map_err(|e| Error::user(format!("cannot read {}: {e}", spec.display())))?;
-            let events = send(&remote, req(M::POST, "/ruletest", Some(text))).await?;
+            let events = send(&remote, req(M::POST, &["ruletest"], Some(text))).await?;
             return print_events(&events);
         }
     };
@@ -322,7 +376,7 @@ pub async fn data(remote: Remote, verb: DataVerb) -> Result<(), Error> {
     use reqwest::Method as M;
     match verb {
         DataVerb::Export { file } => {
-            let text = send(&remote, req(M::GET, "/data/export", None)).await?;
+            let text = send(&remote, req(M::GET, &["data", "export"], None)).await?;
             match file {
                 Some(f) => std::fs::write(&f, &text)
                     .map_err(|e| Error::user(format!("cannot write {}: {e}", f.display()))),
@@ -335,20 +389,15 @@ pub async fn data(remote: Remote, verb: DataVerb) -> Result<(), Error> {
         DataVerb::Import { file, partial } => {
             let content = std::fs::read_to_string(&file)
                 .map_err(|e| Error::user(format!("cannot read {}: {e}", file.display())))?;
-            let path = if partial {
-                "/data/import?partial=1"
-            } else {
-                "/data/import"
-            };
-            send(
-                &remote,
-                req(
-                    M::POST,
-                    path,
-                    Some(serde_json::json!({ "content": content }).to_string()),
-                ),
-            )
-            .await?;
+            let mut r = req(
+                M::POST,
+                &["data", "import"],
+                Some(serde_json::json!({ "content": content }).to_string()),
+            );
+            if partial {
+                r = r.query("partial", "1");
+            }
+            send(&remote, r).await?;
             println!("imported {}", file.display());
             Ok(())
         }
@@ -359,7 +408,7 @@ pub async fn data(remote: Remote, verb: DataVerb) -> Result<(), Error> {
 async fn package_request(
     remote: &Remote,
     method: reqwest::Method,
-    path: String,
+    path: &[&str],
     name: &str,
     package: &str,
     sha256: Option<String>,
@@ -370,16 +419,11 @@ async fn package_request(
     }
     let zip = std::fs::read(package)
         .map_err(|e| Error::user(format!("cannot read the package {package}: {e}")))?;
-    let mut query = format!("?name={name}");
+    let mut r = req(method, path, None).query("name", name);
     if let Some(h) = sha256 {
-        query.push_str(&format!("&sha256={h}"));
+        r = r.query("sha256", h);
     }
-    send_body(
-        remote,
-        req(method, format!("{path}{query}"), None),
-        Some(zip),
-    )
-    .await
+    send_body(remote, r, Some(zip)).await
 }
 
 pub async fn plugin(remote: Remote, verb: PluginVerb) -> Result<(), Error> {
@@ -394,7 +438,7 @@ pub async fn plugin(remote: Remote, verb: PluginVerb) -> Result<(), Error> {
             package_request(
                 &remote,
                 M::POST,
-                format!("/plugins/{kind}"),
+                &["plugins", &kind],
                 &name,
                 &package,
                 sha256,
@@ -410,32 +454,25 @@ pub async fn plugin(remote: Remote, verb: PluginVerb) -> Result<(), Error> {
             package_request(
                 &remote,
                 M::PUT,
-                format!("/plugins/{kind}/{name}"),
+                &["plugins", &kind, &name],
                 &name,
                 &package,
                 sha256,
             )
             .await?
         }
-        PluginVerb::List { kind } => {
-            send(&remote, req(M::GET, format!("/plugins/{kind}"), None)).await?
-        }
+        PluginVerb::List { kind } => send(&remote, req(M::GET, &["plugins", &kind], None)).await?,
         PluginVerb::Describe { kind, name } => {
-            send(
-                &remote,
-                req(M::GET, format!("/plugins/{kind}/{name}"), None),
-            )
-            .await?
+            send(&remote, req(M::GET, &["plugins", &kind, &name], None)).await?
         }
         PluginVerb::Drop { kind, name, force } => {
-            let q = if force { "?force=1" } else { "" };
-            send(
-                &remote,
-                req(M::DELETE, format!("/plugins/{kind}/{name}{q}"), None),
-            )
-            .await?
+            let mut r = req(M::DELETE, &["plugins", &kind, &name], None);
+            if force {
+                r = r.query("force", "1");
+            }
+            send(&remote, r).await?
         }
-        PluginVerb::Udfs => send(&remote, req(M::GET, "/plugins/udfs", None)).await?,
+        PluginVerb::Udfs => send(&remote, req(M::GET, &["plugins", "udfs"], None)).await?,
     };
     print(&remote, &text);
     Ok(())
@@ -446,14 +483,12 @@ pub async fn service(remote: Remote, verb: ServiceVerb) -> Result<(), Error> {
     let file =
         |name: &str, url: &str| Some(serde_json::json!({"name": name, "file": url}).to_string());
     let r = match verb {
-        ServiceVerb::Install { name, url } => req(M::POST, "/services", file(&name, &url)),
-        ServiceVerb::Update { name, url } => {
-            req(M::PUT, format!("/services/{name}"), file(&name, &url))
-        }
-        ServiceVerb::List => req(M::GET, "/services", None),
-        ServiceVerb::Describe { name } => req(M::GET, format!("/services/{name}"), None),
-        ServiceVerb::Drop { name } => req(M::DELETE, format!("/services/{name}"), None),
-        ServiceVerb::Functions => req(M::GET, "/services/functions", None),
+        ServiceVerb::Install { name, url } => req(M::POST, &["services"], file(&name, &url)),
+        ServiceVerb::Update { name, url } => req(M::PUT, &["services", &name], file(&name, &url)),
+        ServiceVerb::List => req(M::GET, &["services"], None),
+        ServiceVerb::Describe { name } => req(M::GET, &["services", &name], None),
+        ServiceVerb::Drop { name } => req(M::DELETE, &["services", &name], None),
+        ServiceVerb::Functions => req(M::GET, &["services", "functions"], None),
     };
     run_one(&remote, r).await
 }

@@ -82,6 +82,7 @@ pub async fn run(root: PathBuf, seconds: Option<u64>) -> Result<(), Error> {
         "127.0.0.1:9081".to_string(),
         seconds.map(Duration::from_secs),
         true,
+        Default::default(),
     )
     .await
 }

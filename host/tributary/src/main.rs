@@ -6,15 +6,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod cli;
-mod demo;
-mod packages;
-mod plugin_api;
-mod plugin_host;
-mod plugins;
-mod serve;
-mod service_host;
-mod trial;
+use tributary::{cli, demo, serve, trial};
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -129,7 +121,14 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async move {
         match cli.command {
-            Command::Serve { root, listen } => serve::run(root, listen, None, false).await,
+            Command::Serve { root, listen } => {
+                // A test's failpoint (`staged`, `loaded`, `committed`, `renamed-one`):
+                // where an install makes the process die, to check crash recovery.
+                let failpoint = std::env::var("TRIBUTARY_FAILPOINT")
+                    .map(|s| tributary_plugin::Failpoint::at(&s))
+                    .unwrap_or_default();
+                serve::run(root, listen, None, false, failpoint).await
+            }
             Command::Trial { spec, root } => trial::run(spec, root).await,
             Command::Demo { root, seconds } => demo::run(root, seconds).await,
             Command::Stream { remote, verb } => cli::stream(remote, false, verb).await,

@@ -1,92 +1,60 @@
 //! The REST API's plugin operations ([`tributary_api::plugins::PluginAdmin`]) over the
-//! [`PluginHost`]: kinds by their eKuiper folder names, packages fetched from
-//! `file://` paths or `http(s)://` URLs.
+//! plugin host: kinds by their eKuiper folder names.
 
-use crate::packages::Kind;
-use crate::plugin_host::PluginHost;
-use futures::future::BoxFuture;
 use tributary_core::Error;
+use tributary_plugin::{PluginHost, PluginKind};
 
-fn kind(k: &str) -> Result<Kind, Error> {
-    Kind::from_folder(k).ok_or_else(|| {
+fn kind(k: &str) -> Result<PluginKind, Error> {
+    PluginKind::from_folder(k).ok_or_else(|| {
         Error::not_found(format!("no plugin kind {k:?}: sources, sinks or functions"))
     })
 }
 
-/// The largest package fetched from a URL.
-const MAX_DOWNLOAD: usize = 256 << 20;
+/// The plugin host as the API's plugin admin.
+pub struct Admin(pub std::sync::Arc<crate::plugins::Loaded>);
 
-impl PluginHost {
-    /// [`PluginHost::install`] with the kind by its folder name.
-    pub fn install_kind(&self, k: &str, name: &str, zip: &[u8]) -> Result<bool, Error> {
-        self.install(kind(k)?, name, zip)
-    }
-}
-
-impl tributary_api::plugins::PluginAdmin for PluginHost {
+impl tributary_api::plugins::PluginAdmin for Admin {
     fn install(&self, k: &str, name: &str, zip: Vec<u8>) -> Result<bool, Error> {
-        PluginHost::install(self, kind(k)?, name, &zip)
+        self.host().install(kind(k)?, name, &zip)
     }
 
     fn list(&self, k: &str) -> Result<Vec<String>, Error> {
-        Ok(self.names(kind(k)?))
+        Ok(self.host().names(kind(k)?))
     }
 
     fn describe(&self, k: &str, name: &str) -> Result<serde_json::Value, Error> {
-        let r = self
-            .record(kind(k)?, name)
-            .ok_or_else(|| Error::not_found(format!("{k} plugin {name} not found")))?;
-        let mut v = serde_json::json!({
-            "name": name,
-            "version": r.version,
-            "tier": r.tier.name(),
-            "file": r.path.file_name().map(|f| f.to_string_lossy().into_owned()),
-        });
-        if k == "functions" {
-            v["functions"] = serde_json::json!(r.functions);
-        }
-        Ok(v)
+        self.host().describe(kind(k)?, name)
     }
 
     fn uninstall(&self, k: &str, name: &str, force: bool) -> Result<(), Error> {
-        PluginHost::uninstall(self, kind(k)?, name, force)
+        self.host().uninstall(kind(k)?, name, force)
     }
 
     fn functions(&self) -> Vec<(String, String)> {
-        PluginHost::functions(self)
+        self.host().functions()
     }
+}
 
-    fn fetch<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
-        Box::pin(async move {
-            if let Some(path) = url.strip_prefix("file://") {
-                return std::fs::read(path)
-                    .map_err(|e| Error::user(format!("cannot read the package {path}: {e}")));
-            }
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(Error::user(format!(
-                    "\"file\" must be a file://, http:// or https:// URL, got {url:?}"
-                )));
-            }
-            let resp = reqwest::get(url)
-                .await
-                .map_err(|e| Error::external(format!("fail to download {url}: {e}")))?;
-            if !resp.status().is_success() {
-                return Err(Error::external(format!(
-                    "fail to download {url}: {}",
-                    resp.status()
-                )));
-            }
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| Error::external(format!("fail to download {url}: {e}")))?;
-            if bytes.len() > MAX_DOWNLOAD {
-                return Err(Error::user(format!(
-                    "the package at {url} is over {} MiB",
-                    MAX_DOWNLOAD >> 20
-                )));
-            }
-            Ok(bytes.to_vec())
-        })
+impl Admin {
+    fn host(&self) -> &PluginHost {
+        &self.0.host
+    }
+}
+
+impl tributary_api::services::ServiceAdmin for Admin {
+    fn install(&self, name: &str, zip: Vec<u8>) -> Result<bool, Error> {
+        self.0.services.install(name, &zip)
+    }
+    fn list(&self) -> Vec<String> {
+        self.0.services.names()
+    }
+    fn describe(&self, name: &str) -> Result<serde_json::Value, Error> {
+        self.0.services.describe(name)
+    }
+    fn uninstall(&self, name: &str) -> Result<(), Error> {
+        self.0.services.uninstall(name)
+    }
+    fn functions(&self) -> Vec<serde_json::Value> {
+        self.0.services.functions()
     }
 }

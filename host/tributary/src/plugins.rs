@@ -1,42 +1,12 @@
-//! Wiring the plugin tiers into an engine context: each tier crate loads the plugins
-//! of a root and registers them through the engine's traits. A name is taken once
-//! across built-ins and tiers: a clash is an error naming the file.
+//! Wiring the plugin tiers into an engine: one plugin host over the native and wasm
+//! tiers, registering what it loads in the engine's context, and the external
+//! services. `serve`, `trial` and the tests all load plugins through [`load`].
 
-use crate::plugin_host::PluginHost;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use tributary_core::connector::{SinkFactory, SourceFactory};
 use tributary_core::Error;
 use tributary_engine::EngineContext;
-
-/// Adds a plugin source type, refusing a built-in or taken name.
-pub(crate) fn add_source(
-    sources: &mut BTreeMap<String, Arc<dyn SourceFactory>>,
-    f: Arc<dyn SourceFactory>,
-) -> Result<(), Error> {
-    let kind = f.kind().to_ascii_lowercase();
-    if tributary_connectors::registry::is_source_kind(&kind) || sources.contains_key(&kind) {
-        return Err(Error::Conflict(format!(
-            "source type {kind} already exists"
-        )));
-    }
-    sources.insert(kind, f);
-    Ok(())
-}
-
-/// Adds a plugin action type, refusing a built-in or taken name.
-pub(crate) fn add_sink(
-    sinks: &mut BTreeMap<String, Arc<dyn SinkFactory>>,
-    f: Arc<dyn SinkFactory>,
-) -> Result<(), Error> {
-    let kind = f.kind().to_ascii_lowercase();
-    if tributary_connectors::registry::is_sink_kind(&kind) || sinks.contains_key(&kind) {
-        return Err(Error::Conflict(format!("sink type {kind} already exists")));
-    }
-    sinks.insert(kind, f);
-    Ok(())
-}
+use tributary_plugin::{Failpoint, HostConfig, PluginHost, PluginKind, Tier};
 
 /// Whether `plugins.allowInstallScripts` in `etc/tributary.yaml` lets packages run
 /// their `install.sh` (off by default).
@@ -60,62 +30,100 @@ pub fn scripts_allowed(root: &Path) -> Result<bool, Error> {
     }
 }
 
+/// The tiers of a root, in load order: native, then wasm (with the root's wasm
+/// engine: its code cache, grants and limits).
+pub fn tiers(root: &Path) -> Result<Vec<Arc<dyn Tier>>, Error> {
+    let engine = tributary_wasm::WasmEngine::new(tributary_wasm::WasmConfig::for_root(root)?)?;
+    Ok(vec![
+        Arc::new(tributary_native::NativeTier),
+        Arc::new(tributary_wasm::WasmTier::new(engine)),
+    ])
+}
+
 /// Everything loaded into an engine context.
 pub struct Loaded {
     pub host: PluginHost,
     pub services: crate::service_host::ServiceHost,
+    /// The plugin files that failed to load (and were skipped).
+    pub failures: Vec<tributary_plugin::Failure>,
 }
 
-/// The counters of every function plugin and external function, now.
-pub fn stats(loaded: &Loaded) -> Vec<tributary_api::PluginStat> {
-    use std::sync::atomic::Ordering::Relaxed;
-    let mut out: Vec<tributary_api::PluginStat> = loaded
-        .host
-        .function_metrics()
-        .into_iter()
-        .map(|(name, r, m)| {
-            let calls = m.calls.load(Relaxed);
-            tributary_api::PluginStat {
-                tier: r.tier.name().to_string(),
-                name,
-                version: r.version.clone(),
-                calls,
-                rows: m.rows.load(Relaxed),
-                errors: m.errors.load(Relaxed),
-                restarts: m.restarts.load(Relaxed),
-                latency_us: m.busy_ns.load(Relaxed) / calls.max(1) / 1000,
-                memory_bytes: (r.tier == crate::packages::Tier::Wasm)
-                    .then(|| m.memory_bytes.load(Relaxed)),
+impl Loaded {
+    /// The first failure as an error naming its file: a one-shot run (a trial)
+    /// refuses a root with a broken plugin, where `serve` skips it and goes on.
+    pub fn strict(self) -> Result<Loaded, Error> {
+        match self.failures.first() {
+            None => Ok(self),
+            Some(f) => {
+                let file = f.path.display().to_string();
+                Err(Error::user(if f.error.contains(&file) {
+                    f.error.clone()
+                } else {
+                    format!("plugin {file}: {}", f.error)
+                }))
             }
-        })
-        .collect();
-    out.extend(
-        loaded
-            .services
-            .all()
-            .iter()
-            .map(|f| tributary_api::PluginStat {
-                tier: "external".into(),
-                name: f.name.clone(),
-                version: f.service.clone(),
-                calls: f.metrics.calls.load(Relaxed),
-                rows: f.metrics.calls.load(Relaxed),
-                errors: f.metrics.errors.load(Relaxed),
-                restarts: f.metrics.retries.load(Relaxed),
-                latency_us: 0,
-                memory_bytes: None,
-            }),
-    );
-    out
+        }
+    }
 }
 
 /// Loads the plugins under `root/plugins/` into `ctx` (functions into its registry,
-/// sources and sinks into its connector types), then the external functions of
-/// `etc/services/`.
-pub fn load(root: &Path, ctx: &EngineContext) -> Result<Loaded, Error> {
+/// sources and sinks as connector types), then the external functions of
+/// `etc/services/`. A plugin that fails to load is reported and skipped.
+pub fn load(root: &Path, ctx: &EngineContext, failpoint: Failpoint) -> Result<Loaded, Error> {
     let root = &std::fs::canonicalize(root)
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
-    let host = PluginHost::load(root, ctx)?;
+    let host = PluginHost::new(HostConfig {
+        root: root.to_path_buf(),
+        tiers: tiers(root)?,
+        state: ctx.state.clone(),
+        registrar: Arc::new(ctx.clone()),
+        allow_scripts: scripts_allowed(root)?,
+        failpoint,
+    });
+    let failures = host.load_all()?;
     let services = crate::service_host::ServiceHost::load(root, ctx)?;
-    Ok(Loaded { host, services })
+    Ok(Loaded {
+        host,
+        services,
+        failures,
+    })
+}
+
+/// The counters of every plugin and external function, now.
+pub fn stats(loaded: &Loaded) -> Vec<tributary_api::PluginStat> {
+    let mut out: Vec<tributary_api::PluginStat> = loaded
+        .host
+        .stats()
+        .into_iter()
+        .filter(|(kind, ..)| *kind == PluginKind::Function)
+        .map(|(_, name, tier, version, m)| {
+            let s = m.snapshot();
+            tributary_api::PluginStat {
+                tier: tier.to_string(),
+                name,
+                version,
+                calls: s.calls,
+                rows: s.rows,
+                errors: s.errors,
+                restarts: s.restarts,
+                latency_us: s.latency_us,
+                memory_bytes: (tier == "wasm").then_some(s.memory_bytes),
+            }
+        })
+        .collect();
+    out.extend(loaded.services.all().iter().map(|f| {
+        let s = f.metrics.snapshot();
+        tributary_api::PluginStat {
+            tier: "external".into(),
+            name: f.name.clone(),
+            version: f.service.clone(),
+            calls: s.calls,
+            rows: s.rows,
+            errors: s.errors,
+            restarts: s.restarts,
+            latency_us: s.latency_us,
+            memory_bytes: None,
+        }
+    }));
+    out
 }

@@ -9,15 +9,19 @@ use tributary_engine::{Engine, EngineContext};
 /// Runs the engine on `root`, with the REST API on `listen`. With `stop_after`, stops
 /// by itself (the demo's `--seconds`); otherwise on Ctrl-C or SIGTERM. The demo passes
 /// `api_optional`: if its port is taken, it runs without the API instead of failing.
+/// `failpoint` is a test's: where an install makes the process die.
 pub async fn run(
     root: PathBuf,
     listen: String,
     stop_after: Option<Duration>,
     api_optional: bool,
+    failpoint: tributary_plugin::Failpoint,
 ) -> Result<(), Error> {
     let root = std::fs::canonicalize(&root)
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
-    let api_config = tributary_api::ApiConfig::load(&root)?;
+    // One server per root: a second would run the same rules and split the catalog.
+    let _lock = crate::root_lock::RootLock::acquire(&root)?;
+    let mut api_config = tributary_api::ApiConfig::load(&root)?;
     let mut ctx = EngineContext::new(root.clone(), Arc::new(SystemClock));
     // Plugin state lives in the configured store (SQLite under data/ by default), so
     // it outlives the process; plugins get it when they load, just below. Rules with
@@ -25,7 +29,7 @@ pub async fn run(
     // rules lives there too.
     let store = tributary_state::open_store(&root)?;
     ctx.use_durable_store(store.clone());
-    let loaded = Arc::new(crate::plugins::load(&root, &ctx)?);
+    let loaded = Arc::new(crate::plugins::load(&root, &ctx, failpoint)?);
     let engine = Arc::new(Engine::with_catalog(ctx, store));
     let kept = engine.load_catalog()?;
     if kept > 0 {
@@ -53,20 +57,33 @@ pub async fn run(
             let addr = listener
                 .local_addr()
                 .map_err(|e| Error::external(format!("REST API: {e}")))?;
+            match api_config.resolve_token(&root, addr)? {
+                Some(file) => tracing::info!(
+                    token_file = %file.display(),
+                    "REST API token in {} (send it as Authorization: Bearer <token>)",
+                    file.display()
+                ),
+                None if api_config.token().is_none() => {
+                    tracing::warn!("REST API without a token (auth: none), on loopback only")
+                }
+                None => {}
+            }
             let plugin_root = root.clone();
             let state = tributary_api::ApiState {
                 engine: engine.clone(),
                 root: root.clone(),
                 config: Arc::new(api_config),
+                listen: Some(addr),
+                work: Default::default(),
                 trial_setup: Arc::new(move |ctx: &EngineContext| {
-                    crate::plugins::load(&plugin_root, ctx).map(|_| ())
+                    crate::plugins::load(&plugin_root, ctx, Default::default()).map(|_| ())
                 }),
                 plugin_stats: {
                     let loaded = loaded.clone();
                     Arc::new(move || crate::plugins::stats(&loaded))
                 },
-                plugins: Some(Arc::new(PluginAdminRef(loaded.clone()))),
-                services: Some(Arc::new(PluginAdminRef(loaded.clone()))),
+                plugins: Some(Arc::new(crate::plugin_api::Admin(loaded.clone()))),
+                services: Some(Arc::new(crate::plugin_api::Admin(loaded.clone()))),
             };
             tracing::info!(root = %root.display(), "tributary serving; REST API on http://{addr}");
             Some(tokio::spawn(tributary_api::serve(listener, state, async {
@@ -121,47 +138,5 @@ async fn wait_for_stop(stop_after: Option<Duration>) {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = timer => {}
-    }
-}
-
-/// The loaded plugins as the API's plugin admin (the host lives in [`Loaded`]).
-struct PluginAdminRef(Arc<crate::plugins::Loaded>);
-
-impl tributary_api::plugins::PluginAdmin for PluginAdminRef {
-    fn install(&self, kind: &str, name: &str, zip: Vec<u8>) -> Result<bool, Error> {
-        self.0.host.install_kind(kind, name, &zip)
-    }
-    fn list(&self, kind: &str) -> Result<Vec<String>, Error> {
-        tributary_api::plugins::PluginAdmin::list(&self.0.host, kind)
-    }
-    fn describe(&self, kind: &str, name: &str) -> Result<serde_json::Value, Error> {
-        tributary_api::plugins::PluginAdmin::describe(&self.0.host, kind, name)
-    }
-    fn uninstall(&self, kind: &str, name: &str, force: bool) -> Result<(), Error> {
-        tributary_api::plugins::PluginAdmin::uninstall(&self.0.host, kind, name, force)
-    }
-    fn functions(&self) -> Vec<(String, String)> {
-        self.0.host.functions()
-    }
-    fn fetch<'a>(&'a self, url: &'a str) -> futures::future::BoxFuture<'a, Result<Vec<u8>, Error>> {
-        tributary_api::plugins::PluginAdmin::fetch(&self.0.host, url)
-    }
-}
-
-impl tributary_api::services::ServiceAdmin for PluginAdminRef {
-    fn install(&self, name: &str, zip: Vec<u8>) -> Result<bool, Error> {
-        self.0.services.install(name, &zip)
-    }
-    fn list(&self) -> Vec<String> {
-        self.0.services.names()
-    }
-    fn describe(&self, name: &str) -> Result<serde_json::Value, Error> {
-        self.0.services.describe(name)
-    }
-    fn uninstall(&self, name: &str) -> Result<(), Error> {
-        self.0.services.uninstall(name)
-    }
-    fn functions(&self) -> Vec<serde_json::Value> {
-        self.0.services.functions()
     }
 }

@@ -120,7 +120,7 @@ impl ServiceHost {
 
     /// Installs (or replaces) service `name` from its zip. Returns true for an update.
     pub fn install(&self, name: &str, zip: &[u8]) -> Result<bool, Error> {
-        let entries = crate::packages::entries(zip)?;
+        let entries = tributary_plugin::package::entries(zip)?;
         let file = format!("{name}.json");
         if !entries
             .iter()

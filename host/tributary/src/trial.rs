@@ -12,7 +12,9 @@ pub async fn run(spec: PathBuf, root: Option<PathBuf>) -> Result<(), Error> {
     let stdout = std::io::stdout();
     let plugin_root = root.clone();
     let setup = move |ctx: &tributary_engine::EngineContext| match &plugin_root {
-        Some(r) => crate::plugins::load(r, ctx).map(|_| ()),
+        Some(r) => crate::plugins::load(r, ctx, Default::default())
+            .and_then(|l| l.strict())
+            .map(|_| ()),
         None => Ok(()),
     };
     run_trial(&spec, root, setup, |line| {

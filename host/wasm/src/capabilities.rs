@@ -16,26 +16,8 @@ use crate::manifest::{LimitsConf, Manifest};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 use tributary_core::Error;
+use tributary_plugin::PluginKind;
 use wasmtime_wasi::{FsPerms, WasiCtx};
-
-/// The kinds of plugin, named after their folders under `<root>/plugins/` and
-/// `<root>/etc/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PluginKind {
-    Function,
-    Source,
-    Sink,
-}
-
-impl PluginKind {
-    pub fn folder(self) -> &'static str {
-        match self {
-            PluginKind::Function => "functions",
-            PluginKind::Source => "sources",
-            PluginKind::Sink => "sinks",
-        }
-    }
-}
 
 /// The limits one instance runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +49,9 @@ pub struct Capabilities {
     /// Environment variables with their host values.
     pub env: Vec<(String, String)>,
     pub limits: Limits,
+    /// The etc folder is granted: shown read-only once it exists, also when an
+    /// install creates it after the plugin was loaded.
+    pub etc_granted: bool,
 }
 
 impl Capabilities {
@@ -80,6 +65,7 @@ impl Capabilities {
                 memory_bytes: config.memory_bytes,
                 deadline: config.call_deadline,
             },
+            etc_granted: false,
         }
     }
 
@@ -108,6 +94,22 @@ impl Capabilities {
         // Calls run on blocking threads already (see `function::off_async_context`), so
         // file operations may block there instead of hopping to another thread.
         b.allow_blocking_current_thread(true);
+        let etc_shown = self.etc_granted
+            && self.etc_dir.is_dir()
+            && !self
+                .dirs
+                .iter()
+                .any(|d| d.guest == self.etc_dir.to_string_lossy());
+        if etc_shown {
+            b.preopened_dir(
+                &self.etc_dir,
+                self.etc_dir.to_string_lossy(),
+                FsPerms::ReadOnly,
+            )
+            .map_err(|e| {
+                Error::external(format!("plugin directory {}: {e}", self.etc_dir.display()))
+            })?;
+        }
         for d in &self.dirs {
             let perms = if d.write {
                 FsPerms::ReadWrite
@@ -256,6 +258,7 @@ pub fn resolve(
         if !grant.etc {
             return Err(refused(name, "read access to its etc folder"));
         }
+        caps.etc_granted = true;
         // A plugin without an etc folder simply sees none.
         if caps.etc_dir.is_dir() {
             let host = canonical(&caps.etc_dir).map_err(|e| {

@@ -162,37 +162,60 @@ impl WasmEngine {
         let component = wasmtime::component::Component::new(&self.engine, &bytes).map_err(|e| {
             Error::user(format!(
                 "plugin {shown} is not a valid wasm component: {}",
-                crate::plugin::root_cause(&e)
+                crate::trap::root_cause(&e)
             ))
         })?;
         self.linker.instantiate_pre(&component).map_err(|e| {
             Error::user(format!(
                 "plugin {shown} cannot be linked (it imports something the host does not provide): {}",
-                crate::plugin::root_cause(&e)
+                crate::trap::root_cause(&e)
             ))
         })
     }
 
-    /// A store for one instance: its state scope, the plugin's capabilities (a WASI
-    /// context of its own), its memory cap and call deadline.
+    /// A store for one instance: who it is (its state scope among that), the
+    /// plugin's capabilities (a WASI context of its own), its memory cap and call
+    /// deadline.
     pub fn new_store(
         &self,
-        info: crate::host::InstanceInfo,
-        scope: String,
-        state: Arc<dyn tributary_core::state::StateStore>,
+        ctx: &tributary_plugin::InstanceContext,
         caps: &Capabilities,
     ) -> Result<wasmtime::Store<HostState>, Error> {
-        let mut store =
-            wasmtime::Store::new(&self.engine, HostState::new(info, scope, state, caps)?);
+        let state = HostState::new(ctx.info.clone(), ctx.state.clone(), caps)?;
+        let mut store = wasmtime::Store::new(&self.engine, state);
         store.limiter(|s| s.limiter());
-        self.arm_deadline(&mut store);
+        self.arm_deadline(&mut store, None);
         Ok(store)
     }
 
-    /// Gives the next call on `store` a fresh CPU deadline (its plugin's).
-    pub fn arm_deadline(&self, store: &mut wasmtime::Store<HostState>) {
+    /// Gives the next call on `store` a fresh CPU deadline (its plugin's). With a
+    /// `cancel`, the deadline is checked at every epoch tick and the call is
+    /// interrupted as soon as the rule it works for stops, instead of running on to
+    /// its deadline.
+    pub fn arm_deadline(
+        &self,
+        store: &mut wasmtime::Store<HostState>,
+        cancel: Option<&tributary_core::function::Cancel>,
+    ) {
         let ticks = self.deadline_ticks(store.data().deadline);
-        store.set_epoch_deadline(ticks);
+        let Some(cancel) = cancel else {
+            store.epoch_deadline_trap();
+            store.set_epoch_deadline(ticks);
+            return;
+        };
+        let flag = cancel.flag();
+        let mut left = ticks;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            left = left.saturating_sub(1);
+            if flag.load(Ordering::Relaxed) {
+                Err(wasmtime::Error::msg("interrupted: the rule is stopping"))
+            } else if left == 0 {
+                Err(wasmtime::Trap::Interrupt.into())
+            } else {
+                Ok(wasmtime::UpdateDeadline::Continue(1))
+            }
+        });
     }
 }
 

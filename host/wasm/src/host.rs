@@ -9,52 +9,22 @@ use crate::capabilities::Capabilities;
 use crate::convert::{from_wit, to_wit};
 use std::sync::Arc;
 use tributary_core::state::{StateError, StateStore};
+use tributary_plugin::{InstanceInfo, PluginMetrics};
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-/// Who an instance is.
-#[derive(Debug, Clone, Default)]
-pub struct InstanceInfo {
-    pub plugin: String,
-    pub rule_id: String,
-    pub operator_id: String,
-    pub instance_id: String,
-    pub root_path: String,
-}
-
-impl InstanceInfo {
-    /// The identity and state scope of a rule's source or sink instance (`role` is
-    /// `source` or `sink`).
-    pub fn connector(
-        plugin: &str,
-        rule_id: &str,
-        role: &str,
-        etc_dir: &std::path::Path,
-    ) -> (Self, String) {
-        let info = InstanceInfo {
-            plugin: plugin.to_string(),
-            rule_id: rule_id.to_string(),
-            operator_id: role.to_string(),
-            instance_id: format!("{plugin}:{rule_id}:{role}"),
-            root_path: etc_dir.display().to_string(),
-        };
-        (info, format!("rule/{rule_id}/{role}/{plugin}"))
-    }
-}
-
 pub struct HostState {
+    /// Who the instance is, its state scope among that.
     pub info: InstanceInfo,
     /// The CPU deadline of one call on this instance.
     pub deadline: std::time::Duration,
-    /// The state scope of this instance.
-    pub scope: String,
     pub state: Arc<dyn StateStore>,
     pub wasi: WasiCtx,
     pub table: ResourceTable,
     pub limits: StoreLimits,
     /// Where this instance's linear memory is added up (its plugin's counters).
-    pub memory_meter: Option<Arc<tributary_core::function::PluginMetrics>>,
+    pub memory_meter: Option<Arc<PluginMetrics>>,
     /// Bytes of linear memory this instance has added to the meter.
     memory_counted: u64,
 }
@@ -114,14 +84,12 @@ impl HostState {
     /// The state of a new instance of a plugin with capabilities `caps`.
     pub fn new(
         info: InstanceInfo,
-        scope: String,
         state: Arc<dyn StateStore>,
         caps: &Capabilities,
     ) -> Result<Self, tributary_core::Error> {
         Ok(HostState {
             info,
             deadline: caps.limits.deadline,
-            scope,
             state,
             // Only what the plugin was granted: no network, and no filesystem or
             // environment beyond its granted folders and variables.
@@ -169,7 +137,7 @@ impl state_api::Host for HostState {
         value: types_api::Value,
     ) -> Result<(), state_api::StateError> {
         let v = from_wit(value).map_err(state_api::StateError::Store)?;
-        self.state.put(&self.scope, &key, v).map_err(state_err)
+        self.state.put(&self.info.scope, &key, v).map_err(state_err)
     }
 
     fn get_state(
@@ -177,23 +145,25 @@ impl state_api::Host for HostState {
         key: String,
     ) -> Result<Option<types_api::Value>, state_api::StateError> {
         self.state
-            .get(&self.scope, &key)
+            .get(&self.info.scope, &key)
             .map(|v| v.map(|v| to_wit(&v)))
             .map_err(state_err)
     }
 
     fn delete_state(&mut self, key: String) -> Result<(), state_api::StateError> {
-        self.state.delete(&self.scope, &key).map_err(state_err)
+        self.state.delete(&self.info.scope, &key).map_err(state_err)
     }
 
     fn incr_counter(&mut self, key: String, amount: i64) -> Result<i64, state_api::StateError> {
         self.state
-            .incr(&self.scope, &key, amount)
+            .incr(&self.info.scope, &key, amount)
             .map_err(state_err)
     }
 
     fn get_counter(&mut self, key: String) -> Result<i64, state_api::StateError> {
-        self.state.counter(&self.scope, &key).map_err(state_err)
+        self.state
+            .counter(&self.info.scope, &key)
+            .map_err(state_err)
     }
 }
 

@@ -63,6 +63,7 @@ impl Evaluator {
         exprs: impl IntoIterator<Item = &'a Expr>,
         registry: &Registry,
         rule_id: &str,
+        cancel: &tributary_core::function::Cancel,
     ) -> Result<Self, Error> {
         let mut funcs = HashMap::new();
         let mut error = None;
@@ -101,7 +102,10 @@ impl Evaluator {
             funcs,
             aliases: Vec::new(),
             like_cache: HashMap::new(),
-            ctx: FnContext::default(),
+            ctx: FnContext {
+                now_ms: 0,
+                cancel: cancel.clone(),
+            },
         })
     }
 
@@ -381,7 +385,7 @@ impl Evaluator {
             };
         }
         let cols: Vec<Column> = args.iter().map(|a| self.eval(a, rows, errs)).collect();
-        let ctx = self.ctx;
+        let ctx = self.ctx.clone();
         let Some((fname, imp)) = self.funcs.get_mut(&site) else {
             for i in 0..n {
                 errs.set(i, format!("function {name} is not bound"));

@@ -123,7 +123,7 @@ impl GroupOp {
     /// The result column of every aggregate: one value per group.
     fn aggregate(&mut self, rows: &[Row], groups: &Groups) -> Result<Extra, String> {
         self.rows_eval.set_now(rows);
-        let ctx = self.rows_eval.ctx;
+        let ctx = self.rows_eval.ctx.clone();
         let mut out = Vec::with_capacity(self.aggs.len());
         for agg in &mut self.aggs {
             let mut errs = RowErrors::new(rows.len());

@@ -13,8 +13,11 @@
 //! manifest that does not match the request or its artifact, a wrong checksum. An
 //! `install.sh` is refused unless the operator enables scripts.
 
+use crate::kind::PluginKind;
+use crate::tier::Tier;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use tributary_core::Error;
 
 /// The largest entry a package may hold, uncompressed.
@@ -22,76 +25,17 @@ pub const MAX_ENTRY: u64 = 64 << 20;
 /// The largest a whole package may be, uncompressed.
 pub const MAX_TOTAL: u64 = 256 << 20;
 
-/// What a plugin extends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
-    Function,
-    Source,
-    Sink,
-}
-
-impl Kind {
-    /// The folder under `plugins/` and `etc/` (eKuiper's plural type names).
-    pub fn folder(self) -> &'static str {
-        match self {
-            Kind::Function => "functions",
-            Kind::Source => "sources",
-            Kind::Sink => "sinks",
-        }
-    }
-
-    pub fn from_folder(s: &str) -> Option<Kind> {
-        match s {
-            "functions" => Some(Kind::Function),
-            "sources" => Some(Kind::Source),
-            "sinks" => Some(Kind::Sink),
-            _ => None,
-        }
-    }
-
-    fn from_manifest(s: &str) -> Option<Kind> {
-        match s {
-            "function" | "functions" => Some(Kind::Function),
-            "source" | "sources" => Some(Kind::Source),
-            "sink" | "sinks" => Some(Kind::Sink),
-            _ => None,
-        }
-    }
-}
-
-/// The plugin tier an artifact runs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tier {
-    Wasm,
-    Native,
-}
-
-impl Tier {
-    pub fn ext(self) -> &'static str {
-        match self {
-            Tier::Wasm => "wasm",
-            Tier::Native => "so",
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Tier::Wasm => "wasm",
-            Tier::Native => "native",
-        }
-    }
-}
-
 /// A checked package, ready to be written into a root.
-#[derive(Debug)]
 pub struct Package {
     pub name: String,
     pub version: String,
-    pub kind: Kind,
-    pub tier: Tier,
+    pub kind: PluginKind,
+    /// The tier the artifact runs in (one of the host's).
+    pub tier: Arc<dyn Tier>,
     /// The functions the manifest declares (checked against the plugin once loaded).
     pub functions: Option<Vec<String>>,
     pub artifact: Vec<u8>,
-    /// A wasm plugin's capability manifest, or eKuiper's UI metadata.
+    /// `<name>.json`: a wasm plugin's capability manifest, or eKuiper's UI metadata.
     pub metadata: Option<Vec<u8>>,
     /// A source's default conf (`etc/sources/<name>.yaml`).
     pub source_conf: Option<Vec<u8>>,
@@ -105,7 +49,11 @@ fn bad(msg: impl Into<String>) -> Error {
     Error::user(format!("plugin package: {}", msg.into()))
 }
 
-pub use tributary_api::plugins::sha256_hex;
+/// The hex SHA-256 of `bytes` (what package manifests and `sha256` fields hold).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
 
 /// A relative path inside the package with no `..`, root or prefix.
 fn safe_path(name: &str) -> Result<PathBuf, Error> {
@@ -188,8 +136,26 @@ struct Manifest {
     sha256: String,
 }
 
-/// Reads and checks a package for plugin `name` of `kind`.
-pub fn read(bytes: &[u8], name: &str, kind: Kind, allow_scripts: bool) -> Result<Package, Error> {
+impl std::fmt::Debug for Package {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Package")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("kind", &self.kind)
+            .field("tier", &self.tier.name())
+            .finish()
+    }
+}
+
+/// Reads and checks a package for plugin `name` of `kind`, whose artifact must be
+/// for one of `tiers`.
+pub fn read(
+    bytes: &[u8],
+    name: &str,
+    kind: PluginKind,
+    allow_scripts: bool,
+    tiers: &[Arc<dyn Tier>],
+) -> Result<Package, Error> {
     let files = entries(bytes)?;
     let find = |p: &str| {
         files
@@ -223,7 +189,7 @@ pub fn read(bytes: &[u8], name: &str, kind: Kind, allow_scripts: bool) -> Result
                 m.name
             )));
         }
-        let mkind = Kind::from_manifest(&m.kind).ok_or_else(|| {
+        let mkind = PluginKind::parse(&m.kind).ok_or_else(|| {
             bad(format!(
                 "manifest.json: kind {:?} is not one of function, source, sink",
                 m.kind
@@ -236,15 +202,21 @@ pub fn read(bytes: &[u8], name: &str, kind: Kind, allow_scripts: bool) -> Result
                 kind.folder()
             )));
         }
-        let tier = match m.tier.as_str() {
-            "wasm" => Tier::Wasm,
-            "native" => Tier::Native,
-            other => {
-                return Err(bad(format!(
-                    "manifest.json: tier {other:?} is not one of wasm, native"
-                )))
-            }
-        };
+        let tier = tiers
+            .iter()
+            .find(|t| t.name() == m.tier)
+            .cloned()
+            .ok_or_else(|| {
+                bad(format!(
+                    "manifest.json: tier {:?} is not one of {}",
+                    m.tier,
+                    tiers
+                        .iter()
+                        .map(|t| t.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
         let artifact_path = safe_path(&m.artifact)?;
         let artifact = files
             .iter()
@@ -291,19 +263,24 @@ pub fn read(bytes: &[u8], name: &str, kind: Kind, allow_scripts: bool) -> Result
             continue;
         }
         let file = p.to_string_lossy();
-        for tier in [Tier::Native, Tier::Wasm] {
+        for tier in tiers {
             if let Some((stem, version)) =
                 tributary_core::plugin_files::parse_file_name(&file, tier.ext())
             {
-                if tributary_native::library::plugin_name(&stem) == name {
-                    artifacts.push((tier, version, d.clone(), file.to_string()));
+                if tier.name_of(&stem) == name {
+                    artifacts.push((tier.clone(), version, d.clone(), file.to_string()));
                 }
             }
         }
     }
     match artifacts.len() {
         0 => Err(bad(format!(
-            "no manifest.json and no {name}.so, {name}.wasm or {name}@<version>.so at the top of the package"
+            "no manifest.json and no {} at the top of the package",
+            tiers
+                .iter()
+                .map(|t| format!("{name}.{0} or {name}@<version>.{0}", t.ext()))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
         1 => {
             let (tier, version, artifact, _) = artifacts.remove(0);
@@ -332,5 +309,5 @@ pub fn read(bytes: &[u8], name: &str, kind: Kind, allow_scripts: bool) -> Result
 }
 
 #[cfg(test)]
-#[path = "packages_tests.rs"]
+#[path = "package_tests.rs"]
 mod tests;

@@ -1,6 +1,36 @@
 use super::*;
 use std::io::Write;
 
+/// Tiers that only name themselves, for reading packages.
+struct Named(&'static str, &'static str);
+
+impl Tier for Named {
+    fn name(&self) -> &'static str {
+        self.0
+    }
+    fn ext(&self) -> &'static str {
+        self.1
+    }
+    fn name_of(&self, stem: &str) -> String {
+        // The native rule: `Echo.so` is `echo`.
+        let mut c = stem.chars();
+        match c.next() {
+            Some(f) if self.1 == "so" => f.to_lowercase().chain(c).collect(),
+            _ => stem.to_string(),
+        }
+    }
+    fn load(&self, _: &crate::tier::LoadRequest<'_>) -> Result<crate::tier::Artifact, Error> {
+        Err(Error::internal("not loadable"))
+    }
+}
+
+fn tiers() -> Vec<Arc<dyn Tier>> {
+    vec![
+        Arc::new(Named("native", "so")),
+        Arc::new(Named("wasm", "wasm")),
+    ]
+}
+
 /// A zip of `(name, bytes, unix mode)` entries.
 pub fn zip_of(entries: &[(&str, &[u8], Option<u32>)]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
@@ -42,9 +72,9 @@ fn a_tributary_package_is_read_whole() {
         ("etc/conf.yaml", b"a: 1", None),
         ("etc/sub/x.txt", b"x", None),
     ]);
-    let p = read(&z, "echo", Kind::Function, false).expect("package");
+    let p = read(&z, "echo", PluginKind::Function, false, &tiers()).expect("package");
     assert_eq!(p.version, "1.2.0");
-    assert_eq!(p.tier, Tier::Wasm);
+    assert_eq!(p.tier.name(), "wasm");
     assert_eq!(p.artifact, art);
     assert_eq!(p.functions, Some(vec!["echo".to_string()]));
     assert!(p.metadata.is_some());
@@ -59,8 +89,8 @@ fn an_ekuiper_flat_zip_is_read() {
         ("random.yaml", b"default: {}", None),
         ("random.json", b"{}", None),
     ]);
-    let p = read(&z, "random", Kind::Source, false).expect("package");
-    assert_eq!((p.tier, p.version.as_str()), (Tier::Native, "1.0.0"));
+    let p = read(&z, "random", PluginKind::Source, false, &tiers()).expect("package");
+    assert_eq!((p.tier.name(), p.version.as_str()), ("native", "1.0.0"));
     assert_eq!(p.source_conf.as_deref(), Some(&b"default: {}"[..]));
 }
 
@@ -68,29 +98,29 @@ fn an_ekuiper_flat_zip_is_read() {
 fn unsafe_or_mismatching_packages_are_refused_with_the_reason() {
     let art = b"\0asm";
     let good = sha256_hex(art);
-    let cases: Vec<(Vec<u8>, &str, Kind, &str)> = vec![
+    let cases: Vec<(Vec<u8>, &str, PluginKind, &str)> = vec![
         (
             b"not a zip".to_vec(),
             "echo",
-            Kind::Function,
+            PluginKind::Function,
             "not a zip file",
         ),
         (
             zip_of(&[("../../evil.so", b"x", None)]),
             "evil",
-            Kind::Function,
+            PluginKind::Function,
             "escapes the package",
         ),
         (
             zip_of(&[("/abs/evil.so", b"x", None)]),
             "evil",
-            Kind::Function,
+            PluginKind::Function,
             "escapes the package",
         ),
         (
             zip_of(&[("echo.so", b"x", Some(0o120777))]),
             "echo",
-            Kind::Function,
+            PluginKind::Function,
             "symlink",
         ),
         (
@@ -103,7 +133,7 @@ fn unsafe_or_mismatching_packages_are_refused_with_the_reason() {
                 ("echo.wasm", art, None),
             ]),
             "echo",
-            Kind::Function,
+            PluginKind::Function,
             "sha256",
         ),
         (
@@ -116,7 +146,7 @@ fn unsafe_or_mismatching_packages_are_refused_with_the_reason() {
                 ("echo.wasm", art, None),
             ]),
             "echo",
-            Kind::Function,
+            PluginKind::Function,
             "names the plugin \"other\"",
         ),
         (
@@ -129,7 +159,7 @@ fn unsafe_or_mismatching_packages_are_refused_with_the_reason() {
                 ("echo.wasm", art, None),
             ]),
             "echo",
-            Kind::Function,
+            PluginKind::Function,
             "a sinks plugin",
         ),
         (
@@ -139,48 +169,50 @@ fn unsafe_or_mismatching_packages_are_refused_with_the_reason() {
                 None,
             )]),
             "echo",
-            Kind::Function,
+            PluginKind::Function,
             "not in the package",
         ),
         (
             zip_of(&[("manifest.json", b"{\"name\": 1}", None)]),
             "echo",
-            Kind::Function,
+            PluginKind::Function,
             "manifest.json",
         ),
         (
             zip_of(&[("readme.txt", b"hi", None)]),
             "echo",
-            Kind::Function,
+            PluginKind::Function,
             "no manifest.json",
         ),
         (
             zip_of(&[("echo.so", b"x", None), ("install.sh", b"rm -rf /", None)]),
             "echo",
-            Kind::Function,
+            PluginKind::Function,
             "install.sh",
         ),
         (
             zip_of(&[("echo.so", b"x", None), ("Echo@v2.so", b"y", None)]),
             "echo",
-            Kind::Function,
+            PluginKind::Function,
             "several artifacts",
         ),
     ];
     for (zip, name, kind, want) in cases {
-        let e = read(&zip, name, kind, false).expect_err(want).to_string();
+        let e = read(&zip, name, kind, false, &tiers())
+            .expect_err(want)
+            .to_string();
         assert!(e.contains(want), "{e:?} should say {want:?}");
     }
     // Scripts are allowed when the operator says so.
     let z = zip_of(&[("echo.so", b"x", None), ("install.sh", b"true", None)]);
-    assert!(read(&z, "echo", Kind::Function, true).is_ok());
+    assert!(read(&z, "echo", PluginKind::Function, true, &tiers()).is_ok());
 }
 
 #[test]
 fn an_oversize_entry_is_refused() {
     let big = vec![0u8; (MAX_ENTRY + 1) as usize];
     let z = zip_of(&[("echo.so", &big, None)]);
-    let e = read(&z, "echo", Kind::Function, false)
+    let e = read(&z, "echo", PluginKind::Function, false, &tiers())
         .expect_err("too big")
         .to_string();
     assert!(e.contains("over the 64 MiB limit"), "{e}");

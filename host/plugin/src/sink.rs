@@ -1,0 +1,130 @@
+//! Plugin sinks of any tier, as action types.
+//!
+//! Each rule action gets its own instance (its own state scope), opened at the first
+//! delivery. A failed delivery discards the instance; the engine's sink runner
+//! retries and counts, and the retry opens a fresh one.
+
+use crate::bridge;
+use crate::cell::VersionCell;
+use crate::instance::InstanceInfo;
+use crate::metrics::PluginMetrics;
+use crate::source::props_json;
+use crate::tier::{InstanceContext, SinkArtifact, SinkInstance};
+use std::sync::Arc;
+use std::time::Instant;
+use tributary_core::connector::{BoxFuture, ConnectorContext, Props, Sink, SinkData, SinkFactory};
+use tributary_core::state::StateStore;
+use tributary_core::Error;
+
+/// The version of a sink plugin.
+pub type SinkCell = VersionCell<dyn SinkArtifact>;
+
+/// A sink plugin registered as the action type named after it.
+pub struct PluginSinkFactory {
+    cell: SinkCell,
+    plugin: String,
+    root_path: String,
+    state: Arc<dyn StateStore>,
+    metrics: Arc<PluginMetrics>,
+}
+
+impl PluginSinkFactory {
+    pub fn new(
+        cell: SinkCell,
+        plugin: &str,
+        root_path: &str,
+        state: Arc<dyn StateStore>,
+        metrics: Arc<PluginMetrics>,
+    ) -> Self {
+        PluginSinkFactory {
+            cell,
+            plugin: plugin.to_string(),
+            root_path: root_path.to_string(),
+            state,
+            metrics,
+        }
+    }
+}
+
+impl SinkFactory for PluginSinkFactory {
+    fn kind(&self) -> &str {
+        &self.plugin
+    }
+
+    fn create(&self, props: &Props, ctx: &ConnectorContext) -> Result<Box<dyn Sink>, Error> {
+        Ok(Box::new(PluginSink {
+            core: Arc::new(Core {
+                version: self.cell.current(),
+                instance: InstanceContext {
+                    info: InstanceInfo::connector(
+                        &self.plugin,
+                        &ctx.rule_id,
+                        "sink",
+                        &self.root_path,
+                    ),
+                    state: self.state.clone(),
+                    metrics: self.metrics.clone(),
+                },
+                props: props_json(props),
+            }),
+            live: None,
+        }))
+    }
+}
+
+struct Core {
+    version: Arc<dyn SinkArtifact>,
+    instance: InstanceContext,
+    props: String,
+}
+
+struct PluginSink {
+    core: Arc<Core>,
+    live: Option<Box<dyn SinkInstance>>,
+}
+
+impl Sink for PluginSink {
+    fn collect<'a>(&'a mut self, data: &'a SinkData) -> BoxFuture<'a, Result<(), Error>> {
+        let rows = data.plugin_rows();
+        Box::pin(async move {
+            let core = self.core.clone();
+            let live = self.live.take();
+            let (live, result) = bridge::call_async(move || {
+                let mut live = match live {
+                    Some(l) => l,
+                    None => match core.version.open(&core.instance, &core.props) {
+                        Ok(l) => l,
+                        Err(e) => return (None, Err(e)),
+                    },
+                };
+                let began = Instant::now();
+                let r = live.collect(&rows);
+                let m = &core.instance.metrics;
+                m.call(rows.len(), began);
+                match r {
+                    Ok(()) => (Some(live), Ok(())),
+                    // A fault discards the instance; the next delivery opens a new one.
+                    Err(e) => {
+                        m.add_errors(rows.len());
+                        m.restarted();
+                        (None, Err(e))
+                    }
+                }
+            })
+            .await;
+            self.live = live;
+            result.map_err(Error::external)
+        })
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            let Some(mut live) = self.live.take() else {
+                return Ok(());
+            };
+            bridge::call_async(move || live.close())
+                .await
+                .map_err(Error::external)
+        })
+    }
+}

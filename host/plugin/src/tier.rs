@@ -1,0 +1,177 @@
+//! What a tier implements: loading a plugin file into an artifact, and, for each
+//! kind, making instances and making the calls. Everything around that (versions,
+//! updates, supervision, scopes, metrics, the thread a call runs on, install and
+//! uninstall) is this crate's, written once for every tier.
+//!
+//! Calls on an instance are synchronous and may block (a wasm guest at its deadline,
+//! a native library doing I/O): the adapters make them through [`crate::bridge`],
+//! never on an async worker's own stack. An `Err` from an instance call is a fault of
+//! the instance: the adapter discards it and makes a new one (with back-off), so a
+//! tier never has to repair an instance.
+
+use crate::instance::InstanceInfo;
+use crate::kind::PluginKind;
+use crate::metrics::PluginMetrics;
+use std::path::Path;
+use std::sync::Arc;
+use tributary_core::connector::Payload;
+use tributary_core::function::{ArgInfo, Column, FnContext, FunctionKind, RowResult};
+use tributary_core::state::StateStore;
+use tributary_core::{Error, Object, Value};
+
+/// A plugin tier: how plugin files of one extension become artifacts.
+pub trait Tier: Send + Sync {
+    /// `wasm`, `native`: shown in the API and the metrics.
+    fn name(&self) -> &'static str;
+    /// The extension of its files under `plugins/<kind>/` (`wasm`, `so`).
+    fn ext(&self) -> &'static str;
+    /// The plugin name a file stem stands for (`Echo.so` is `echo` natively).
+    fn name_of(&self, stem: &str) -> String {
+        stem.to_string()
+    }
+    /// Whether the tier reads `<name>.json` beside the artifact as the plugin's own
+    /// manifest (wasm: its capabilities), so a package's copy goes there.
+    fn reads_manifest(&self) -> bool {
+        false
+    }
+    /// Loads (compiles, links, checks) one plugin file. Every error names the file.
+    fn load(&self, req: &LoadRequest<'_>) -> Result<Artifact, Error>;
+}
+
+/// One file to load.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadRequest<'a> {
+    pub kind: PluginKind,
+    pub name: &'a str,
+    /// Without the leading `v`; empty when the file carries none.
+    pub version: &'a str,
+    pub path: &'a Path,
+    /// The engine root.
+    pub root: &'a Path,
+}
+
+impl LoadRequest<'_> {
+    /// `<root>/etc/<kind>/<name>`: the plugin's own runtime files.
+    pub fn etc_dir(&self) -> std::path::PathBuf {
+        self.root
+            .join("etc")
+            .join(self.kind.folder())
+            .join(self.name)
+    }
+}
+
+/// A loaded plugin version, of its kind.
+#[derive(Clone)]
+pub enum Artifact {
+    Function(Arc<dyn FunctionArtifact>),
+    Source(Arc<dyn SourceArtifact>),
+    Sink(Arc<dyn SinkArtifact>),
+}
+
+impl Artifact {
+    pub fn kind(&self) -> PluginKind {
+        match self {
+            Artifact::Function(_) => PluginKind::Function,
+            Artifact::Source(_) => PluginKind::Source,
+            Artifact::Sink(_) => PluginKind::Sink,
+        }
+    }
+}
+
+/// What every new instance gets: who it is (its state scope among that), the state
+/// store, and its plugin's counters (a wasm instance meters its memory there).
+#[derive(Clone)]
+pub struct InstanceContext {
+    pub info: InstanceInfo,
+    pub state: Arc<dyn StateStore>,
+    pub metrics: Arc<PluginMetrics>,
+}
+
+/// A function the plugin exports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedFunction {
+    pub name: String,
+    pub kind: FunctionKind,
+}
+
+/// A loaded function plugin.
+pub trait FunctionArtifact: Send + Sync {
+    fn functions(&self) -> &[ExportedFunction];
+    /// One instance for every rule (eKuiper's exported instance) instead of one per
+    /// call site.
+    fn singleton(&self) -> bool;
+    /// Checks a call's arguments at rule creation; the text is shown to the user.
+    fn validate(&self, function: &str, args: &[ArgInfo]) -> Result<(), String>;
+    fn instantiate(
+        &self,
+        function: &str,
+        ctx: &InstanceContext,
+    ) -> Result<Box<dyn FunctionInstance>, String>;
+}
+
+/// One live function instance.
+pub trait FunctionInstance: Send {
+    /// Evaluates `n` rows, pushing exactly `n` results (per-row failures are values),
+    /// or fails the whole call.
+    fn exec(
+        &mut self,
+        ctx: &FnContext,
+        args: &[Column],
+        n: usize,
+        out: &mut Vec<RowResult>,
+    ) -> Result<(), String>;
+    /// One result per group, or a failed call.
+    fn exec_groups(
+        &mut self,
+        ctx: &FnContext,
+        groups: &[Vec<Column>],
+        out: &mut Vec<RowResult>,
+    ) -> Result<(), String>;
+}
+
+/// A loaded source plugin.
+pub trait SourceArtifact: Send + Sync {
+    /// Creates and opens an instance for one rule's stream: `props` is the stream's
+    /// conf as a JSON object.
+    fn open(
+        &self,
+        ctx: &InstanceContext,
+        datasource: &str,
+        props: &str,
+    ) -> Result<Box<dyn SourceInstance>, String>;
+}
+
+/// What one pull brought.
+#[derive(Debug, Default)]
+pub struct Pulled {
+    /// Payloads with their metadata.
+    pub messages: Vec<(Payload, Object)>,
+    /// The input has ended.
+    pub done: bool,
+    /// How long to wait before the next pull.
+    pub wait_ms: u32,
+}
+
+/// One open source instance.
+pub trait SourceInstance: Send {
+    /// Up to `max` messages.
+    fn pull(&mut self, max: u32) -> Result<Pulled, String>;
+    /// Closes it (best effort: the instance goes either way).
+    fn close(&mut self);
+}
+
+/// A loaded sink plugin.
+pub trait SinkArtifact: Send + Sync {
+    /// Creates and opens an instance for one rule action: `props` as a JSON object.
+    fn open(&self, ctx: &InstanceContext, props: &str) -> Result<Box<dyn SinkInstance>, String>;
+}
+
+/// The rows of one delivery, as fields.
+pub type SinkRows = [Vec<(Arc<str>, Value)>];
+
+/// One open sink instance.
+pub trait SinkInstance: Send {
+    fn collect(&mut self, rows: &SinkRows) -> Result<(), String>;
+    /// Flushes and closes it.
+    fn close(&mut self) -> Result<(), String>;
+}

@@ -1,0 +1,13 @@
+//! The `tributary` binary's parts, as a library so the end-to-end tests load plugins
+//! and run servers along the very paths the binary takes: `serve`, `trial`, the
+//! quick-start `demo`, the management CLI, and the wiring of the plugin tiers and
+//! external services into an engine.
+
+pub mod cli;
+pub mod demo;
+pub mod plugin_api;
+pub mod plugins;
+pub mod root_lock;
+pub mod serve;
+pub mod service_host;
+pub mod trial;
