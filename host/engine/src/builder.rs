@@ -40,6 +40,10 @@ pub struct EngineContext {
     /// The same store as `state`, when it is durable: rules with `qos` ≥ 1 checkpoint
     /// into it. `None` (memory, trials): rules run without checkpoints.
     pub checkpoints: Option<Arc<tributary_state::CheckpointStore>>,
+    /// Whether windows whose aggregates fold a value at a time aggregate
+    /// incrementally (`ops::incremental`; on by default). A test turns it off to
+    /// check that both paths emit the same.
+    pub incremental: bool,
 }
 
 impl std::fmt::Debug for EngineContext {
@@ -61,6 +65,7 @@ impl EngineContext {
             registry: Arc::new(RwLock::new(Registry::with_builtins())),
             state: Arc::new(tributary_core::state::MemoryStateStore::default()),
             checkpoints: None,
+            incremental: true,
         }
     }
 
@@ -168,7 +173,7 @@ pub fn build_operators(
         ops.push(Box::new(FilterOp::new(c.clone(), ev)));
     }
     if let Some(g) = p.group.as_ref().filter(|g| g.window.is_some()) {
-        let incremental = if incremental_enabled() {
+        let incremental = if ctx.incremental {
             let et = event_time_of(p, options).map_err(prefix)?;
             crate::group_build::incremental_op(p, g, &registry, options, et, ctx.clock.now_ms())
                 .map_err(prefix)?
@@ -218,13 +223,6 @@ pub fn build_operators(
         crate::group_build::group_op(p, group, &registry, options).map_err(prefix)?,
     ));
     Ok(ops)
-}
-
-/// Whether tumbling windows aggregate incrementally (`ops::incremental`). The
-/// environment variable `TRIBUTARY_NO_INCREMENTAL=1` turns it off, so that tests can
-/// check that both paths emit the same.
-fn incremental_enabled() -> bool {
-    std::env::var_os("TRIBUTARY_NO_INCREMENTAL").is_none_or(|v| v != "1")
 }
 
 /// How the rule reads event time, if it uses it: every stream's `TIMESTAMP` field.

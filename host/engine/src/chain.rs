@@ -9,14 +9,17 @@
 //! the next is taken, in the same order the channels kept.
 
 use crate::checkpoint::{Ack, HeldRows};
+use crate::event::Event;
 use crate::metrics::RuleMetrics;
-use crate::operator::{Collector, Operator};
-use crate::runtime::{process_guarded, tick_guarded, to_emissions, Event};
+use crate::operator::{
+    for_each_in_order, process_guarded, tick_guarded, Chunk, Collector, Item, Operator,
+};
 use crate::sink_task::SinkEvent;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::mpsc;
-use tributary_core::connector::Emission;
+use tributary_core::connector::{Emission, Rows};
+use tributary_core::function::Cancel;
 use tributary_core::Clock;
 
 /// The operators, in order.
@@ -112,6 +115,92 @@ pub(crate) async fn step(
     }
 }
 
+/// How the chain task runs: the rule's timers on the wall clock (not in a trial),
+/// its channel's capacity, and what a stop does.
+pub(crate) struct ChainRun {
+    pub rule_id: String,
+    pub wall_timers: bool,
+    pub clock: Arc<dyn Clock>,
+    pub cap: usize,
+    pub cancel: Cancel,
+    pub qos: u8,
+}
+
+/// The chain task: every event through the operators and out to the sinks, timers
+/// fired on time, until the input ends or the rule is cancelled.
+pub(crate) async fn run_chain(
+    mut chain: Chain,
+    emitter: Emitter,
+    mut rx: mpsc::Receiver<Event>,
+    run: ChainRun,
+) {
+    let mut out = Vec::new();
+    loop {
+        if run.cancel.is_cancelled() {
+            drop_queued(&mut rx, &run.rule_id, run.qos).await;
+            break;
+        }
+        let due = if run.wall_timers {
+            chain.next_timer()
+        } else {
+            None
+        };
+        let Some(due) = due else {
+            match rx.recv().await {
+                Some(ev) => step(&mut chain, &emitter, 0, ev, &mut out).await,
+                None => break,
+            }
+            continue;
+        };
+        let wait = u64::try_from(due - run.clock.now_ms()).unwrap_or(0);
+        let fired = tokio::select! {
+            ev = rx.recv() => match ev {
+                Some(ev) => Some(ev),
+                None => break,
+            },
+            _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => None,
+        };
+        if let Some(ev) = fired {
+            step(&mut chain, &emitter, 0, ev, &mut out).await;
+            continue;
+        }
+        // Rows already queued were stamped before the timer fired (a slow sink may
+        // have held this task back): they go first, so that they are not pushed into
+        // a later window. Bounded, so a busy input cannot starve the timer.
+        for _ in 0..run.cap {
+            match rx.try_recv() {
+                Ok(ev) => step(&mut chain, &emitter, 0, ev, &mut out).await,
+                Err(_) => break,
+            }
+        }
+        // The sleep may end a little early on a millisecond boundary: the tick is at
+        // least the due time. It starts at the first operator now due, and reaches
+        // every one after it.
+        let now = run.clock.now_ms().max(due);
+        if let Some(stage) = chain.first_due(now) {
+            step(&mut chain, &emitter, stage, Event::Tick(now), &mut out).await;
+        }
+    }
+}
+
+/// The rows still queued before the operators of a stopping rule: dropped, not
+/// processed (each could take a plugin its whole deadline). Their count is logged.
+async fn drop_queued(rx: &mut mpsc::Receiver<Event>, rule_id: &str, qos: u8) {
+    let mut rows = 0usize;
+    while let Some(ev) = rx.recv().await {
+        if let Event::Data(c) = ev {
+            rows += c.rows.len() + c.errors.len();
+        }
+    }
+    if rows > 0 {
+        if qos >= 1 {
+            tracing::info!(rule = %rule_id, rows, "stopping: queued rows dropped; they are read again from the last checkpoint");
+        } else {
+            tracing::warn!(rule = %rule_id, rows, "stopping: queued rows dropped unprocessed (qos 0)");
+        }
+    }
+}
+
 /// The emit step: chunks → emissions, fanned out to every sink, one send per chunk;
 /// barriers to every sink, then acknowledged to the checkpoint coordinator.
 pub(crate) struct Emitter {
@@ -187,6 +276,25 @@ async fn barrier_to_sinks(
         positions.push(position);
     }
     (ok, positions)
+}
+
+/// Turns a chunk into emissions: one per row (and per error), or one for a grouped
+/// chunk (a window), where an error replaces the whole emission.
+pub(crate) fn to_emissions(chunk: Chunk, m: &RuleMetrics) -> Vec<Emission> {
+    RuleMetrics::add(&m.errors, chunk.errors.len() as u64);
+    RuleMetrics::add(&m.records_out, chunk.rows.len() as u64);
+    if chunk.grouped {
+        return match chunk.errors.into_iter().next() {
+            Some((_, e)) => vec![Emission::Error(e)],
+            None => vec![Emission::Rows(Rows::Many(Arc::new(chunk.rows)))],
+        };
+    }
+    let mut out = Vec::with_capacity(chunk.rows.len() + chunk.errors.len());
+    for_each_in_order(chunk, |item| match item {
+        Item::Row(_, r) => out.push(Emission::Rows(Rows::One(r))),
+        Item::Error(e) => out.push(Emission::Error(e)),
+    });
+    out
 }
 
 #[cfg(test)]

@@ -151,3 +151,45 @@ pub fn for_each_in_order(chunk: Chunk, mut f: impl FnMut(Item)) {
         f(Item::Error(e));
     }
 }
+
+/// Runs `op.process`, turning a panic into an error emission for every row of the
+/// chunk: a faulty function or operator costs that batch, never the rule or the host.
+pub(crate) fn process_guarded(op: &mut dyn Operator, c: Chunk, col: &mut Collector) {
+    let n = c.rows.len();
+    let carried: Vec<String> = c.errors.iter().map(|(_, e)| e.clone()).collect();
+    let name = op.name().to_string();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op.process(c, col)));
+    if let Err(p) = r {
+        let msg = panic_message(p.as_ref());
+        tracing::error!(operator = %name, panic = %msg, rows = n, "operator panicked; its batch becomes errors");
+        let mut b = ChunkBuilder::with_capacity(0);
+        for e in carried {
+            b.error(e);
+        }
+        for _ in 0..n {
+            b.error(format!("internal error in {name}: {msg}"));
+        }
+        col.collect(b.finish());
+    }
+}
+
+/// The text of a caught panic.
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+/// Runs `op.on_tick`, turning a panic into one error emission.
+pub(crate) fn tick_guarded(op: &mut dyn Operator, now_ms: i64, col: &mut Collector) {
+    let name = op.name().to_string();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op.on_tick(now_ms, col)));
+    if let Err(p) = r {
+        let msg = panic_message(p.as_ref());
+        tracing::error!(operator = %name, panic = %msg, "operator panicked on a timer");
+        let mut b = ChunkBuilder::with_capacity(0);
+        b.error(format!("internal error in {name}: {msg}"));
+        col.collect(b.finish());
+    }
+}

@@ -12,41 +12,25 @@
 //! (counted and logged; under `qos` ≥ 1 they are read again from the checkpoint on
 //! the next start), and the sinks flush what they already have. Under `qos` ≥ 1,
 //! checkpoint barriers travel the same channels ([`crate::checkpoint`]).
+//!
+//! [`Pipeline::run`] wires these stages one step at a time: checkpoints, sources,
+//! decode stages, sinks, the operator chain ([`crate::chain`]), then waits for all.
 
-use crate::chain::{step, Chain, Emitter};
-use crate::checkpoint::{Barrier, CheckpointPlan, Coordinator, Gate, HeldRows, FINAL};
+use crate::chain::{run_chain, Chain, ChainRun, Emitter};
+use crate::checkpoint::{Ack, CheckpointPlan, Coordinator, Gate, HeldRows};
 use crate::decode::Decoder;
+use crate::decode_stage::{decode_stage, DecodeCheckpoint};
+use crate::event::Event;
 use crate::metrics::RuleMetrics;
-use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
+use crate::operator::Operator;
 use crate::rule::RuleOptions;
 use crate::sink_props::CommonProps;
+use crate::sink_task::{run_sink, SinkEvent};
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tributary_core::connector::{Emission, Rows, Sink, Source, SourceMessage, SourceSender};
-use tributary_core::{Clock, Error};
-
-/// What flows between operator stages.
-#[derive(Debug)]
-pub enum Event {
-    Data(Chunk),
-    /// The rule clock reached this time (window ticks).
-    Tick(i64),
-    /// A checkpoint marker: every row before it is before the checkpoint.
-    Barrier(Barrier),
-}
-
-use crate::sink_task::{run_sink, SinkEvent};
-
-/// A decode stage's part in checkpoints.
-struct DecodeCheckpoint {
-    gate: Gate,
-    stream: usize,
-    /// Messages consumed since the stream's start (its resumed offset included).
-    offset: u64,
-    /// The last checkpoint id answered.
-    answered: u64,
-}
+use tributary_core::connector::{Sink, Source, SourceMessage, SourceSender};
+use tributary_core::{Clock, Error, Value};
 
 /// A sink and its common properties.
 pub struct SinkRunner {
@@ -95,65 +79,180 @@ pub struct Pipeline {
 /// from the heap instead of being mapped and zeroed for every batch.
 pub const COALESCE_LIMIT: usize = 1024;
 
-impl Pipeline {
-    /// Runs the rule until its source ends or `stop` turns true, then drains.
-    /// Returns the source's error, if it failed.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), Error> {
-        let cap = self.options.buffer_length.max(1);
-        let rule_id = self.rule_id.clone();
-        let metrics = self.metrics.clone();
-        let streams = 1 + self.joined.iter().filter(|j| j.source.is_some()).count();
-        let held = Arc::new(HeldRows::new(self.operators.len()));
-        let mut coordinator = None;
-        let mut gate = None;
-        let mut ack_tx = None;
-        let mut start_offsets = Vec::new();
-        let mut start_positions = Vec::new();
-        if let Some(plan) = self.checkpoint {
-            start_offsets = plan.start_offsets.clone();
-            start_positions = plan.sink_positions.clone();
-            let (c, g, a) = Coordinator::new(plan, &rule_id, streams, held.clone());
-            coordinator = Some(tokio::spawn(c.run()));
-            gate = Some(g);
-            ack_tx = Some(a);
-        }
-        let decode_checkpoint = |stream: usize| {
-            gate.clone().map(|gate| DecodeCheckpoint {
-                gate,
-                stream,
-                offset: start_offsets.get(stream).copied().unwrap_or(0),
-                answered: 0,
-            })
+/// The running rule's checkpoint parts, when it checkpoints.
+#[derive(Default)]
+struct Checkpoints {
+    coordinator: Option<JoinHandle<()>>,
+    gate: Option<Gate>,
+    ack_tx: Option<mpsc::UnboundedSender<Ack>>,
+    start_offsets: Vec<u64>,
+    start_positions: Vec<Option<Value>>,
+}
+
+impl Checkpoints {
+    fn start(
+        plan: Option<CheckpointPlan>,
+        rule: &str,
+        streams: usize,
+        held: &Arc<HeldRows>,
+    ) -> Self {
+        let Some(plan) = plan else {
+            return Checkpoints::default();
         };
-        let (src_tx, src_rx) = mpsc::channel::<Vec<SourceMessage>>(cap);
-        let stop_for_sinks = stop.clone();
-        let cancel = self.cancel.clone();
-        {
-            let cancel = cancel.clone();
-            let mut stop = stop.clone();
-            tokio::spawn(async move {
-                // Ends with the rule either way: Err once the stop sender is gone.
-                if stop.wait_for(|s| *s).await.is_ok() {
-                    cancel.cancel();
-                }
-            });
+        let start_offsets = plan.start_offsets.clone();
+        let start_positions = plan.sink_positions.clone();
+        let (c, g, a) = Coordinator::new(plan, rule, streams, held.clone());
+        Checkpoints {
+            coordinator: Some(tokio::spawn(c.run())),
+            gate: Some(g),
+            ack_tx: Some(a),
+            start_offsets,
+            start_positions,
         }
-        let source = self.source;
-        // The joined sources stop with the rule or when the main source ends.
-        let (main_done_tx, main_done) = watch::channel(false);
-        let stop_joined = stop.clone();
-        let source_task: JoinHandle<Result<(), Error>> = tokio::spawn(async move {
+    }
+
+    /// Stream `stream`'s decode stage's part in checkpoints.
+    fn for_stream(&self, stream: usize) -> Option<DecodeCheckpoint> {
+        self.gate.clone().map(|gate| DecodeCheckpoint {
+            gate,
+            stream,
+            offset: self.start_offsets.get(stream).copied().unwrap_or(0),
+            answered: 0,
+        })
+    }
+}
+
+/// What the wiring steps share.
+struct Wiring {
+    rule_id: String,
+    cap: usize,
+    stop: watch::Receiver<bool>,
+    metrics: Arc<RuleMetrics>,
+    coalesce_limit: usize,
+    /// The stage tasks besides the source's and the chain's.
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Wiring {
+    /// Sets `cancel` as soon as the rule is asked to stop.
+    fn cancel_on_stop(&self, cancel: tributary_core::function::Cancel) {
+        let mut stop = self.stop.clone();
+        tokio::spawn(async move {
+            // Ends with the rule either way: Err once the stop sender is gone.
+            if stop.wait_for(|s| *s).await.is_ok() {
+                cancel.cancel();
+            }
+        });
+    }
+
+    /// The FROM stream's source, until it ends or the rule stops.
+    fn main_source(
+        &self,
+        source: Box<dyn Source>,
+        tx: mpsc::Sender<Vec<SourceMessage>>,
+    ) -> JoinHandle<Result<(), Error>> {
+        let mut stop = self.stop.clone();
+        tokio::spawn(async move {
             if *stop.borrow() {
                 return Ok(());
             }
             tokio::select! {
-                r = source.run(SourceSender::new(src_tx)) => r,
+                r = source.run(SourceSender::new(tx)) => r,
                 _ = stop.wait_for(|s| *s) => Ok(()),
             }
-        });
+        })
+    }
 
-        // decode
-        let (tx, mut rx) = mpsc::channel::<Event>(cap);
+    /// A joined stream's own source: it stops with the rule or when the main
+    /// source ends (`main_done`).
+    fn joined_source(
+        &mut self,
+        index: usize,
+        source: Box<dyn Source>,
+        tx: mpsc::Sender<Vec<SourceMessage>>,
+        main_done: &watch::Receiver<bool>,
+    ) {
+        let mut done = main_done.clone();
+        let mut stop = self.stop.clone();
+        let rule = self.rule_id.clone();
+        self.tasks.push(tokio::spawn(async move {
+            let sender = SourceSender::new(tx).for_stream(index);
+            let r = tokio::select! {
+                r = source.run(sender) => r,
+                _ = stop.wait_for(|s| *s) => Ok(()),
+                _ = done.wait_for(|d| *d) => Ok(()),
+            };
+            if let Err(e) = r {
+                tracing::error!(rule = %rule, stream = index, error = %e, "joined source failed");
+            }
+        }));
+    }
+
+    /// A decode stage from `rx` into the chain's channel `tx`.
+    fn decode(
+        &mut self,
+        rx: mpsc::Receiver<Vec<SourceMessage>>,
+        decoders: &Arc<Vec<Decoder>>,
+        tx: &mpsc::Sender<Event>,
+        ckpt: Option<DecodeCheckpoint>,
+    ) {
+        self.tasks.push(tokio::spawn(decode_stage(
+            rx,
+            decoders.clone(),
+            tx.clone(),
+            self.coalesce_limit,
+            self.metrics.clone(),
+            ckpt,
+        )));
+    }
+
+    /// One task per sink; returns their channels.
+    fn sinks(
+        &mut self,
+        sinks: Vec<SinkRunner>,
+        positions: Vec<Option<Value>>,
+    ) -> Vec<mpsc::Sender<SinkEvent>> {
+        let mut resume_at = positions.into_iter();
+        let mut txs = Vec::with_capacity(sinks.len());
+        for s in sinks {
+            let (tx, rx) = mpsc::channel::<SinkEvent>(self.cap);
+            txs.push(tx);
+            self.tasks.push(tokio::spawn(run_sink(
+                self.rule_id.clone(),
+                s,
+                rx,
+                self.metrics.clone(),
+                self.stop.clone(),
+                resume_at.next().flatten(),
+            )));
+        }
+        txs
+    }
+}
+
+impl Pipeline {
+    /// Runs the rule until its source ends or `stop` turns true, then drains.
+    /// Returns the source's error, if it failed.
+    pub async fn run(self, stop: watch::Receiver<bool>) -> Result<(), Error> {
+        let cap = self.options.buffer_length.max(1);
+        let streams = 1 + self.joined.iter().filter(|j| j.source.is_some()).count();
+        let held = Arc::new(HeldRows::new(self.operators.len()));
+        let ckpt = Checkpoints::start(self.checkpoint, &self.rule_id, streams, &held);
+        let mut w = Wiring {
+            rule_id: self.rule_id.clone(),
+            cap,
+            stop,
+            metrics: self.metrics.clone(),
+            coalesce_limit: self.coalesce_limit,
+            tasks: Vec::new(),
+        };
+        w.cancel_on_stop(self.cancel.clone());
+
+        // sources and decode stages
+        let (src_tx, src_rx) = mpsc::channel::<Vec<SourceMessage>>(cap);
+        let source_task = w.main_source(self.source, src_tx);
+        let (main_done_tx, main_done) = watch::channel(false);
+        let (tx, rx) = mpsc::channel::<Event>(cap);
         let mut decoders = vec![self.decoder];
         let mut joined_sources = Vec::new();
         for (i, j) in self.joined.into_iter().enumerate() {
@@ -163,324 +262,66 @@ impl Pipeline {
             }
         }
         let decoders = Arc::new(decoders);
-        let coalesce_limit = self.coalesce_limit;
-        let mut tasks: Vec<JoinHandle<()>> = Vec::new();
-        tasks.push(tokio::spawn(decode_stage(
-            src_rx,
-            decoders.clone(),
-            tx.clone(),
-            coalesce_limit,
-            metrics.clone(),
-            decode_checkpoint(0),
-        )));
+        w.decode(src_rx, &decoders, &tx, ckpt.for_stream(0));
         for (index, source) in joined_sources {
             let (jtx, jrx) = mpsc::channel::<Vec<SourceMessage>>(cap);
-            let mut done = main_done.clone();
-            let mut stop = stop_joined.clone();
-            let rid = rule_id.clone();
-            tasks.push(tokio::spawn(async move {
-                let sender = SourceSender::new(jtx).for_stream(index);
-                let r = tokio::select! {
-                    r = source.run(sender) => r,
-                    _ = stop.wait_for(|s| *s) => Ok(()),
-                    _ = done.wait_for(|d| *d) => Ok(()),
-                };
-                if let Err(e) = r {
-                    tracing::error!(rule = %rid, stream = index, error = %e, "joined source failed");
-                }
-            }));
-            tasks.push(tokio::spawn(decode_stage(
-                jrx,
-                decoders.clone(),
-                tx.clone(),
-                coalesce_limit,
-                metrics.clone(),
-                decode_checkpoint(index),
-            )));
+            w.joined_source(index, source, jtx, &main_done);
+            w.decode(jrx, &decoders, &tx, ckpt.for_stream(index));
         }
         drop(tx);
 
-        // sinks
-        let mut sink_txs = Vec::new();
-        let mut resume_at = start_positions.into_iter();
-        for s in self.sinks {
-            let resume = resume_at.next().flatten();
-            let (stx, srx) = mpsc::channel::<SinkEvent>(cap);
-            sink_txs.push(stx);
-            tasks.push(tokio::spawn(run_sink(
-                rule_id.clone(),
-                s,
-                srx,
-                metrics.clone(),
-                stop_for_sinks.clone(),
-                resume,
-            )));
-        }
-
-        // the operators and the emit step, in one task ([`crate::chain`])
-        let wall_timers = self.wall_timers;
-        let mut chain = Chain::new(self.operators, held.clone(), gate.is_some());
+        // sinks, then the operators and the emit step in one task
+        let sink_txs = w.sinks(self.sinks, ckpt.start_positions);
+        let chain = Chain::new(self.operators, held, ckpt.gate.is_some());
         let emitter = Emitter {
             sink_txs,
-            ack_tx,
+            ack_tx: ckpt.ack_tx,
             send_error: self.options.send_error,
             clock: self.clock.clone(),
-            m: metrics.clone(),
+            m: self.metrics.clone(),
         };
-        let clock = self.clock.clone();
-        let qos = self.options.qos;
-        let emit_rule = rule_id.clone();
-        let emit = tokio::spawn(async move {
-            let mut out = Vec::new();
-            loop {
-                if cancel.is_cancelled() {
-                    drop_queued(&mut rx, &emit_rule, qos).await;
-                    break;
-                }
-                let due = if wall_timers {
-                    chain.next_timer()
-                } else {
-                    None
-                };
-                let Some(due) = due else {
-                    match rx.recv().await {
-                        Some(ev) => step(&mut chain, &emitter, 0, ev, &mut out).await,
-                        None => break,
-                    }
-                    continue;
-                };
-                let wait = u64::try_from(due - clock.now_ms()).unwrap_or(0);
-                let fired = tokio::select! {
-                    ev = rx.recv() => match ev {
-                        Some(ev) => Some(ev),
-                        None => break,
-                    },
-                    _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => None,
-                };
-                if let Some(ev) = fired {
-                    step(&mut chain, &emitter, 0, ev, &mut out).await;
-                    continue;
-                }
-                // Rows already queued were stamped before the timer fired (a slow sink
-                // may have held this task back): they go first, so that they are not
-                // pushed into a later window. Bounded, so a busy input cannot starve
-                // the timer.
-                for _ in 0..cap {
-                    match rx.try_recv() {
-                        Ok(ev) => step(&mut chain, &emitter, 0, ev, &mut out).await,
-                        Err(_) => break,
-                    }
-                }
-                // The sleep may end a little early on a millisecond boundary: the tick
-                // is at least the due time. It starts at the first operator now due,
-                // and reaches every one after it.
-                let now = clock.now_ms().max(due);
-                if let Some(stage) = chain.first_due(now) {
-                    step(&mut chain, &emitter, stage, Event::Tick(now), &mut out).await;
-                }
-            }
-        });
+        let emit = tokio::spawn(run_chain(
+            chain,
+            emitter,
+            rx,
+            ChainRun {
+                rule_id: self.rule_id.clone(),
+                wall_timers: self.wall_timers,
+                clock: self.clock.clone(),
+                cap,
+                cancel: self.cancel,
+                qos: self.options.qos,
+            },
+        ));
 
         let src_result = source_task.await;
         let _ = main_done_tx.send(true);
-        let src_result = match src_result {
-            Ok(r) => r,
-            Err(e) => Err(Error::internal(format!(
-                "source task of rule {rule_id} failed: {e}"
-            ))),
-        };
+        let mut result = src_result.unwrap_or_else(|e| {
+            Err(Error::internal(format!(
+                "source task of rule {} failed: {e}",
+                self.rule_id
+            )))
+        });
         // A stage that panicked lost what it held: that must fail the rule, loudly,
         // rather than look like a clean end of input.
-        let mut src_result = src_result;
-        for t in tasks.into_iter().chain(std::iter::once(emit)) {
+        for t in w.tasks.into_iter().chain(std::iter::once(emit)) {
             if let Err(e) = t.await {
-                if src_result.is_ok() {
-                    src_result = Err(Error::internal(format!(
-                        "a stage of rule {rule_id} failed: {e}"
+                if result.is_ok() {
+                    result = Err(Error::internal(format!(
+                        "a stage of rule {} failed: {e}",
+                        self.rule_id
                     )));
                 }
             }
         }
-        if let Some(c) = coordinator {
+        if let Some(c) = ckpt.coordinator {
             let _ = c.await;
         }
-        if let Err(e) = &src_result {
-            tracing::error!(rule = %rule_id, error = %e, "source failed");
+        if let Err(e) = &result {
+            tracing::error!(rule = %self.rule_id, error = %e, "source failed");
         }
-        src_result
+        result
     }
-}
-
-/// The rows still queued before the operators of a stopping rule: dropped, not
-/// processed (each could take a plugin its whole deadline). Their count is logged.
-async fn drop_queued(rx: &mut mpsc::Receiver<Event>, rule_id: &str, qos: u8) {
-    let mut rows = 0usize;
-    while let Some(ev) = rx.recv().await {
-        if let Event::Data(c) = ev {
-            rows += c.rows.len() + c.errors.len();
-        }
-    }
-    if rows > 0 {
-        if qos >= 1 {
-            tracing::info!(rule = %rule_id, rows, "stopping: queued rows dropped; they are read again from the last checkpoint");
-        } else {
-            tracing::warn!(rule = %rule_id, rows, "stopping: queued rows dropped unprocessed (qos 0)");
-        }
-    }
-}
-
-/// Decodes what a source sends, coalescing what is already waiting into one batch; a
-/// run of messages of one stream is decoded by that stream's decoder.
-async fn decode_stage(
-    mut src_rx: mpsc::Receiver<Vec<SourceMessage>>,
-    decoders: Arc<Vec<Decoder>>,
-    tx: mpsc::Sender<Event>,
-    coalesce_limit: usize,
-    m: Arc<RuleMetrics>,
-    mut ckpt: Option<DecodeCheckpoint>,
-) {
-    loop {
-        let first = match ckpt.as_mut() {
-            None => src_rx.recv().await,
-            Some(c) => match c.gate.pending(c.answered) {
-                // A barrier is owed and no operator holds rows: send it, and wait
-                // while the checkpoint is taken.
-                Some(id) if c.gate.held.total() == 0 => {
-                    c.answered = id;
-                    let b = Barrier {
-                        id,
-                        stream: c.stream,
-                        offset: c.offset,
-                        held: 0,
-                    };
-                    if tx.send(Event::Barrier(b)).await.is_err() {
-                        return;
-                    }
-                    c.gate.wait_done(id).await;
-                    continue;
-                }
-                pending => {
-                    // Wake for data, a new request, or (with one owed) a window
-                    // emptied by a timer.
-                    let recheck = pending.is_some();
-                    tokio::select! {
-                        msg = src_rx.recv() => msg,
-                        r = c.gate.requests.changed() => {
-                            if r.is_err() {
-                                ckpt = None;
-                            }
-                            continue;
-                        }
-                        _ = tokio::time::sleep(std::time::Duration::from_millis(50)), if recheck => continue,
-                    }
-                }
-            },
-        };
-        let Some(first) = first else { break };
-        let mut msgs = first;
-        while msgs.len() < coalesce_limit {
-            match src_rx.try_recv() {
-                Ok(more) => msgs.extend(more),
-                Err(_) => break,
-            }
-        }
-        if let Some(c) = ckpt.as_mut() {
-            c.offset += msgs.len() as u64;
-        }
-        RuleMetrics::add(&m.records_in, msgs.len() as u64);
-        let single = msgs.iter().all(|x| x.stream == msgs[0].stream);
-        let runs: Vec<Vec<SourceMessage>> = if single {
-            vec![msgs]
-        } else {
-            let mut runs: Vec<Vec<SourceMessage>> = Vec::new();
-            for msg in msgs {
-                match runs.last_mut() {
-                    Some(r) if r[0].stream == msg.stream => r.push(msg),
-                    _ => runs.push(vec![msg]),
-                }
-            }
-            runs
-        };
-        for run in runs {
-            let Some(decoder) = run.first().and_then(|x| decoders.get(x.stream)) else {
-                continue;
-            };
-            if tx.send(Event::Data(decoder.decode(run))).await.is_err() {
-                return;
-            }
-        }
-    }
-    // The input has ended: the last checkpoint, at its very end.
-    if let Some(c) = ckpt {
-        let b = Barrier {
-            id: FINAL,
-            stream: c.stream,
-            offset: c.offset,
-            held: 0,
-        };
-        let _ = tx.send(Event::Barrier(b)).await;
-    }
-}
-
-/// Runs `op.process`, turning a panic into an error emission for every row of the
-/// chunk: a faulty function or operator costs that batch, never the rule or the host.
-pub(crate) fn process_guarded(op: &mut dyn Operator, c: Chunk, col: &mut Collector) {
-    let n = c.rows.len();
-    let carried: Vec<String> = c.errors.iter().map(|(_, e)| e.clone()).collect();
-    let name = op.name().to_string();
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op.process(c, col)));
-    if let Err(p) = r {
-        let msg = panic_message(p.as_ref());
-        tracing::error!(operator = %name, panic = %msg, rows = n, "operator panicked; its batch becomes errors");
-        let mut b = crate::operator::ChunkBuilder::with_capacity(0);
-        for e in carried {
-            b.error(e);
-        }
-        for _ in 0..n {
-            b.error(format!("internal error in {name}: {msg}"));
-        }
-        col.collect(b.finish());
-    }
-}
-
-/// The text of a caught panic.
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string())
-}
-
-/// Runs `op.on_tick`, turning a panic into one error emission.
-pub(crate) fn tick_guarded(op: &mut dyn Operator, now_ms: i64, col: &mut Collector) {
-    let name = op.name().to_string();
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op.on_tick(now_ms, col)));
-    if let Err(p) = r {
-        let msg = panic_message(p.as_ref());
-        tracing::error!(operator = %name, panic = %msg, "operator panicked on a timer");
-        let mut b = crate::operator::ChunkBuilder::with_capacity(0);
-        b.error(format!("internal error in {name}: {msg}"));
-        col.collect(b.finish());
-    }
-}
-
-/// Turns a chunk into emissions: one per row (and per error), or one for a grouped
-/// chunk (a window), where an error replaces the whole emission.
-pub fn to_emissions(chunk: Chunk, m: &RuleMetrics) -> Vec<Emission> {
-    RuleMetrics::add(&m.errors, chunk.errors.len() as u64);
-    RuleMetrics::add(&m.records_out, chunk.rows.len() as u64);
-    if chunk.grouped {
-        return match chunk.errors.into_iter().next() {
-            Some((_, e)) => vec![Emission::Error(e)],
-            None => vec![Emission::Rows(Rows::Many(Arc::new(chunk.rows)))],
-        };
-    }
-    let mut out = Vec::with_capacity(chunk.rows.len() + chunk.errors.len());
-    for_each_in_order(chunk, |item| match item {
-        Item::Row(_, r) => out.push(Emission::Rows(Rows::One(r))),
-        Item::Error(e) => out.push(Emission::Error(e)),
-    });
-    out
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ impl Sink for CaptureSink {
 pub async fn run_trial(
     spec: &TrialSpec,
     root: Option<PathBuf>,
-    setup: impl FnOnce(&EngineContext) -> Result<(), Error>,
+    setup: impl FnOnce(&mut EngineContext) -> Result<(), Error>,
     mut emit: impl FnMut(String),
 ) -> Result<(), Error> {
     let mut streams = BTreeMap::new();
@@ -173,8 +173,8 @@ pub async fn run_trial(
         .chain(fed)
         .collect();
     let clock = MockClock::new(start);
-    let ctx = EngineContext::new(root.unwrap_or_default(), Arc::new(clock.clone()));
-    setup(&ctx)?;
+    let mut ctx = EngineContext::new(root.unwrap_or_default(), Arc::new(clock.clone()));
+    setup(&mut ctx)?;
 
     let operators = build_operators(&plan, &ctx, &rule.options)?;
     // Actions are not run in a trial, but they are still validated.

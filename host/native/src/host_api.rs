@@ -12,11 +12,10 @@ use std::sync::Arc;
 use tributary_core::state::{StateError, StateStore};
 use tributary_core::Value;
 use tributary_native_abi as abi;
-use tributary_plugin::InstanceInfo;
+use tributary_plugin::{InstanceHost, InstanceInfo, Level};
 
 struct Ctx {
-    info: InstanceInfo,
-    state: Arc<dyn StateStore>,
+    host: InstanceHost,
     /// The last value `get_state` returned, and the text it lends.
     value: Value,
     keep: Keep,
@@ -41,8 +40,7 @@ unsafe impl Send for HostTable {}
 impl HostTable {
     pub fn new(info: InstanceInfo, state: Arc<dyn StateStore>) -> HostTable {
         let ctx = Box::into_raw(Box::new(Ctx {
-            info,
-            state,
+            host: InstanceHost::new(info, state),
             value: Value::Null,
             keep: Keep::default(),
             err: String::new(),
@@ -140,9 +138,7 @@ unsafe extern "C" fn put_state(
             } else {
                 from_abi(&*value).map_err(StateError::Store)?
             };
-            c.state
-                .put(&c.info.scope, &key(k), v)
-                .map(|()| abi::STATE_OK)
+            c.host.put(&key(k), v).map(|()| abi::STATE_OK)
         })
     }
 }
@@ -155,7 +151,7 @@ unsafe extern "C" fn get_state(
 ) -> i32 {
     // SAFETY: as above; `out` is the plugin's out-pointer.
     unsafe {
-        state_call(c, err, |c| match c.state.get(&c.info.scope, &key(k))? {
+        state_call(c, err, |c| match c.host.get(&key(k))? {
             None => Ok(abi::STATE_MISSING),
             Some(v) => {
                 c.keep.clear();
@@ -171,13 +167,7 @@ unsafe extern "C" fn get_state(
 
 unsafe extern "C" fn delete_state(c: *mut c_void, k: abi::Slice, err: *mut abi::Slice) -> i32 {
     // SAFETY: as above.
-    unsafe {
-        state_call(c, err, |c| {
-            c.state
-                .delete(&c.info.scope, &key(k))
-                .map(|()| abi::STATE_OK)
-        })
-    }
+    unsafe { state_call(c, err, |c| c.host.delete(&key(k)).map(|()| abi::STATE_OK)) }
 }
 
 unsafe extern "C" fn incr_counter(
@@ -190,7 +180,7 @@ unsafe extern "C" fn incr_counter(
     // SAFETY: as above.
     unsafe {
         state_call(c, err, |c| {
-            let n = c.state.incr(&c.info.scope, &key(k), amount)?;
+            let n = c.host.incr(&key(k), amount)?;
             if !out.is_null() {
                 *out = n;
             }
@@ -208,7 +198,7 @@ unsafe extern "C" fn get_counter(
     // SAFETY: as above.
     unsafe {
         state_call(c, err, |c| {
-            let n = c.state.counter(&c.info.scope, &key(k))?;
+            let n = c.host.counter(&key(k))?;
             if !out.is_null() {
                 *out = n;
             }
@@ -219,37 +209,35 @@ unsafe extern "C" fn get_counter(
 
 unsafe extern "C" fn rule_id(c: *mut c_void) -> abi::Slice {
     // SAFETY: the host's own context; the text lives as long as the instance.
-    abi::Slice::str(&unsafe { ctx(c) }.info.rule_id)
+    abi::Slice::str(&unsafe { ctx(c) }.host.info.rule_id)
 }
 
 unsafe extern "C" fn operator_id(c: *mut c_void) -> abi::Slice {
     // SAFETY: as above.
-    abi::Slice::str(&unsafe { ctx(c) }.info.operator_id)
+    abi::Slice::str(&unsafe { ctx(c) }.host.info.operator_id)
 }
 
 unsafe extern "C" fn instance_id(c: *mut c_void) -> abi::Slice {
     // SAFETY: as above.
-    abi::Slice::str(&unsafe { ctx(c) }.info.instance_id)
+    abi::Slice::str(&unsafe { ctx(c) }.host.info.instance_id)
 }
 
 unsafe extern "C" fn root_path(c: *mut c_void) -> abi::Slice {
     // SAFETY: as above.
-    abi::Slice::str(&unsafe { ctx(c) }.info.root_path)
+    abi::Slice::str(&unsafe { ctx(c) }.host.info.root_path)
 }
 
 unsafe extern "C" fn log(c: *mut c_void, level: u32, message: abi::Slice) {
     // SAFETY: the host's own context; the plugin lends the message for the call.
     let (c, msg) = unsafe { (ctx(c), message.to_string_lossy()) };
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        let (plugin, rule) = (&c.info.plugin, &c.info.rule_id);
-        match level {
-            abi::LEVEL_TRACE => tracing::trace!(plugin = %plugin, rule = %rule, "{msg}"),
-            abi::LEVEL_DEBUG => tracing::debug!(plugin = %plugin, rule = %rule, "{msg}"),
-            abi::LEVEL_INFO => tracing::info!(plugin = %plugin, rule = %rule, "{msg}"),
-            abi::LEVEL_WARN => tracing::warn!(plugin = %plugin, rule = %rule, "{msg}"),
-            _ => tracing::error!(plugin = %plugin, rule = %rule, "{msg}"),
-        }
-    }));
+    let level = match level {
+        abi::LEVEL_TRACE => Level::Trace,
+        abi::LEVEL_DEBUG => Level::Debug,
+        abi::LEVEL_INFO => Level::Info,
+        abi::LEVEL_WARN => Level::Warn,
+        _ => Level::Error,
+    };
+    let _ = catch_unwind(AssertUnwindSafe(|| c.host.log(level, &msg)));
 }
 
 #[cfg(test)]

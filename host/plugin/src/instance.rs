@@ -64,3 +64,64 @@ impl InstanceInfo {
         }
     }
 }
+
+/// How loud a plugin's log line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// An instance's side of the state and context APIs, the same in every tier: its
+/// state kept in its own scope, and its log lines tagged with who it is.
+pub struct InstanceHost {
+    pub info: InstanceInfo,
+    state: std::sync::Arc<dyn tributary_core::state::StateStore>,
+}
+
+type StateResult<T> = Result<T, tributary_core::state::StateError>;
+
+impl InstanceHost {
+    pub fn new(
+        info: InstanceInfo,
+        state: std::sync::Arc<dyn tributary_core::state::StateStore>,
+    ) -> Self {
+        InstanceHost { info, state }
+    }
+
+    pub fn put(&self, key: &str, value: tributary_core::Value) -> StateResult<()> {
+        self.state.put(&self.info.scope, key, value)
+    }
+
+    pub fn get(&self, key: &str) -> StateResult<Option<tributary_core::Value>> {
+        self.state.get(&self.info.scope, key)
+    }
+
+    pub fn delete(&self, key: &str) -> StateResult<()> {
+        self.state.delete(&self.info.scope, key)
+    }
+
+    pub fn incr(&self, key: &str, amount: i64) -> StateResult<i64> {
+        self.state.incr(&self.info.scope, key, amount)
+    }
+
+    pub fn counter(&self, key: &str) -> StateResult<i64> {
+        self.state.counter(&self.info.scope, key)
+    }
+
+    /// A line the plugin logs, in the host's log with its plugin, rule and instance.
+    pub fn log(&self, level: Level, message: &str) {
+        let i = &self.info;
+        let (p, r, id) = (&i.plugin, &i.rule_id, &i.instance_id);
+        match level {
+            Level::Trace => tracing::trace!(plugin = %p, rule = %r, instance = %id, "{message}"),
+            Level::Debug => tracing::debug!(plugin = %p, rule = %r, instance = %id, "{message}"),
+            Level::Info => tracing::info!(plugin = %p, rule = %r, instance = %id, "{message}"),
+            Level::Warn => tracing::warn!(plugin = %p, rule = %r, instance = %id, "{message}"),
+            Level::Error => tracing::error!(plugin = %p, rule = %r, instance = %id, "{message}"),
+        }
+    }
+}

@@ -12,6 +12,8 @@
 //!   and re-created with back-off) and one [`bridge`] from async code to plugin calls;
 //! - [`host`], [`install`], [`package`], [`staging`]: loading a root, installing,
 //!   updating and uninstalling packages crash-consistently;
+//! - [`manifest`], [`grants`]: what a plugin asks for and what the operator grants
+//!   (a sandboxing tier enforces the intersection);
 //! - [`metrics`]: per-plugin counters.
 //!
 //! The model is Spin's `Factor`: a small trait a tier implements, generic code
@@ -20,10 +22,12 @@
 pub mod bridge;
 pub mod cell;
 pub mod function;
+pub mod grants;
 pub mod host;
 pub mod install;
 pub mod instance;
 pub mod kind;
+pub mod manifest;
 pub mod metrics;
 pub mod package;
 pub mod sink;
@@ -33,7 +37,7 @@ pub mod supervisor;
 pub mod tier;
 
 pub use host::{Failure, HostConfig, PluginHost};
-pub use instance::InstanceInfo;
+pub use instance::{InstanceHost, InstanceInfo, Level};
 pub use kind::PluginKind;
 pub use metrics::PluginMetrics;
 pub use staging::Failpoint;

@@ -11,7 +11,7 @@ pub async fn run(spec: PathBuf, root: Option<PathBuf>) -> Result<(), Error> {
     let spec = TrialSpec::parse(&text)?;
     let stdout = std::io::stdout();
     let plugin_root = root.clone();
-    let setup = move |ctx: &tributary_engine::EngineContext| match &plugin_root {
+    let setup = move |ctx: &mut tributary_engine::EngineContext| match &plugin_root {
         Some(r) => crate::plugins::load(r, ctx, Default::default())
             .and_then(|l| l.strict())
             .map(|_| ()),

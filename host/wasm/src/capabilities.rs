@@ -11,11 +11,11 @@
 //! working directory: its relative paths start at `/`). Network is never offered.
 
 use crate::engine::WasmConfig;
-use crate::grants::{Grant, Grants, GRANTS_FILE};
-use crate::manifest::{LimitsConf, Manifest};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 use tributary_core::Error;
+use tributary_plugin::grants::{Grant, Grants, GRANTS_FILE};
+use tributary_plugin::manifest::{LimitsConf, Manifest};
 use tributary_plugin::PluginKind;
 use wasmtime_wasi::{FsPerms, WasiCtx};
 
@@ -196,7 +196,7 @@ fn guest_path(p: &Path) -> Result<String, Error> {
 fn granted_dir(
     name: &str,
     root: &Path,
-    asked: &crate::manifest::AskedDir,
+    asked: &tributary_plugin::manifest::AskedDir,
     grant: &Grant,
 ) -> Result<Preopen, Error> {
     let shown = &asked.path;

@@ -2,13 +2,13 @@
 //! interruption, code cache), with one linker holding the host's imports.
 
 use crate::capabilities::Capabilities;
-use crate::grants::Grants;
 use crate::host::HostState;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tributary_core::Error;
+use tributary_plugin::grants::Grants;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{
     Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,

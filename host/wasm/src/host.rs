@@ -9,17 +9,16 @@ use crate::capabilities::Capabilities;
 use crate::convert::{from_wit, to_wit};
 use std::sync::Arc;
 use tributary_core::state::{StateError, StateStore};
-use tributary_plugin::{InstanceInfo, PluginMetrics};
+use tributary_plugin::{InstanceHost, InstanceInfo, Level, PluginMetrics};
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 pub struct HostState {
-    /// Who the instance is, its state scope among that.
-    pub info: InstanceInfo,
+    /// Who the instance is, its state and its log.
+    pub host: InstanceHost,
     /// The CPU deadline of one call on this instance.
     pub deadline: std::time::Duration,
-    pub state: Arc<dyn StateStore>,
     pub wasi: WasiCtx,
     pub table: ResourceTable,
     pub limits: StoreLimits,
@@ -88,9 +87,8 @@ impl HostState {
         caps: &Capabilities,
     ) -> Result<Self, tributary_core::Error> {
         Ok(HostState {
-            info,
+            host: InstanceHost::new(info, state),
             deadline: caps.limits.deadline,
-            state,
             // Only what the plugin was granted: no network, and no filesystem or
             // environment beyond its granted folders and variables.
             wasi: caps.wasi_ctx()?,
@@ -121,6 +119,8 @@ impl WasiView for HostState {
     }
 }
 
+type StateResult<T> = Result<T, state_api::StateError>;
+
 fn state_err(e: StateError) -> state_api::StateError {
     match e {
         StateError::NotAnInteger => state_api::StateError::NotAnInteger,
@@ -131,63 +131,50 @@ fn state_err(e: StateError) -> state_api::StateError {
 impl types_api::Host for HostState {}
 
 impl state_api::Host for HostState {
-    fn put_state(
-        &mut self,
-        key: String,
-        value: types_api::Value,
-    ) -> Result<(), state_api::StateError> {
+    fn put_state(&mut self, key: String, value: types_api::Value) -> StateResult<()> {
         let v = from_wit(value).map_err(state_api::StateError::Store)?;
-        self.state.put(&self.info.scope, &key, v).map_err(state_err)
+        self.host.put(&key, v).map_err(state_err)
     }
 
-    fn get_state(
-        &mut self,
-        key: String,
-    ) -> Result<Option<types_api::Value>, state_api::StateError> {
-        self.state
-            .get(&self.info.scope, &key)
-            .map(|v| v.map(|v| to_wit(&v)))
-            .map_err(state_err)
+    fn get_state(&mut self, key: String) -> StateResult<Option<types_api::Value>> {
+        let v = self.host.get(&key).map_err(state_err)?;
+        Ok(v.map(|v| to_wit(&v)))
     }
 
-    fn delete_state(&mut self, key: String) -> Result<(), state_api::StateError> {
-        self.state.delete(&self.info.scope, &key).map_err(state_err)
+    fn delete_state(&mut self, key: String) -> StateResult<()> {
+        self.host.delete(&key).map_err(state_err)
     }
 
-    fn incr_counter(&mut self, key: String, amount: i64) -> Result<i64, state_api::StateError> {
-        self.state
-            .incr(&self.info.scope, &key, amount)
-            .map_err(state_err)
+    fn incr_counter(&mut self, key: String, amount: i64) -> StateResult<i64> {
+        self.host.incr(&key, amount).map_err(state_err)
     }
 
-    fn get_counter(&mut self, key: String) -> Result<i64, state_api::StateError> {
-        self.state
-            .counter(&self.info.scope, &key)
-            .map_err(state_err)
+    fn get_counter(&mut self, key: String) -> StateResult<i64> {
+        self.host.counter(&key).map_err(state_err)
     }
 }
 
 impl context_api::Host for HostState {
     fn rule_id(&mut self) -> String {
-        self.info.rule_id.clone()
+        self.host.info.rule_id.clone()
     }
     fn operator_id(&mut self) -> String {
-        self.info.operator_id.clone()
+        self.host.info.operator_id.clone()
     }
     fn instance_id(&mut self) -> String {
-        self.info.instance_id.clone()
+        self.host.info.instance_id.clone()
     }
     fn root_path(&mut self) -> String {
-        self.info.root_path.clone()
+        self.host.info.root_path.clone()
     }
     fn log(&mut self, level: context_api::Level, message: String) {
-        let (p, r) = (&self.info.plugin, &self.info.rule_id);
-        match level {
-            context_api::Level::Trace => tracing::trace!(plugin = %p, rule = %r, "{message}"),
-            context_api::Level::Debug => tracing::debug!(plugin = %p, rule = %r, "{message}"),
-            context_api::Level::Info => tracing::info!(plugin = %p, rule = %r, "{message}"),
-            context_api::Level::Warn => tracing::warn!(plugin = %p, rule = %r, "{message}"),
-            context_api::Level::Error => tracing::error!(plugin = %p, rule = %r, "{message}"),
-        }
+        let level = match level {
+            context_api::Level::Trace => Level::Trace,
+            context_api::Level::Debug => Level::Debug,
+            context_api::Level::Info => Level::Info,
+            context_api::Level::Warn => Level::Warn,
+            context_api::Level::Error => Level::Error,
+        };
+        self.host.log(level, &message);
     }
 }

@@ -6,8 +6,9 @@
 //! `.wasm` files ([`tier`]): loading a component of each kind ([`function`],
 //! [`source`], [`sink`]) and making its calls. The lifecycle around those calls
 //! (versions, supervision, installs) is the plugin host's. What a plugin may touch
-//! beyond the WIT imports is its manifest's request ([`manifest`]) intersected with
-//! the operator's grants ([`grants`]): [`capabilities`].
+//! beyond the WIT imports is its manifest's request intersected with the operator's
+//! grants (the host's [`tributary_plugin::manifest`] and [`tributary_plugin::grants`]),
+//! enforced here as each store's WASI context: [`capabilities`].
 
 // The one exception to the tier's `deny(unsafe_code)`: implementations of wasmtime's
 // (unsafe) lifting and lowering traits that delegate to derived ones. See `abi`.
@@ -15,12 +16,11 @@
 pub mod abi;
 pub mod bindings;
 pub mod capabilities;
+pub mod connector;
 pub mod convert;
 pub mod engine;
 pub mod function;
-pub mod grants;
 pub mod host;
-pub mod manifest;
 pub mod sink;
 pub mod source;
 pub mod tier;

@@ -3,42 +3,16 @@
 //! the open, pull and close calls.
 
 use crate::bindings::source_world::{source_api, SourcePlugin, SourcePluginPre};
-use crate::capabilities::Capabilities;
+use crate::connector::{opened, Live, WasmConnector};
 use crate::convert::from_wit;
-use crate::engine::WasmEngine;
 use crate::host::HostState;
-use crate::trap::{root_cause, wrong_world};
+use crate::trap::root_cause;
 use std::sync::Arc;
 use tributary_core::connector::Payload;
-use tributary_core::{Error, Object};
-use tributary_plugin::{InstanceContext, LoadRequest, Pulled, SourceArtifact, SourceInstance};
-use wasmtime::component::ResourceAny;
-use wasmtime::Store;
+use tributary_core::Object;
+use tributary_plugin::{InstanceContext, Pulled, SourceArtifact, SourceInstance};
 
-pub struct WasmSource {
-    name: String,
-    engine: Arc<WasmEngine>,
-    pre: SourcePluginPre<HostState>,
-    caps: Capabilities,
-}
-
-impl WasmSource {
-    /// Compiles and links a source plugin; every failure names the file.
-    pub fn load(
-        engine: &Arc<WasmEngine>,
-        req: &LoadRequest<'_>,
-        caps: Capabilities,
-    ) -> Result<Self, Error> {
-        let pre = SourcePluginPre::new(engine.compile(req.path)?)
-            .map_err(|e| wrong_world(req.path, "source", &e))?;
-        Ok(WasmSource {
-            name: req.name.to_string(),
-            engine: engine.clone(),
-            pre,
-            caps,
-        })
-    }
-}
+pub type WasmSource = WasmConnector<SourcePluginPre<HostState>>;
 
 impl SourceArtifact for WasmSource {
     fn open(
@@ -47,39 +21,19 @@ impl SourceArtifact for WasmSource {
         datasource: &str,
         props: &str,
     ) -> Result<Box<dyn SourceInstance>, String> {
-        let name = &self.name;
-        let mut store = self
-            .engine
-            .new_store(ctx, &self.caps)
-            .map_err(|e| format!("plugin {name}: {e}"))?;
+        let mut store = self.store(ctx)?;
         let bindings = self
             .pre
             .instantiate(&mut store)
-            .map_err(|e| format!("plugin {name}: instantiation failed: {}", root_cause(&e)))?;
+            .map_err(self.failed("instantiation"))?;
         let api = bindings.tributary_plugin_source().instance();
         let resource = api
             .call_constructor(&mut store, datasource, props)
-            .map_err(|e| format!("plugin {name}: constructor failed: {}", root_cause(&e)))?;
+            .map_err(self.failed("constructor"))?;
         self.engine.arm_deadline(&mut store, None);
-        api.call_open(&mut store, resource)
-            .map_err(|e| format!("plugin {name}: open failed: {}", root_cause(&e)))?
-            .map_err(|e| format!("plugin {name}: open: {e}"))?;
-        Ok(Box::new(Live {
-            name: name.clone(),
-            engine: self.engine.clone(),
-            store,
-            bindings,
-            resource,
-        }))
+        opened(&self.name, api.call_open(&mut store, resource))?;
+        Ok(Box::new(self.live(store, bindings, resource)))
     }
-}
-
-struct Live {
-    name: String,
-    engine: Arc<WasmEngine>,
-    store: Store<HostState>,
-    bindings: SourcePlugin,
-    resource: ResourceAny,
 }
 
 fn fields_to_object(fields: Vec<crate::bindings::types_api::Field>) -> Result<Object, String> {
@@ -89,10 +43,10 @@ fn fields_to_object(fields: Vec<crate::bindings::types_api::Field>) -> Result<Ob
         .collect()
 }
 
-impl SourceInstance for Live {
+impl SourceInstance for Live<SourcePlugin> {
     fn pull(&mut self, max: u32) -> Result<Pulled, String> {
+        self.arm();
         let name = &self.name;
-        self.engine.arm_deadline(&mut self.store, None);
         let pulled = self
             .bindings
             .tributary_plugin_source()
@@ -116,7 +70,7 @@ impl SourceInstance for Live {
     }
 
     fn close(&mut self) {
-        self.engine.arm_deadline(&mut self.store, None);
+        self.arm();
         let _ = self
             .bindings
             .tributary_plugin_source()

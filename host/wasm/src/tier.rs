@@ -42,8 +42,16 @@ impl Tier for WasmTier {
             PluginKind::Function => {
                 Artifact::Function(Arc::new(WasmFunctions::load(e, req, caps)?))
             }
-            PluginKind::Source => Artifact::Source(Arc::new(WasmSource::load(e, req, caps)?)),
-            PluginKind::Sink => Artifact::Sink(Arc::new(WasmSink::load(e, req, caps)?)),
+            PluginKind::Source => {
+                Artifact::Source(Arc::new(WasmSource::load(e, req, caps, "source", |p| {
+                    crate::bindings::source_world::SourcePluginPre::new(p)
+                })?))
+            }
+            PluginKind::Sink => {
+                Artifact::Sink(Arc::new(WasmSink::load(e, req, caps, "sink", |p| {
+                    crate::bindings::sink_world::SinkPluginPre::new(p)
+                })?))
+            }
         })
     }
 }

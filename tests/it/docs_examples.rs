@@ -173,8 +173,8 @@ fn the_native_c_example_builds_and_runs_as_documented() {
 
 #[test]
 fn wasm_md_capability_examples_parse_and_the_file_sink_example_runs() {
-    use tributary_wasm::grants::Grants;
-    use tributary_wasm::manifest::Manifest;
+    use tributary_plugin::grants::Grants;
+    use tributary_plugin::manifest::Manifest;
     let all = blocks("plugins/wasm.md");
     // The general manifest and grants of the capabilities section, and configuration.md's.
     let general = block(&all, "json", 2);

@@ -1,9 +1,10 @@
-//! A plugin's manifest: the JSON file beside its component that says what the plugin
+//! A plugin's manifest: the JSON file beside its artifact that says what the plugin
 //! asks for (its `etc` folder, directories, environment variables) and the limits it
-//! wants to run under.
+//! wants to run under. What a plugin asks and what the operator grants is the host's
+//! policy; a tier that sandboxes its plugins (wasm) enforces the intersection.
 //!
 //! A manifest only *asks*; the operator grants in `etc/wasm.yaml` ([`crate::grants`]),
-//! and the plugin gets the intersection ([`crate::capabilities`]). Unknown keys are
+//! and the plugin gets the intersection (the tier applies it: wasm's `capabilities`). Unknown keys are
 //! errors rather than ignored, so a misspelt capability cannot silently turn into a
 //! plugin that fails later at run time.
 //!

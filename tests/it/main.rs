@@ -1,0 +1,22 @@
+//! The end-to-end tests, one module per area, in one test binary: wasmtime and the
+//! rest of the engine are linked once instead of once per area (as wasmtime's own
+//! `tests/all/main.rs`). Run one area with `cargo test -p tributary-tests --test it
+//! api::`.
+
+mod api;
+mod cross_tier;
+mod docs_examples;
+mod external_functions;
+mod http_connectors;
+mod malformed_input;
+mod mqtt;
+mod native_plugins;
+mod plugin_packages;
+mod serve;
+mod state_conformance;
+mod state_stores;
+mod trial_specs;
+mod wasm_capabilities;
+mod wasm_hot_update;
+mod wasm_plugins;
+mod windows_serve;
