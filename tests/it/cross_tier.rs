@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use tributary_core::function::{
-    CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind,
+    CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind, RowError,
 };
 use tributary_core::{SystemClock, Value};
 use tributary_engine::EngineContext;
@@ -200,7 +200,7 @@ fn an_aggregate_gets_each_group_as_columns_in_every_tier() {
                 Ok(Value::Int(7)),
                 Ok(Value::Float(0.5)),
                 Ok(Value::Null),
-                Err("spread needs numbers".to_string()),
+                Err(RowError::Failed("spread needs numbers".to_string())),
             ],
             "{label}"
         );

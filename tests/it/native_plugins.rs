@@ -227,7 +227,7 @@ fn words(imp: &mut Box<dyn FunctionImpl>, text: &str) -> Result<Value, String> {
         Column::Scalar(Value::str(" ")),
     ];
     imp.exec_batch(&FnContext::default(), &args, 1, &mut out);
-    out.pop().expect("one result")
+    out.pop().expect("one result").map_err(|e| e.to_string())
 }
 
 /// Whether the process has the copy of library `file` mapped (`/proc/self/maps`):

@@ -90,12 +90,32 @@ impl Cancel {
     }
 }
 
-/// The result of one row.
-pub type RowResult = Result<Value, String>;
+/// Why a row has no value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    /// The row failed: an error emission in its place (under `sendError`).
+    #[error("{0}")]
+    Failed(String),
+    /// Drop the row without an error emission (an external function whose failure
+    /// policy is `skip`).
+    #[error("the row is skipped")]
+    Skip,
+}
 
-/// The error text with which a function asks for its row to be dropped without an
-/// error emission (an external function whose failure policy is `skip`).
-pub const SKIP_ROW: &str = "\u{1}tributary: skip this row";
+impl From<String> for RowError {
+    fn from(s: String) -> Self {
+        RowError::Failed(s)
+    }
+}
+
+impl From<&str> for RowError {
+    fn from(s: &str) -> Self {
+        RowError::Failed(s.to_string())
+    }
+}
+
+/// The result of one row.
+pub type RowResult = Result<Value, RowError>;
 
 /// A function as registered: validated at rule creation, instantiated per call site.
 pub trait FunctionFactory: Send + Sync {
@@ -124,7 +144,7 @@ pub trait FunctionImpl: Send {
         out.extend(
             groups
                 .iter()
-                .map(|_| Err("not an aggregate function".to_string())),
+                .map(|_| Err(RowError::from("not an aggregate function"))),
         );
     }
 }

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod connector;
 pub mod error;
 pub mod function;
+pub mod hidden;
 pub mod json;
 pub mod json_de;
 pub mod names;
@@ -22,7 +23,7 @@ pub mod state;
 pub mod value;
 
 pub use clock::{Clock, MockClock, SystemClock};
-pub use error::{Error, Result};
+pub use error::{Context, Error, ErrorKind, Result};
 pub use row::{Batch, Meta, Row};
 pub use schema::{FieldDef, FieldType, Schema};
 pub use value::{Object, Value};

@@ -5,6 +5,7 @@
 //! their keys. Lookups scan linearly: rows are small (tens of fields), and a scan that
 //! first compares pointers beats hashing at that size.
 
+use crate::hidden::HiddenCol;
 use crate::value::{Object, Value};
 use std::sync::Arc;
 
@@ -14,6 +15,8 @@ pub type Meta = Arc<Object>;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
     pub fields: Vec<(Arc<str>, Value)>,
+    /// The engine's own columns ([`crate::hidden`]): never output.
+    pub hidden: Vec<(HiddenCol, Value)>,
     pub meta: Meta,
     /// Epoch milliseconds: processing time, or event time when the rule uses it.
     pub timestamp: i64,
@@ -23,8 +26,22 @@ impl Row {
     pub fn new(fields: Vec<(Arc<str>, Value)>, meta: Meta, timestamp: i64) -> Self {
         Row {
             fields,
+            hidden: Vec::new(),
             meta,
             timestamp,
+        }
+    }
+
+    /// The value of a hidden column, if the row has it.
+    pub fn hidden(&self, col: &HiddenCol) -> Option<&Value> {
+        self.hidden.iter().find(|(c, _)| c == col).map(|(_, v)| v)
+    }
+
+    /// Sets a hidden column, replacing an existing one.
+    pub fn set_hidden(&mut self, col: HiddenCol, value: Value) {
+        match self.hidden.iter_mut().find(|(c, _)| *c == col) {
+            Some(slot) => slot.1 = value,
+            None => self.hidden.push((col, value)),
         }
     }
 
@@ -76,12 +93,10 @@ impl Row {
     }
 
     /// The row as an object value (for `SELECT *` inside expressions, sinks, templates).
-    /// Hidden engine columns (names starting with `\u{1}`: a join's qualified copies)
-    /// are left out.
+    /// Hidden engine columns are not fields, so they are never in it.
     pub fn to_object(&self) -> Object {
         self.fields
             .iter()
-            .filter(|(k, _)| !k.starts_with('\u{1}'))
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect()
     }

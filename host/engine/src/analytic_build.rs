@@ -6,14 +6,10 @@ use crate::eval::Evaluator;
 use crate::ops::analytic::{is_analytic, AnKind, AnalyticCall, AnalyticOp};
 use crate::plan::{PlannedField, RulePlan};
 use std::sync::Arc;
+use tributary_core::hidden::HiddenCol;
 use tributary_core::Error;
 use tributary_functions::Registry;
 use tributary_sql::Expr;
-
-/// The hidden column holding the result of the analytic call at `site`.
-pub fn analytic_alias(site: usize) -> Arc<str> {
-    Arc::from(format!("\u{1}an{site}").as_str())
-}
 
 struct Extractor<'a> {
     plan: &'a RulePlan,
@@ -64,7 +60,7 @@ impl Extractor<'_> {
         if let Some(w) = over.when.as_mut() {
             self.rewrite(w)?;
         }
-        let alias = analytic_alias(*site);
+        let alias = HiddenCol::Analytic(*site);
         if !self.calls.iter().any(|c| c.alias == alias) {
             self.calls.push(AnalyticCall::new(
                 alias.clone(),
@@ -74,10 +70,7 @@ impl Extractor<'_> {
                 over,
             ));
         }
-        *e = Expr::Field {
-            stream: None,
-            name: alias,
-        };
+        *e = Expr::Hidden(alias);
         Ok(())
     }
 }
@@ -95,9 +88,7 @@ fn inline_aliases(e: &mut Expr, aliases: &[(Arc<str>, Expr)]) {
 fn reads_analytic(e: &Expr) -> bool {
     let mut found = false;
     e.walk(&mut |n| {
-        if let Expr::Field { name, .. } = n {
-            found |= name.starts_with("\u{1}an");
-        }
+        found |= matches!(n, Expr::Hidden(HiddenCol::Analytic(_)));
     });
     found
 }

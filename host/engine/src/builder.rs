@@ -22,7 +22,7 @@ use tributary_core::connection::ConnectionStatus;
 use tributary_core::connector::{ConnectorContext, Sink, Source};
 use tributary_core::function::FunctionFactory;
 use tributary_core::registry::{ConnectorRegistry, Registrar};
-use tributary_core::{Clock, Error};
+use tributary_core::{Clock, Context, Error};
 use tributary_functions::Registry;
 use tributary_sql::{parse_select, StreamDef, StreamKind};
 
@@ -134,12 +134,9 @@ pub fn plan_rule(rule: &RuleDef, streams: &BTreeMap<String, StreamDef>) -> Resul
         .iter()
         .map(|j| find(&j.source.name).cloned())
         .collect::<Result<Vec<_>, _>>()?;
-    let prefix = |e: Error| match e {
-        Error::User(m) => Error::User(format!("rule {}: {m}", rule.id)),
-        other => other,
-    };
-    let mut p = plan(&rule.id, &stmt, stream).map_err(prefix)?;
-    crate::join_plan::plan_joins(&mut p, &stmt, joined).map_err(prefix)?;
+    let what = || format!("rule {}", rule.id);
+    let mut p = plan(&rule.id, &stmt, stream).with_context(what)?;
+    crate::join_plan::plan_joins(&mut p, &stmt, joined).with_context(what)?;
     Ok(p)
 }
 
@@ -154,10 +151,7 @@ pub fn build_operators(
         .read()
         .map_err(|_| Error::internal("function registry lock poisoned"))?;
     let mut ops: Vec<Box<dyn Operator>> = Vec::new();
-    let prefix = |e: Error| match e {
-        Error::User(m) => Error::User(format!("rule {}: {m}", p.rule_id)),
-        other => other,
-    };
+    let prefix = |e: Error| e.context(format!("rule {}", p.rule_id));
     // Analytic functions run first, on every tuple (before windows, joins and WHERE).
     let (rewritten, analytic) =
         crate::analytic_build::extract_analytic(p, &registry).map_err(prefix)?;
@@ -328,11 +322,8 @@ pub(crate) fn project_op(
         crate::plan::PlannedField::Expr { expr, .. } => Some(expr),
         crate::plan::PlannedField::Wildcard => None,
     });
-    let ev =
-        Evaluator::bind(field_exprs, registry, &p.rule_id, &p.cancel).map_err(|e| match e {
-            Error::User(m) => Error::User(format!("rule {}: {m}", p.rule_id)),
-            other => other,
-        })?;
+    let ev = Evaluator::bind(field_exprs, registry, &p.rule_id, &p.cancel)
+        .with_context(|| format!("rule {}", p.rule_id))?;
     Ok(ProjectOp::new(
         fields,
         p.eval_order.clone(),
@@ -368,10 +359,7 @@ pub fn build_source(
     ctx.connectors
         .source(kind)
         .and_then(|f| f.create(datasource, &props, &cctx, offset))
-        .map_err(|e| match e {
-            Error::User(m) => Error::User(format!("stream {}: {m}", stream.name)),
-            other => other,
-        })
+        .with_context(|| format!("stream {}", stream.name))
 }
 
 /// Creates the rule's sinks from its actions.

@@ -4,11 +4,11 @@
 //! under `STRICT_VALIDATION` a message that does not fit becomes an error in its place
 //! (`error in preprocessor: field size type mismatch: …`), as in eKuiper.
 
-use crate::join_plan::{qualified, STREAM_MARKER};
 use crate::operator::{Chunk, ChunkBuilder};
 use std::sync::Arc;
 use tributary_connectors::format::{decode_as, type_delimited, Format, DEFAULT_DELIMITER};
 use tributary_core::connector::{Payload, SourceMessage};
+use tributary_core::hidden::HiddenCol;
 use tributary_core::{Object, Row, Schema};
 use tributary_sql::StreamDef;
 
@@ -30,37 +30,26 @@ pub struct Decoder {
     joined: Option<JoinMarks>,
 }
 
-/// What a joined stream's decoder adds to each row; the names are made once, not per
-/// row (`demo.ts` for every column the schema declares).
+/// What a joined stream's decoder adds to each row: a hidden qualified copy of each
+/// field (`demo.ts`) and the stream marker.
 #[derive(Debug, Clone)]
 struct JoinMarks {
     index: usize,
     stream: Arc<str>,
-    marker: Arc<str>,
-    /// (column name, its qualified name).
-    qualified: Vec<(Arc<str>, Arc<str>)>,
 }
 
 impl JoinMarks {
-    fn qualified(&self, name: &Arc<str>) -> Arc<str> {
-        self.qualified
-            .iter()
-            .find(|(k, _)| Arc::ptr_eq(k, name) || k == name)
-            .map(|(_, q)| q.clone())
-            .unwrap_or_else(|| qualified(&self.stream, name))
-    }
-
     fn mark(&self, r: &mut Row) {
-        let n = r.fields.len();
-        r.fields.reserve(n + 1);
-        for i in 0..n {
-            let (k, v) = &r.fields[i];
-            let q = self.qualified(k);
-            let v = v.clone();
-            r.fields.push((q, v));
+        r.hidden.reserve(r.fields.len() + 1);
+        for (k, v) in &r.fields {
+            let q = HiddenCol::Qualified {
+                stream: self.stream.clone(),
+                field: k.clone(),
+            };
+            r.hidden.push((q, v.clone()));
         }
-        r.fields.push((
-            self.marker.clone(),
+        r.hidden.push((
+            HiddenCol::Stream,
             tributary_core::Value::Int(self.index as i64),
         ));
     }
@@ -152,17 +141,9 @@ impl Decoder {
 
     /// The decoder of stream `index` of a rule with JOINs.
     pub fn for_join(mut self, index: usize, stream: &str) -> Self {
-        let qualified_names = self
-            .schema
-            .iter()
-            .flat_map(|s| s.fields.iter().filter_map(|f| s.key(&f.name)))
-            .map(|k| (k.clone(), qualified(stream, k)))
-            .collect();
         self.joined = Some(JoinMarks {
             index,
             stream: Arc::from(stream),
-            marker: Arc::from(STREAM_MARKER),
-            qualified: qualified_names,
         });
         self
     }

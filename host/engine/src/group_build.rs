@@ -4,12 +4,12 @@
 
 use crate::builder::project_op;
 use crate::eval::{bind_aggregate, is_aggregate, Evaluator};
-use crate::ops::group::{agg_alias, BoundAggregate, GroupOp, ROW_NUMBER, WINDOW_END, WINDOW_START};
+use crate::ops::group::{BoundAggregate, GroupOp};
 use crate::ops::incremental::{AccKind, IncAggregate, IncrementalWindowOp};
 use crate::ops::window::EventTime;
 use crate::plan::{GroupPlan, PlannedField, RulePlan};
 use crate::rule::RuleOptions;
-use std::sync::Arc;
+use tributary_core::hidden::HiddenCol;
 use tributary_core::Error;
 use tributary_functions::Registry;
 use tributary_sql::{Expr, WindowKind};
@@ -40,17 +40,15 @@ fn extract(e: &mut Expr, registry: &Registry, aggs: &mut Vec<AggCall>) -> Result
             if !aggs.iter().any(|(s, _, _)| s == site) {
                 aggs.push((*site, name.to_ascii_lowercase(), args.clone()));
             }
-            *e = Expr::AliasRef {
-                name: agg_alias(*site),
-            };
+            *e = Expr::Hidden(HiddenCol::Aggregate(*site));
             return Ok(());
         }
         let hidden = match name.to_ascii_lowercase().as_str() {
-            "window_start" => Some(WINDOW_START),
-            "window_end" => Some(WINDOW_END),
-            "row_number" => Some(ROW_NUMBER),
-            "last_agg_hit_count" => Some(crate::hits::AGG_HIT_COUNT),
-            "last_agg_hit_time" => Some(crate::hits::AGG_HIT_TIME),
+            "window_start" => Some(HiddenCol::WindowStart),
+            "window_end" => Some(HiddenCol::WindowEnd),
+            "row_number" => Some(HiddenCol::RowNumber),
+            "last_agg_hit_count" => Some(HiddenCol::AggHitCount),
+            "last_agg_hit_time" => Some(HiddenCol::AggHitTime),
             _ => None,
         };
         if let Some(h) = hidden {
@@ -60,7 +58,7 @@ fn extract(e: &mut Expr, registry: &Registry, aggs: &mut Vec<AggCall>) -> Result
                     args.len()
                 )));
             }
-            *e = Expr::AliasRef { name: Arc::from(h) };
+            *e = Expr::Hidden(h);
             return Ok(());
         }
     }
@@ -170,7 +168,7 @@ pub(crate) fn group_op(
             args.push(Expr::Wildcard);
         }
         bound.push(BoundAggregate {
-            alias: agg_alias(site),
+            alias: HiddenCol::Aggregate(site),
             name,
             args,
             imp,
@@ -209,7 +207,7 @@ pub(crate) fn incremental_op(
             return Ok(None);
         };
         incs.push(IncAggregate {
-            alias: agg_alias(*site),
+            alias: HiddenCol::Aggregate(*site),
             kind,
             arg: match kind {
                 AccKind::CountAll => None,

@@ -5,15 +5,10 @@
 //! any. The calls are replaced by hidden columns that the stage owning the condition
 //! fills from its [`Hits`] and moves on after each hit.
 
-use std::sync::Arc;
 use tributary_core::function::Column;
+use tributary_core::hidden::HiddenCol;
 use tributary_core::Value;
 use tributary_sql::Expr;
-
-pub const HIT_COUNT: &str = "\u{1}hit_count";
-pub const HIT_TIME: &str = "\u{1}hit_time";
-pub const AGG_HIT_COUNT: &str = "\u{1}agg_hit_count";
-pub const AGG_HIT_TIME: &str = "\u{1}agg_hit_time";
 
 /// Replaces the calls `count_fn()` / `time_fn()` in `e` by the hidden columns
 /// `count_col` / `time_col`; returns whether there was any.
@@ -21,30 +16,38 @@ pub fn rewrite(
     e: &mut Expr,
     count_fn: &str,
     time_fn: &str,
-    count_col: &str,
-    time_col: &str,
+    count_col: HiddenCol,
+    time_col: HiddenCol,
 ) -> bool {
     if let Expr::Call { name, args, .. } = e {
         let col = if name.eq_ignore_ascii_case(count_fn) {
-            Some(count_col)
+            Some(count_col.clone())
         } else if name.eq_ignore_ascii_case(time_fn) {
-            Some(time_col)
+            Some(time_col.clone())
         } else {
             None
         };
         if let (Some(c), true) = (col, args.is_empty()) {
-            *e = Expr::AliasRef { name: Arc::from(c) };
+            *e = Expr::Hidden(c);
             return true;
         }
     }
     let mut found = false;
-    e.for_each_child_mut(&mut |c| found |= rewrite(c, count_fn, time_fn, count_col, time_col));
+    e.for_each_child_mut(&mut |c| {
+        found |= rewrite(c, count_fn, time_fn, count_col.clone(), time_col.clone())
+    });
     found
 }
 
 /// `last_hit_*` in a condition.
 pub fn rewrite_condition(e: &mut Expr) -> bool {
-    rewrite(e, "last_hit_count", "last_hit_time", HIT_COUNT, HIT_TIME)
+    rewrite(
+        e,
+        "last_hit_count",
+        "last_hit_time",
+        HiddenCol::HitCount,
+        HiddenCol::HitTime,
+    )
 }
 
 /// The hits of one condition (or of a rule's emissions).
@@ -56,10 +59,10 @@ pub struct Hits {
 
 impl Hits {
     /// The hidden columns, as constants for the batch being evaluated.
-    pub fn columns(&self, count_col: &str, time_col: &str) -> [(Arc<str>, Column); 2] {
+    pub fn columns(&self, count_col: HiddenCol, time_col: HiddenCol) -> [(HiddenCol, Column); 2] {
         [
-            (Arc::from(count_col), Column::Scalar(Value::Int(self.count))),
-            (Arc::from(time_col), Column::Scalar(Value::Int(self.time))),
+            (count_col, Column::Scalar(Value::Int(self.count))),
+            (time_col, Column::Scalar(Value::Int(self.time))),
         ]
     }
 

@@ -1,29 +1,17 @@
 //! Planning the JOINs of a rule.
 //!
 //! A joined row holds every stream's fields twice: under their own names (the first
-//! stream that has a name wins, as eKuiper's unqualified lookup does) and under a
-//! hidden qualified name (`demo.ts` → [`qualified`]`("demo", "ts")`), which every
-//! qualified reference of the rule is rewritten to. Rows are given their qualified
-//! copies and a [`STREAM_MARKER`] when they are decoded, so FILTER and OVER (WHEN …)
-//! can read qualified names before the join too.
+//! stream that has a name wins, as eKuiper's unqualified lookup does) and as hidden
+//! qualified copies (`demo.ts` → `HiddenCol::Qualified`), which every qualified
+//! reference of the rule is rewritten to. Rows are given their qualified copies and
+//! the stream marker (`HiddenCol::Stream`) when they are decoded, so FILTER and
+//! OVER (WHEN …) can read qualified names before the join too.
 
 use crate::plan::{PlannedField, RulePlan};
 use std::sync::Arc;
+use tributary_core::hidden::HiddenCol;
 use tributary_core::Error;
 use tributary_sql::{Expr, JoinKind, SelectStmt, StreamDef, StreamKind};
-
-/// The hidden field holding a row's stream index (FROM = 0, then JOIN order).
-pub const STREAM_MARKER: &str = "\u{1}stream";
-
-/// The hidden name of `stream.field` in a joined rule.
-pub fn qualified(stream: &str, field: &str) -> Arc<str> {
-    Arc::from(format!("\u{1}{stream}.{field}").as_str())
-}
-
-/// Whether a field name is hidden (qualified copies, markers, aggregate results).
-pub fn is_hidden(name: &str) -> bool {
-    name.starts_with('\u{1}')
-}
 
 /// One JOIN of a plan.
 #[derive(Debug, Clone)]
@@ -143,10 +131,10 @@ fn qualify(e: &mut Expr, names: &[(String, String)]) -> Result<(), Error> {
             .find(|(n, _)| n.eq_ignore_ascii_case(q))
             .map(|(_, s)| s.clone())
             .ok_or_else(|| Error::user(format!("unknown stream {q} in {q}.{name}")))?;
-        *e = Expr::Field {
-            stream: None,
-            name: qualified(&stream, name),
-        };
+        *e = Expr::Hidden(HiddenCol::Qualified {
+            stream: Arc::from(stream.as_str()),
+            field: name.clone(),
+        });
         return Ok(());
     }
     let mut r = Ok(());

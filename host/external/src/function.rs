@@ -13,7 +13,7 @@ use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 use tributary_core::function::{
-    ArgInfo, CallSite, Column, FnContext, FunctionFactory, FunctionImpl, RowResult, SKIP_ROW,
+    ArgInfo, CallSite, Column, FnContext, FunctionFactory, FunctionImpl, RowError, RowResult,
 };
 use tributary_core::{Error, Value};
 
@@ -193,14 +193,14 @@ impl FunctionImpl for ExternalFunctionImpl {
                 Err(e) => {
                     self.def.metrics.add_errors(1);
                     match self.def.policy.on_error {
-                        OnError::Error => Err(e),
+                        OnError::Error => Err(RowError::Failed(e)),
                         OnError::Null => {
                             tracing::warn!(function = %self.def.name, error = %e, "call failed; null returned");
                             Ok(Value::Null)
                         }
                         OnError::Skip => {
                             tracing::warn!(function = %self.def.name, error = %e, "call failed; row skipped");
-                            Err(SKIP_ROW.to_string())
+                            Err(RowError::Skip)
                         }
                     }
                 }

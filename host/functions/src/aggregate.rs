@@ -8,9 +8,11 @@
 //! `max`/`min` keep the type of their values.
 
 use crate::args::to_f64;
+use crate::FnResult;
 use std::cmp::Ordering;
 use tributary_core::function::{
-    ArgInfo, CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind, RowResult,
+    ArgInfo, CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind, RowError,
+    RowResult,
 };
 use tributary_core::{Error, Object, Value};
 
@@ -129,7 +131,11 @@ impl FunctionImpl for AggregateImpl {
     }
 
     fn exec_groups(&mut self, _ctx: &FnContext, groups: &[Vec<Column>], out: &mut Vec<RowResult>) {
-        out.extend(groups.iter().map(|g| aggregate(self.agg, g)));
+        out.extend(
+            groups
+                .iter()
+                .map(|g| aggregate(self.agg, g).map_err(RowError::Failed)),
+        );
     }
 }
 
@@ -156,7 +162,7 @@ fn numbers(vals: &[Value]) -> Result<Vec<f64>, String> {
         .collect()
 }
 
-fn aggregate(agg: Agg, args: &[Column]) -> RowResult {
+fn aggregate(agg: Agg, args: &[Column]) -> FnResult {
     let vals = values(args.first());
     match agg {
         Agg::Count => Ok(Value::Int(
@@ -256,7 +262,7 @@ fn same(a: &Value, b: &Value) -> bool {
     std::mem::discriminant(a) == std::mem::discriminant(b) && a == b
 }
 
-fn extreme(vals: &[Value], max: bool) -> RowResult {
+fn extreme(vals: &[Value], max: bool) -> FnResult {
     let mut best: Option<&Value> = None;
     for v in vals.iter().filter(|v| !v.is_null()) {
         let Some(b) = best else {
@@ -292,7 +298,7 @@ fn sorted(mut n: Vec<f64>) -> Vec<f64> {
 }
 
 /// Linear interpolation between the two closest ranks.
-fn percentile_cont(n: Vec<f64>, p: f64) -> RowResult {
+fn percentile_cont(n: Vec<f64>, p: f64) -> FnResult {
     if n.is_empty() {
         return Ok(Value::Null);
     }
@@ -307,7 +313,7 @@ fn percentile_cont(n: Vec<f64>, p: f64) -> RowResult {
 }
 
 /// The first value whose cumulative distribution reaches `p`.
-fn percentile_disc(n: Vec<f64>, p: f64) -> RowResult {
+fn percentile_disc(n: Vec<f64>, p: f64) -> FnResult {
     if n.is_empty() {
         return Ok(Value::Null);
     }
@@ -320,7 +326,7 @@ fn percentile_disc(n: Vec<f64>, p: f64) -> RowResult {
 mod tests {
     use super::*;
 
-    fn run(name: &str, args: Vec<Column>) -> RowResult {
+    fn run(name: &str, args: Vec<Column>) -> FnResult {
         let f = aggregates()
             .into_iter()
             .find(|a| a.name == name)
@@ -328,7 +334,7 @@ mod tests {
         let mut imp = f.instantiate(&CallSite::default()).expect("instance");
         let mut out = Vec::new();
         imp.exec_groups(&FnContext::default(), &[args], &mut out);
-        out.pop().expect("one result")
+        out.pop().expect("one result").map_err(|e| e.to_string())
     }
 
     fn col(v: Vec<Value>) -> Column {

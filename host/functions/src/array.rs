@@ -6,9 +6,10 @@
 
 use crate::args::*;
 use crate::builtin::Builtin;
+use crate::FnResult;
 use std::collections::HashSet;
 use std::sync::OnceLock;
-use tributary_core::function::{ArgInfo, FnContext, FunctionFactory, RowResult};
+use tributary_core::function::{ArgInfo, FnContext, FunctionFactory};
 use tributary_core::{Object, Value};
 
 const NOT_ARRAY: &str = "first argument should be array of interface{}";
@@ -62,14 +63,14 @@ fn v_two_or_three(args: &[ArgInfo]) -> Result<(), String> {
 }
 
 /// Length of an array; 0 for anything else, null included.
-fn cardinality(_: &FnContext, a: &[Value]) -> RowResult {
+fn cardinality(_: &FnContext, a: &[Value]) -> FnResult {
     Ok(Value::Int(
         arg(a, 0).as_array().map_or(0, |v| v.len() as i64),
     ))
 }
 
 /// Null arguments are dropped; nothing left gives nil.
-fn array_create(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_create(_: &FnContext, a: &[Value]) -> FnResult {
     let items: Vec<Value> = a.iter().filter(|v| !v.is_null()).cloned().collect();
     Ok(if items.is_empty() {
         Value::Null
@@ -78,7 +79,7 @@ fn array_create(_: &FnContext, a: &[Value]) -> RowResult {
     })
 }
 
-fn position(a: &[Value], last: bool) -> RowResult {
+fn position(a: &[Value], last: bool) -> FnResult {
     if arg(a, 0).is_null() {
         return Ok(Value::Int(-1));
     }
@@ -93,7 +94,7 @@ fn position(a: &[Value], last: bool) -> RowResult {
 }
 
 /// An array index (negative counts from the end) or an object key.
-fn element_at(_: &FnContext, a: &[Value]) -> RowResult {
+fn element_at(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -115,7 +116,7 @@ fn element_at(_: &FnContext, a: &[Value]) -> RowResult {
     }
 }
 
-fn array_contains(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_contains(_: &FnContext, a: &[Value]) -> FnResult {
     if arg(a, 0).is_null() {
         return Ok(Value::Bool(false));
     }
@@ -123,7 +124,7 @@ fn array_contains(_: &FnContext, a: &[Value]) -> RowResult {
     Ok(Value::Bool(arr.iter().any(|x| strict_eq(x, arg(a, 1)))))
 }
 
-fn array_remove(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_remove(_: &FnContext, a: &[Value]) -> FnResult {
     if arg(a, 0).is_null() {
         return Ok(Value::Null);
     }
@@ -137,7 +138,7 @@ fn array_remove(_: &FnContext, a: &[Value]) -> RowResult {
     ))
 }
 
-fn array_contains_any(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_contains_any(_: &FnContext, a: &[Value]) -> FnResult {
     if arg(a, 0).is_null() {
         return Ok(Value::Bool(false));
     }
@@ -149,7 +150,7 @@ fn array_contains_any(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Elements of the second array also in the first, without duplicates.
-fn array_intersect(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_intersect(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -165,7 +166,7 @@ fn array_intersect(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Null arrays count as empty here.
-fn array_union(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_union(_: &FnContext, a: &[Value]) -> FnResult {
     let a1 = if arg(a, 0).is_null() {
         &[][..]
     } else {
@@ -186,7 +187,7 @@ fn array_union(_: &FnContext, a: &[Value]) -> RowResult {
     ))
 }
 
-fn array_except(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_except(_: &FnContext, a: &[Value]) -> FnResult {
     if arg(a, 0).is_null() {
         return Ok(Value::Null);
     }
@@ -208,7 +209,7 @@ fn array_except(_: &FnContext, a: &[Value]) -> RowResult {
 /// eKuiper's shared `max`/`min`: the first non-null element decides the type (int,
 /// float or string) and every other non-null element must be of it; ints accept
 /// floats, truncated.
-fn extreme(a: &[Value], max: bool) -> RowResult {
+fn extreme(a: &[Value], max: bool) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -251,7 +252,7 @@ fn extreme(a: &[Value], max: bool) -> RowResult {
 }
 
 /// The float mean of the non-null elements; nil when there are none.
-fn array_avg(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_avg(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -269,7 +270,7 @@ fn array_avg(_: &FnContext, a: &[Value]) -> RowResult {
     })
 }
 
-fn repeat(_: &FnContext, a: &[Value]) -> RowResult {
+fn repeat(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -284,7 +285,7 @@ fn repeat(_: &FnContext, a: &[Value]) -> RowResult {
 
 /// `sequence(start, stop[, step])`, both ends included. The length is eKuiper's
 /// `(stop - start) / step + 1`, so a step pointing away from `stop` still yields values.
-fn sequence(_: &FnContext, a: &[Value]) -> RowResult {
+fn sequence(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -321,7 +322,7 @@ fn sequence(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Non-null elements; 0 for a null array.
-fn array_cardinality(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_cardinality(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Int(0));
     }
@@ -333,7 +334,7 @@ fn array_cardinality(_: &FnContext, a: &[Value]) -> RowResult {
 
 /// One level of nesting is expanded; non-array elements are kept. An empty result is
 /// a nil slice in eKuiper, hence null.
-fn array_flatten(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_flatten(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -353,7 +354,7 @@ fn array_flatten(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Scalars are deduplicated; arrays and objects, which Go cannot hash, are all kept.
-fn array_distinct(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_distinct(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -395,7 +396,7 @@ fn scalar_builtins() -> &'static [Builtin] {
 }
 
 /// Applies a one-argument built-in scalar function, named by a string, to each element.
-fn array_map(ctx: &FnContext, a: &[Value]) -> RowResult {
+fn array_map(ctx: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -424,7 +425,7 @@ fn array_map(ctx: &FnContext, a: &[Value]) -> RowResult {
 
 /// Joins elements printed as strings; nulls become the replacement when one is given
 /// and not empty, and are skipped otherwise.
-fn array_join(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_join(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -450,7 +451,7 @@ fn array_join(_: &FnContext, a: &[Value]) -> RowResult {
     Ok(Value::from(parts.join(delim)))
 }
 
-fn array_shuffle(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_shuffle(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -463,7 +464,7 @@ fn array_shuffle(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Sorts by each element's `%v` text, so numbers sort as strings (`[10, 9]` stays).
-fn array_sort(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_sort(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -474,7 +475,7 @@ fn array_sort(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Null arguments count as empty; no elements at all gives null (a nil slice).
-fn array_concat(_: &FnContext, a: &[Value]) -> RowResult {
+fn array_concat(_: &FnContext, a: &[Value]) -> FnResult {
     let mut out = Vec::new();
     for v in a {
         match v {
@@ -491,7 +492,7 @@ fn array_concat(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// `[{"key": k, "value": v}, ...]` to `{k: v, ...}`.
-fn kvpair_array_to_obj(_: &FnContext, a: &[Value]) -> RowResult {
+fn kvpair_array_to_obj(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }

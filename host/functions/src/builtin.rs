@@ -1,13 +1,15 @@
 //! The adapter that turns a plain row-wise Rust function into a batch
 //! [`FunctionFactory`], and the list of all built-ins.
 
+use crate::FnResult;
 use tributary_core::function::{
-    ArgInfo, CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind, RowResult,
+    ArgInfo, CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind, RowError,
+    RowResult,
 };
 use tributary_core::{Error, Value};
 
 /// A row-wise implementation.
-pub type ExecFn = fn(&FnContext, &[Value]) -> RowResult;
+pub type ExecFn = fn(&FnContext, &[Value]) -> FnResult;
 /// An argument validator run when a rule is created.
 pub type ValidateFn = fn(&[ArgInfo]) -> Result<(), String>;
 
@@ -84,7 +86,7 @@ impl FunctionImpl for BuiltinImpl {
         for i in 0..n {
             self.buf.clear();
             self.buf.extend(args.iter().map(|c| c.get(i).clone()));
-            out.push((self.exec)(ctx, &self.buf));
+            out.push((self.exec)(ctx, &self.buf).map_err(RowError::Failed));
         }
     }
 }

@@ -7,9 +7,10 @@
 
 use crate::args::*;
 use crate::builtin::Builtin;
+use crate::FnResult;
 use base64::Engine;
 use std::io::{Read, Write};
-use tributary_core::function::{ArgInfo, FnContext, RowResult};
+use tributary_core::function::{ArgInfo, FnContext};
 use tributary_core::Value;
 
 pub fn builtins() -> Vec<Builtin> {
@@ -44,7 +45,7 @@ fn v_cast(args: &[ArgInfo]) -> Result<(), String> {
     Ok(())
 }
 
-fn cast(_: &FnContext, a: &[Value]) -> RowResult {
+fn cast(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -152,7 +153,7 @@ fn to_bool_all(v: &Value) -> Result<bool, String> {
 }
 
 /// eKuiper's bytea: bytes as they are, strings must be base64.
-fn to_bytea(v: &Value) -> RowResult {
+fn to_bytea(v: &Value) -> FnResult {
     match v {
         Value::Bytes(_) => Ok(v.clone()),
         Value::String(s) => base64::engine::general_purpose::STANDARD
@@ -173,7 +174,7 @@ fn v_chr(args: &[ArgInfo]) -> Result<(), String> {
 
 /// eKuiper returns a Go `rune`, which is an int32: `chr(65)` is the number 65 and
 /// `chr("A")` is 65 as well, so results are ints, not one-character strings.
-fn chr(_: &FnContext, a: &[Value]) -> RowResult {
+fn chr(_: &FnContext, a: &[Value]) -> FnResult {
     match arg(a, 0) {
         Value::Null => Ok(Value::Null),
         Value::Int(i) => Ok(Value::Int(i64::from(*i as i32))),
@@ -211,7 +212,7 @@ fn is_base64(a: &[Value]) -> bool {
         .is_some_and(|m| m.eq_ignore_ascii_case("base64"))
 }
 
-fn encode(_: &FnContext, a: &[Value]) -> RowResult {
+fn encode(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -227,7 +228,7 @@ fn encode(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Decodes base64 into bytes (a bytea value, not a string).
-fn decode(_: &FnContext, a: &[Value]) -> RowResult {
+fn decode(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -257,7 +258,7 @@ fn v_trunc(args: &[ArgInfo]) -> Result<(), String> {
 }
 
 /// Despite its name and docs, eKuiper's `trunc` rounds half away from zero.
-fn trunc(_: &FnContext, a: &[Value]) -> RowResult {
+fn trunc(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -284,7 +285,7 @@ fn input_bytes(v: &Value) -> Result<Vec<u8>, String> {
 
 /// Compresses with `zlib`, `gzip`, `flate` or `zstd` into bytes. The bytes are a valid
 /// stream of that format, though not byte-identical to Go's encoder output.
-fn compress(_: &FnContext, a: &[Value]) -> RowResult {
+fn compress(_: &FnContext, a: &[Value]) -> FnResult {
     if arg(a, 0).is_null() {
         return Ok(Value::Null);
     }
@@ -317,7 +318,7 @@ fn compress(_: &FnContext, a: &[Value]) -> RowResult {
     Ok(Value::bytes(out))
 }
 
-fn decompress(_: &FnContext, a: &[Value]) -> RowResult {
+fn decompress(_: &FnContext, a: &[Value]) -> FnResult {
     if arg(a, 0).is_null() {
         return Ok(Value::Null);
     }
@@ -350,7 +351,7 @@ fn decompress(_: &FnContext, a: &[Value]) -> RowResult {
     Ok(Value::bytes(out))
 }
 
-fn hex2dec(_: &FnContext, a: &[Value]) -> RowResult {
+fn hex2dec(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -379,7 +380,7 @@ fn hex2dec(_: &FnContext, a: &[Value]) -> RowResult {
         .ok_or_else(|| format!("invalid hexadecimal value: {hex}"))
 }
 
-fn dec2hex(_: &FnContext, a: &[Value]) -> RowResult {
+fn dec2hex(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }

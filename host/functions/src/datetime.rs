@@ -10,8 +10,9 @@
 use crate::args::*;
 use crate::builtin::Builtin;
 use crate::timefmt::{format_pattern, month_name, parse_duration, to_time, weekday_name};
+use crate::FnResult;
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
-use tributary_core::function::{ArgInfo, FnContext, RowResult};
+use tributary_core::function::{ArgInfo, FnContext};
 use tributary_core::Value;
 
 const DAY_NS: i64 = 86_400 * 1_000_000_000;
@@ -121,7 +122,7 @@ fn v_fsp(args: &[ArgInfo]) -> Result<(), String> {
 /// `now([fsp])` / `cur_time([fsp])`: `yyyy-MM-dd HH:mm:ss` (or only the time) with
 /// `fsp` (1 to 6) fraction digits. eKuiper's own pattern doubles the dot before the
 /// fraction (`12:00:00..123`); here it is a single dot.
-fn current(ctx: &FnContext, a: &[Value], time_only: bool) -> RowResult {
+fn current(ctx: &FnContext, a: &[Value], time_only: bool) -> FnResult {
     let fsp = match a.first() {
         None => 0,
         Some(v) => to_int_samekind(v).unwrap_or(0),
@@ -143,7 +144,7 @@ fn now_ns(ctx: &FnContext) -> i64 {
     ctx.now_ms.saturating_mul(1_000_000)
 }
 
-fn cur_date(ctx: &FnContext, _: &[Value]) -> RowResult {
+fn cur_date(ctx: &FnContext, _: &[Value]) -> FnResult {
     Ok(Value::from(format_pattern(now_ns(ctx), "yyyy-MM-dd")?))
 }
 
@@ -153,7 +154,7 @@ fn v_format_time(args: &[ArgInfo]) -> Result<(), String> {
     check_str(args, 1)
 }
 
-fn format_time(_: &FnContext, a: &[Value]) -> RowResult {
+fn format_time(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -174,7 +175,7 @@ fn v_date_calc(args: &[ArgInfo]) -> Result<(), String> {
 }
 
 /// Adds a Go duration (`1h30m`, `-24h`) and renders `yyyy-MM-dd HH:mm:ss`.
-fn date_calc(_: &FnContext, a: &[Value]) -> RowResult {
+fn date_calc(_: &FnContext, a: &[Value]) -> FnResult {
     let t = to_time(arg(a, 0))?;
     let text = to_string_always(arg(a, 1));
     let (sign, rest) = match text.strip_prefix('-') {
@@ -194,7 +195,7 @@ fn v_date_diff(args: &[ArgInfo]) -> Result<(), String> {
 }
 
 /// `date2 - date1` as a Go `time.Duration`, i.e. nanoseconds (the docs say days).
-fn date_diff(_: &FnContext, a: &[Value]) -> RowResult {
+fn date_diff(_: &FnContext, a: &[Value]) -> FnResult {
     let t0 = to_time(arg(a, 0))?;
     let t1 = to_time(arg(a, 1))?;
     Ok(Value::Int(t1.saturating_sub(t0)))
@@ -211,7 +212,7 @@ fn v_int_only(args: &[ArgInfo]) -> Result<(), String> {
 }
 
 /// Day 1 is 1970-01-01; 0 gives nil.
-fn from_days(_: &FnContext, a: &[Value]) -> RowResult {
+fn from_days(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -224,7 +225,7 @@ fn from_days(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Epoch seconds to `yyyy-MM-dd HH:mm:ss`; 0 gives nil.
-fn from_unix_time(_: &FnContext, a: &[Value]) -> RowResult {
+fn from_unix_time(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -244,7 +245,7 @@ fn v_convert_tz(args: &[ArgInfo]) -> Result<(), String> {
 
 /// Datetimes here are zone-less UTC instants, so moving one to another zone changes
 /// nothing that can be observed: the same instant comes back, whatever the zone.
-fn convert_tz(_: &FnContext, a: &[Value]) -> RowResult {
+fn convert_tz(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -252,7 +253,7 @@ fn convert_tz(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Epoch seconds of a datetime.
-fn to_seconds(_: &FnContext, a: &[Value]) -> RowResult {
+fn to_seconds(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }

@@ -4,8 +4,8 @@
 
 use crate::args::*;
 use crate::builtin::Builtin;
+use crate::FnResult;
 use md5::Digest;
-use tributary_core::function::RowResult;
 use tributary_core::Value;
 
 pub fn builtins() -> Vec<Builtin> {
@@ -38,7 +38,7 @@ pub fn builtins() -> Vec<Builtin> {
     ]
 }
 
-fn hash(a: &[Value], f: fn(&[u8]) -> String) -> RowResult {
+fn hash(a: &[Value], f: fn(&[u8]) -> String) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }

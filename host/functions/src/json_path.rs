@@ -9,7 +9,8 @@
 use crate::args::*;
 use crate::builtin::Builtin;
 use crate::jsonpath_eval;
-use tributary_core::function::{ArgInfo, FnContext, RowResult};
+use crate::FnResult;
+use tributary_core::function::{ArgInfo, FnContext};
 use tributary_core::{json, Value};
 
 pub fn builtins() -> Vec<Builtin> {
@@ -33,7 +34,7 @@ fn v_json(args: &[ArgInfo]) -> Result<(), String> {
 }
 
 /// Go's encoder refuses NaN and infinities, so they are an error rather than `null`.
-fn to_json(_: &FnContext, a: &[Value]) -> RowResult {
+fn to_json(_: &FnContext, a: &[Value]) -> FnResult {
     let v = arg(a, 0);
     if v.is_null() {
         return Ok(Value::Null);
@@ -54,7 +55,7 @@ fn has_non_finite(v: &Value) -> bool {
 }
 
 /// JSON text to a value; `null` (the value or the text) gives nil.
-fn parse_json(_: &FnContext, a: &[Value]) -> RowResult {
+fn parse_json(_: &FnContext, a: &[Value]) -> FnResult {
     let v = arg(a, 0);
     if v.is_null() || v.as_str() == Some("null") {
         return Ok(Value::Null);
@@ -105,13 +106,13 @@ fn query(a: &[Value]) -> Result<Value, String> {
     jsonpath_eval::eval(&path, &input)
 }
 
-fn json_path_query(_: &FnContext, a: &[Value]) -> RowResult {
+fn json_path_query(_: &FnContext, a: &[Value]) -> FnResult {
     query(a)
 }
 
 /// The first match; the path must select several values (a wildcard, filter, ...),
 /// since a plain path's single value is "not an array".
-fn json_path_query_first(_: &FnContext, a: &[Value]) -> RowResult {
+fn json_path_query_first(_: &FnContext, a: &[Value]) -> FnResult {
     match query(a)? {
         Value::Array(items) => items
             .first()
@@ -125,7 +126,7 @@ fn json_path_query_first(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Errors (a missing key, bad data) count as "does not exist".
-fn json_path_exists(_: &FnContext, a: &[Value]) -> RowResult {
+fn json_path_exists(_: &FnContext, a: &[Value]) -> FnResult {
     Ok(Value::Bool(match query(a) {
         Ok(Value::Array(items)) => !items.is_empty(),
         Ok(Value::Null) | Err(_) => false,

@@ -36,3 +36,7 @@ pub use timefmt::parse_pattern as parse_datetime_pattern;
 
 #[cfg(test)]
 mod testutil;
+
+/// What a built-in computes for one row: a value, or the error text (the
+/// [`tributary_core::function::RowError::Failed`] of the row).
+pub type FnResult = Result<tributary_core::Value, String>;

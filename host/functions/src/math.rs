@@ -8,7 +8,8 @@
 
 use crate::args::*;
 use crate::builtin::Builtin;
-use tributary_core::function::{ArgInfo, FnContext, RowResult};
+use crate::FnResult;
+use tributary_core::function::{ArgInfo, FnContext};
 use tributary_core::Value;
 
 /// A one-argument float function whose NaN result reads as nil. A macro, because
@@ -62,7 +63,7 @@ pub fn builtins() -> Vec<Builtin> {
     ]
 }
 
-fn nan_to_nil(a: &[Value], f: fn(f64) -> f64) -> RowResult {
+fn nan_to_nil(a: &[Value], f: fn(f64) -> f64) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -75,14 +76,14 @@ fn nan_to_nil(a: &[Value], f: fn(f64) -> f64) -> RowResult {
 }
 
 /// Like [`nan_to_nil`] but keeps NaN, as eKuiper's rounding functions do.
-fn plain(a: &[Value], f: fn(f64) -> f64) -> RowResult {
+fn plain(a: &[Value], f: fn(f64) -> f64) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
     Ok(Value::Float(f(to_f64(arg(a, 0))?)))
 }
 
-fn binary(a: &[Value], f: fn(f64, f64) -> f64) -> RowResult {
+fn binary(a: &[Value], f: fn(f64, f64) -> f64) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -91,7 +92,7 @@ fn binary(a: &[Value], f: fn(f64, f64) -> f64) -> RowResult {
     Ok(Value::Float(f(x, y)))
 }
 
-fn abs(_: &FnContext, a: &[Value]) -> RowResult {
+fn abs(_: &FnContext, a: &[Value]) -> FnResult {
     match arg(a, 0) {
         Value::Null => Ok(Value::Null),
         Value::Int(i) => Ok(Value::Int(i.wrapping_abs())),
@@ -100,7 +101,7 @@ fn abs(_: &FnContext, a: &[Value]) -> RowResult {
     }
 }
 
-fn atan2(_: &FnContext, a: &[Value]) -> RowResult {
+fn atan2(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -112,7 +113,7 @@ fn atan2(_: &FnContext, a: &[Value]) -> RowResult {
     })
 }
 
-fn bit2(a: &[Value], f: fn(i64, i64) -> i64) -> RowResult {
+fn bit2(a: &[Value], f: fn(i64, i64) -> i64) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -136,7 +137,7 @@ fn v_bitnot(args: &[ArgInfo]) -> Result<(), String> {
     check_int(args, 0)
 }
 
-fn bitnot(_: &FnContext, a: &[Value]) -> RowResult {
+fn bitnot(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -151,7 +152,7 @@ fn bitnot(_: &FnContext, a: &[Value]) -> RowResult {
 
 /// `real(cmplx.Cot(complex(x, 0)))`: Go computes `sin(2x) / (1 - cos(2x))` and switches
 /// to a Taylor series near multiples of pi, where it reports infinity as an error.
-fn cot(_: &FnContext, a: &[Value]) -> RowResult {
+fn cot(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -219,7 +220,7 @@ fn v_log(args: &[ArgInfo]) -> Result<(), String> {
 }
 
 /// `log(x)` is base 10; `log(b, x)` is base `b`.
-fn log(_: &FnContext, a: &[Value]) -> RowResult {
+fn log(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -245,7 +246,7 @@ fn v_round(args: &[ArgInfo]) -> Result<(), String> {
 }
 
 /// Rounds half away from zero at `precision` decimals (negative rounds to tens, ...).
-fn round(_: &FnContext, a: &[Value]) -> RowResult {
+fn round(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -266,7 +267,7 @@ fn round(_: &FnContext, a: &[Value]) -> RowResult {
     Ok(Value::Float(scaled.round() / factor))
 }
 
-fn sign(_: &FnContext, a: &[Value]) -> RowResult {
+fn sign(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -293,7 +294,7 @@ fn v_conv(args: &[ArgInfo]) -> Result<(), String> {
 
 /// MySQL's `CONV`: a negative `from` base reads the number as signed, a negative `to`
 /// base prints it as signed. Bases outside 2..=36 give nil.
-fn conv(_: &FnContext, a: &[Value]) -> RowResult {
+fn conv(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }

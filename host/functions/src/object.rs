@@ -6,7 +6,8 @@
 
 use crate::args::*;
 use crate::builtin::Builtin;
-use tributary_core::function::{ArgInfo, FnContext, RowResult};
+use crate::FnResult;
+use tributary_core::function::{ArgInfo, FnContext};
 use tributary_core::{Object, Value};
 
 const NOT_MAP: &str = "the argument should be map[string]interface{}";
@@ -30,7 +31,7 @@ pub fn builtins() -> Vec<Builtin> {
     ]
 }
 
-fn keys(_: &FnContext, a: &[Value]) -> RowResult {
+fn keys(_: &FnContext, a: &[Value]) -> FnResult {
     match arg(a, 0) {
         Value::Null => Ok(Value::Null),
         Value::Object(o) => Ok(Value::array(o.keys().map(Value::str).collect())),
@@ -38,7 +39,7 @@ fn keys(_: &FnContext, a: &[Value]) -> RowResult {
     }
 }
 
-fn values(_: &FnContext, a: &[Value]) -> RowResult {
+fn values(_: &FnContext, a: &[Value]) -> FnResult {
     match arg(a, 0) {
         Value::Null => Ok(Value::Null),
         Value::Object(o) => Ok(Value::array(o.values().cloned().collect())),
@@ -47,7 +48,7 @@ fn values(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// `object(keys, values)`; two empty arrays give nil.
-fn object(_: &FnContext, a: &[Value]) -> RowResult {
+fn object(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -74,7 +75,7 @@ fn object(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// `zip([[k, v], ...])`; null entries are skipped, an empty list gives nil.
-fn zip(_: &FnContext, a: &[Value]) -> RowResult {
+fn zip(_: &FnContext, a: &[Value]) -> FnResult {
     const SHAPE: &str = "each argument should be [][2]interface{}";
     if any_null(a) {
         return Ok(Value::Null);
@@ -102,7 +103,7 @@ fn zip(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// `[[k, v], ...]`; an empty object gives nil.
-fn items(_: &FnContext, a: &[Value]) -> RowResult {
+fn items(_: &FnContext, a: &[Value]) -> FnResult {
     match arg(a, 0) {
         Value::Null => Ok(Value::Null),
         Value::Object(o) if o.is_empty() => Ok(Value::Null),
@@ -116,7 +117,7 @@ fn items(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Later objects win on duplicate keys; null arguments are skipped.
-fn object_concat(_: &FnContext, a: &[Value]) -> RowResult {
+fn object_concat(_: &FnContext, a: &[Value]) -> FnResult {
     let mut m = Object::new();
     for v in a {
         match v {
@@ -143,7 +144,7 @@ fn v_object_construct(args: &[ArgInfo]) -> Result<(), String> {
 }
 
 /// Pairs with a null key or a null value are left out.
-fn object_construct(_: &FnContext, a: &[Value]) -> RowResult {
+fn object_construct(_: &FnContext, a: &[Value]) -> FnResult {
     let mut m = Object::new();
     for pair in a.chunks(2) {
         let (k, v) = (arg(pair, 0), arg(pair, 1));
@@ -159,7 +160,7 @@ fn object_construct(_: &FnContext, a: &[Value]) -> RowResult {
 
 /// `erase` (drop the keys) and `object_pick` (keep only the keys); the keys are one
 /// string or an array of them.
-fn select(a: &[Value], keep: bool) -> RowResult {
+fn select(a: &[Value], keep: bool) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -197,7 +198,7 @@ fn select(a: &[Value], keep: bool) -> RowResult {
 }
 
 /// `{k: v, ...}` to `[{"key": k, "value": v}, ...]`.
-fn obj_to_kvpair_array(_: &FnContext, a: &[Value]) -> RowResult {
+fn obj_to_kvpair_array(_: &FnContext, a: &[Value]) -> FnResult {
     match arg(a, 0) {
         Value::Null => Ok(Value::Null),
         Value::Object(o) => Ok(Value::array(

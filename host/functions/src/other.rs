@@ -7,6 +7,7 @@
 
 use crate::args::*;
 use crate::builtin::Builtin;
+use crate::FnResult;
 use std::sync::Arc;
 use tributary_core::function::{
     ArgInfo, CallSite, Column, FnContext, FunctionFactory, FunctionImpl, RowResult,
@@ -45,14 +46,14 @@ pub fn site_functions() -> Vec<Arc<dyn FunctionFactory>> {
     ]
 }
 
-fn coalesce(_: &FnContext, a: &[Value]) -> RowResult {
+fn coalesce(_: &FnContext, a: &[Value]) -> FnResult {
     Ok(a.iter().find(|v| !v.is_null()).cloned().unwrap_or_default())
 }
 
 /// A random (version 4) UUID in its canonical text form. eKuiper uses a time-based
 /// version 1 UUID; both are unique strings of the same shape, and a random one needs no
 /// clock and no MAC address.
-fn newuuid(_: &FnContext, _: &[Value]) -> RowResult {
+fn newuuid(_: &FnContext, _: &[Value]) -> FnResult {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&next_u64().to_be_bytes());
     b[8..].copy_from_slice(&next_u64().to_be_bytes());

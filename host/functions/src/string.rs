@@ -8,9 +8,10 @@
 
 use crate::args::*;
 use crate::builtin::Builtin;
+use crate::FnResult;
 use regex::Regex;
 use std::cell::RefCell;
-use tributary_core::function::{ArgInfo, FnContext, RowResult};
+use tributary_core::function::{ArgInfo, FnContext};
 use tributary_core::Value;
 
 pub fn builtins() -> Vec<Builtin> {
@@ -62,13 +63,13 @@ fn v_concat(args: &[ArgInfo]) -> Result<(), String> {
 }
 
 /// Nulls read as empty strings here: eKuiper has no null check on `concat`.
-fn concat(_: &FnContext, a: &[Value]) -> RowResult {
+fn concat(_: &FnContext, a: &[Value]) -> FnResult {
     Ok(Value::from(
         a.iter().map(to_string_always).collect::<String>(),
     ))
 }
 
-fn predicate(a: &[Value], f: fn(&str, &str) -> bool) -> RowResult {
+fn predicate(a: &[Value], f: fn(&str, &str) -> bool) -> FnResult {
     if any_null(a) {
         return Ok(Value::Bool(false));
     }
@@ -77,7 +78,7 @@ fn predicate(a: &[Value], f: fn(&str, &str) -> bool) -> RowResult {
     Ok(Value::Bool(f(&s, &t)))
 }
 
-fn map_str(a: &[Value], f: fn(&str) -> String) -> RowResult {
+fn map_str(a: &[Value], f: fn(&str) -> String) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -89,7 +90,7 @@ fn map_str(a: &[Value], f: fn(&str) -> String) -> RowResult {
 }
 
 /// A byte offset, as Go's `strings.Index`.
-fn indexof(_: &FnContext, a: &[Value]) -> RowResult {
+fn indexof(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Int(-1));
     }
@@ -99,7 +100,7 @@ fn indexof(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Characters of a string, elements of an array, or keys of an object.
-fn length(_: &FnContext, a: &[Value]) -> RowResult {
+fn length(_: &FnContext, a: &[Value]) -> FnResult {
     Ok(Value::Int(match arg(a, 0) {
         Value::Null => 0,
         Value::Array(v) => v.len() as i64,
@@ -108,7 +109,7 @@ fn length(_: &FnContext, a: &[Value]) -> RowResult {
     }))
 }
 
-fn numbytes(_: &FnContext, a: &[Value]) -> RowResult {
+fn numbytes(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Int(0));
     }
@@ -116,7 +117,7 @@ fn numbytes(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// Pads with that many spaces, whatever the string's length (not up to a width).
-fn pad(a: &[Value], left: bool) -> RowResult {
+fn pad(a: &[Value], left: bool) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -161,7 +162,7 @@ fn compile(pattern: &str) -> Result<Regex, String> {
     Ok(re)
 }
 
-fn regexp_matches(_: &FnContext, a: &[Value]) -> RowResult {
+fn regexp_matches(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Bool(false));
     }
@@ -175,7 +176,7 @@ fn v_three_str(args: &[ArgInfo]) -> Result<(), String> {
 }
 
 /// `$1` and `${name}` in the replacement expand as in Go's `ReplaceAllString`.
-fn regexp_replace(_: &FnContext, a: &[Value]) -> RowResult {
+fn regexp_replace(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -186,7 +187,7 @@ fn regexp_replace(_: &FnContext, a: &[Value]) -> RowResult {
 }
 
 /// The first match, or the empty string when nothing matches.
-fn regexp_substr(_: &FnContext, a: &[Value]) -> RowResult {
+fn regexp_substr(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -221,7 +222,7 @@ fn v_substring(args: &[ArgInfo]) -> Result<(), String> {
 
 /// `substring(s, start[, end])`: byte offsets, end exclusive (eKuiper's docs call the
 /// third argument a length, its code treats it as an end index; the code wins).
-fn substring(_: &FnContext, a: &[Value]) -> RowResult {
+fn substring(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -270,7 +271,7 @@ fn v_split_value(args: &[ArgInfo]) -> Result<(), String> {
 
 /// Negative indexes count from the end at run time, although a negative literal is
 /// rejected when the rule is created.
-fn split_value(_: &FnContext, a: &[Value]) -> RowResult {
+fn split_value(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }
@@ -309,7 +310,7 @@ fn v_format(args: &[ArgInfo]) -> Result<(), String> {
 
 /// `format(x, d[, locale])`: `%.{d}f` without a locale; with `en_US`, thousands
 /// separators and the decimals truncated (not rounded), as eKuiper's formatter does.
-fn format(_: &FnContext, a: &[Value]) -> RowResult {
+fn format(_: &FnContext, a: &[Value]) -> FnResult {
     if any_null(a) {
         return Ok(Value::Null);
     }

@@ -1,7 +1,8 @@
 //! Calling built-ins by name in unit tests, through the same adapter the engine uses.
 
 use crate::builtin::all;
-use tributary_core::function::{ArgInfo, Column, FnContext, FunctionFactory, RowResult};
+use crate::FnResult;
+use tributary_core::function::{ArgInfo, Column, FnContext, FunctionFactory};
 use tributary_core::Value;
 
 /// The clock the tests run at: 2019-01-01T00:00:00.123Z.
@@ -15,7 +16,7 @@ fn find(name: &str) -> crate::Builtin {
 }
 
 /// Runs one row through the batch interface, with the mock clock at [`NOW_MS`].
-pub fn call(name: &str, args: &[Value]) -> RowResult {
+pub fn call(name: &str, args: &[Value]) -> FnResult {
     let f = find(name);
     let mut inst = f
         .instantiate(&Default::default())
@@ -33,6 +34,7 @@ pub fn call(name: &str, args: &[Value]) -> RowResult {
     );
     out.pop()
         .unwrap_or_else(|| panic!("{name} returned no row"))
+        .map_err(|e| e.to_string())
 }
 
 /// Rule-creation validation.

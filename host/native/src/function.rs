@@ -8,7 +8,7 @@ use crate::host_api::HostTable;
 use crate::library::{NativeArtifact, NativeLibrary};
 use std::ffi::c_void;
 use std::sync::Arc;
-use tributary_core::function::{ArgInfo, Column, FnContext, RowResult};
+use tributary_core::function::{ArgInfo, Column, FnContext, RowError, RowResult};
 use tributary_native_abi as abi;
 use tributary_plugin::{ExportedFunction, FunctionArtifact, FunctionInstance, InstanceContext};
 
@@ -157,7 +157,10 @@ impl Live {
         } else {
             out.reserve(n);
             // SAFETY: the plugin filled `n` values valid until its next call.
-            out.extend(buf.iter().map(|v| unsafe { from_abi(v) }));
+            out.extend(
+                buf.iter()
+                    .map(|v| unsafe { from_abi(v) }.map_err(RowError::Failed)),
+            );
             Ok(())
         };
         self.out = buf;

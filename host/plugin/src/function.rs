@@ -16,7 +16,8 @@ use crate::tier::{FunctionArtifact, FunctionInstance, InstanceContext};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tributary_core::function::{
-    ArgInfo, CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind, RowResult,
+    ArgInfo, CallSite, Column, FnContext, FunctionFactory, FunctionImpl, FunctionKind, RowError,
+    RowResult,
 };
 use tributary_core::state::StateStore;
 use tributary_core::Error;
@@ -291,7 +292,7 @@ impl PluginFunctionImpl {
             Err(e) => {
                 out.truncate(start);
                 self.metrics.add_errors(n);
-                out.extend((0..n).map(|_| Err(e.clone())));
+                out.extend((0..n).map(|_| Err(RowError::Failed(e.clone()))));
             }
         }
     }

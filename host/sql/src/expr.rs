@@ -80,6 +80,9 @@ pub enum Expr {
     AliasRef {
         name: Arc<str>,
     },
+    /// A column the engine adds for itself (an aggregate's result, a join's
+    /// qualified copy…): never written by a user, put in by the planner.
+    Hidden(tributary_core::hidden::HiddenCol),
     Meta(MetaKey),
     /// `expr->key` or a nested `expr.key`.
     Member {
@@ -158,7 +161,8 @@ impl Expr {
             | Expr::Field { .. }
             | Expr::Wildcard
             | Expr::Meta(_)
-            | Expr::AliasRef { .. } => {}
+            | Expr::AliasRef { .. }
+            | Expr::Hidden(_) => {}
             Expr::Member { expr, .. } | Expr::Unary { expr, .. } => expr.walk(f),
             Expr::IsNull { expr, .. } => expr.walk(f),
             Expr::Index { expr, index } => {
@@ -221,7 +225,8 @@ impl Expr {
             | Expr::Field { .. }
             | Expr::Wildcard
             | Expr::Meta(_)
-            | Expr::AliasRef { .. } => {}
+            | Expr::AliasRef { .. }
+            | Expr::Hidden(_) => {}
             Expr::Member { expr, .. } | Expr::Unary { expr, .. } | Expr::IsNull { expr, .. } => {
                 f(expr)
             }

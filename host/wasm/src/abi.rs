@@ -253,7 +253,7 @@ fn lift_rows(
 }
 
 fn row_from_wit(r: WitRow) -> RowResult {
-    r.and_then(|v| {
+    let r = r.and_then(|v| {
         let size = match &v {
             wit::Value::Str(s) | wit::Value::Json(s) => s.len(),
             wit::Value::Bytes(b) => b.len(),
@@ -267,7 +267,8 @@ fn row_from_wit(r: WitRow) -> RowResult {
         } else {
             from_wit(v)
         }
-    })
+    });
+    r.map_err(tributary_core::function::RowError::Failed)
 }
 
 /// Where the `ok` payload of a `result<value, string>` starts, and the `value`
@@ -367,10 +368,16 @@ mod tests {
     fn oversized_and_malformed_results_become_row_errors() {
         let big = "x".repeat(MAX_VALUE_BYTES + 1);
         let r = row_from_wit(Ok(wit::Value::Str(big)));
-        assert!(r.expect_err("too big").contains("larger than 4 MiB"));
+        assert!(r
+            .expect_err("too big")
+            .to_string()
+            .contains("larger than 4 MiB"));
         let r = row_from_wit(Ok(wit::Value::Json("{".into())));
-        assert!(r.expect_err("bad json").contains("invalid JSON"));
-        assert_eq!(row_from_wit(Err("boom".into())), Err("boom".to_string()));
+        assert!(r
+            .expect_err("bad json")
+            .to_string()
+            .contains("invalid JSON"));
+        assert_eq!(row_from_wit(Err("boom".into())), Err("boom".into()));
         assert_eq!(row_from_wit(Ok(wit::Value::Int(2))), Ok(Value::Int(2)));
     }
 }

@@ -1,13 +1,14 @@
 //! Per-row error bookkeeping and the element-wise helpers that apply scalar operators
 //! over batch columns.
 
-use tributary_core::function::Column;
+use tributary_core::function::{Column, RowError};
 use tributary_core::Value;
 
-/// The first error of each row of a batch; allocated only when an error happens.
+/// The first error of each row of a batch (a failure, or a function's request to
+/// skip the row); allocated only when an error happens.
 #[derive(Debug, Default)]
 pub struct RowErrors {
-    errs: Option<Vec<Option<String>>>,
+    errs: Option<Vec<Option<RowError>>>,
     n: usize,
 }
 
@@ -15,23 +16,23 @@ impl RowErrors {
     pub fn new(n: usize) -> Self {
         RowErrors { errs: None, n }
     }
-    /// Records `msg` for row `i` unless the row already failed.
-    pub fn set(&mut self, i: usize, msg: String) {
+    /// Records `e` for row `i` unless the row already failed.
+    pub fn set(&mut self, i: usize, e: impl Into<RowError>) {
         let n = self.n;
         let errs = self.errs.get_or_insert_with(|| vec![None; n]);
         if let Some(slot) = errs.get_mut(i) {
             if slot.is_none() {
-                *slot = Some(msg);
+                *slot = Some(e.into());
             }
         }
     }
-    pub fn get(&self, i: usize) -> Option<&str> {
+    pub fn get(&self, i: usize) -> Option<&RowError> {
         self.errs
             .as_ref()
             .and_then(|e| e.get(i))
-            .and_then(|e| e.as_deref())
+            .and_then(|e| e.as_ref())
     }
-    pub fn take(&mut self, i: usize) -> Option<String> {
+    pub fn take(&mut self, i: usize) -> Option<RowError> {
         self.errs
             .as_mut()
             .and_then(|e| e.get_mut(i))

@@ -17,6 +17,7 @@ pub fn expr_string(e: &Expr, stream: &str) -> String {
         }
         Expr::Wildcard => "*".to_string(),
         Expr::AliasRef { name } => format!("$$alias.{name}"),
+        Expr::Hidden(col) => col.to_string(),
         Expr::Meta(MetaKey::All) => "meta(*)".to_string(),
         Expr::Meta(MetaKey::Key(k, path)) => {
             let mut s = format!("meta({k}");

@@ -16,7 +16,10 @@ use column::{map1, map2, negate, ok_or_record};
 
 use regex::Regex;
 use std::collections::HashMap;
-use tributary_core::function::{ArgInfo, CallSite, Column, FnContext, FunctionImpl, FunctionKind};
+use tributary_core::function::{
+    ArgInfo, CallSite, Column, FnContext, FunctionImpl, FunctionKind, RowError,
+};
+use tributary_core::hidden::HiddenCol;
 use tributary_core::{Error, Row, Value};
 use tributary_functions::Registry;
 use tributary_sql::expr::MetaKey;
@@ -44,6 +47,9 @@ pub struct Evaluator {
     funcs: HashMap<usize, (String, Box<dyn FunctionImpl>)>,
     /// Columns of aliased fields already computed for the current batch.
     aliases: Vec<(std::sync::Arc<str>, Column)>,
+    /// Hidden columns given for the current batch (aggregate results, window
+    /// bounds); a hidden column not given here is read from each row.
+    hidden: Vec<(HiddenCol, Column)>,
     like_cache: HashMap<String, Regex>,
     pub ctx: FnContext,
 }
@@ -101,6 +107,7 @@ impl Evaluator {
         Ok(Evaluator {
             funcs,
             aliases: Vec::new(),
+            hidden: Vec::new(),
             like_cache: HashMap::new(),
             ctx: FnContext {
                 now_ms: 0,
@@ -120,6 +127,15 @@ impl Evaluator {
     /// Starts a batch: forgets the alias columns of the previous one.
     pub fn clear_aliases(&mut self) {
         self.aliases.clear();
+        self.hidden.clear();
+    }
+
+    /// Gives hidden column `col` for the current batch.
+    pub fn set_hidden(&mut self, col: HiddenCol, values: Column) {
+        match self.hidden.iter_mut().find(|(c, _)| *c == col) {
+            Some(slot) => slot.1 = values,
+            None => self.hidden.push((col, values)),
+        }
     }
 
     /// Records the column computed for the alias `name`, for later `AliasRef`s.
@@ -137,6 +153,14 @@ impl Evaluator {
                     .map(|r| r.get_interned(name).cloned().unwrap_or(Value::Null))
                     .collect(),
             ),
+            Expr::Hidden(col) => match self.hidden.iter().find(|(c, _)| c == col) {
+                Some((_, values)) => values.clone(),
+                None => Column::Values(
+                    rows.iter()
+                        .map(|r| r.hidden(col).cloned().unwrap_or(Value::Null))
+                        .collect(),
+                ),
+            },
             Expr::AliasRef { name } => self
                 .aliases
                 .iter()
@@ -409,14 +433,14 @@ impl Evaluator {
             .enumerate()
             .map(|(i, r)| match r {
                 Ok(v) => v,
-                Err(e) => {
-                    // A request to drop the row passes through unwrapped, so that the
-                    // filter and project stages recognise it.
-                    if e == tributary_core::function::SKIP_ROW {
-                        errs.set(i, e);
-                    } else {
-                        errs.set(i, format!("call func {fname} error: {e}"));
-                    }
+                Err(RowError::Failed(e)) => {
+                    errs.set(i, format!("call func {fname} error: {e}"));
+                    Value::Null
+                }
+                // A request to drop the row passes through as it is, for the filter
+                // and project stages.
+                Err(RowError::Skip) => {
+                    errs.set(i, RowError::Skip);
                     Value::Null
                 }
             })

@@ -12,8 +12,8 @@
 use crate::eval::{Evaluator, RowErrors};
 use crate::operator::{for_each_in_order, Chunk, ChunkBuilder, Collector, Item, Operator};
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 use tributary_core::function::Column;
+use tributary_core::hidden::HiddenCol;
 use tributary_core::Value;
 use tributary_sql::Expr;
 
@@ -155,7 +155,7 @@ enum AnState {
 /// One analytic call of a rule.
 pub struct AnalyticCall {
     /// The hidden column the result is stored under.
-    pub alias: Arc<str>,
+    pub alias: HiddenCol,
     pub name: String,
     pub kind: AnKind,
     pub args: Vec<Expr>,
@@ -166,7 +166,7 @@ pub struct AnalyticCall {
 
 impl AnalyticCall {
     pub fn new(
-        alias: Arc<str>,
+        alias: HiddenCol,
         name: String,
         kind: AnKind,
         args: Vec<Expr>,
@@ -352,7 +352,7 @@ impl Operator for AnalyticOp {
                 let valid = !matches!(when.as_ref().map(|w| w.get(i)), Some(Value::Bool(false)));
                 let vals: Vec<&Value> = args.iter().map(|a| a.get(i)).collect();
                 match call.step(key, &vals, valid) {
-                    Ok(v) => row.fields.push((call.alias.clone(), v)),
+                    Ok(v) => row.hidden.push((call.alias.clone(), v)),
                     Err(e) => failed[i] = Some(format!("call func {} error: {e}", call.name)),
                 }
             }

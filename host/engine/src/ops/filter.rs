@@ -2,9 +2,10 @@
 //! non-boolean result becomes an error in the row's place (`run Where error: …`).
 
 use crate::eval::{ops::truth, Evaluator, RowErrors};
-use crate::hits::{rewrite_condition, Hits, HIT_COUNT, HIT_TIME};
+use crate::hits::{rewrite_condition, Hits};
 use crate::operator::{for_each_in_order, Chunk, ChunkBuilder, Collector, Item, Operator};
-use tributary_core::function::SKIP_ROW;
+use tributary_core::function::RowError;
+use tributary_core::hidden::HiddenCol;
 use tributary_sql::Expr;
 
 pub struct FilterOp {
@@ -37,8 +38,8 @@ impl Operator for FilterOp {
         let mut errs = RowErrors::new(n);
         if let Some(h) = &self.hits {
             self.eval.clear_aliases();
-            for (k, c) in h.columns(HIT_COUNT, HIT_TIME) {
-                self.eval.set_alias(k, c);
+            for (k, c) in h.columns(HiddenCol::HitCount, HiddenCol::HitTime) {
+                self.eval.set_hidden(k, c);
             }
         }
         let col = self.eval.eval(&self.condition, &input.rows, &mut errs);
@@ -47,12 +48,14 @@ impl Operator for FilterOp {
         for_each_in_order(input, |item| match item {
             Item::Error(e) => b.error(e),
             Item::Row(idx, row) => {
-                if let Some(e) = errs.take(idx) {
+                match errs.take(idx) {
                     // A function asked for its row to go without an error.
-                    if e != SKIP_ROW {
+                    Some(RowError::Skip) => return,
+                    Some(RowError::Failed(e)) => {
                         b.error(format!("run Where error: {e}"));
+                        return;
                     }
-                    return;
+                    None => {}
                 }
                 match truth(col.get(idx)) {
                     Ok(Some(true)) => {

@@ -2,38 +2,28 @@
 //! LIMIT, then the projection, over one window (or one tuple, without a window).
 //!
 //! Aggregate calls were taken out of the SELECT, HAVING and ORDER BY expressions at
-//! planning time and replaced by references to hidden columns ([`agg_alias`]); this
+//! planning time and replaced by references to hidden columns (`HiddenCol::Aggregate`); this
 //! stage computes those columns, one value per group, with one
 //! [`FunctionImpl::exec_groups`] call per aggregate, and hands them to the projection
 //! together with one representative row per group (its first row, which gives the
 //! values of non-aggregated columns, as in eKuiper).
 
 use crate::eval::{ops::truth, Evaluator, RowErrors};
-use crate::hits::{Hits, AGG_HIT_COUNT, AGG_HIT_TIME};
+use crate::hits::Hits;
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
 use crate::ops::accumulate::{key_part, KeyPart};
 use crate::ops::ProjectOp;
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::Arc;
 use tributary_core::function::{Column, FunctionImpl, RowResult};
+use tributary_core::hidden::HiddenCol;
 use tributary_core::{Row, Value};
 use tributary_sql::{Expr, OrderItem};
 
-/// The hidden column holding the result of the aggregate call at `site`.
-pub fn agg_alias(site: usize) -> Arc<str> {
-    Arc::from(format!("\u{1}agg{site}").as_str())
-}
-/// The hidden columns `window_start()` and `window_end()` read.
-pub const WINDOW_START: &str = "\u{1}window_start";
-pub const WINDOW_END: &str = "\u{1}window_end";
-/// The hidden column `row_number()` reads: 1, 2, … over the rows of one emission, in
-/// their order after HAVING and before ORDER BY (eKuiper's).
-pub const ROW_NUMBER: &str = "\u{1}row_number";
-
 /// One aggregate call of the rule, bound to its instance.
 pub struct BoundAggregate {
-    pub alias: Arc<str>,
+    /// The hidden column holding its result (`HiddenCol::Aggregate(site)`).
+    pub alias: HiddenCol,
     pub name: String,
     pub args: Vec<Expr>,
     pub imp: Box<dyn FunctionImpl>,
@@ -57,7 +47,7 @@ pub struct GroupOp {
 }
 
 /// Hidden columns (aggregate results, window bounds) handed to the projection.
-pub(crate) type Extra = Vec<(Arc<str>, Column)>;
+pub(crate) type Extra = Vec<(HiddenCol, Column)>;
 
 /// The groups of one window: row indices, in order of first appearance.
 type Groups = Vec<Vec<usize>>;
@@ -191,8 +181,8 @@ impl GroupOp {
             Some((s, e)) => (Value::Int(s), Value::Int(e)),
             None => (Value::Null, Value::Null),
         };
-        extra.push((Arc::from(WINDOW_START), Column::Scalar(start)));
-        extra.push((Arc::from(WINDOW_END), Column::Scalar(end)));
+        extra.push((HiddenCol::WindowStart, Column::Scalar(start)));
+        extra.push((HiddenCol::WindowEnd, Column::Scalar(end)));
         let reps: Vec<Row> = groups
             .iter()
             .map(|g| match g.first() {
@@ -227,10 +217,13 @@ impl GroupOp {
         mut extra: Extra,
     ) -> Result<Option<(Vec<Row>, Extra)>, String> {
         let mut keep: Vec<usize> = (0..reps.len()).collect();
-        extra.extend(self.agg_hits.columns(AGG_HIT_COUNT, AGG_HIT_TIME));
+        extra.extend(
+            self.agg_hits
+                .columns(HiddenCol::AggHitCount, HiddenCol::AggHitTime),
+        );
         self.groups_eval.clear_aliases();
         for (name, col) in &extra {
-            self.groups_eval.set_alias(name.clone(), col.clone());
+            self.groups_eval.set_hidden(name.clone(), col.clone());
         }
         if let Some(t) = now {
             self.groups_eval.ctx.now_ms = t;
@@ -259,7 +252,9 @@ impl GroupOp {
         for (pos, &g) in keep.iter().enumerate() {
             numbers[g] = Value::Int(pos as i64 + 1);
         }
-        extra.push((Arc::from(ROW_NUMBER), Column::Values(numbers)));
+        // `row_number()`: 1, 2, … over the rows of one emission, in their order
+        // after HAVING and before ORDER BY (eKuiper's).
+        extra.push((HiddenCol::RowNumber, Column::Values(numbers)));
         if !self.order.is_empty() {
             let mut errs = RowErrors::new(reps.len());
             let keys: Vec<(Column, bool)> = self

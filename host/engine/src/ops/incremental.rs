@@ -12,7 +12,7 @@
 
 pub use super::accumulate::AccKind;
 use super::accumulate::{key_part, Acc, FxHasher, GroupKey};
-use super::group::{Extra, GroupOp, WINDOW_END, WINDOW_START};
+use super::group::{Extra, GroupOp};
 use super::window::{eval_opt, holds, EventTime};
 use crate::eval::{Evaluator, RowErrors};
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
@@ -21,12 +21,13 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use tributary_core::function::Column;
+use tributary_core::hidden::HiddenCol;
 use tributary_core::{Row, Value};
 use tributary_sql::{Expr, Window, WindowKind};
 
 /// One aggregate call: its hidden column, kind and argument.
 pub struct IncAggregate {
-    pub alias: Arc<str>,
+    pub alias: HiddenCol,
     pub kind: AccKind,
     /// The aggregated expression (`None` for `count(*)`).
     pub arg: Option<Expr>,
@@ -305,8 +306,8 @@ impl IncrementalWindowOp {
                 (agg.alias.clone(), Column::Values(vals))
             })
             .collect();
-        extra.push((Arc::from(WINDOW_START), Column::Scalar(Value::Int(start))));
-        extra.push((Arc::from(WINDOW_END), Column::Scalar(Value::Int(end))));
+        extra.push((HiddenCol::WindowStart, Column::Scalar(Value::Int(start))));
+        extra.push((HiddenCol::WindowEnd, Column::Scalar(Value::Int(end))));
         Ok(Some((reps, extra)))
     }
 
@@ -353,7 +354,11 @@ enum Src {
 static NULL: Value = Value::Null;
 
 impl Src {
-    fn value<'a>(&'a self, row: &'a Row, i: usize) -> Result<&'a Value, &'a str> {
+    fn value<'a>(
+        &'a self,
+        row: &'a Row,
+        i: usize,
+    ) -> Result<&'a Value, &'a tributary_core::function::RowError> {
         match self {
             Src::Nothing => Ok(&NULL),
             Src::Field(name) => Ok(row.get_interned(name).unwrap_or(&NULL)),

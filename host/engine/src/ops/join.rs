@@ -8,10 +8,10 @@
 //! as they are when a window fires.
 
 use crate::eval::{ops::truth, Evaluator, RowErrors};
-use crate::join_plan::{is_hidden, STREAM_MARKER};
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
 use crate::ops::table::{TableMode, TableRows};
 use std::sync::Arc;
+use tributary_core::hidden::HiddenCol;
 use tributary_core::{Row, Value};
 use tributary_sql::{Expr, JoinKind};
 
@@ -159,27 +159,32 @@ fn join_step(
 }
 
 fn stream_of(r: &Row) -> usize {
-    match r.fields.iter().rev().find(|(k, _)| &**k == STREAM_MARKER) {
-        Some((_, Value::Int(i))) => usize::try_from(*i).unwrap_or(0),
+    match r.hidden(&HiddenCol::Stream) {
+        Some(Value::Int(i)) => usize::try_from(*i).unwrap_or(0),
         _ => 0,
     }
 }
 
-/// The joined row of `l` and `r`: `l`'s fields, then `r`'s, where an unqualified name
-/// `l` already has is skipped (the first stream wins) and `r`'s marker is dropped.
+/// The joined row of `l` and `r`: `l`'s fields, then `r`'s, where a name `l` already
+/// has is skipped (the first stream wins); both rows' qualified copies, and `l`'s
+/// stream marker only.
 fn merge(l: &Row, r: &Row) -> Row {
     let mut fields: Vec<(Arc<str>, Value)> = Vec::with_capacity(l.fields.len() + r.fields.len());
     fields.extend(l.fields.iter().cloned());
     for (k, v) in &r.fields {
-        if &**k == STREAM_MARKER {
-            continue;
+        if !l.fields.iter().any(|(lk, _)| lk == k) {
+            fields.push((k.clone(), v.clone()));
         }
-        if !is_hidden(k) && l.fields.iter().any(|(lk, _)| lk == k) {
-            continue;
-        }
-        fields.push((k.clone(), v.clone()));
     }
-    Row::new(fields, l.meta.clone(), l.timestamp.max(r.timestamp))
+    let mut out = Row::new(fields, l.meta.clone(), l.timestamp.max(r.timestamp));
+    out.hidden = l.hidden.clone();
+    out.hidden.extend(
+        r.hidden
+            .iter()
+            .filter(|(c, _)| *c != HiddenCol::Stream)
+            .cloned(),
+    );
+    out
 }
 
 impl Operator for JoinOp {

@@ -10,7 +10,8 @@ use crate::operator::{for_each_in_order, Chunk, ChunkBuilder, Collector, Item, O
 use crate::plan::PlannedField;
 use std::sync::Arc;
 use tributary_core::function::Column;
-use tributary_core::function::SKIP_ROW;
+use tributary_core::function::RowError;
+use tributary_core::hidden::HiddenCol;
 use tributary_core::{Row, Value};
 
 pub struct ProjectOp {
@@ -105,13 +106,12 @@ impl ProjectOp {
             mut fields,
             meta,
             timestamp,
+            ..
         } = input;
-        if self.wildcard {
-            // Hidden columns (a join's qualified copies and stream marker) stay inside.
-            fields.retain(|(k, _)| !crate::join_plan::is_hidden(k));
-        } else {
+        if !self.wildcard {
             fields.clear();
         }
+        // The engine's hidden columns (a join's qualified copies…) stay behind.
         let mut out = Row::new(fields, meta, timestamp);
         for &f in &self.order {
             if let (PlannedField::Expr { name, .. }, Some(col)) = (&self.fields[f], &mut cols[f]) {
@@ -148,7 +148,7 @@ impl ProjectOp {
     /// stage (one value per input row, or a scalar).
     ///
     /// [`Expr::AliasRef`]: tributary_sql::Expr::AliasRef
-    pub fn project(&mut self, input: Chunk, extra: Vec<(Arc<str>, Column)>, out: &mut Collector) {
+    pub fn project(&mut self, input: Chunk, extra: Vec<(HiddenCol, Column)>, out: &mut Collector) {
         let n = input.rows.len();
         self.eval.set_now(&input.rows);
         let mut cols: Vec<Option<Column>> = Vec::with_capacity(self.fields.len());
@@ -157,7 +157,7 @@ impl ProjectOp {
         field_errs.resize_with(self.fields.len(), || RowErrors::new(n));
         self.eval.clear_aliases();
         for (name, col) in extra {
-            self.eval.set_alias(name, col);
+            self.eval.set_hidden(name, col);
         }
         for &i in &self.eval_order {
             if let PlannedField::Expr { expr, alias, .. } = &self.fields[i] {
@@ -181,13 +181,15 @@ impl ProjectOp {
                     let failed = self
                         .order
                         .iter()
-                        .find_map(|&f| field_errs[f].get(idx).map(|e| (f, e.to_string())));
-                    if let Some((f, e)) = failed {
+                        .find_map(|&f| field_errs[f].get(idx).map(|e| (f, e.clone())));
+                    match failed {
                         // A function asked for its row to go without an error.
-                        if e != SKIP_ROW {
+                        Some((_, RowError::Skip)) => return,
+                        Some((f, RowError::Failed(e))) => {
                             b.error(self.error_text(f, &e));
+                            return;
                         }
-                        return;
+                        None => {}
                     }
                 }
                 let built = self.build_row(row, &mut cols, idx);

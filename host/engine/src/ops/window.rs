@@ -10,11 +10,12 @@
 //! every tuple, before the window's FILTER.
 
 use crate::eval::{ops::truth, Evaluator, RowErrors};
-use crate::hits::{rewrite_condition, Hits, HIT_COUNT, HIT_TIME};
+use crate::hits::{rewrite_condition, Hits};
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
 use crate::window::{Assigner, Entry, Fired, Flags, Watermark};
 use std::sync::Arc;
 use tributary_core::function::Column;
+use tributary_core::hidden::HiddenCol;
 use tributary_core::{Row, Value};
 use tributary_sql::{Expr, Window, WindowKind};
 
@@ -220,8 +221,8 @@ impl Operator for WindowOp {
         let filter = eval_opt(&mut self.eval, self.filter.as_ref(), rows);
         if let Some(h) = &self.trigger_hits {
             self.eval.clear_aliases();
-            for (k, c) in h.columns(HIT_COUNT, HIT_TIME) {
-                self.eval.set_alias(k, c);
+            for (k, c) in h.columns(HiddenCol::HitCount, HiddenCol::HitTime) {
+                self.eval.set_hidden(k, c);
             }
         }
         let trigger = eval_opt(&mut self.eval, self.trigger.as_ref(), rows);
