@@ -214,3 +214,57 @@ fn an_aggregate_gets_each_group_as_columns_in_every_tier() {
         );
     }
 }
+
+/// A plugin that fails every call is backed off alike in every tier: its instance is
+/// re-created after the first fault, then the calls in between attempts are refused,
+/// twice as many each time (the plugin host's one supervision policy).
+#[test]
+fn a_faulting_plugin_is_backed_off_alike_in_every_tier() {
+    let spec_of = |call: &str| {
+        let data: Vec<serde_json::Value> = (0..8)
+            .map(|_| serde_json::json!({"color": "c", "size": 3}))
+            .collect();
+        let ts: Vec<i64> = (0..8).map(|i| 1000 + i * 1000).collect();
+        serde_json::json!({
+            "id": "x",
+            "sql": format!("SELECT {call} AS r FROM demo"),
+            "streams": ["CREATE STREAM demo (color STRING, size BIGINT) WITH (TYPE=\"mock\")"],
+            "mockSource": {"demo": {"data": data, "timestamps": ts}}
+        })
+        .to_string()
+    };
+    for (label, root, call, fault) in [
+        (
+            "wasm",
+            wasm_root().to_path_buf(),
+            "panicIf(size)",
+            "wasm trap",
+        ),
+        (
+            "native",
+            native_roots().join("native"),
+            "panicNow(color)",
+            "panicNow was called",
+        ),
+    ] {
+        let (ok, out, err) = trial_text(&spec_of(call), Some(&root));
+        assert!(ok, "{label}: {err}");
+        let seen: Vec<char> = out
+            .lines()
+            .map(|l| {
+                if l.contains("restarting after") {
+                    'R'
+                } else if l.contains(fault) {
+                    'F'
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            ['F', 'F', 'R', 'R', 'F', 'R', 'R', 'R'],
+            "{label}: {out}"
+        );
+    }
+}
