@@ -6,65 +6,29 @@
 
 use crate::bridge;
 use crate::cell::VersionCell;
-use crate::instance::InstanceInfo;
-use crate::metrics::PluginMetrics;
 use crate::source::props_json;
 use crate::tier::{InstanceContext, SinkArtifact, SinkInstance};
 use std::sync::Arc;
 use std::time::Instant;
 use tributary_core::connector::{BoxFuture, ConnectorContext, Props, Sink, SinkData, SinkFactory};
-use tributary_core::state::StateStore;
 use tributary_core::Error;
 
 /// The version of a sink plugin.
 pub type SinkCell = VersionCell<dyn SinkArtifact>;
 
 /// A sink plugin registered as the action type named after it.
-pub struct PluginSinkFactory {
-    cell: SinkCell,
-    plugin: String,
-    root_path: String,
-    state: Arc<dyn StateStore>,
-    metrics: Arc<PluginMetrics>,
-}
-
-impl PluginSinkFactory {
-    pub fn new(
-        cell: SinkCell,
-        plugin: &str,
-        root_path: &str,
-        state: Arc<dyn StateStore>,
-        metrics: Arc<PluginMetrics>,
-    ) -> Self {
-        PluginSinkFactory {
-            cell,
-            plugin: plugin.to_string(),
-            root_path: root_path.to_string(),
-            state,
-            metrics,
-        }
-    }
-}
+pub type PluginSinkFactory = crate::source::ConnectorPlugin<dyn SinkArtifact>;
 
 impl SinkFactory for PluginSinkFactory {
     fn kind(&self) -> &str {
-        &self.plugin
+        self.name()
     }
 
     fn create(&self, props: &Props, ctx: &ConnectorContext) -> Result<Box<dyn Sink>, Error> {
         Ok(Box::new(PluginSink {
             core: Arc::new(Core {
                 version: self.cell.current(),
-                instance: InstanceContext {
-                    info: InstanceInfo::connector(
-                        &self.plugin,
-                        &ctx.rule_id,
-                        "sink",
-                        &self.root_path,
-                    ),
-                    state: self.state.clone(),
-                    metrics: self.metrics.clone(),
-                },
+                instance: self.instance(&ctx.rule_id, "sink"),
                 props: props_json(props),
             }),
             live: None,

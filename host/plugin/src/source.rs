@@ -31,24 +31,24 @@ pub fn props_json(props: &Props) -> String {
     tributary_core::json::to_json_string(&tributary_core::Value::object(obj))
 }
 
-/// A source plugin registered as the stream type named after it.
-pub struct PluginSourceFactory {
-    cell: SourceCell,
+/// A connector plugin (source or sink) as registered: the type named after it.
+pub struct ConnectorPlugin<A: ?Sized> {
+    pub(crate) cell: VersionCell<A>,
     plugin: String,
     root_path: String,
     state: Arc<dyn StateStore>,
     metrics: Arc<PluginMetrics>,
 }
 
-impl PluginSourceFactory {
+impl<A: ?Sized> ConnectorPlugin<A> {
     pub fn new(
-        cell: SourceCell,
+        cell: VersionCell<A>,
         plugin: &str,
         root_path: &str,
         state: Arc<dyn StateStore>,
         metrics: Arc<PluginMetrics>,
     ) -> Self {
-        PluginSourceFactory {
+        ConnectorPlugin {
             cell,
             plugin: plugin.to_string(),
             root_path: root_path.to_string(),
@@ -56,11 +56,27 @@ impl PluginSourceFactory {
             metrics,
         }
     }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.plugin
+    }
+
+    /// The context of a rule's instance, `role` being `source` or `sink`.
+    pub(crate) fn instance(&self, rule: &str, role: &str) -> InstanceContext {
+        InstanceContext {
+            info: InstanceInfo::connector(&self.plugin, rule, role, &self.root_path),
+            state: self.state.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
 }
+
+/// A source plugin registered as the stream type named after it.
+pub type PluginSourceFactory = ConnectorPlugin<dyn SourceArtifact>;
 
 impl SourceFactory for PluginSourceFactory {
     fn kind(&self) -> &str {
-        &self.plugin
+        self.name()
     }
 
     fn create(
@@ -72,16 +88,7 @@ impl SourceFactory for PluginSourceFactory {
     ) -> Result<Box<dyn Source>, Error> {
         Ok(Box::new(PluginSource {
             version: self.cell.current(),
-            instance: InstanceContext {
-                info: InstanceInfo::connector(
-                    &self.plugin,
-                    &ctx.rule_id,
-                    "source",
-                    &self.root_path,
-                ),
-                state: self.state.clone(),
-                metrics: self.metrics.clone(),
-            },
+            instance: self.instance(&ctx.rule_id, "source"),
             datasource: datasource.to_string(),
             props: props_json(props),
             ctx: ctx.clone(),
