@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 /// A running `serve` with its REST API on a free loopback port.
 pub struct Server {
     child: Child,
+    log: std::path::PathBuf,
     pub base: String,
     token: Option<String>,
     client: Client,
@@ -26,9 +27,18 @@ impl Server {
     /// Serves `root`; requests carry `token`, or without one the token the server
     /// generated into `<root>/etc/api-token` on its first start.
     pub fn start(root: &Path, token: Option<&str>) -> Server {
+        Server::start_with(root, token, &[])
+    }
+
+    /// [`Server::start`] with more environment variables (a failpoint).
+    pub fn start_with(root: &Path, token: Option<&str>, env: &[(&str, &str)]) -> Server {
         let log = root.join(format!("serve-{}.log", std::process::id()));
         let _ = std::fs::remove_file(&log);
-        let child = crate::serve_command(root)
+        let mut cmd = crate::serve_command(root);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
@@ -55,10 +65,11 @@ impl Server {
         });
         Server {
             child,
+            log,
             base,
             token,
             client: Client::builder()
-                .timeout(Duration::from_secs(30))
+                .timeout(Duration::from_secs(180))
                 .build()
                 .expect("client"),
         }
@@ -82,12 +93,11 @@ impl Server {
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
-        let resp = req
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .expect("request");
-        (resp.status().as_u16(), resp.text().unwrap_or_default())
+        // A server that died mid-request (a failpoint) answers status 0.
+        match req.header("content-type", content_type).body(body).send() {
+            Ok(resp) => (resp.status().as_u16(), resp.text().unwrap_or_default()),
+            Err(e) => (0, e.to_string()),
+        }
     }
 
     pub fn call_with(
@@ -108,6 +118,49 @@ impl Server {
         }
         let resp: Response = req.send().expect("request");
         (resp.status().as_u16(), resp.text().unwrap_or_default())
+    }
+
+    /// A request with exactly the headers given (no token unless among them).
+    pub fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> (u16, String) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        match req.send() {
+            Ok(resp) => (resp.status().as_u16(), resp.text().unwrap_or_default()),
+            Err(e) => (0, e.to_string()),
+        }
+    }
+
+    /// The token requests carry.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// Whether the server process has exited; waits up to `within` for it.
+    pub fn exited(&mut self, within: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < within {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     pub fn json(&self, path: &str) -> serde_json::Value {

@@ -10,6 +10,35 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// The hex SHA-256 of `bytes`.
+pub fn sha(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A zip of `(name, bytes)`; a name ending in `@` becomes a symlink.
+pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut buf);
+        let o = zip::write::SimpleFileOptions::default();
+        for (name, data) in entries {
+            if let Some(link) = name.strip_suffix('@') {
+                w.add_symlink(link, "/etc/passwd", o).expect("symlink");
+                continue;
+            }
+            w.start_file(*name, o).expect("start");
+            w.write_all(data).expect("write");
+        }
+        w.finish().expect("finish");
+    }
+    buf.into_inner()
+}
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -7,6 +7,7 @@ mod api;
 mod cross_tier;
 mod docs_examples;
 mod external_functions;
+mod hardening;
 mod http_connectors;
 mod malformed_input;
 mod mqtt;

@@ -4,37 +4,9 @@
 //! mismatching packages with nothing changed; removal; plugins kept across a restart.
 
 use reqwest::Method as M;
-use sha2::Digest;
-use std::io::Write;
 use std::path::Path;
 use tributary_tests::api_server::{assert_error, Server};
-use tributary_tests::{native_root, wasm_root};
-
-fn sha(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// A zip of `(name, bytes)`; a name ending in `@` becomes a symlink.
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut w = zip::ZipWriter::new(&mut buf);
-        let o = zip::write::SimpleFileOptions::default();
-        for (name, data) in entries {
-            if let Some(link) = name.strip_suffix('@') {
-                w.add_symlink(link, "/etc/passwd", o).expect("symlink");
-                continue;
-            }
-            w.start_file(*name, o).expect("start");
-            w.write_all(data).expect("write");
-        }
-        w.finish().expect("finish");
-    }
-    buf.into_inner()
-}
+use tributary_tests::{native_root, sha, wasm_root, zip_of};
 
 /// Tributary's package of the wasm `echo` example at `version`.
 fn echo_package(version: &str) -> Vec<u8> {

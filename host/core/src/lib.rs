@@ -9,6 +9,7 @@ pub mod clock;
 pub mod connection;
 pub mod connector;
 pub mod error;
+pub mod failpoint;
 pub mod function;
 pub mod hidden;
 pub mod json;

@@ -44,6 +44,8 @@ pub struct EngineContext {
     /// incrementally (`ops::incremental`; on by default). A test turns it off to
     /// check that both paths emit the same.
     pub incremental: bool,
+    /// Where a test wants the process to die (imports).
+    pub failpoint: tributary_core::failpoint::Failpoint,
 }
 
 impl std::fmt::Debug for EngineContext {
@@ -66,6 +68,7 @@ impl EngineContext {
             state: Arc::new(tributary_core::state::MemoryStateStore::default()),
             checkpoints: None,
             incremental: true,
+            failpoint: Default::default(),
         }
     }
 

@@ -130,6 +130,14 @@ impl Engine {
     /// Adds a rule after checking that it plans (SQL, streams, functions, sinks).
     /// The rule starts if `triggered` (the default).
     pub fn create_rule(&self, def: RuleDef) -> Result<(), Error> {
+        if self
+            .rules
+            .lock()
+            .map_err(|_| poisoned())?
+            .contains_key(&def.id)
+        {
+            return Err(Error::Conflict(format!("rule {} already exists", def.id)));
+        }
         self.check_rule(&def)?;
         self.insert_rule(def, true, RuleStatus::Stopped)
     }

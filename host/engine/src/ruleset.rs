@@ -132,6 +132,7 @@ impl Engine {
             .values()
             .cloned()
             .collect();
+        self.ctx.failpoint.hit("import-checked");
         let _all = self.locks.lock_all().await;
         let old = self.rule_ids();
         for id in &old {
@@ -147,6 +148,7 @@ impl Engine {
                 .map(|d| (d.id.clone(), d.raw.clone(), d.triggered))
                 .collect();
             c.replace_all(&streams, &stored, &old)?;
+            self.ctx.failpoint.hit("import-committed");
         } else {
             for id in &old {
                 self.ctx

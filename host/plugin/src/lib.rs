@@ -40,8 +40,8 @@ pub use host::{Failure, HostConfig, PluginHost};
 pub use instance::{InstanceHost, InstanceInfo, Level};
 pub use kind::PluginKind;
 pub use metrics::PluginMetrics;
-pub use staging::Failpoint;
 pub use tier::{
     Artifact, ExportedFunction, FunctionArtifact, FunctionInstance, InstanceContext, LoadRequest,
     Pulled, SinkArtifact, SinkInstance, SinkRows, SourceArtifact, SourceInstance, Tier,
 };
+pub use tributary_core::failpoint::Failpoint;

@@ -12,27 +12,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use tributary_core::failpoint::Failpoint;
 use tributary_core::Error;
 
 const COMMIT: &str = "COMMIT";
-
-/// Steps at which a test can make the process die (`abort`, as `kill -9` would).
-#[derive(Debug, Clone, Default)]
-pub struct Failpoint(Option<String>);
-
-impl Failpoint {
-    /// Dies at step `at` (`staged`, `loaded`, `committed`, `renamed-one`).
-    pub fn at(step: &str) -> Self {
-        Failpoint(Some(step.to_string()))
-    }
-
-    pub fn hit(&self, step: &str) {
-        if self.0.as_deref() == Some(step) {
-            tracing::error!(step, "failpoint: aborting the process");
-            std::process::abort();
-        }
-    }
-}
 
 /// One change being staged.
 #[derive(Debug)]

@@ -23,6 +23,7 @@ pub async fn run(
     let _lock = crate::root_lock::RootLock::acquire(&root)?;
     let mut api_config = tributary_api::ApiConfig::load(&root)?;
     let mut ctx = EngineContext::new(root.clone(), Arc::new(SystemClock));
+    ctx.failpoint = failpoint.clone();
     // Plugin state lives in the configured store (SQLite under data/ by default), so
     // it outlives the process; plugins get it when they load, just below. Rules with
     // qos >= 1 checkpoint into the same store, and the catalog of streams, tables and
