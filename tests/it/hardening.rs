@@ -627,3 +627,47 @@ fn names_stay_one_path_segment_and_dots_are_refused() {
     );
     s.stop();
 }
+
+#[test]
+fn a_sink_that_cannot_deliver_says_so_in_the_rule_status() {
+    let dir = simulator_root();
+    let s = Server::start(dir.path(), None);
+    std::fs::write(
+        dir.path().join("etc/sources/simulator.yaml"),
+        "default:\n  interval: 5\n  data:\n    - {id: 1, temp: 30}\n    - {id: 2, temp: 10}\n    - {id: 3, temp: \"hot\"}\n",
+    )
+    .expect("conf");
+    assert_eq!(s.call(M::POST, "/streams", Some(STREAM)).0, 201);
+    // Nothing listens on this port: every delivery fails.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/in", closed.local_addr().expect("addr"));
+    drop(closed);
+    let rule = serde_json::json!({
+        "id": "down", "sql": "SELECT id FROM s WHERE temp > 20",
+        "actions": [{"rest": {"url": url, "retryInterval": 10}}, {"nop": {}}]
+    })
+    .to_string();
+    assert_eq!(s.call(M::POST, "/rules", Some(&rule)).0, 201);
+    let start = Instant::now();
+    let status = loop {
+        let st = s.json("/rules/down/status");
+        if st["sink_rest_0_0_exceptions_total"].as_u64().unwrap_or(0) > 2
+            && st["records_in_total"].as_u64().unwrap_or(0) > 30
+        {
+            break st;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "{st}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status["status"], "running");
+    assert_eq!(status["sink_rest_0_0_state"], "failing", "{status}");
+    assert_eq!(status["sink_state"], "failing", "{status}");
+    assert!(
+        status["sink_rest_0_0_last_exception"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{status}"
+    );
+    assert_eq!(status["sink_nop_1_0_state"], "delivering", "{status}");
+    s.stop();
+}

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use tributary_core::connection::ConnectionSnapshot;
 use tributary_engine::engine::RuleStatus;
-use tributary_engine::metrics::MetricsSnapshot;
+use tributary_engine::metrics::{MetricsSnapshot, SinkSnapshot};
 use tributary_engine::RuleDef;
 
 pub async fn create(State(s): State<ApiState>, body: String) -> ApiResult<(StatusCode, String)> {
@@ -119,6 +119,7 @@ pub fn status_json(
     stream: &str,
     m: &MetricsSnapshot,
     connections: &[(String, ConnectionSnapshot)],
+    sinks: &[(String, SinkSnapshot)],
 ) -> serde_json::Value {
     if !matches!(st, RuleStatus::Running) {
         return serde_json::json!({"status": "stopped", "message": status_text(st)});
@@ -132,6 +133,8 @@ pub fn status_json(
         "emissions_total": m.emissions,
         "sink_failures_total": m.sink_failures,
         "sink_held_total": m.sink_held,
+        "sink_exceptions_total": m.sink_exceptions,
+        "records_filtered_total": m.filtered,
         "restarts_total": m.restarts,
         "process_latency_us": m.process_latency_us,
         "batches_total": m.batches,
@@ -147,6 +150,25 @@ pub fn status_json(
             format!("source_{stream}_0_records_out_total"),
             m.records_in.into(),
         );
+        // Each sink: eKuiper's node keys, and whether it is delivering now (a sink
+        // that cannot deliver holds its messages and says so here).
+        for (node, s) in sinks {
+            o.insert(format!("{node}_records_out_total"), s.delivered.into());
+            o.insert(format!("{node}_exceptions_total"), s.exceptions.into());
+            o.insert(
+                format!("{node}_last_exception"),
+                s.last_exception.clone().into(),
+            );
+            o.insert(
+                format!("{node}_last_exception_time"),
+                s.last_exception_ms.into(),
+            );
+            let state = if s.failing { "failing" } else { "delivering" };
+            o.insert(format!("{node}_state"), state.into());
+        }
+        if sinks.iter().any(|(_, s)| s.failing) {
+            o.insert("sink_state".into(), "failing".into());
+        }
         // Connectors that keep a connection (MQTT): eKuiper's keys, status 1
         // connected, 0 connecting, -1 disconnected.
         for (node, c) in connections {
@@ -179,7 +201,8 @@ pub async fn status(
     let (st, m) = s.engine.rule_status(&id)?;
     let stream = s.engine.rule_stream(&id).unwrap_or_default();
     let connections = s.engine.rule_connections(&id)?;
-    Ok(Json(status_json(&st, &stream, &m, &connections)))
+    let sinks = s.engine.rule_sinks(&id)?;
+    Ok(Json(status_json(&st, &stream, &m, &connections, &sinks)))
 }
 
 pub async fn topo(

@@ -14,6 +14,7 @@ pub mod function;
 pub mod hidden;
 pub mod json;
 pub mod json_de;
+pub mod log_limit;
 pub mod names;
 pub mod plugin_files;
 pub mod registry;

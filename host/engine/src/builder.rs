@@ -393,6 +393,7 @@ pub fn build_sinks(rule: &RuleDef, ctx: &EngineContext) -> Result<Vec<SinkRunner
             sink,
             props: common,
             connection: cctx.connection,
+            delivery: Arc::default(),
         });
     }
     Ok(sinks)
@@ -481,6 +482,12 @@ pub fn build_pipeline(
             .map(|s| (format!("sink_{}_0", s.name), s.connection.clone())),
     );
     metrics.set_connections(connections);
+    metrics.set_sinks(
+        sinks
+            .iter()
+            .map(|s| (format!("sink_{}_0", s.name), s.delivery.clone()))
+            .collect(),
+    );
     Ok(Pipeline {
         rule_id: rule.id.clone(),
         source,

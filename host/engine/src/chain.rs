@@ -29,11 +29,14 @@ pub(crate) struct Chain {
     held: Arc<HeldRows>,
     /// Checkpoints need the rows each operator holds after every event.
     track_held: bool,
+    /// Every operator maps a row to at most one row or error ([`Operator::per_row`]).
+    per_row: bool,
 }
 
 impl Chain {
     pub fn new(ops: Vec<Box<dyn Operator>>, held: Arc<HeldRows>, track_held: bool) -> Self {
         Chain {
+            per_row: ops.iter().all(|o| o.per_row()),
             ops,
             col: Collector::new(),
             held,
@@ -101,6 +104,10 @@ pub(crate) async fn step(
 ) {
     let m = &emitter.m;
     let input_batch = stage == 0 && matches!(ev, Event::Data(_));
+    let rows_in = match &ev {
+        Event::Data(c) if input_batch => c.rows.len() + c.errors.len(),
+        _ => 0,
+    };
     let timed = !matches!(ev, Event::Barrier(_));
     let t = timed.then(std::time::Instant::now);
     chain.push(stage, ev, out);
@@ -109,6 +116,16 @@ pub(crate) async fn step(
     }
     if input_batch {
         RuleMetrics::add(&m.batches, 1);
+        if chain.per_row {
+            let rows_out: usize = out
+                .iter()
+                .map(|e| match e {
+                    Event::Data(c) => c.rows.len() + c.errors.len(),
+                    _ => 0,
+                })
+                .sum();
+            RuleMetrics::add(&m.filtered, rows_in.saturating_sub(rows_out) as u64);
+        }
     }
     for ev in out.drain(..) {
         emitter.handle(ev).await;

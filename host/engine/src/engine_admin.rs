@@ -274,6 +274,18 @@ impl Engine {
         Ok(e.metrics.connections())
     }
 
+    /// How each of the rule's sinks delivers, by node name.
+    pub fn rule_sinks(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(String, crate::metrics::SinkSnapshot)>, Error> {
+        let rules = self.rules.lock().map_err(|_| poisoned())?;
+        let e = rules
+            .get(id)
+            .ok_or_else(|| Error::not_found(format!("rule {id} not found")))?;
+        Ok(e.metrics.sinks())
+    }
+
     pub fn rule_statuses(&self) -> Vec<(String, RuleStatus, crate::metrics::MetricsSnapshot)> {
         let ids = self.rule_ids();
         ids.into_iter()

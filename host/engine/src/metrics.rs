@@ -25,6 +25,50 @@ pub struct RuleMetrics {
     /// The connection status of each connector, by node name (`source_s_0`,
     /// `sink_mqtt_0_0`), replaced whenever the pipeline is built.
     connections: Mutex<Vec<(String, Arc<ConnectionStatus>)>>,
+    /// How each sink delivers, by node name, replaced whenever the pipeline is built.
+    sinks: Mutex<Vec<(String, Arc<SinkMetrics>)>>,
+    /// Rows dropped on purpose: by WHERE, or skipped by a function (rules whose
+    /// operators map each row to at most one row, so that
+    /// `records_in = records_out + errors + filtered`).
+    pub filtered: AtomicU64,
+}
+
+/// How one sink delivers: what a rule's status shows of it.
+#[derive(Debug, Default)]
+pub struct SinkMetrics {
+    /// Messages the destination took.
+    pub delivered: AtomicU64,
+    /// Delivery attempts that failed (each retry counts).
+    pub exceptions: AtomicU64,
+    /// The last failure and when (epoch ms), for the status.
+    pub last_exception: Mutex<Option<(String, i64)>>,
+    /// Whether the last attempt failed (the sink holds messages it retries).
+    pub failing: std::sync::atomic::AtomicBool,
+}
+
+impl SinkMetrics {
+    pub fn ok(&self, n: u64) {
+        self.delivered.fetch_add(n, Ordering::Relaxed);
+        self.failing.store(false, Ordering::Relaxed);
+    }
+
+    pub fn failed(&self, error: &str, now_ms: i64) {
+        self.exceptions.fetch_add(1, Ordering::Relaxed);
+        self.failing.store(true, Ordering::Relaxed);
+        if let Ok(mut l) = self.last_exception.lock() {
+            *l = Some((error.to_string(), now_ms));
+        }
+    }
+}
+
+/// A copy of one sink's delivery counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SinkSnapshot {
+    pub delivered: u64,
+    pub exceptions: u64,
+    pub last_exception: String,
+    pub last_exception_ms: i64,
+    pub failing: bool,
 }
 
 /// A point-in-time copy of [`RuleMetrics`].
@@ -37,7 +81,10 @@ pub struct MetricsSnapshot {
     pub emissions: u64,
     pub sink_failures: u64,
     pub sink_held: u64,
+    /// Failed delivery attempts of every sink.
+    pub sink_exceptions: u64,
     pub restarts: u64,
+    pub filtered: u64,
     pub last_emit_ms: i64,
     pub last_start_ms: i64,
     /// Mean operator time per batch, in microseconds.
@@ -64,6 +111,39 @@ impl RuleMetrics {
             .unwrap_or_default()
     }
 
+    pub fn set_sinks(&self, s: Vec<(String, Arc<SinkMetrics>)>) {
+        if let Ok(mut l) = self.sinks.lock() {
+            *l = s;
+        }
+    }
+
+    /// Every sink's delivery counters now, by node name.
+    pub fn sinks(&self) -> Vec<(String, SinkSnapshot)> {
+        self.sinks
+            .lock()
+            .map(|l| {
+                l.iter()
+                    .map(|(n, m)| {
+                        let (last, at) = m
+                            .last_exception
+                            .lock()
+                            .ok()
+                            .and_then(|g| g.clone())
+                            .unwrap_or_default();
+                        let snap = SinkSnapshot {
+                            delivered: m.delivered.load(Ordering::Relaxed),
+                            exceptions: m.exceptions.load(Ordering::Relaxed),
+                            last_exception: last,
+                            last_exception_ms: at,
+                            failing: m.failing.load(Ordering::Relaxed),
+                        };
+                        (n.clone(), snap)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
@@ -75,7 +155,9 @@ impl RuleMetrics {
             emissions: self.emissions.load(Ordering::Relaxed),
             sink_failures: self.sink_failures.load(Ordering::Relaxed),
             sink_held: self.sink_held.load(Ordering::Relaxed),
+            sink_exceptions: self.sinks().iter().map(|(_, s)| s.exceptions).sum(),
             restarts: self.restarts.load(Ordering::Relaxed),
+            filtered: self.filtered.load(Ordering::Relaxed),
             last_emit_ms: self.last_emit_ms.load(Ordering::Relaxed),
             last_start_ms: self.last_start_ms.load(Ordering::Relaxed),
             process_latency_us: match self.batches.load(Ordering::Relaxed) {

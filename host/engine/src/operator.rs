@@ -129,6 +129,12 @@ pub trait Operator: Send {
     fn held_rows(&self) -> usize {
         0
     }
+    /// Whether each input row becomes at most one output row or error, in its place
+    /// (a filter, a projection without `unnest`): then a rule's rows add up, and the
+    /// rows that vanish were filtered.
+    fn per_row(&self) -> bool {
+        false
+    }
 }
 
 /// An element of a chunk in output order.

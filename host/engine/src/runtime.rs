@@ -39,6 +39,8 @@ pub struct SinkRunner {
     pub props: CommonProps,
     /// Where the sink reports its connection (the rule's status shows it).
     pub connection: Arc<tributary_core::connection::ConnectionStatus>,
+    /// How it delivers (the rule's status shows it).
+    pub delivery: Arc<crate::metrics::SinkMetrics>,
 }
 
 /// Another stream of a rule with JOINs: its decoder, and its own source unless the

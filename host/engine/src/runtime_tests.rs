@@ -142,6 +142,7 @@ fn pipeline(sql: &str, batches: Vec<Vec<i64>>, sink: Recorder, buffer: usize) ->
             sink: Box::new(sink),
             props: CommonProps::parse("rec", &BTreeMap::new()).expect("props"),
             connection: Arc::default(),
+            delivery: Arc::default(),
         }],
         options: rule.options.clone(),
         metrics: Arc::new(RuleMetrics::default()),
@@ -184,6 +185,25 @@ async fn a_panicking_function_costs_its_batch_not_the_rule() {
     );
     assert_eq!(lines[4], r#"[{"b":5}]"#);
     assert!(rec.closed.load(Ordering::SeqCst), "sink closed at the end");
+}
+
+#[tokio::test]
+async fn every_row_read_is_emitted_failed_or_filtered() {
+    let rec = Recorder::default();
+    let p = pipeline(
+        "SELECT boom(v) AS b, 10 / (v - 2) AS q FROM s WHERE v != 4",
+        vec![vec![1, 2, 3], vec![4, 5, 6, 7], vec![8]],
+        rec.clone(),
+        4,
+    );
+    let m = p.metrics.clone();
+    run(p).await.expect("run");
+    let s = m.snapshot();
+    assert_eq!(s.records_in, 8);
+    assert_eq!(s.filtered, 1, "v = 4");
+    // v = 2 divides by zero; the batch holding 3 panics in boom: 1, 2, 3 as errors.
+    assert_eq!(s.errors, 3, "{s:?}");
+    assert_eq!(s.records_in, s.records_out + s.errors + s.filtered, "{s:?}");
 }
 
 #[tokio::test]

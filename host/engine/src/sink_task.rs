@@ -44,6 +44,26 @@ impl Delivery {
         Duration::from_millis(self.s.props.retry_interval_ms.max(1))
     }
 
+    /// Records the outcome of one delivery attempt for the rule's status.
+    fn outcome(&self, r: &Result<(), tributary_core::Error>) {
+        match r {
+            Ok(()) => self.s.delivery.ok(1),
+            Err(e) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                self.s.delivery.failed(&e.to_string(), now);
+            }
+        }
+    }
+
+    /// Whether a warning about this sink may be logged now (rate-limited per sink),
+    /// and how many were held back since the last.
+    fn may_warn(&self) -> Option<u64> {
+        let key = format!("sink/{}/{}", self.rule_id, self.s.name);
+        tributary_core::log_limit::global().allow(&key)
+    }
+
     fn set_gauge(&self) {
         self.m
             .sink_held
@@ -55,15 +75,21 @@ impl Delivery {
     async fn deliver(&mut self, data: &SinkData, stop: &watch::Receiver<bool>) -> bool {
         let mut attempt = 0;
         loop {
-            match self.s.sink.collect(data).await {
+            let r = self.s.sink.collect(data).await;
+            self.outcome(&r);
+            match r {
                 Ok(()) => return true,
                 Err(err) if attempt < self.s.props.retry_count && !*stop.borrow() => {
                     attempt += 1;
-                    tracing::warn!(rule = %self.rule_id, sink = %self.s.name, attempt, error = %err, "sink failed, retrying");
+                    if let Some(held) = self.may_warn() {
+                        tracing::warn!(rule = %self.rule_id, sink = %self.s.name, attempt, error = %err, suppressed = held, "sink failed, retrying");
+                    }
                     tokio::time::sleep(self.interval()).await;
                 }
                 Err(err) => {
-                    tracing::warn!(rule = %self.rule_id, sink = %self.s.name, error = %err, held = self.held.len() + 1, "sink failed after retries; the message is held and tried again");
+                    if let Some(held) = self.may_warn() {
+                        tracing::warn!(rule = %self.rule_id, sink = %self.s.name, error = %err, held = self.held.len() + 1, suppressed = held, "sink failed after retries; the message is held and tried again");
+                    }
                     return false;
                 }
             }
@@ -97,12 +123,16 @@ impl Delivery {
         let Some(head) = self.held.front() else {
             return;
         };
-        match self.s.sink.collect(head).await {
+        let r = self.s.sink.collect(head).await;
+        self.outcome(&r);
+        match r {
             Ok(()) => {
                 self.held.pop_front();
                 // Deliver what follows while the destination takes it.
                 while let Some(next) = self.held.front() {
-                    if self.s.sink.collect(next).await.is_err() {
+                    let r = self.s.sink.collect(next).await;
+                    self.outcome(&r);
+                    if r.is_err() {
                         break;
                     }
                     self.held.pop_front();

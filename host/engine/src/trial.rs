@@ -185,6 +185,7 @@ pub async fn run_trial(
         sink: Box::new(CaptureSink { tx }),
         props: CommonProps::parse("trial", &BTreeMap::new())?,
         connection: Arc::default(),
+        delivery: Arc::default(),
     };
     let pipeline = Pipeline {
         rule_id: rule.id.clone(),

@@ -235,7 +235,10 @@ impl PluginFunctionImpl {
                 slot.live = None;
                 slot.supervisor.failed();
                 self.metrics.restarted();
-                tracing::warn!(plugin = %self.plugin, function = %self.name, rule = %slot.info.rule_id, error = %e, "plugin instance faulted; it will be re-created");
+                let key = format!("fault/{}/{}", self.plugin, slot.info.instance_id);
+                if let Some(held) = tributary_core::log_limit::global().allow(&key) {
+                    tracing::warn!(plugin = %self.plugin, function = %self.name, rule = %slot.info.rule_id, error = %e, suppressed = held, "plugin instance faulted; it will be re-created");
+                }
                 Err(e)
             }
         }

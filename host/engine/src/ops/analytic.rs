@@ -313,6 +313,10 @@ impl Operator for AnalyticOp {
         "analytic"
     }
 
+    fn per_row(&self) -> bool {
+        true
+    }
+
     fn process(&mut self, mut input: Chunk, out: &mut Collector) {
         let n = input.rows.len();
         self.eval.set_now(&input.rows);

@@ -32,6 +32,10 @@ impl Operator for FilterOp {
         "filter"
     }
 
+    fn per_row(&self) -> bool {
+        true
+    }
+
     fn process(&mut self, input: Chunk, out: &mut Collector) {
         let n = input.rows.len();
         self.eval.set_now(&input.rows);

@@ -137,6 +137,10 @@ impl Operator for ProjectOp {
         "project"
     }
 
+    fn per_row(&self) -> bool {
+        self.unnest.is_none()
+    }
+
     fn process(&mut self, input: Chunk, out: &mut Collector) {
         self.project(input, Vec::new(), out);
     }
