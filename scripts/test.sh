@@ -28,6 +28,11 @@ fi
 # Debian starts a system mosquitto on 1883 at install; the tests start their own.
 if command -v systemctl >/dev/null 2>&1; then systemctl stop mosquitto >/dev/null 2>&1 || true; fi
 
+step "schemathesis, from PyPI (the API is fuzzed against its OpenAPI document)"
+if ! command -v schemathesis >/dev/null 2>&1 || ! schemathesis --version 2>/dev/null | grep -q "4.32.5"; then
+  python3 -m pip install --quiet --disable-pip-version-check "schemathesis==4.32.5"
+fi
+
 step "format"
 cargo fmt --all -- --check
 

@@ -4,13 +4,14 @@
 //! api:
 //!   token: "s3cret"              # a fixed token; without one, serve generates etc/api-token
 //!   # auth: none                 # or no token at all (refused unless listening on loopback)
-//!   openPaths: ["/ping", "GET /metrics"]   # reachable without the token (the default)
+//!   openPaths: ["/ping", "/metrics", "/openapi.json"]   # reachable without the token (the default; a bare path is GET and HEAD)
 //!   allowedHosts: ["edge-1.local:9081"]    # Host headers accepted besides the listen address
 //!   cors:
 //!     allowedOrigins: ["https://console.example"]   # off unless set
 //!   maxBodyBytes: 1048576         # JSON bodies
 //!   maxUploadBytes: 268435456     # plugin package uploads
 //!   fileRoots: ["/srv/packages"]  # where file:// URLs may point (besides data/uploads and the temp dir)
+//!   fetchHosts: ["repo.local"]    # the only hosts http(s):// URLs may name (default: any)
 //! ```
 
 use serde::Deserialize;
@@ -91,6 +92,7 @@ struct RawConfig {
     max_upload_bytes: Option<usize>,
     #[serde(default)]
     file_roots: Vec<PathBuf>,
+    fetch_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -117,6 +119,8 @@ pub struct ApiConfig {
     pub max_upload_bytes: usize,
     /// Folders `file://` URLs may point into.
     pub file_roots: Vec<PathBuf>,
+    /// The hosts `http(s)://` URLs may name; `None`: any.
+    pub fetch_hosts: Option<Vec<String>>,
 }
 
 /// 1 MiB: a rule, a DDL statement or a ruleset of a few thousand rules.
@@ -135,12 +139,13 @@ impl Default for ApiConfig {
             max_body_bytes: DEFAULT_MAX_BODY,
             max_upload_bytes: DEFAULT_MAX_UPLOAD,
             file_roots: Vec::new(),
+            fetch_hosts: None,
         }
     }
 }
 
 fn default_open() -> Vec<OpenPath> {
-    ["/ping", "/metrics"]
+    ["/ping", "/metrics", "/openapi.json"]
         .iter()
         .map(|p| OpenPath {
             method: None,
@@ -236,6 +241,9 @@ impl ApiConfig {
             max_body_bytes: limit(raw.max_body_bytes, DEFAULT_MAX_BODY, "maxBodyBytes")?,
             max_upload_bytes: limit(raw.max_upload_bytes, DEFAULT_MAX_UPLOAD, "maxUploadBytes")?,
             file_roots,
+            fetch_hosts: raw
+                .fetch_hosts
+                .map(|h| h.iter().map(|x| x.trim().to_ascii_lowercase()).collect()),
         })
     }
 

@@ -10,6 +10,7 @@ pub async fn export(State(s): State<ApiState>) -> ApiResult<Json<serde_json::Val
 }
 
 #[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     partial: Option<String>,
 }
@@ -23,6 +24,7 @@ pub async fn import(
     body: String,
 ) -> ApiResult<Json<serde_json::Value>> {
     let body = parse_json(&body)?;
+    crate::error::only_keys(&body, &["content", "file"])?;
     let text = match (body.get("content"), body.get("file")) {
         (Some(serde_json::Value::String(c)), None) => c.clone(),
         (Some(serde_json::Value::Object(_)), None) => body["content"].to_string(),
@@ -49,7 +51,7 @@ pub async fn import(
         }
     };
     let engine = s.engine.clone();
-    let partial = q.partial.as_deref() == Some("1");
+    let partial = crate::flag("partial", q.partial.as_deref())?;
     s.offload_async(crate::Weight::Heavy, async move {
         if partial {
             engine.import_partial(&text).await

@@ -167,6 +167,22 @@ pub fn parse_json(body: &str) -> ApiResult<serde_json::Value> {
     })
 }
 
+/// Refuses a body that is not an object or has keys other than `allowed`: no part
+/// of a request is silently ignored.
+pub fn only_keys(body: &serde_json::Value, allowed: &[&str]) -> ApiResult<()> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::bad_request("the body must be a JSON object"))?;
+    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(ApiError::bad_request(format!(
+            "unknown key {:?} in the body; it takes {}",
+            tributary_core::names::shown(k),
+            allowed.join(", ")
+        ))),
+    }
+}
+
 /// The string field `key` of a JSON object body.
 pub fn string_field(body: &serde_json::Value, key: &str) -> ApiResult<String> {
     match body.get(key) {

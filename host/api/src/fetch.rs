@@ -3,8 +3,9 @@
 //! A URL comes from whoever can call the API, so a fetch is bounded every way: a
 //! `file://` path must be a regular file inside one of `api.fileRoots` (by default
 //! `<root>/data/uploads` and the temp dir), so `/etc/shadow`, `/dev/zero` and FIFOs are
-//! out of reach; a download has a timeout; both stop reading at the size limit
-//! instead of reading first and checking after. The read runs off the async workers.
+//! out of reach; a download goes only to `api.fetchHosts` when that is set, and has a
+//! timeout; both stop reading at the size limit instead of reading first and checking
+//! after. The read runs off the async workers.
 
 use crate::config::ApiConfig;
 use std::io::Read;
@@ -28,6 +29,19 @@ pub async fn fetch(config: &ApiConfig, url: &str, limit: usize) -> Result<Vec<u8
             "\"file\" must be a file://, http:// or https:// URL, got {:?}",
             tributary_core::names::shown(url)
         )));
+    }
+    if let Some(hosts) = &config.fetch_hosts {
+        let host = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_default();
+        if !hosts.iter().any(|h| *h == host) {
+            return Err(Error::user(format!(
+                "{:?} names the host {:?}, which api.fetchHosts does not list",
+                tributary_core::names::shown(url),
+                tributary_core::names::shown(&host)
+            )));
+        }
     }
     download(url, limit).await
 }

@@ -114,6 +114,19 @@ impl ApiState {
     }
 }
 
+/// A yes/no query parameter: `1`/`true`, `0`/`false`, or absent (no); anything else
+/// is refused rather than read as no.
+pub fn flag(name: &str, v: Option<&str>) -> Result<bool, error::ApiError> {
+    match v {
+        None | Some("0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(other) => Err(error::ApiError::bad_request(format!(
+            "?{name}={:?}: it takes 1, true, 0 or false",
+            tributary_core::names::shown(other)
+        ))),
+    }
+}
+
 async fn not_found(req: Request) -> error::ApiError {
     error::ApiError::not_found(format!("no route {} {}", req.method(), req.uri().path()))
 }

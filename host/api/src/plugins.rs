@@ -6,7 +6,7 @@
 //! "sha256": "<optional hex of the zip>"}`, or upload the zip itself as the body
 //! (`Content-Type: application/zip`) with `?name=random`.
 
-use crate::error::{parse_json, string_field, ApiError, ApiResult};
+use crate::error::{only_keys, parse_json, string_field, ApiError, ApiResult};
 use crate::ApiState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -52,6 +52,7 @@ fn check_kind(kind: &str) -> ApiResult<()> {
 }
 
 #[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NameQuery {
     name: Option<String>,
     force: Option<String>,
@@ -85,6 +86,7 @@ async fn package(
             )
         })?;
         let json = parse_json(&text)?;
+        only_keys(&json, &["name", "file", "sha256"])?;
         let name = match (path_name, json.get("name")) {
             (Some(p), None) => p.to_string(),
             (Some(p), Some(serde_json::Value::String(n))) if n == p => p.to_string(),
@@ -185,7 +187,7 @@ pub async fn drop(
     Query(q): Query<NameQuery>,
 ) -> ApiResult<String> {
     check_kind(&kind)?;
-    let force = matches!(q.force.as_deref(), Some("1" | "true"));
+    let force = crate::flag("force", q.force.as_deref())?;
     admin(&s)?.describe(&kind, &name)?;
     if !force {
         let users = users_of(&s, &kind, &name);

@@ -2,7 +2,7 @@
 //! packages (a zip of `<name>.json` and its `schemas/`), installed, updated and removed
 //! while rules run.
 
-use crate::error::{parse_json, string_field, ApiError, ApiResult};
+use crate::error::{only_keys, parse_json, string_field, ApiError, ApiResult};
 use crate::ApiState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -42,9 +42,16 @@ async fn package(
     body: &str,
 ) -> ApiResult<(String, Vec<u8>)> {
     let json = parse_json(body)?;
-    let name = match path_name {
-        Some(p) => p.to_string(),
-        None => string_field(&json, "name")?,
+    only_keys(&json, &["name", "file"])?;
+    let name = match (path_name, json.get("name")) {
+        (Some(p), None) => p.to_string(),
+        (Some(p), Some(serde_json::Value::String(n))) if n == p => p.to_string(),
+        (Some(p), Some(other)) => {
+            return Err(ApiError::bad_request(format!(
+                "the body names {other}, the path {p:?}"
+            )))
+        }
+        (None, _) => string_field(&json, "name")?,
     };
     let file = string_field(&json, "file")?;
     Ok((

@@ -1,7 +1,7 @@
 //! `/streams` and `/tables`: create from `{"sql": "CREATE …"}`, list, describe,
 //! update, drop. One set of handlers serves both, told apart by the kind.
 
-use crate::error::{parse_json, string_field, ApiError, ApiResult};
+use crate::error::{only_keys, parse_json, string_field, ApiError, ApiResult};
 use crate::ApiState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -21,7 +21,9 @@ pub async fn create(
     kind: StreamKind,
     body: String,
 ) -> ApiResult<(StatusCode, String)> {
-    let sql = string_field(&parse_json(&body)?, "sql")?;
+    let json = parse_json(&body)?;
+    only_keys(&json, &["sql"])?;
+    let sql = string_field(&json, "sql")?;
     let engine = s.engine.clone();
     // Parsing a large statement takes time: off the workers that run the rules.
     let name = s
@@ -45,6 +47,7 @@ pub async fn create(
 
 /// `?kind=scan|lookup` filters tables by kind (scan includes tables without one).
 #[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     kind: Option<String>,
 }
@@ -53,13 +56,24 @@ pub async fn list(
     State(s): State<ApiState>,
     kind: StreamKind,
     Query(q): Query<ListQuery>,
-) -> Json<Vec<String>> {
+) -> ApiResult<Json<Vec<String>>> {
     let names = s.engine.stream_names(kind);
     let wanted = match q.kind.as_deref().map(str::to_ascii_lowercase) {
+        None => return Ok(Json(names)),
         Some(k) if kind == StreamKind::Table && (k == "scan" || k == "lookup") => k,
-        _ => return Json(names),
+        Some(k) if kind == StreamKind::Table => {
+            return Err(ApiError::bad_request(format!(
+                "?kind={:?}: a table is of kind scan or lookup",
+                tributary_core::names::shown(&k)
+            )))
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "?kind= filters tables; streams have no kind",
+            ))
+        }
     };
-    Json(
+    Ok(Json(
         names
             .into_iter()
             .filter(|n| {
@@ -73,7 +87,7 @@ pub async fn list(
                 table_kind == wanted
             })
             .collect(),
-    )
+    ))
 }
 
 pub async fn describe(
@@ -90,7 +104,9 @@ pub async fn update(
     Path(name): Path<String>,
     body: String,
 ) -> ApiResult<String> {
-    let sql = string_field(&parse_json(&body)?, "sql")?;
+    let json = parse_json(&body)?;
+    only_keys(&json, &["sql"])?;
+    let sql = string_field(&json, "sql")?;
     let engine = s.engine.clone();
     let n = name.clone();
     s.offload(crate::Weight::Light, move || {

@@ -115,6 +115,20 @@ impl StoreConfig {
     }
 }
 
+impl StoreConfig {
+    /// The SQLite file of a root configured for the embedded store (`None` for
+    /// Redis or memory).
+    pub fn sqlite_path(&self, root: &Path) -> Option<std::path::PathBuf> {
+        match self.kind.as_deref().unwrap_or("sqlite") {
+            "sqlite" => Some(
+                root.join("data")
+                    .join(self.sqlite.name.as_deref().unwrap_or("state.db")),
+            ),
+            _ => None,
+        }
+    }
+}
+
 /// The store `root` is configured for.
 pub fn open_store(root: &Path) -> Result<Arc<dyn StateStore>, Error> {
     let cfg = StoreConfig::load(root)?;

@@ -43,6 +43,19 @@ impl SqliteStateStore {
         })
     }
 
+    /// Writes a consistent copy of the database to `dest` (`VACUUM INTO`): a snapshot
+    /// of one transaction, taken while a server keeps writing, with no `-wal` file
+    /// beside it to forget.
+    pub fn snapshot(&self, dest: &Path) -> Result<(), String> {
+        let target = dest
+            .to_str()
+            .ok_or_else(|| format!("{} is not a UTF-8 path", dest.display()))?;
+        self.lock()
+            .execute("VACUUM INTO ?1", params![target])
+            .map(|_| ())
+            .map_err(|e| format!("snapshot to {}: {e}", dest.display()))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A statement either ran or not; the connection is usable after a panic.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())

@@ -3,6 +3,7 @@
 //! quick-start `demo`, the management CLI, and the wiring of the plugin tiers and
 //! external services into an engine.
 
+pub mod backup;
 pub mod cli;
 pub mod demo;
 pub mod plugin_api;

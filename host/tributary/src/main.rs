@@ -77,6 +77,16 @@ enum Command {
         #[command(subcommand)]
         verb: cli::ServiceVerb,
     },
+    /// A consistent copy of a root (its store as one snapshot, etc/, plugins/), taken
+    /// while its server runs; DEST is a root of its own.
+    Backup {
+        /// The root to back up.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The new folder the backup goes into.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Export or import everything (eKuiper's ruleset format).
     Data {
         #[command(flatten)]
@@ -135,6 +145,7 @@ fn main() -> ExitCode {
             Command::Table { remote, verb } => cli::stream(remote, true, verb).await,
             Command::Rule { remote, verb } => cli::rule(remote, verb).await,
             Command::Data { remote, verb } => cli::data(remote, verb).await,
+            Command::Backup { root, to } => tributary::backup::run(&root, &to),
             Command::Plugin { remote, verb } => cli::plugin(remote, verb).await,
             Command::Service { remote, verb } => cli::service(remote, verb).await,
         }
