@@ -35,7 +35,7 @@ pub async fn fetch(config: &ApiConfig, url: &str, limit: usize) -> Result<Vec<u8
             .ok()
             .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
             .unwrap_or_default();
-        if !hosts.iter().any(|h| *h == host) {
+        if !hosts.contains(&host) {
             return Err(Error::user(format!(
                 "{:?} names the host {:?}, which api.fetchHosts does not list",
                 tributary_core::names::shown(url),

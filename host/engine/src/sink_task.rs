@@ -57,10 +57,10 @@ impl Delivery {
         }
     }
 
-    /// Whether a warning about this sink may be logged now (rate-limited per sink),
-    /// and how many were held back since the last.
-    fn may_warn(&self) -> Option<u64> {
-        let key = format!("sink/{}/{}", self.rule_id, self.s.name);
+    /// Whether a warning of `kind` about this sink may be logged now (rate-limited
+    /// per sink and kind), and how many were held back since the last.
+    fn may_warn(&self, kind: &str) -> Option<u64> {
+        let key = format!("sink/{}/{}/{kind}", self.rule_id, self.s.name);
         tributary_core::log_limit::global().allow(&key)
     }
 
@@ -81,13 +81,13 @@ impl Delivery {
                 Ok(()) => return true,
                 Err(err) if attempt < self.s.props.retry_count && !*stop.borrow() => {
                     attempt += 1;
-                    if let Some(held) = self.may_warn() {
+                    if let Some(held) = self.may_warn("retry") {
                         tracing::warn!(rule = %self.rule_id, sink = %self.s.name, attempt, error = %err, suppressed = held, "sink failed, retrying");
                     }
                     tokio::time::sleep(self.interval()).await;
                 }
                 Err(err) => {
-                    if let Some(held) = self.may_warn() {
+                    if let Some(held) = self.may_warn("held") {
                         tracing::warn!(rule = %self.rule_id, sink = %self.s.name, error = %err, held = self.held.len() + 1, suppressed = held, "sink failed after retries; the message is held and tried again");
                     }
                     return false;
