@@ -1,6 +1,7 @@
 //! Issue 4's native bench: the per-row cost of `x + 1` as a native function (the
-//! `addOne` example library) in batches of 1024, through Tributary's native tier against
-//! the same library called directly through its C entry point (pre-built C values, no
+//! `addOne` example library) in batches of 1024, through Tributary's native tier (ABI
+//! version 2: a typed column of integers in, a typed list out) against the same
+//! library called directly through its C entry point (a pre-built typed column, no
 //! conversion: the floor of the ABI) and against the built-in `x + 1`; and a rule using
 //! the native function, end to end on one worker thread.
 //!
@@ -85,28 +86,43 @@ fn per_row(c: &mut Criterion) {
         // SAFETY: a function plugin's table.
         let t = unsafe { &*desc.function };
         let host = tributary_native::host_api::HostTable::new(
-            Default::default(),
-            Arc::new(MemoryStateStore::default()),
+            tributary_plugin::InstanceHost::new(
+                Default::default(),
+                Arc::new(MemoryStateStore::default()),
+            ),
+            abi::ABI_VERSION,
         );
         let mut err = abi::Slice::EMPTY;
         // SAFETY: the library's constructor with a live host table.
         let inst = unsafe { (t.create)(host.as_ptr(), abi::Slice::str("addOne"), &mut err) };
-        let values: Vec<abi::Value> = (0..BATCH as i64).map(abi::Value::int).collect();
+        // A typed column of integers, and the results block the host provides.
+        let ints: Vec<i64> = (0..BATCH as i64).collect();
         let col = abi::Column {
-            is_scalar: 0,
+            form: abi::COL_INTS,
             _reserved: 0,
-            values: values.as_ptr(),
-            len: values.len(),
+            values: std::ptr::null(),
+            data: ints.as_ptr().cast(),
+            nulls: std::ptr::null(),
+            len: ints.len(),
         };
-        let mut raw_out = vec![abi::Value::NULL; BATCH];
+        let mut values = vec![abi::Value::NULL; BATCH];
+        let mut data = vec![0u64; BATCH];
+        let mut nulls = vec![0u8; BATCH];
         g.bench_function("raw_c_abi", |b| {
             b.iter(|| {
-                // SAFETY: the instance, one column of BATCH values, BATCH output slots.
-                let code =
-                    unsafe { (t.exec)(inst, &col, 1, BATCH, raw_out.as_mut_ptr(), &mut err) };
-                assert_eq!(code, 0);
-                // SAFETY: the plugin filled BATCH integers.
-                let sum: i64 = raw_out.iter().map(|v| unsafe { v.data.i }).sum();
+                let mut res = abi::Results {
+                    form: abi::COL_VALUES,
+                    _reserved: 0,
+                    values: values.as_mut_ptr(),
+                    data: data.as_mut_ptr().cast(),
+                    nulls: nulls.as_mut_ptr(),
+                    len: BATCH,
+                };
+                // SAFETY: the instance, one typed column of BATCH integers, a results
+                // block of BATCH slots.
+                let code = unsafe { (t.exec)(inst, &col, 1, BATCH, &mut res, &mut err) };
+                assert_eq!((code, res.form), (0, abi::COL_INTS));
+                let sum: i64 = data.iter().map(|v| *v as i64).sum();
                 std::hint::black_box(sum);
             })
         });

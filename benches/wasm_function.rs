@@ -19,9 +19,8 @@ use tributary_engine::eval::{Evaluator, RowErrors};
 use tributary_functions::Registry;
 use tributary_plugin::function::PluginFunction;
 use tributary_plugin::{FunctionArtifact, LoadRequest, PluginKind};
-use tributary_wasm::bindings::function_api;
 use tributary_wasm::function::WasmFunctions;
-use tributary_wasm::{Capabilities, WasmConfig, WasmEngine};
+use tributary_wasm::{wasmtime, Capabilities, WasmConfig, WasmEngine};
 
 const BATCH: usize = 1024;
 const RULE_ROWS: usize = 200_000;
@@ -37,6 +36,40 @@ fn example_root() -> PathBuf {
 
 fn load_add_one(engine: &Arc<WasmEngine>) -> Arc<WasmFunctions> {
     load_example(engine, "addOne")
+}
+
+/// The root of the plugins built against contract 0.1, kept in the repository.
+fn fixture_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/wit-0.1")
+        .canonicalize()
+        .expect("fixtures")
+}
+
+type RawAddOne = wasmtime::component::TypedFunc<(&'static [i64],), (Vec<i64>,)>;
+
+/// The scratch component of the raw baseline, instantiated in a store of the tier's
+/// engine (its WASI imports come from the tier's linker).
+fn raw_add_one(
+    engine: &Arc<WasmEngine>,
+) -> (wasmtime::Store<tributary_wasm::host::HostState>, RawAddOne) {
+    let path = example_root().join("bench/rawAddOne.wasm");
+    let component =
+        wasmtime::component::Component::from_file(&engine.engine, &path).expect("raw component");
+    let pre = engine.linker.instantiate_pre(&component).expect("link");
+    let ctx = tributary_plugin::InstanceContext {
+        info: Default::default(),
+        state: Arc::new(MemoryStateStore::default()),
+        metrics: Default::default(),
+        link: None,
+    };
+    let caps = Capabilities::sandboxed(example_root().join("etc"), &engine.config);
+    let mut store = engine.new_store(&ctx, &caps).expect("store");
+    let instance = pre.instantiate(&mut store).expect("instantiate");
+    let f = instance
+        .get_typed_func::<(&[i64],), (Vec<i64>,)>(&mut store, "add-one")
+        .expect("add-one");
+    (store, f)
 }
 
 /// Function `name` of a loaded plugin, as registered.
@@ -60,7 +93,15 @@ fn call_site(
 
 /// Loads an example function plugin with no capabilities.
 fn load_plugin(engine: &Arc<WasmEngine>, name: &str) -> WasmFunctions {
-    let root = example_root();
+    load_plugin_from(engine, &example_root(), name)
+}
+
+fn load_from(engine: &Arc<WasmEngine>, root: &std::path::Path, name: &str) -> Arc<WasmFunctions> {
+    Arc::new(load_plugin_from(engine, root, name))
+}
+
+fn load_plugin_from(engine: &Arc<WasmEngine>, root: &std::path::Path, name: &str) -> WasmFunctions {
+    let root = root.to_path_buf();
     let path = root.join(format!("plugins/functions/{name}.wasm"));
     let req = LoadRequest {
         kind: PluginKind::Function,
@@ -117,21 +158,26 @@ fn per_row(c: &mut Criterion) {
         })
     });
 
-    // Raw wasmtime: the same component call, arguments already in WIT form.
-    let (mut store, bindings) = plugin.raw_instance().expect("instantiate");
-    let api = bindings.tributary_plugin_function().instance();
-    let res = api
-        .call_constructor(&mut store, "addOne")
-        .expect("constructor");
-    let wit_args = vec![function_api::Column::Values(
-        (0..BATCH as i64).map(function_api::Value::Int).collect(),
-    )];
-    g.bench_function("raw_wasmtime", |b| {
+    // The same function built against contract 0.1 (a checked-in fixture): every row
+    // crosses as a `value` variant.
+    let v01 = load_from(&engine, &fixture_root(), "addOne");
+    let mut imp01 = call_site(v01, "addOne");
+    g.bench_function("tributary_wasm_contract_0_1", |b| {
+        b.iter(|| {
+            out.clear();
+            imp01.exec_batch(&ctx, std::slice::from_ref(&column), BATCH, &mut out);
+            assert_eq!(out.len(), BATCH);
+        })
+    });
+
+    // Raw wasmtime: a scratch component's `add-one: func(list<s64>) -> list<s64>`, the
+    // integers already in a slice and the answer left as a `Vec<i64>`.
+    let (mut store, add_one) = raw_add_one(&engine);
+    let xs: Vec<i64> = (0..BATCH as i64).collect();
+    g.bench_function("raw_wasmtime_list_s64", |b| {
         b.iter(|| {
             store.set_epoch_deadline(1_000);
-            let r = api
-                .call_exec(&mut store, res, &wit_args, BATCH as u32)
-                .expect("exec");
+            let (r,) = add_one.call(&mut store, (&xs,)).expect("call");
             assert_eq!(r.len(), BATCH);
         })
     });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the WebAssembly guest examples (guests/) and assembles the example root
 # target/example-roots/wasm/, whose plugins/ holds them (with their manifests) and
-# whose etc/wasm.yaml grants what they ask for, so that
+# whose etc/wasm.yaml grants what they ask for (and target/example-roots/wasm-0.1/,
+# the same for the components of tests/fixtures built against WIT 0.1.0), so that
 #   tributary trial --root target/example-roots/wasm SPEC.json
 # and the tests can use them. Idempotent: cargo rebuilds only what changed.
 set -euo pipefail
@@ -20,32 +21,53 @@ for pair in echo:echo count_plus_one:countPlusOne accumulate_word_count:accumula
   cp "$out/$crate.wasm" "$root/plugins/functions/$name.wasm"
 done
 cp "$out/random_source.wasm" "$root/plugins/sources/random.wasm"
+cp "$out/jsonl_source.wasm" "$root/plugins/sources/jsonl.wasm"
+# Not a plugin: the benches' raw-wasmtime baseline.
+mkdir -p "$root/bench"
+cp "$out/raw_add_one.wasm" "$root/bench/rawAddOne.wasm"
+cp guests/examples/jsonl-source/jsonl.json "$root/plugins/sources/jsonl.json"
 cp "$out/tally_sink.wasm" "$root/plugins/sinks/tally.wasm"
 cp "$out/file_sink.wasm" "$root/plugins/sinks/fileSink.wasm"
 cp guests/examples/file-sink/fileSink.json "$root/plugins/sinks/fileSink.json"
-# The operator's grants: fileSink's manifest asks to write data/fileSink.
-cat > "$root/etc/wasm.yaml" <<'YAML'
-grants:
+# The operator's grants: fileSink's manifest asks to write data/fileSink, jsonl's to
+# read data.
+grants_yaml='grants:
   fileSink:
     dirs: ["data"]
     writable: true
-YAML
+  jsonl:
+    dirs: ["data"]'
+printf '%s\n' "$grants_yaml" > "$root/etc/wasm.yaml"
 echo "example root: $root"
 ls "$root/plugins/functions"
 
-# The Python guest: accumulateWordCount again, built with componentize-py (PyPI), in a
-# root of its own (one root cannot hold two plugins exporting the same function).
+# The components built against WIT 0.1.0 (tests/fixtures, never rebuilt), in a root of
+# their own with the same grants.
+old=target/example-roots/wasm-0.1
+rm -rf "$old/plugins" && mkdir -p "$old/etc" "$old/data"
+cp -r tests/fixtures/wit-0.1/plugins "$old/plugins"
+printf '%s\n' "$grants_yaml" > "$old/etc/wasm.yaml"
+
+# The Python guests: accumulateWordCount and the jsonl source again, built with
+# componentize-py (PyPI), in a root of their own (one root cannot hold two plugins of
+# one name).
 python3 -m pip install --quiet --disable-pip-version-check "componentize-py==0.25.1" 2>&1 \
   | grep -v "Running pip as the 'root' user" || true
 pyroot=target/example-roots/wasm-python
-pyout="$pyroot/plugins/functions/accumulateWordCount.wasm"
-pysrc=guests/python/accumulate_word_count
-mkdir -p "$pyroot/plugins/functions" "$pyroot/data"
-if [ ! -f "$pyout" ] || [ -n "$(find "$pysrc" wit -newer "$pyout" -type f | head -1)" ]; then
-  # The script lands in the interpreter's scripts folder, which may not be on PATH.
-  cpy="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/componentize-py"
-  [ -x "$cpy" ] || cpy=componentize-py
-  (cd "$pysrc" && "$cpy" -d ../../../wit -w function-plugin componentize app -o "$OLDPWD/$pyout" >/dev/null)
-fi
+mkdir -p "$pyroot/plugins/functions" "$pyroot/plugins/sources" "$pyroot/data" "$pyroot/etc"
+# The script lands in the interpreter's scripts folder, which may not be on PATH.
+cpy="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/componentize-py"
+[ -x "$cpy" ] || cpy=componentize-py
+# py_guest SOURCE_DIR WORLD OUTPUT: rebuilt when the sources or wit/ are newer.
+py_guest() {
+  local src=$1 world=$2 out=$3
+  if [ ! -f "$out" ] || [ -n "$(find "$src" wit -newer "$out" -type f -not -path '*/__pycache__/*' | head -1)" ]; then
+    (cd "$src" && "$cpy" -d ../../../wit -w "$world" componentize app -o "$OLDPWD/$out" >/dev/null)
+  fi
+}
+py_guest guests/python/accumulate_word_count function-plugin "$pyroot/plugins/functions/accumulateWordCount.wasm"
+py_guest guests/python/jsonl_source source-plugin "$pyroot/plugins/sources/jsonl.wasm"
+cp guests/python/jsonl_source/jsonl.json "$pyroot/plugins/sources/jsonl.json"
+printf '%s\n' "$grants_yaml" > "$pyroot/etc/wasm.yaml"
 echo "python example root: $pyroot"
-ls "$pyroot/plugins/functions"
+ls "$pyroot/plugins/functions" "$pyroot/plugins/sources"

@@ -38,6 +38,11 @@ croot=target/example-roots/native-c
 mkdir -p "$croot/plugins/functions" "$croot/data"
 cc "${cflags[@]}" -o "$croot/plugins/functions/accumulateWordCount.so" native-plugins/c/accumulate_word_count.c
 
+# The libraries built against native ABI 1 (tests/fixtures, never rebuilt).
+old=target/example-roots/native-abi-1
+rm -rf "$old/plugins" && mkdir -p "$old/data"
+cp -r tests/fixtures/native-abi-1/plugins "$old/plugins"
+
 fix=target/example-roots/native-fixtures
 mkdir -p "$fix"
 cc "${cflags[@]}" -o "$fix/wrongAbi.so" native-plugins/fixtures/wrong_abi.c

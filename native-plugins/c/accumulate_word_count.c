@@ -2,7 +2,8 @@
  * accumulateWordCount(text, separator) in C: adds the number of words of `text` split
  * by `separator` to the counter "allwordcount" through the host's state API and returns
  * the running total. The same plugin as the Rust example, proof that the native ABI is
- * language-neutral. Build:
+ * language-neutral. A typed column of strings (TP_COL_STRS) is read as its list of
+ * slices; the totals go back as one typed list of integers unless a row fails. Build:
  *
  *   cc -shared -fPIC -O2 -I native-plugins/include \
  *      -o accumulateWordCount.so native-plugins/c/accumulate_word_count.c
@@ -62,8 +63,24 @@ static void *create(const tp_host *host, tp_slice name, tp_slice *err) {
     return inst;
 }
 
-static const tp_value *cell(const tp_column *c, size_t row) {
-    return c->is_scalar ? &c->values[0] : &c->values[row];
+/* Row `row` of an argument as a value, whatever the column's form (only the forms
+ * this function reads: values, a constant, typed strings). */
+static tp_value cell(const tp_column *c, size_t row) {
+    tp_value v = {0};
+    switch (c->form) {
+    case TP_COL_SCALAR:
+        return c->values[0];
+    case TP_COL_VALUES:
+        return c->values[row];
+    case TP_COL_STRS:
+        if (c->nulls && c->nulls[row]) return v;
+        v.kind = TP_STR;
+        v.as.s = ((const tp_slice *)c->data)[row];
+        return v;
+    default:
+        v.kind = TP_INT; /* any other typed column: not a string */
+        return v;
+    }
 }
 
 /* Words of `s` split by `sep` (whitespace when `sep` is empty), empty words skipped. */
@@ -86,32 +103,40 @@ static int64_t count_words(tp_slice s, tp_slice sep) {
     return n;
 }
 
-static int32_t exec(void *p, const tp_column *args, size_t nargs, size_t rows, tp_value *out, tp_slice *err) {
+static int32_t exec(void *p, const tp_column *args, size_t nargs, size_t rows, tp_results *out, tp_slice *err) {
     instance *inst = p;
     if (nargs != 2) return fail(inst->err, err, NAME " expects 2 arguments");
+    int64_t *totals = out->data;
+    int failed = 0;
     for (size_t r = 0; r < rows; r++) {
-        const tp_value *t = cell(&args[0], r), *sep = cell(&args[1], r);
+        tp_value t = cell(&args[0], r), sep = cell(&args[1], r);
         tp_value v = {0};
-        if (t->kind == TP_NULL) {
+        if (t.kind == TP_NULL) {
             v.kind = TP_NULL;
-        } else if (t->kind != TP_STR) {
+            out->nulls[r] = 1;
+        } else if (t.kind != TP_STR) {
             v.kind = TP_ERROR;
             v.as.s = text("parameter 1 must be a string");
-        } else if (sep->kind != TP_STR) {
+            failed = 1;
+        } else if (sep.kind != TP_STR) {
             v.kind = TP_ERROR;
             v.as.s = text("parameter 2 must be a string");
+            failed = 1;
         } else {
             int64_t total = 0;
             tp_slice e = {0};
             const tp_host *h = inst->host;
-            if (h->incr_counter(h->ctx, text("allwordcount"), count_words(t->as.s, sep->as.s), &total, &e) != TP_STATE_OK) {
+            if (h->incr_counter(h->ctx, text("allwordcount"), count_words(t.as.s, sep.as.s), &total, &e) != TP_STATE_OK) {
                 return fail(inst->err, err, "state: the counter could not be incremented");
             }
             v.kind = TP_INT;
             v.as.i = total;
+            totals[r] = total;
         }
-        out[r] = v;
+        out->values[r] = v;
     }
+    /* No row failed: the totals as one typed list (the values are filled either way). */
+    if (!failed) out->form = TP_COL_INTS;
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /*
- * tributary_plugin.h: the C ABI of Tributary's native plugin tier, version 1.
+ * tributary_plugin.h: the C ABI of Tributary's native plugin tier, version 2.
  *
  * A native plugin is a shared object (`Name.so`, `name.so` or `Name@v1.0.0.so`) under
  * `<root>/plugins/{functions,sources,sinks}/`. It exports ONE data symbol named after
@@ -8,10 +8,16 @@
  * the file when either differs from its own, so a mismatch is an error, never
  * undefined behaviour.
  *
- * The contract mirrors the WIT package tributary:plugin@0.1.0 (wit/ in the repository):
- * the same three kinds (function, source, sink), the same operations and batch forms,
- * and the same state and context API, reached through the `tp_host` table the host
- * passes to every instance.
+ * The contract mirrors the WIT package tributary:plugin@0.2.0 (wit/ in the repository):
+ * the same three kinds (function, source, sink), the same operations and batch forms
+ * (typed columns and results included), the same state and context API, reached
+ * through the `tp_host` table the host passes to every instance.
+ *
+ * Version 2 adds, to version 1: typed columns (`tp_column.form`) and typed results
+ * (`tp_results`), source offsets, rewinds and lookups (`tp_source_vtable.flags` and
+ * its last entries), `plugin_path` and `set_connection` in `tp_host`, and
+ * `root_path` now returns the engine root (version 1: the plugin's own folder). A
+ * plugin built against version 1 keeps loading and is called exactly as before.
  *
  * Memory rules (the whole ABI follows them):
  *  - Everything the host passes in (values, strings, rows) is borrowed for the duration
@@ -45,7 +51,7 @@
 extern "C" {
 #endif
 
-#define TP_ABI_VERSION 1u
+#define TP_ABI_VERSION 2u
 
 /* Borrowed bytes or UTF-8 text. */
 typedef struct tp_slice {
@@ -78,14 +84,45 @@ typedef struct tp_value {
     } as;
 } tp_value;
 
-/* One argument of a batch call. A constant argument arrives once (`is_scalar = 1`,
- * `len = 1`), a column as one value per row. */
+/* Forms of a column or of results. */
+typedef enum tp_form {
+    TP_COL_SCALAR = 0,   /* one value in `values` (a constant argument) */
+    TP_COL_VALUES = 1,   /* one value per row in `values` */
+    TP_COL_INTS = 2,     /* `data` is int64_t[len] */
+    TP_COL_FLOATS = 3,   /* `data` is double[len] */
+    TP_COL_BOOLS = 4,    /* `data` is uint8_t[len], 0 or 1 */
+    TP_COL_STRS = 5,     /* `data` is tp_slice[len] of UTF-8 text (arguments only) */
+    TP_COL_BYTES = 6,    /* `data` is tp_slice[len] of bytes (arguments only) */
+    TP_COL_DATETIMES = 7 /* `data` is int64_t[len], ns since the Unix epoch */
+} tp_form;
+
+/* One argument of a batch call. A constant argument arrives once (TP_COL_SCALAR,
+ * `len = 1`). A column whose rows are all of one type (or null) arrives typed: `data`
+ * holds the flat list and `nulls`, when not NULL, one flag per row (1: null; the list
+ * holds 0 or an empty slice there). Any other column is TP_COL_VALUES. */
 typedef struct tp_column {
-    uint32_t is_scalar;
+    uint32_t form; /* tp_form */
     uint32_t _reserved;
     const tp_value *values;
+    const void *data;
+    const uint8_t *nulls;
     size_t len;
 } tp_column;
+
+/* Where a function writes its results. The host provides every buffer, `len` slots
+ * each, zeroed, and sets `form` to TP_COL_VALUES. The plugin either fills `values`
+ * (a TP_ERROR value fails one row), or fills `data` as one typed list (8 bytes per
+ * slot: int64_t or double; for TP_COL_BOOLS one 0/1 byte per row from the start),
+ * sets `nulls[i] = 1` for the null rows and sets `form` to TP_COL_INTS, TP_COL_FLOATS,
+ * TP_COL_BOOLS or TP_COL_DATETIMES. */
+typedef struct tp_results {
+    uint32_t form;
+    uint32_t _reserved;
+    tp_value *values;
+    void *data;
+    uint8_t *nulls;
+    size_t len;
+} tp_results;
 
 /* An argument as known when a rule is created: a literal, or known only at run time. */
 typedef struct tp_arg_info {
@@ -124,6 +161,12 @@ typedef struct tp_message {
     size_t nmeta;
 } tp_message;
 
+/* The rows a lookup answered. */
+typedef struct tp_rows {
+    const tp_row *rows;
+    size_t len;
+} tp_rows;
+
 /* What one pull returned. */
 typedef struct tp_pulled {
     const tp_message *messages;
@@ -134,6 +177,9 @@ typedef struct tp_pulled {
 
 /* Log levels of tp_host.log. */
 enum { TP_TRACE = 0, TP_DEBUG = 1, TP_INFO = 2, TP_WARN = 3, TP_ERROR_LEVEL = 4 };
+
+/* Connection states of tp_host.set_connection (eKuiper's encoding). */
+enum { TP_CONNECTED = 1, TP_CONNECTING = 0, TP_DISCONNECTED = -1 };
 
 /* State return codes (0 is success). */
 enum { TP_STATE_OK = 0, TP_STATE_MISSING = 1, TP_STATE_NOT_INTEGER = 2, TP_STATE_STORE = 3 };
@@ -155,9 +201,14 @@ typedef struct tp_host {
     tp_slice (*rule_id)(void *ctx);
     tp_slice (*operator_id)(void *ctx);
     tp_slice (*instance_id)(void *ctx);
-    /* `<root>/etc/<kind>/<name>` */
+    /* The engine root: relative paths in props are relative to it. */
     tp_slice (*root_path)(void *ctx);
     void (*log)(void *ctx, uint32_t level, tp_slice message);
+    /* Version 2 on. `<root>/etc/<kind>/<name>`, the plugin's own folder. */
+    tp_slice (*plugin_path)(void *ctx);
+    /* A source's or sink's connection (TP_CONNECTED, ...), with why when it is not
+     * connected; shown in the rule's status. */
+    void (*set_connection)(void *ctx, int32_t state, tp_slice message);
 } tp_host;
 
 /* Function kinds. */
@@ -176,12 +227,12 @@ typedef struct tp_function_vtable {
     int32_t (*validate)(tp_slice name, const tp_arg_info *args, size_t nargs, tp_slice *err);
     /* An instance of function `name` (one per rule and call site, or the singleton). */
     void *(*create)(const tp_host *host, tp_slice name, tp_slice *err);
-    /* Scalar: `rows` rows; fills exactly `rows` results (TP_ERROR fails one row). */
+    /* Scalar: `rows` rows; fills `out` for exactly `rows` rows. */
     int32_t (*exec)(void *inst, const tp_column *args, size_t nargs, size_t rows,
-                    tp_value *out, tp_slice *err);
+                    tp_results *out, tp_slice *err);
     /* Aggregate: one result per group. NULL for plugins without aggregates. */
     int32_t (*exec_groups)(void *inst, const tp_group *groups, size_t ngroups,
-                           tp_value *out, tp_slice *err);
+                           tp_results *out, tp_slice *err);
     void (*destroy)(void *inst);
 } tp_function_vtable;
 
@@ -193,7 +244,24 @@ typedef struct tp_source_vtable {
     int32_t (*pull)(void *inst, uint32_t max, tp_pulled *out, tp_slice *err);
     void (*close)(void *inst);
     void (*destroy)(void *inst);
+    /* Version 2 on. TP_SOURCE_REWINDABLE | TP_SOURCE_LOOKUP: each flag makes its
+     * entries required (NULL otherwise). */
+    uint32_t flags;
+    uint32_t _reserved;
+    /* Where the source stands after every message it handed over, in a form only it
+     * reads: sets `*out` and returns 1, or returns 0 when it has none. The host saves
+     * it with a rule's checkpoint. */
+    int32_t (*offset)(void *inst, tp_slice *out);
+    /* Goes back to an offset it gave, after `open` and before the first pull. */
+    int32_t (*rewind)(void *inst, tp_slice offset, tp_slice *err);
+    /* A lookup table's query: the rows whose fields `keys[i]` equal `values[i]`, with
+     * the `fields` asked for (every field when `nfields` is 0). */
+    int32_t (*lookup)(void *inst, const tp_slice *fields, size_t nfields, const tp_slice *keys,
+                      const tp_value *values, size_t nkeys, tp_rows *out, tp_slice *err);
 } tp_source_vtable;
+
+/* tp_source_vtable.flags */
+enum { TP_SOURCE_REWINDABLE = 1, TP_SOURCE_LOOKUP = 2 };
 
 typedef struct tp_sink_vtable {
     /* `props` is the action's properties as a JSON object. */
@@ -221,7 +289,7 @@ typedef struct tp_plugin {
 /* A fingerprint of the layout this header produces with this compiler: sizes and key
  * offsets folded together. The host computes the same from its own definitions. */
 #define TP__FOLD(h, x) ((h) * 31u + (uint64_t)(x))
-#define TP_LAYOUT_FINGERPRINT ((uint32_t)TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD((uint64_t)TP_ABI_VERSION, sizeof(tp_slice)), sizeof(tp_value)), offsetof(tp_value, as)), sizeof(tp_column)), sizeof(tp_arg_info)), sizeof(tp_group)), sizeof(tp_field)), offsetof(tp_field, value)), sizeof(tp_row)), sizeof(tp_message)), sizeof(tp_pulled)), sizeof(tp_host)), sizeof(tp_function_vtable)), sizeof(tp_source_vtable)), sizeof(tp_sink_vtable)), sizeof(tp_plugin)))
+#define TP_LAYOUT_FINGERPRINT ((uint32_t)TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD(TP__FOLD((uint64_t)TP_ABI_VERSION, sizeof(tp_results)), sizeof(tp_rows)), sizeof(tp_slice)), sizeof(tp_value)), offsetof(tp_value, as)), sizeof(tp_column)), sizeof(tp_arg_info)), sizeof(tp_group)), sizeof(tp_field)), offsetof(tp_field, value)), sizeof(tp_row)), sizeof(tp_message)), sizeof(tp_pulled)), sizeof(tp_host)), sizeof(tp_function_vtable)), sizeof(tp_source_vtable)), sizeof(tp_sink_vtable)), sizeof(tp_plugin)))
 
 /* Exports a descriptor under the plugin's symbol name. */
 #if defined(_WIN32)

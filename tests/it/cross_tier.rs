@@ -1,6 +1,8 @@
 //! The cases every plugin tier must pass alike: the same rule over the same input gives
 //! the same output, and the same state behaviour, whether its functions are wasm
-//! components (Rust or Python guests) or native libraries (Rust or C).
+//! components (Rust or Python guests) or native libraries (Rust or C), built against
+//! the current contract or against an older one (the checked-in fixtures of
+//! `tests/fixtures/`, built against WIT 0.1.0 and native ABI 1 and never rebuilt).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,6 +13,15 @@ use tributary_core::{SystemClock, Value};
 use tributary_engine::EngineContext;
 use tributary_plugin::PluginKind;
 use tributary_tests::{native_roots, trial_text, wasm_root};
+
+/// The root of the plugins built against an older contract (`tests/fixtures`, copied
+/// into `target/example-roots` by the build scripts): `wit-0.1` or `native-abi-1`.
+fn fixtures(which: &str) -> PathBuf {
+    match which {
+        "wit-0.1" => wasm_root().with_file_name("wasm-0.1"),
+        _ => native_roots().join(which),
+    }
+}
 
 fn spec(sql: &str, colors: &[&str]) -> String {
     let data: Vec<serde_json::Value> = colors
@@ -35,6 +46,7 @@ fn all_tiers() -> Vec<(&'static str, PathBuf)> {
     vec![
         ("wasm (Rust)", wasm.clone()),
         ("native (Rust)", native.join("native")),
+        ("wasm (Rust, WIT 0.1.0)", fixtures("wit-0.1")),
     ]
 }
 
@@ -43,6 +55,7 @@ fn word_count_tiers() -> Vec<(&'static str, PathBuf)> {
     let mut t = all_tiers();
     t.push(("wasm (Python)", wasm_root().with_file_name("wasm-python")));
     t.push(("native (C)", native_roots().join("native-c")));
+    t.push(("native (C and Rust, ABI 1)", fixtures("native-abi-1")));
     t
 }
 
@@ -66,8 +79,10 @@ fn run_everywhere(tiers: &[(&str, PathBuf)], spec: &str) -> String {
 
 #[test]
 fn example_functions_give_the_same_rows_in_every_tier() {
+    let mut tiers = all_tiers();
+    tiers.push(("native (ABI 1)", fixtures("native-abi-1")));
     let out = run_everywhere(
-        &all_tiers(),
+        &tiers,
         &spec(
             r#"SELECT echo(color) AS e, echo(size) AS s, countPlusOne(color, size) AS c, countPlusOne() AS c0 FROM demo"#,
             &["red hot", "blue"],
@@ -143,28 +158,39 @@ fn validation_errors_read_the_same_in_every_tier() {
 /// The `spread` aggregate from each tier's example root, as a function instance,
 /// loaded by the plugin host as `serve` and `trial` load it.
 fn spread_instances() -> Vec<(&'static str, Box<dyn FunctionImpl>)> {
-    let mut found: Vec<(&'static str, Arc<dyn FunctionFactory>)> = Vec::new();
-    for (label, root) in [
+    let roots = [
         ("wasm", wasm_root().to_path_buf()),
         ("native", native_roots().join("native")),
-    ] {
+        ("wasm", fixtures("wit-0.1")),
+    ];
+    instances("spread", &roots)
+}
+
+/// Function `name` from each root (labelled by its tier), as a call site's instance,
+/// loaded by the plugin host as `serve` and `trial` load it.
+fn instances<'a>(
+    name: &str,
+    roots: &[(&'a str, PathBuf)],
+) -> Vec<(&'a str, Box<dyn FunctionImpl>)> {
+    let mut found: Vec<(&'a str, Arc<dyn FunctionFactory>)> = Vec::new();
+    for (label, root) in roots {
         let ctx = EngineContext::new(root.clone(), Arc::new(SystemClock));
-        let loaded = tributary::plugins::load(&root, &ctx, Default::default()).expect("plugins");
-        assert_eq!(
-            loaded
-                .host
-                .describe(PluginKind::Function, "spread")
-                .expect("spread")["tier"],
-            label
-        );
+        let loaded = tributary::plugins::load(root, &ctx, Default::default()).expect("plugins");
+        let tier = &loaded
+            .host
+            .describe(PluginKind::Function, name)
+            .expect(name)["tier"];
+        assert_eq!(tier, label, "{}", root.display());
         let f = ctx
             .registry
             .read()
             .expect("registry")
-            .get("spread")
-            .expect("spread");
-        assert_eq!(f.kind(), FunctionKind::Aggregate, "{label}");
-        found.push((label, f));
+            .get(name)
+            .expect(name);
+        if name == "spread" {
+            assert_eq!(f.kind(), FunctionKind::Aggregate, "{label}");
+        }
+        found.push((*label, f));
     }
     found
         .into_iter()
@@ -265,6 +291,53 @@ fn a_faulting_plugin_is_backed_off_alike_in_every_tier() {
             seen,
             ['F', 'F', 'R', 'R', 'F', 'R', 'R', 'R'],
             "{label}: {out}"
+        );
+    }
+}
+
+/// Typed columns: a batch whose column of integers has a null, a column of floats, a
+/// mixed column, and a column of strings with a null, through the tiers' functions
+/// (typed from contract 0.2 and native ABI 2 on, values before): the same results.
+#[test]
+fn typed_columns_with_nulls_give_the_same_results_in_every_tier() {
+    let batch = |vs: Vec<Value>| vec![Column::Values(vs)];
+    let ints = batch(vec![Value::Int(1), Value::Null, Value::Int(3)]);
+    let floats = batch(vec![Value::Float(0.5), Value::Float(1.5), Value::Null]);
+    let mixed = batch(vec![Value::Int(1), Value::Float(2.5), Value::Null]);
+    let roots = [
+        ("wasm", wasm_root().to_path_buf()),
+        ("native", native_roots().join("native")),
+        ("wasm", fixtures("wit-0.1")),
+    ];
+    for (label, mut imp) in instances("addOne", &roots) {
+        for (args, want) in [
+            (&ints, vec![Value::Int(2), Value::Null, Value::Int(4)]),
+            (
+                &floats,
+                vec![Value::Float(1.5), Value::Float(2.5), Value::Null],
+            ),
+            (&mixed, vec![Value::Int(2), Value::Float(3.5), Value::Null]),
+        ] {
+            let mut out = Vec::new();
+            imp.exec_batch(&FnContext::default(), args, 3, &mut out);
+            assert_eq!(out, want.into_iter().map(Ok).collect::<Vec<_>>(), "{label}");
+        }
+    }
+    let texts = vec![
+        Column::Values(vec![Value::str("a b"), Value::Null, Value::str("c")]),
+        Column::Scalar(Value::str(" ")),
+    ];
+    let word_roots: Vec<(&str, PathBuf)> = word_count_tiers()
+        .into_iter()
+        .map(|(l, r)| (l.split(' ').next().unwrap_or(l), r))
+        .collect();
+    for (label, mut imp) in instances("accumulateWordCount", &word_roots) {
+        let mut out = Vec::new();
+        imp.exec_batch(&FnContext::default(), &texts, 3, &mut out);
+        assert_eq!(
+            out,
+            vec![Ok(Value::Int(2)), Ok(Value::Null), Ok(Value::Int(3))],
+            "{label}"
         );
     }
 }

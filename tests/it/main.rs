@@ -4,6 +4,7 @@
 //! api::`.
 
 mod api;
+mod contract_versions;
 mod cross_tier;
 mod docs_examples;
 mod external_functions;
@@ -13,6 +14,7 @@ mod malformed_input;
 mod mqtt;
 mod native_plugins;
 mod plugin_packages;
+mod plugin_sources;
 mod serve;
 mod state_conformance;
 mod state_stores;

@@ -98,7 +98,7 @@ fn broken_libraries_are_refused_with_the_file_and_the_reason() {
         (
             "wrongAbi.so",
             "wrongAbi.so",
-            "built for native ABI version 99; this host speaks version 1",
+            "built for native ABI version 99; this host speaks versions 1 and 2",
         ),
         ("wrongLayout.so", "wrongLayout.so", "layout fingerprint"),
         (

@@ -11,8 +11,14 @@
 //! export_function_plugin!(Echo);
 //! ```
 //!
-//! The host calls in batches: `exec` gets whole argument columns and returns one
-//! result per row.
+//! The host calls in batches: `exec` gets whole argument columns and returns the
+//! results of every row. A column whose rows are all of one SQL type arrives typed
+//! (`Column::Ints` holds one `Vec<i64>`): read it with [`Column::ints`] and the other
+//! typed accessors for speed, or row by row with [`Column::cell`], which works for
+//! every form. Answer with [`Results::ints`] and friends (one flat list, no variant
+//! per row) or [`Results::rows`] (one `Result` per row).
+//!
+//! Built against the contract `tributary:plugin@0.2.0` (`wit/`).
 
 /// The generated bindings of the `function-plugin` world of `wit/`.
 pub mod function {
@@ -38,9 +44,9 @@ pub mod source {
         export_macro_name: "export_source_plugin",
         default_bindings_module: "tributary_guest::source",
         with: {
-            "tributary:plugin/types@0.1.0": crate::function::tributary::plugin::types,
-            "tributary:plugin/state@0.1.0": crate::function::tributary::plugin::state,
-            "tributary:plugin/context@0.1.0": crate::function::tributary::plugin::context,
+            "tributary:plugin/types@0.2.0": crate::function::tributary::plugin::types,
+            "tributary:plugin/state@0.2.0": crate::function::tributary::plugin::state,
+            "tributary:plugin/context@0.2.0": crate::function::tributary::plugin::context,
         },
     });
 }
@@ -57,9 +63,9 @@ pub mod sink {
         export_macro_name: "export_sink_plugin",
         default_bindings_module: "tributary_guest::sink",
         with: {
-            "tributary:plugin/types@0.1.0": crate::function::tributary::plugin::types,
-            "tributary:plugin/state@0.1.0": crate::function::tributary::plugin::state,
-            "tributary:plugin/context@0.1.0": crate::function::tributary::plugin::context,
+            "tributary:plugin/types@0.2.0": crate::function::tributary::plugin::types,
+            "tributary:plugin/state@0.2.0": crate::function::tributary::plugin::state,
+            "tributary:plugin/context@0.2.0": crate::function::tributary::plugin::context,
         },
     });
 }
@@ -70,7 +76,7 @@ pub use sink::exports::tributary::plugin::sink::{
 };
 pub use source::export_source_plugin;
 pub use source::exports::tributary::plugin::source::{
-    Guest as SourcePlugin, GuestInstance as SourceInstance, Message, Payload, Pulled,
+    Guest as SourcePlugin, GuestInstance as SourceInstance, Message, Payload, Pulled, SourceInfo,
 };
 
 pub use function::exports::tributary::plugin::function::{
@@ -79,16 +85,134 @@ pub use function::exports::tributary::plugin::function::{
 };
 pub use function::tributary::plugin::context;
 pub use function::tributary::plugin::state;
-pub use function::tributary::plugin::types::{ArgInfo, Column, Value};
+pub use function::tributary::plugin::types::{
+    ArgInfo, Blobs, Bools, Column, Datetimes, Floats, Ints, Results, RowError, Strs, TypedResults,
+    Value,
+};
 
-/// The value of row `i` of a column (a constant column has the same value in every row).
-pub fn cell(c: &Column, i: u32) -> Value {
-    match c {
-        Column::Scalar(v) => v.clone(),
-        Column::Values(vs) => vs.get(i as usize).cloned().unwrap_or(Value::Null),
+/// Whether row `i` is null in a typed column's mask.
+fn null_at(nulls: &[bool], i: usize) -> bool {
+    nulls.get(i).copied().unwrap_or(false)
+}
+
+impl Column {
+    /// The value of row `i`, whatever form the column came in (a constant column has
+    /// the same value in every row).
+    pub fn cell(&self, i: u32) -> Value {
+        let i = i as usize;
+        let typed = |nulls: &[bool], v: Option<Value>| {
+            if null_at(nulls, i) {
+                Value::Null
+            } else {
+                v.unwrap_or(Value::Null)
+            }
+        };
+        match self {
+            Column::Scalar(v) => v.clone(),
+            Column::Values(vs) => vs.get(i).cloned().unwrap_or(Value::Null),
+            Column::Ints(c) => typed(&c.nulls, c.values.get(i).map(|v| Value::Int(*v))),
+            Column::Floats(c) => typed(&c.nulls, c.values.get(i).map(|v| Value::Float(*v))),
+            Column::Bools(c) => typed(&c.nulls, c.values.get(i).map(|v| Value::Boolean(*v))),
+            Column::Strs(c) => typed(&c.nulls, c.values.get(i).map(|v| Value::Str(v.clone()))),
+            Column::Bytes(c) => typed(&c.nulls, c.values.get(i).map(|v| Value::Bytes(v.clone()))),
+            Column::Datetimes(c) => typed(&c.nulls, c.values.get(i).map(|v| Value::Datetime(*v))),
+        }
+    }
+
+    /// How many rows the column holds; `None` for a constant (any number).
+    pub fn rows(&self) -> Option<usize> {
+        Some(match self {
+            Column::Scalar(_) => return None,
+            Column::Values(v) => v.len(),
+            Column::Ints(c) => c.values.len(),
+            Column::Floats(c) => c.values.len(),
+            Column::Bools(c) => c.values.len(),
+            Column::Strs(c) => c.values.len(),
+            Column::Bytes(c) => c.values.len(),
+            Column::Datetimes(c) => c.values.len(),
+        })
+    }
+
+    /// The column's integers and null mask, when it arrived typed as integers.
+    pub fn ints(&self) -> Option<&Ints> {
+        match self {
+            Column::Ints(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The column's floats and null mask, when it arrived typed as floats.
+    pub fn floats(&self) -> Option<&Floats> {
+        match self {
+            Column::Floats(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The column's strings and null mask, when it arrived typed as strings.
+    pub fn strs(&self) -> Option<&Strs> {
+        match self {
+            Column::Strs(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The column's booleans and null mask, when it arrived typed as booleans.
+    pub fn bools(&self) -> Option<&Bools> {
+        match self {
+            Column::Bools(c) => Some(c),
+            _ => None,
+        }
     }
 }
 
+impl Results {
+    /// One result per row (or per group), in order.
+    pub fn rows(rows: Vec<Result<Value, String>>) -> Self {
+        Results::Values(rows)
+    }
+
+    /// Every row's result is an integer (`nulls`: which are null, empty for none).
+    pub fn ints(values: Vec<i64>, nulls: Vec<bool>) -> Self {
+        Results::typed(Column::Ints(Ints { values, nulls }))
+    }
+
+    /// Every row's result is a float.
+    pub fn floats(values: Vec<f64>, nulls: Vec<bool>) -> Self {
+        Results::typed(Column::Floats(Floats { values, nulls }))
+    }
+
+    /// Every row's result is a string.
+    pub fn strs(values: Vec<String>, nulls: Vec<bool>) -> Self {
+        Results::typed(Column::Strs(Strs { values, nulls }))
+    }
+
+    /// A column of results with no row failed.
+    pub fn typed(column: Column) -> Self {
+        Results::Typed(TypedResults {
+            column,
+            errors: Vec::new(),
+        })
+    }
+
+    /// The same error for each of `n` rows.
+    pub fn failed(n: usize, message: &str) -> Self {
+        Results::Values((0..n).map(|_| Err(message.to_string())).collect())
+    }
+}
+
+/// Per-row results collect straight into [`Results`].
+impl FromIterator<Result<Value, String>> for Results {
+    fn from_iter<I: IntoIterator<Item = Result<Value, String>>>(iter: I) -> Self {
+        Results::Values(iter.into_iter().collect())
+    }
+}
+
+/// The value of row `i` of a column (a constant column has the same value in every
+/// row): [`Column::cell`].
+pub fn cell(c: &Column, i: u32) -> Value {
+    c.cell(i)
+}
 /// Checks the argument count, with the wording the host shows users.
 pub fn expect_args(name: &str, args: &[ArgInfo], min: usize, max: usize) -> Result<(), String> {
     let n = args.len();
@@ -115,8 +239,11 @@ pub fn one_scalar(name: &str) -> PluginInfo {
 }
 
 /// For scalar-only plugins: `exec-groups` answers an error per group.
-pub fn not_aggregate(name: &str, groups: usize) -> Vec<Result<Value, String>> {
-    (0..groups)
-        .map(|_| Err(format!("{name} is not an aggregate function")))
-        .collect()
+pub fn not_aggregate(name: &str, groups: usize) -> Results {
+    Results::failed(groups, &format!("{name} is not an aggregate function"))
+}
+
+/// For plugins that are not sources of lookup tables: `lookup` answers this.
+pub fn no_lookup(name: &str) -> Result<Vec<Vec<Field>>, String> {
+    Err(format!("{name} does not answer lookups"))
 }

@@ -504,7 +504,7 @@ fn schemas() -> Value {
             "file": {"type": "string", "description": "a file://, http:// or https:// URL of the zip"},
             "sha256": {"$ref": "#/components/schemas/Sha256"}},
             "required": ["file"], "additionalProperties": false},
-        "Plugin": {"type": "object", "properties": {"name": string, "tier": string, "status": {"type": "string", "enum": ["loaded", "failed"]}},
+        "Plugin": {"type": "object", "properties": {"name": string, "tier": string, "contract": string, "status": {"type": "string", "enum": ["loaded", "failed"]}},
                    "required": ["name", "tier", "status"]},
         "Udf": {"type": "object", "properties": {"name": string, "plugin": string}, "required": ["name", "plugin"]},
         "ServicePackage": {"type": "object", "properties": {

@@ -255,6 +255,7 @@ impl FileSource {
                 meta: meta.clone(),
                 timestamp: self.clock.now_ms(),
                 stream: 0,
+                position: None,
             });
             if batch.len() == per_batch {
                 let n = batch.len() as u64;

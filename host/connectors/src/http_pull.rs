@@ -70,6 +70,7 @@ impl Source for HttpPullSource {
                                     meta: Arc::new(meta),
                                     timestamp: self.clock.now_ms(),
                                     stream: 0,
+                                    position: None,
                                 };
                                 if !out.send(vec![msg]).await {
                                     return Ok(());

@@ -157,6 +157,7 @@ impl Source for HttpPushSource {
                     meta: Arc::new(meta),
                     timestamp: self.clock.now_ms(),
                     stream: 0,
+                    position: None,
                 };
                 if !out.send(vec![msg]).await {
                     break;

@@ -78,6 +78,7 @@ fn to_messages(msg: MemoryMessage, now: i64) -> Vec<SourceMessage> {
                 meta,
                 timestamp: now,
                 stream: 0,
+                position: None,
             }
         })
         .collect()

@@ -131,6 +131,7 @@ impl Source for MqttSource {
                             meta,
                             timestamp: batch_ts,
                             stream: 0,
+                            position: None,
                         });
                     }
                     Ok(_) => {}

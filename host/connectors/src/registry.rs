@@ -18,7 +18,7 @@ use crate::offset::SourceOffset;
 use crate::simulator::SimulatorSource;
 use std::sync::Arc;
 use tributary_core::connector::{
-    ConnectorContext, Props, Sink, SinkFactory, Source, SourceFactory,
+    ConnectorContext, Props, Sink, SinkFactory, Source, SourceFactory, Start,
 };
 use tributary_core::registry::ConnectorRegistry;
 use tributary_core::Result;
@@ -42,9 +42,9 @@ impl SourceFactory for BuiltinSource {
         datasource: &str,
         props: &Props,
         ctx: &ConnectorContext,
-        offset: u64,
+        start: &Start,
     ) -> Result<Box<dyn Source>> {
-        (self.make)(datasource, props, ctx, offset)
+        (self.make)(datasource, props, ctx, start.messages)
     }
 }
 
@@ -187,7 +187,9 @@ mod tests {
         c: &ConnectorContext,
         hub: &MemoryHub,
     ) -> Result<Box<dyn Source>> {
-        with_builtins(hub).source(kind)?.create(ds, props, c, 0)
+        with_builtins(hub)
+            .source(kind)?
+            .create(ds, props, c, &Start::default())
     }
 
     fn create_sink(

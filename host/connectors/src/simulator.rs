@@ -102,6 +102,7 @@ impl Source for SimulatorSource {
                     meta: meta.clone(),
                     timestamp: self.clock.now_ms(),
                     stream: 0,
+                    position: None,
                 };
                 if !out.send(vec![msg]).await {
                     return Ok(());

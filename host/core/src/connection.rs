@@ -44,6 +44,19 @@ impl ConnectionStatus {
                 .compare_exchange(UNKNOWN, CONNECTING, Ordering::Relaxed, Ordering::Relaxed);
     }
 
+    /// The connector says it is (re)connecting, whatever it was before; leaving a
+    /// live connection counts as a disconnection, for `reason`.
+    pub fn reconnecting(&self, now_ms: i64, reason: &str) {
+        if self.state.swap(CONNECTING, Ordering::Relaxed) == CONNECTED {
+            self.disconnections.fetch_add(1, Ordering::Relaxed);
+            self.last_disconnected_ms.store(now_ms, Ordering::Relaxed);
+            if let Ok(mut e) = self.last_error.lock() {
+                e.clear();
+                e.push_str(reason);
+            }
+        }
+    }
+
     pub fn connected(&self, now_ms: i64) {
         self.state.store(CONNECTED, Ordering::Relaxed);
         self.last_connected_ms.store(now_ms, Ordering::Relaxed);

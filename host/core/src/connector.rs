@@ -45,6 +45,35 @@ pub struct SourceMessage {
     /// a source that feeds several (the trial's mock source); every other source feeds
     /// one stream and leaves 0.
     pub stream: usize,
+    /// Where the source stands after this message, in its own terms (a plugin
+    /// source's offset), on the last message of each batch it pulled. A resumed rule
+    /// hands the one of the last message its checkpoint covered back to the source
+    /// ([`Start::position`]). Sources that count messages instead leave `None`.
+    pub position: Option<Arc<str>>,
+}
+
+impl SourceMessage {
+    /// A message of stream 0 without a position.
+    pub fn new(payload: Payload, meta: Meta, timestamp: i64) -> Self {
+        SourceMessage {
+            payload,
+            meta,
+            timestamp,
+            stream: 0,
+            position: None,
+        }
+    }
+}
+
+/// Where a source starts: where a resumed rule's checkpoint left its stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Start {
+    /// Messages of the stream already consumed (0 on a fresh start), for a source
+    /// that rewinds by skipping (file, memory, simulator).
+    pub messages: u64,
+    /// The position of the last consumed message, for a source that keeps its own
+    /// offsets ([`SourceMessage::position`]).
+    pub position: Option<String>,
 }
 
 /// The sending half a source writes to. `send` waits when the rule is behind.
@@ -242,21 +271,51 @@ impl SinkData {
     }
 }
 
+/// A lookup table's source (eKuiper's `LookupSource`): asked for the rows matching a
+/// key when a rule needs them, instead of read whole. Calls may block (the engine
+/// makes them from a rule's operator thread, through the plugin bridge).
+pub trait LookupSource: Send {
+    /// The rows whose fields `keys` equal `values` (one value per key), with the
+    /// `fields` the rule reads (every field when empty).
+    fn lookup(
+        &mut self,
+        fields: &[String],
+        keys: &[String],
+        values: &[Value],
+    ) -> Result<Vec<Object>>;
+}
+
 /// Creates sources of one type. Built-in and plugin types alike are factories in the
 /// engine's [`crate::registry::ConnectorRegistry`].
 pub trait SourceFactory: Send + Sync {
     /// The `TYPE` of streams this factory serves.
     fn kind(&self) -> &str;
     /// A source for one rule: `datasource` is the stream's DATASOURCE, `props` its
-    /// conf; `offset` is where a resumed rule's checkpoint left the stream (messages
-    /// already consumed), for a source that can rewind (0 on a fresh start).
+    /// conf; `start` is where a resumed rule's checkpoint left the stream, for a
+    /// source that can rewind (the default on a fresh start).
     fn create(
         &self,
         datasource: &str,
         props: &Props,
         ctx: &ConnectorContext,
-        offset: u64,
+        start: &Start,
     ) -> Result<Box<dyn Source>>;
+    /// Whether the type can back `KIND="lookup"` tables by [`Self::lookup`].
+    fn can_lookup(&self) -> bool {
+        false
+    }
+    /// A lookup source for one rule's table (only when [`Self::can_lookup`]).
+    fn lookup(
+        &self,
+        datasource: &str,
+        _props: &Props,
+        _ctx: &ConnectorContext,
+    ) -> Result<Box<dyn LookupSource>> {
+        Err(crate::Error::user(format!(
+            "source type {} cannot back a lookup table ({datasource})",
+            self.kind()
+        )))
+    }
 }
 
 /// Creates sinks of one type (built-in or plugin).

@@ -7,7 +7,6 @@ use crate::decode::Decoder;
 use crate::eval::Evaluator;
 use crate::metrics::RuleMetrics;
 use crate::operator::Operator;
-use crate::ops::join::{JoinOp, JoinStep};
 use crate::ops::window::{EventTime, WindowOp};
 use crate::ops::{FilterOp, ProjectOp};
 use crate::plan::{plan, RulePlan};
@@ -19,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use tributary_connectors::MemoryHub;
 use tributary_core::connection::ConnectionStatus;
-use tributary_core::connector::{ConnectorContext, Sink, Source};
+use tributary_core::connector::{ConnectorContext, Sink, Source, Start};
 use tributary_core::function::FunctionFactory;
 use tributary_core::registry::{ConnectorRegistry, Registrar};
 use tributary_core::{Clock, Context, Error};
@@ -80,7 +79,7 @@ impl EngineContext {
         self.checkpoints = Some(c);
     }
 
-    fn connector_ctx(&self, rule_id: &str) -> ConnectorContext {
+    pub(crate) fn connector_ctx(&self, rule_id: &str) -> ConnectorContext {
         ConnectorContext {
             rule_id: rule_id.to_string(),
             root: self.root.clone(),
@@ -143,11 +142,24 @@ pub fn plan_rule(rule: &RuleDef, streams: &BTreeMap<String, StreamDef>) -> Resul
     Ok(p)
 }
 
+/// The connection status of each of a rule's connectors, by eKuiper node name.
+pub type Connections = Vec<(String, Arc<ConnectionStatus>)>;
+
 /// The operators of a plan, with their functions bound.
 pub fn build_operators(
     p: &RulePlan,
     ctx: &EngineContext,
     options: &RuleOptions,
+) -> Result<Vec<Box<dyn Operator>>, Error> {
+    build_operators_into(p, ctx, options, &mut Vec::new())
+}
+
+/// [`build_operators`], adding the connections of the lookup sources it opens.
+fn build_operators_into(
+    p: &RulePlan,
+    ctx: &EngineContext,
+    options: &RuleOptions,
+    connections: &mut Connections,
 ) -> Result<Vec<Box<dyn Operator>>, Error> {
     let registry = ctx
         .registry
@@ -188,24 +200,8 @@ pub fn build_operators(
         }
     }
     if joined {
-        let steps = p
-            .joins
-            .iter()
-            .enumerate()
-            .map(|(i, j)| JoinStep {
-                stream: i + 1,
-                kind: j.kind,
-                on: j.on.clone(),
-                table: j.is_table().then(|| table_mode(&j.stream)),
-            })
-            .collect::<Vec<_>>();
-        let exprs: Vec<&tributary_sql::Expr> = steps
-            .iter()
-            .filter_map(|s| s.on.as_ref())
-            .chain(p.condition.iter())
-            .collect();
-        let ev = Evaluator::bind(exprs, &registry, &p.rule_id, &p.cancel).map_err(prefix)?;
-        ops.push(Box::new(JoinOp::new(steps, p.condition.clone(), ev)));
+        let op = crate::join_build::join_op(p, ctx, &registry, connections).map_err(prefix)?;
+        ops.push(Box::new(op));
     }
     let Some(group) = &p.group else {
         ops.push(Box::new(project_op(
@@ -259,7 +255,7 @@ fn event_time_of(p: &RulePlan, options: &RuleOptions) -> Result<Option<EventTime
 }
 
 /// How a table of a join keeps its rows (`KIND`, `RETAIN_SIZE`, `KEY`).
-fn table_mode(t: &StreamDef) -> crate::ops::table::TableMode {
+pub(crate) fn table_mode(t: &StreamDef) -> crate::ops::table::TableMode {
     use crate::ops::table::TableMode;
     match t.options.kind.as_deref() {
         Some(k) if k.eq_ignore_ascii_case("lookup") => TableMode::Lookup {
@@ -343,14 +339,32 @@ pub fn build_source(
     stream: &StreamDef,
     rule_id: &str,
     ctx: &EngineContext,
-    offset: u64,
+    start: &Start,
     connection: &Arc<ConnectionStatus>,
 ) -> Result<Box<dyn Source>, Error> {
     let mut cctx = ctx.connector_ctx(rule_id);
     cctx.connection = connection.clone();
-    let kind = stream.options.source_type.as_deref().unwrap_or("mqtt");
+    let props = source_props(stream, ctx)?;
+    let datasource = stream.options.datasource.as_deref().unwrap_or("");
+    ctx.connectors
+        .source(source_type(stream))
+        .and_then(|f| f.create(datasource, &props, &cctx, start))
+        .with_context(|| format!("stream {}", stream.name))
+}
+
+/// A stream's source `TYPE` (eKuiper's default: mqtt).
+pub(crate) fn source_type(stream: &StreamDef) -> &str {
+    stream.options.source_type.as_deref().unwrap_or("mqtt")
+}
+
+/// A stream's source props: its `CONF_KEY`'s conf, with the stream's own options.
+pub(crate) fn source_props(
+    stream: &StreamDef,
+    ctx: &EngineContext,
+) -> Result<tributary_core::connector::Props, Error> {
     let conf_key = stream.options.conf_key.as_deref().unwrap_or("default");
-    let mut props = tributary_connectors::registry::load_source_conf(&ctx.root, kind, conf_key)?;
+    let mut props =
+        tributary_connectors::registry::load_source_conf(&ctx.root, source_type(stream), conf_key)?;
     // The stream's DELIMITER also configures sources that split text themselves (a CSV
     // file), unless their conf says otherwise.
     if let Some(d) = &stream.options.delimiter {
@@ -358,11 +372,7 @@ pub fn build_source(
             .entry("delimiter".to_string())
             .or_insert_with(|| tributary_core::Value::str(d));
     }
-    let datasource = stream.options.datasource.as_deref().unwrap_or("");
-    ctx.connectors
-        .source(kind)
-        .and_then(|f| f.create(datasource, &props, &cctx, offset))
-        .with_context(|| format!("stream {}", stream.name))
+    Ok(props)
 }
 
 /// Creates the rule's sinks from its actions.
@@ -426,7 +436,9 @@ pub fn build_pipeline(
     metrics: Arc<RuleMetrics>,
 ) -> Result<Pipeline, Error> {
     let p = plan_rule(rule, streams)?;
-    let operators = build_operators(&p, ctx, &rule.options)?;
+    let mut connections: Connections =
+        vec![(format!("source_{}_0", p.stream.name), Arc::default())];
+    let operators = build_operators_into(&p, ctx, &rule.options, &mut connections)?;
     let checkpoint = match &ctx.checkpoints {
         Some(store) if rule.options.qos >= 1 => {
             // Streams resume at their offsets; a table is read whole again.
@@ -443,15 +455,14 @@ pub fn build_pipeline(
         }
         _ => None,
     };
-    let offset = |i: usize| {
+    let start = |i: usize| {
         checkpoint
             .as_ref()
-            .and_then(|c| c.start_offsets.get(i).copied())
-            .unwrap_or(0)
+            .and_then(|c| c.starts.get(i).cloned())
+            .unwrap_or_default()
     };
     // Each connector reports its connection under its eKuiper node name.
-    let mut connections = vec![(format!("source_{}_0", p.stream.name), Arc::default())];
-    let source = build_source(&p.stream, &rule.id, ctx, offset(0), &connections[0].1)?;
+    let source = build_source(&p.stream, &rule.id, ctx, &start(0), &connections[0].1)?;
     if checkpoint.is_some() && !source.rewindable() {
         tracing::warn!(rule = %rule.id, stream = %p.stream.name, "the source cannot rewind: after a crash, rows between the last checkpoint and the crash are not read again");
     }
@@ -463,13 +474,21 @@ pub fn build_pipeline(
         .zip(join_decoders(&p).into_iter().skip(1))
         .enumerate()
     {
+        // A table answered by lookups is never read as a stream.
+        if crate::join_build::looked_up(&j.stream, ctx) {
+            joined.push(JoinedInput {
+                source: None,
+                decoder,
+            });
+            continue;
+        }
         let connection = Arc::default();
         joined.push(JoinedInput {
             source: Some(build_source(
                 &j.stream,
                 &rule.id,
                 ctx,
-                offset(i + 1),
+                &start(i + 1),
                 &connection,
             )?),
             decoder,

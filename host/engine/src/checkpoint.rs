@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use tributary_core::connector::Start;
 use tributary_core::state::StateWrite;
 use tributary_core::Value;
 use tributary_state::checkpoint::{checkpoint_scope, CheckpointStore};
@@ -34,13 +35,16 @@ pub const FINAL: u64 = u64::MAX;
 const ABANDON_AFTER: Duration = Duration::from_secs(5);
 
 /// A checkpoint marker between two batches of one stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Barrier {
     pub id: u64,
     /// The stream index (0 is the FROM stream).
     pub stream: usize,
     /// Messages of the stream consumed before the barrier, since the stream's start.
     pub offset: u64,
+    /// The source's own position after the last message before the barrier, for a
+    /// source that keeps one ([`tributary_core::connector::SourceMessage::position`]).
+    pub position: Option<Arc<str>>,
     /// Rows held by the operators it passed; a checkpoint needs 0.
     pub held: usize,
 }
@@ -60,8 +64,9 @@ pub struct Ack {
 pub struct CheckpointPlan {
     pub store: Arc<CheckpointStore>,
     pub interval: Duration,
-    /// Where each stream starts: its checkpointed offset (0 for a table, re-read).
-    pub start_offsets: Vec<u64>,
+    /// Where each stream starts: its checkpointed offset and position (the default
+    /// for a table, re-read).
+    pub starts: Vec<Start>,
     /// Where each sink resumes, if the checkpoint saved its position.
     pub sink_positions: Vec<Option<Value>>,
 }
@@ -84,21 +89,26 @@ impl CheckpointPlan {
             .map(|i| store.record(rule, &format!("sink/{i}")))
             .collect::<Result<Vec<_>, _>>()
             .map_err(unreadable)?;
-        let start_offsets = rewind
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                if *r {
-                    offsets.get(&i).copied().unwrap_or(0)
-                } else {
-                    0
-                }
-            })
-            .collect();
+        let mut starts = Vec::with_capacity(rewind.len());
+        for (i, r) in rewind.iter().enumerate() {
+            if !*r {
+                starts.push(Start::default());
+                continue;
+            }
+            let position = match store.record(rule, &format!("position/{i}")) {
+                Ok(Some(Value::String(s))) => Some(s.to_string()),
+                Ok(_) => None,
+                Err(e) => return Err(unreadable(e)),
+            };
+            starts.push(Start {
+                messages: offsets.get(&i).copied().unwrap_or(0),
+                position,
+            });
+        }
         Ok(CheckpointPlan {
             store,
             interval: Duration::from_millis(u64::try_from(interval_ms.max(1)).unwrap_or(1)),
-            start_offsets,
+            starts,
             sink_positions,
         })
     }
@@ -257,13 +267,16 @@ impl Coordinator {
             key,
             value,
         };
-        let mut offsets: Vec<StateWrite> = acks
-            .iter()
-            .map(|a| {
-                let n = i64::try_from(a.barrier.offset).unwrap_or(i64::MAX);
-                record(format!("offset/{}", a.barrier.stream), Some(Value::Int(n)))
-            })
-            .collect();
+        let mut offsets: Vec<StateWrite> = Vec::with_capacity(acks.len() * 2 + positions.len());
+        for a in &acks {
+            let b = &a.barrier;
+            let n = i64::try_from(b.offset).unwrap_or(i64::MAX);
+            offsets.push(record(format!("offset/{}", b.stream), Some(Value::Int(n))));
+            if let Some(p) = &b.position {
+                let p = Some(Value::str(p.as_ref()));
+                offsets.push(record(format!("position/{}", b.stream), p));
+            }
+        }
         for (i, p) in positions.iter().enumerate() {
             offsets.push(record(format!("sink/{i}"), p.clone()));
         }

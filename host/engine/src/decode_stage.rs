@@ -16,6 +16,9 @@ pub(crate) struct DecodeCheckpoint {
     pub stream: usize,
     /// Messages consumed since the stream's start (its resumed offset included).
     pub offset: u64,
+    /// The source's own position after the last message consumed (or the one the
+    /// stream resumed from), for a source that keeps one.
+    pub position: Option<Arc<str>>,
     /// The last checkpoint id answered.
     pub answered: u64,
 }
@@ -42,6 +45,7 @@ pub(crate) async fn decode_stage(
                         id,
                         stream: c.stream,
                         offset: c.offset,
+                        position: c.position.clone(),
                         held: 0,
                     };
                     if tx.send(Event::Barrier(b)).await.is_err() {
@@ -77,6 +81,9 @@ pub(crate) async fn decode_stage(
         }
         if let Some(c) = ckpt.as_mut() {
             c.offset += msgs.len() as u64;
+            if let Some(p) = msgs.iter().rev().find_map(|m| m.position.as_ref()) {
+                c.position = Some(p.clone());
+            }
         }
         RuleMetrics::add(&m.records_in, msgs.len() as u64);
         let single = msgs.iter().all(|x| x.stream == msgs[0].stream);
@@ -107,6 +114,7 @@ pub(crate) async fn decode_stage(
             id: FINAL,
             stream: c.stream,
             offset: c.offset,
+            position: c.position,
             held: 0,
         };
         let _ = tx.send(Event::Barrier(b)).await;

@@ -15,6 +15,7 @@ pub mod eval;
 pub mod event;
 mod group_build;
 pub mod hits;
+mod join_build;
 pub mod join_plan;
 pub mod metrics;
 pub mod operator;

@@ -29,7 +29,7 @@ use crate::sink_task::{run_sink, SinkEvent};
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tributary_core::connector::{Sink, Source, SourceMessage, SourceSender};
+use tributary_core::connector::{Sink, Source, SourceMessage, SourceSender, Start};
 use tributary_core::{Clock, Error, Value};
 
 /// A sink and its common properties.
@@ -87,7 +87,8 @@ struct Checkpoints {
     coordinator: Option<JoinHandle<()>>,
     gate: Option<Gate>,
     ack_tx: Option<mpsc::UnboundedSender<Ack>>,
-    start_offsets: Vec<u64>,
+    starts: Vec<Start>,
+    /// Where each sink resumes.
     start_positions: Vec<Option<Value>>,
 }
 
@@ -101,24 +102,26 @@ impl Checkpoints {
         let Some(plan) = plan else {
             return Checkpoints::default();
         };
-        let start_offsets = plan.start_offsets.clone();
+        let starts = plan.starts.clone();
         let start_positions = plan.sink_positions.clone();
         let (c, g, a) = Coordinator::new(plan, rule, streams, held.clone());
         Checkpoints {
             coordinator: Some(tokio::spawn(c.run())),
             gate: Some(g),
             ack_tx: Some(a),
-            start_offsets,
+            starts,
             start_positions,
         }
     }
 
     /// Stream `stream`'s decode stage's part in checkpoints.
     fn for_stream(&self, stream: usize) -> Option<DecodeCheckpoint> {
+        let start = self.starts.get(stream).cloned().unwrap_or_default();
         self.gate.clone().map(|gate| DecodeCheckpoint {
             gate,
             stream,
-            offset: self.start_offsets.get(stream).copied().unwrap_or(0),
+            offset: start.messages,
+            position: start.position.map(Arc::from),
             answered: 0,
         })
     }

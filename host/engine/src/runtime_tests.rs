@@ -37,6 +37,7 @@ impl Source for VecSource {
                             meta: Default::default(),
                             timestamp: v,
                             stream: 0,
+                            position: None,
                         }
                     })
                     .collect();

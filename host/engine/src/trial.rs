@@ -86,6 +86,7 @@ impl Source for MockSource {
                     meta: meta.clone(),
                     timestamp: ts,
                     stream,
+                    position: None,
                 };
                 if !out.send(vec![msg]).await {
                     break;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tributary_core::function::Column;
 use tributary_core::{json, Value};
 use tributary_native_abi as abi;
+use tributary_plugin::typed::{typed, Flat, Typed};
 
 /// Owned text that lent values point into; must outlive the call.
 #[derive(Default)]
@@ -74,12 +75,12 @@ pub unsafe fn from_abi(v: &abi::Value) -> Result<Value, String> {
     }
 }
 
-/// Argument columns lent to a plugin: the values and the column headers pointing at
-/// them. Reused from batch to batch, so a call allocates nothing once warm.
+/// Version-1 argument columns lent to a plugin: the values and the column headers
+/// pointing at them. Reused from batch to batch, so a call allocates nothing once warm.
 #[derive(Default)]
 pub struct Columns {
     values: Vec<Vec<abi::Value>>,
-    pub headers: Vec<abi::Column>,
+    pub headers: Vec<abi::v1::Column>,
 }
 
 // SAFETY: the pointers inside are dereferenced only during the call that follows
@@ -99,13 +100,95 @@ impl Columns {
             }
         }
         self.headers.clear();
-        self.headers
-            .extend(args.iter().zip(&self.values).map(|(c, vs)| abi::Column {
-                is_scalar: matches!(c, Column::Scalar(_)) as u32,
+        self.headers.extend(
+            args.iter()
+                .zip(&self.values)
+                .map(|(c, vs)| abi::v1::Column {
+                    is_scalar: matches!(c, Column::Scalar(_)) as u32,
+                    _reserved: 0,
+                    values: vs.as_ptr(),
+                    len: vs.len(),
+                }),
+        );
+    }
+}
+
+/// Version-2 argument columns lent for one call: typed where every row is one type
+/// ([`tributary_plugin::typed`], shared with the wasm tier), values otherwise.
+#[derive(Default)]
+pub struct TypedColumns<'a> {
+    typed: Vec<Option<Typed<'a>>>,
+    values: Vec<Vec<abi::Value>>,
+    slices: Vec<Vec<abi::Slice>>,
+    bytes: Vec<Vec<u8>>,
+    nulls: Vec<Vec<u8>>,
+    pub headers: Vec<abi::Column>,
+}
+
+impl<'a> TypedColumns<'a> {
+    /// Lends `args` (and `keep` for nested values) for one call.
+    pub fn new(args: &'a [Column], keep: &mut Keep) -> Self {
+        let mut c = TypedColumns {
+            typed: args.iter().map(typed).collect(),
+            ..TypedColumns::default()
+        };
+        for (col, t) in args.iter().zip(&c.typed) {
+            let mut values = Vec::new();
+            let mut slices = Vec::new();
+            let mut bytes = Vec::new();
+            match (t, col) {
+                (None, Column::Scalar(v)) => values.push(to_abi(v, keep)),
+                (None, Column::Values(items)) => {
+                    values.extend(items.iter().map(|v| to_abi(v, keep)))
+                }
+                (Some(t), _) => match &t.flat {
+                    Flat::Strs(v) => slices.extend(v.iter().map(|s| abi::Slice::str(s))),
+                    Flat::Bytes(v) => slices.extend(v.iter().map(|b| abi::Slice::new(b))),
+                    Flat::Bools(v) => bytes.extend(v.iter().map(|b| *b as u8)),
+                    _ => {}
+                },
+            }
+            c.values.push(values);
+            c.slices.push(slices);
+            c.bytes.push(bytes);
+            c.nulls.push(
+                t.iter()
+                    .flat_map(|t| t.nulls.iter().map(|n| *n as u8))
+                    .collect(),
+            );
+        }
+        for (i, col) in args.iter().enumerate() {
+            let nulls = &c.nulls[i];
+            let (form, data): (u32, *const std::ffi::c_void) = match &c.typed[i] {
+                None if matches!(col, Column::Scalar(_)) => (abi::COL_SCALAR, std::ptr::null()),
+                None => (abi::COL_VALUES, std::ptr::null()),
+                Some(t) => match &t.flat {
+                    Flat::Ints(v) => (abi::COL_INTS, v.as_ptr().cast()),
+                    Flat::Floats(v) => (abi::COL_FLOATS, v.as_ptr().cast()),
+                    Flat::Datetimes(v) => (abi::COL_DATETIMES, v.as_ptr().cast()),
+                    Flat::Bools(_) => (abi::COL_BOOLS, c.bytes[i].as_ptr().cast()),
+                    Flat::Strs(_) => (abi::COL_STRS, c.slices[i].as_ptr().cast()),
+                    Flat::Bytes(_) => (abi::COL_BYTES, c.slices[i].as_ptr().cast()),
+                },
+            };
+            let len = match col {
+                Column::Scalar(_) => 1,
+                Column::Values(v) => v.len(),
+            };
+            c.headers.push(abi::Column {
+                form,
                 _reserved: 0,
-                values: vs.as_ptr(),
-                len: vs.len(),
-            }));
+                values: c.values[i].as_ptr(),
+                data,
+                nulls: if nulls.is_empty() {
+                    std::ptr::null()
+                } else {
+                    nulls.as_ptr()
+                },
+                len,
+            });
+        }
+        c
     }
 }
 

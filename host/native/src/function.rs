@@ -1,15 +1,18 @@
 //! Function plugins: a library exporting a function table. Each instance is the
 //! plugin's own object behind a `create`/`destroy` pair, with a host table of its
 //! own; results are copied out while the instance is still held, because they live
-//! in plugin memory only until its next call.
+//! in plugin memory only until its next call. A version-1 plugin gets value columns
+//! and fills values; a version-2 plugin gets typed columns where every row is one
+//! type and may answer with a typed list.
 
-use crate::convert::{columns, from_abi, Columns, Keep};
+use crate::convert::{columns, from_abi, Columns, Keep, TypedColumns};
 use crate::host_api::HostTable;
-use crate::library::{NativeArtifact, NativeLibrary};
+use crate::library::{FunctionTable, NativeArtifact, NativeLibrary};
 use std::ffi::c_void;
 use std::sync::Arc;
 use tributary_core::function::{ArgInfo, Column, FnContext, RowError, RowResult};
 use tributary_native_abi as abi;
+use tributary_plugin::typed::{push_typed, FlatOut};
 use tributary_plugin::{ExportedFunction, FunctionArtifact, FunctionInstance, InstanceContext};
 
 /// Copies the plugin's error text (valid until its next call).
@@ -26,12 +29,16 @@ pub(crate) unsafe fn error_text(lib: &NativeLibrary, err: abi::Slice, what: &str
     }
 }
 
-fn table(lib: &NativeLibrary) -> Result<&abi::FunctionVtable, String> {
+fn table(lib: &NativeLibrary) -> Result<FunctionTable<'_>, String> {
     lib.function_table()
         .ok_or_else(|| format!("plugin {} has no function table", lib.name))
 }
 
 impl FunctionArtifact for NativeArtifact {
+    fn contract(&self) -> String {
+        self.0.contract()
+    }
+
     fn functions(&self) -> &[ExportedFunction] {
         &self.0.functions
     }
@@ -61,7 +68,7 @@ impl FunctionArtifact for NativeArtifact {
         let mut err = abi::Slice::EMPTY;
         // SAFETY: the library's own function; arguments are lent for the call.
         let code = unsafe {
-            (t.validate)(
+            (t.validate())(
                 abi::Slice::str(function),
                 infos.as_ptr(),
                 infos.len(),
@@ -88,23 +95,26 @@ impl FunctionArtifact for NativeArtifact {
         function: &str,
         ctx: &InstanceContext,
     ) -> Result<Box<dyn FunctionInstance>, String> {
-        let t = table(&self.0)?;
-        let host = HostTable::new(ctx.info.clone(), ctx.state.clone());
+        let lib = &self.0;
+        let t = table(lib)?;
+        let host = HostTable::new(ctx.host(), lib.abi);
         let mut err = abi::Slice::EMPTY;
         // SAFETY: the library's constructor; the table outlives the instance (both
         // live in `Live`, the instance destroyed first).
-        let inst = unsafe { (t.create)(host.as_ptr(), abi::Slice::str(function), &mut err) };
+        let inst = unsafe { (t.create())(host.as_ptr(), abi::Slice::str(function), &mut err) };
         if inst.is_null() {
             // SAFETY: set by the plugin during this call.
-            return Err(unsafe { error_text(&self.0, err, "its constructor") });
+            return Err(unsafe { error_text(lib, err, "its constructor") });
         }
         Ok(Box::new(Live {
             inst,
             _host: host,
-            lib: self.0.clone(),
+            lib: lib.clone(),
             keep: Keep::default(),
             cols: Columns::default(),
             out: Vec::new(),
+            data: Vec::new(),
+            nulls: Vec::new(),
         }))
     }
 }
@@ -116,10 +126,14 @@ struct Live {
     _host: HostTable,
     lib: Arc<NativeLibrary>,
     keep: Keep,
+    /// Version 1's argument columns, reused from batch to batch.
     cols: Columns,
     /// The output slots, reused from batch to batch. The values in it point into
     /// plugin memory only between a call and the copy that follows it.
     out: Vec<abi::Value>,
+    /// Version 2's typed output slots and null flags.
+    data: Vec<u64>,
+    nulls: Vec<u8>,
 }
 
 // SAFETY: an instance is used by one thread at a time (the plugin host holds it
@@ -131,26 +145,36 @@ impl Drop for Live {
     fn drop(&mut self) {
         if let Some(t) = self.lib.function_table() {
             // SAFETY: `inst` came from this table's `create` and is destroyed once.
-            unsafe { (t.destroy)(self.inst) };
+            unsafe { (t.destroy())(self.inst) };
         }
     }
 }
 
+/// Version 1's entry points, for [`Live::run_v1`].
+type ExecV1 = unsafe extern "C" fn(
+    *mut c_void,
+    *const abi::v1::Column,
+    usize,
+    usize,
+    *mut abi::Value,
+    *mut abi::Slice,
+) -> i32;
+
 impl Live {
-    /// Calls the plugin with `call` filling `n` output slots and copies the results
-    /// onto `out`.
-    fn run(
+    /// Calls a version-1 plugin with `call` filling `n` value slots and copies the
+    /// results onto `out`.
+    fn run_v1(
         &mut self,
         n: usize,
         what: &str,
         out: &mut Vec<RowResult>,
-        call: impl FnOnce(&Live, *mut abi::Value, *mut abi::Slice) -> i32,
+        call: impl FnOnce(*mut c_void, *mut abi::Value, *mut abi::Slice) -> i32,
     ) -> Result<(), String> {
         let mut buf = std::mem::take(&mut self.out);
         buf.clear();
         buf.resize(n, abi::Value::NULL);
         let mut err = abi::Slice::EMPTY;
-        let code = call(self, buf.as_mut_ptr(), &mut err);
+        let code = call(self.inst, buf.as_mut_ptr(), &mut err);
         let r = if code != 0 {
             // SAFETY: set by the plugin during this call.
             Err(unsafe { error_text(&self.lib, err, what) })
@@ -166,6 +190,97 @@ impl Live {
         self.out = buf;
         r
     }
+
+    /// Calls a version-2 plugin with `call` filling a results block of `n` rows and
+    /// copies the results, values or typed, onto `out`.
+    fn run_v2(
+        &mut self,
+        n: usize,
+        what: &str,
+        out: &mut Vec<RowResult>,
+        call: impl FnOnce(*mut c_void, *mut abi::Results, *mut abi::Slice) -> i32,
+    ) -> Result<(), String> {
+        let (mut values, mut data, mut nulls) = (
+            std::mem::take(&mut self.out),
+            std::mem::take(&mut self.data),
+            std::mem::take(&mut self.nulls),
+        );
+        values.clear();
+        values.resize(n, abi::Value::NULL);
+        data.clear();
+        data.resize(n, 0);
+        nulls.clear();
+        nulls.resize(n, 0);
+        let mut results = abi::Results {
+            form: abi::COL_VALUES,
+            _reserved: 0,
+            values: values.as_mut_ptr(),
+            data: data.as_mut_ptr().cast(),
+            nulls: nulls.as_mut_ptr(),
+            len: n,
+        };
+        let mut err = abi::Slice::EMPTY;
+        let code = call(self.inst, &mut results, &mut err);
+        let r = if code != 0 {
+            // SAFETY: set by the plugin during this call.
+            Err(unsafe { error_text(&self.lib, err, what) })
+        } else {
+            typed_results(results.form, &values, &data, &nulls, out)
+                .map_err(|e| format!("plugin {}: {e}", self.lib.name))
+        };
+        (self.out, self.data, self.nulls) = (values, data, nulls);
+        r
+    }
+}
+
+/// What a version-2 plugin left in its results block.
+fn typed_results(
+    form: u32,
+    values: &[abi::Value],
+    data: &[u64],
+    nulls: &[u8],
+    out: &mut Vec<RowResult>,
+) -> Result<(), String> {
+    let n = values.len();
+    let mask: Vec<bool> = if nulls.iter().any(|b| *b != 0) {
+        nulls.iter().map(|b| *b != 0).collect()
+    } else {
+        Vec::new()
+    };
+    let flat = match form {
+        abi::COL_VALUES => {
+            out.reserve(n);
+            // SAFETY: the plugin filled `n` values valid until its next call.
+            out.extend(
+                values
+                    .iter()
+                    .map(|v| unsafe { from_abi(v) }.map_err(RowError::Failed)),
+            );
+            return Ok(());
+        }
+        // SAFETY (the casts below): `data` holds `n` 8-byte slots, aligned for u64,
+        // which i64 and f64 share.
+        abi::COL_INTS => {
+            FlatOut::Ints(unsafe { std::slice::from_raw_parts(data.as_ptr().cast(), n) })
+        }
+        abi::COL_DATETIMES => {
+            FlatOut::Datetimes(unsafe { std::slice::from_raw_parts(data.as_ptr().cast(), n) })
+        }
+        abi::COL_FLOATS => {
+            FlatOut::Floats(unsafe { std::slice::from_raw_parts(data.as_ptr().cast(), n) })
+        }
+        abi::COL_BOOLS => {
+            // SAFETY: the first `n` bytes of the slots, one 0/1 byte per row.
+            let bytes: &[u8] = unsafe { std::slice::from_raw_parts(data.as_ptr().cast(), n) };
+            if let Some(b) = bytes.iter().find(|b| **b > 1) {
+                return Err(format!("a boolean result must be 0 or 1, not {b}"));
+            }
+            let bools: Vec<bool> = bytes.iter().map(|b| *b == 1).collect();
+            return push_typed(FlatOut::Bools(&bools), &mask, n, out);
+        }
+        other => return Err(format!("the results have an unknown form {other}")),
+    };
+    push_typed(flat, &mask, n, out)
 }
 
 impl FunctionInstance for Live {
@@ -176,27 +291,36 @@ impl FunctionInstance for Live {
         n: usize,
         out: &mut Vec<RowResult>,
     ) -> Result<(), String> {
-        let mut cols = std::mem::take(&mut self.cols);
-        cols.fill(args, &mut self.keep);
-        let r = self.run(n, "exec", out, |live, buf, err| {
-            match live.lib.function_table() {
+        let lib = self.lib.clone();
+        match table(&lib)? {
+            FunctionTable::V1(t) => {
+                let exec: ExecV1 = t.exec;
+                let mut cols = std::mem::take(&mut self.cols);
+                cols.fill(args, &mut self.keep);
+                let (ptr, len) = (cols.headers.as_ptr(), cols.headers.len());
                 // SAFETY: the instance's own table; columns and output lent for the call.
-                Some(t) => unsafe {
-                    (t.exec)(
-                        live.inst,
-                        cols.headers.as_ptr(),
-                        cols.headers.len(),
-                        n,
-                        buf,
-                        err,
-                    )
-                },
-                None => -1,
+                let r = self.run_v1(n, "exec", out, |inst, buf, err| unsafe {
+                    exec(inst, ptr, len, n, buf, err)
+                });
+                self.cols = cols;
+                self.keep.clear();
+                r
             }
-        });
-        self.cols = cols;
-        self.keep.clear();
-        r
+            FunctionTable::V2(t) => {
+                let mut keep = std::mem::take(&mut self.keep);
+                let cols = TypedColumns::new(args, &mut keep);
+                let (ptr, len) = (cols.headers.as_ptr(), cols.headers.len());
+                let exec = t.exec;
+                // SAFETY: as above.
+                let r = self.run_v2(n, "exec", out, |inst, res, err| unsafe {
+                    exec(inst, ptr, len, n, res, err)
+                });
+                drop(cols);
+                keep.clear();
+                self.keep = keep;
+                r
+            }
+        }
     }
 
     fn exec_groups(
@@ -205,32 +329,64 @@ impl FunctionInstance for Live {
         groups: &[Vec<Column>],
         out: &mut Vec<RowResult>,
     ) -> Result<(), String> {
+        let rows_of = |g: &[Column]| {
+            g.iter()
+                .map(|c| match c {
+                    Column::Values(v) => v.len(),
+                    Column::Scalar(_) => 1,
+                })
+                .max()
+                .unwrap_or(0)
+        };
+        let lib = self.lib.clone();
         let mut keep = std::mem::take(&mut self.keep);
-        let cols: Vec<_> = groups.iter().map(|g| columns(g, &mut keep)).collect();
-        let raw: Vec<abi::Group> = groups
-            .iter()
-            .zip(&cols)
-            .map(|(g, c)| abi::Group {
-                args: c.headers.as_ptr(),
-                nargs: c.headers.len(),
-                rows: g
+        let r = match table(&lib)? {
+            FunctionTable::V1(t) => {
+                let cols: Vec<_> = groups.iter().map(|g| columns(g, &mut keep)).collect();
+                let raw: Vec<abi::v1::Group> = groups
                     .iter()
-                    .map(|c| match c {
-                        Column::Values(v) => v.len(),
-                        Column::Scalar(_) => 1,
+                    .zip(&cols)
+                    .map(|(g, c)| abi::v1::Group {
+                        args: c.headers.as_ptr(),
+                        nargs: c.headers.len(),
+                        rows: rows_of(g),
                     })
-                    .max()
-                    .unwrap_or(0),
-            })
-            .collect();
-        let r = self.run(groups.len(), "exec_groups", out, |live, buf, err| {
-            match live.lib.function_table().and_then(|t| t.exec_groups) {
-                // SAFETY: the instance's own table; groups and output lent for the call.
-                Some(f) => unsafe { f(live.inst, raw.as_ptr(), raw.len(), buf, err) },
-                None => -1,
+                    .collect();
+                match t.exec_groups {
+                    // SAFETY: the instance's own table; groups and output lent for the call.
+                    Some(f) => {
+                        self.run_v1(groups.len(), "exec_groups", out, |inst, buf, err| unsafe {
+                            f(inst, raw.as_ptr(), raw.len(), buf, err)
+                        })
+                    }
+                    None => Err(format!("plugin {} has no aggregate functions", lib.name)),
+                }
             }
-        });
-        drop(cols);
+            FunctionTable::V2(t) => {
+                let cols: Vec<_> = groups
+                    .iter()
+                    .map(|g| TypedColumns::new(g, &mut keep))
+                    .collect();
+                let raw: Vec<abi::Group> = groups
+                    .iter()
+                    .zip(&cols)
+                    .map(|(g, c)| abi::Group {
+                        args: c.headers.as_ptr(),
+                        nargs: c.headers.len(),
+                        rows: rows_of(g),
+                    })
+                    .collect();
+                match t.exec_groups {
+                    // SAFETY: as above.
+                    Some(f) => {
+                        self.run_v2(groups.len(), "exec_groups", out, |inst, res, err| unsafe {
+                            f(inst, raw.as_ptr(), raw.len(), res, err)
+                        })
+                    }
+                    None => Err(format!("plugin {} has no aggregate functions", lib.name)),
+                }
+            }
+        };
         keep.clear();
         self.keep = keep;
         r

@@ -8,11 +8,12 @@
 use crate::convert::{from_abi, to_abi, Keep};
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
-use tributary_core::state::{StateError, StateStore};
+use tributary_core::state::StateError;
 use tributary_core::Value;
 use tributary_native_abi as abi;
-use tributary_plugin::{InstanceHost, InstanceInfo, Level};
+#[cfg(test)]
+use tributary_plugin::InstanceInfo;
+use tributary_plugin::{Connection, InstanceHost, Level};
 
 struct Ctx {
     host: InstanceHost,
@@ -38,15 +39,17 @@ pub struct HostTable {
 unsafe impl Send for HostTable {}
 
 impl HostTable {
-    pub fn new(info: InstanceInfo, state: Arc<dyn StateStore>) -> HostTable {
+    /// The table of an instance built against ABI version `abi`: a version-1 plugin
+    /// gets `root_path` as version 1 defined it (the plugin's own folder).
+    pub fn new(host: InstanceHost, abi: u32) -> HostTable {
         let ctx = Box::into_raw(Box::new(Ctx {
-            host: InstanceHost::new(info, state),
+            host,
             value: Value::Null,
             keep: Keep::default(),
             err: String::new(),
         }));
         let table = Box::into_raw(Box::new(abi::Host {
-            abi_version: abi::ABI_VERSION,
+            abi_version: abi,
             _reserved: 0,
             ctx: ctx as *mut c_void,
             put_state,
@@ -57,8 +60,14 @@ impl HostTable {
             rule_id,
             operator_id,
             instance_id,
-            root_path,
+            root_path: if abi == abi::v1::ABI_VERSION {
+                plugin_path
+            } else {
+                root_path
+            },
             log,
+            plugin_path,
+            set_connection,
         }));
         HostTable { table, ctx }
     }
@@ -227,6 +236,22 @@ unsafe extern "C" fn root_path(c: *mut c_void) -> abi::Slice {
     abi::Slice::str(&unsafe { ctx(c) }.host.info.root_path)
 }
 
+unsafe extern "C" fn plugin_path(c: *mut c_void) -> abi::Slice {
+    // SAFETY: as above.
+    abi::Slice::str(&unsafe { ctx(c) }.host.info.plugin_path)
+}
+
+unsafe extern "C" fn set_connection(c: *mut c_void, state: i32, message: abi::Slice) {
+    // SAFETY: the host's own context; the plugin lends the message for the call.
+    let (c, msg) = unsafe { (ctx(c), message.to_string_lossy()) };
+    let state = match state {
+        abi::CONNECTED => Connection::Connected,
+        abi::CONNECTING => Connection::Connecting,
+        _ => Connection::Disconnected,
+    };
+    let _ = catch_unwind(AssertUnwindSafe(|| c.host.set_connection(state, &msg)));
+}
+
 unsafe extern "C" fn log(c: *mut c_void, level: u32, message: abi::Slice) {
     // SAFETY: the host's own context; the plugin lends the message for the call.
     let (c, msg) = unsafe { (ctx(c), message.to_string_lossy()) };
@@ -243,7 +268,8 @@ unsafe extern "C" fn log(c: *mut c_void, level: u32, message: abi::Slice) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tributary_core::state::MemoryStateStore;
+    use std::sync::Arc;
+    use tributary_core::state::{MemoryStateStore, StateStore};
 
     #[test]
     fn the_table_serves_the_state_api_with_ekuipers_semantics() {
@@ -253,7 +279,7 @@ mod tests {
             rule_id: "r1".into(),
             ..InstanceInfo::default()
         };
-        let h = HostTable::new(info, store.clone());
+        let h = HostTable::new(InstanceHost::new(info, store.clone()), abi::ABI_VERSION);
         // SAFETY: calling the table as a plugin would, with valid arguments.
         unsafe {
             let t = &*h.as_ptr();

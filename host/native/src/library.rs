@@ -2,7 +2,9 @@
 //!
 //! Order matters: the descriptor's first two words (ABI version, layout fingerprint)
 //! are read before any other field, so a plugin built for another ABI or another
-//! layout is refused with an error instead of being misread.
+//! layout is refused with an error instead of being misread. Every ABI version ever
+//! published loads: a version-1 plugin is called through the frozen version-1 tables
+//! ([`abi::v1`]), a version-2 one through the current tables.
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -12,6 +14,41 @@ use tributary_core::function::FunctionKind;
 use tributary_core::Error;
 use tributary_native_abi as abi;
 use tributary_plugin::{ExportedFunction, PluginKind};
+
+/// A function table of either ABI version.
+#[derive(Clone, Copy)]
+pub(crate) enum FunctionTable<'a> {
+    V1(&'a abi::v1::FunctionVtable),
+    V2(&'a abi::FunctionVtable),
+}
+
+impl FunctionTable<'_> {
+    pub(crate) fn validate(
+        &self,
+    ) -> unsafe extern "C" fn(abi::Slice, *const abi::ArgInfo, usize, *mut abi::Slice) -> i32 {
+        match self {
+            FunctionTable::V1(t) => t.validate,
+            FunctionTable::V2(t) => t.validate,
+        }
+    }
+
+    pub(crate) fn create(
+        &self,
+    ) -> unsafe extern "C" fn(*const abi::Host, abi::Slice, *mut abi::Slice) -> *mut std::ffi::c_void
+    {
+        match self {
+            FunctionTable::V1(t) => t.create,
+            FunctionTable::V2(t) => t.create,
+        }
+    }
+
+    pub(crate) fn destroy(&self) -> unsafe extern "C" fn(*mut std::ffi::c_void) {
+        match self {
+            FunctionTable::V1(t) => t.destroy,
+            FunctionTable::V2(t) => t.destroy,
+        }
+    }
+}
 
 /// A loaded library as the plugin host holds it: the artifact of every kind.
 pub struct NativeArtifact(pub Arc<NativeLibrary>);
@@ -49,6 +86,10 @@ pub struct NativeLibrary {
     pub functions: Vec<ExportedFunction>,
     /// The `<root>/etc/<kind>/<name>` folder given to instances as their root path.
     pub etc_dir: PathBuf,
+    /// The ABI version the plugin was built against (1 or 2).
+    pub abi: u32,
+    /// What a version-2 source can do (`abi::SOURCE_*` flags); 0 otherwise.
+    pub source_flags: u32,
     desc: *const abi::Plugin,
     // Declared last: dropped after everything that may point into it.
     _lib: libloading::Library,
@@ -88,6 +129,17 @@ pub fn plugin_name(stem: &str) -> String {
         Some(f) => f.to_lowercase().chain(c).collect(),
         None => String::new(),
     }
+}
+
+/// The error a plugin set for call `what`.
+///
+/// # Safety
+/// `err` was set by the plugin during the call that just returned.
+pub(crate) unsafe fn failed(lib: &NativeLibrary, what: &str, err: abi::Slice) -> String {
+    // SAFETY: per the caller.
+    format!("plugin {}: {what}: {}", lib.name, unsafe {
+        err.to_string_lossy()
+    })
 }
 
 fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
@@ -180,25 +232,30 @@ impl NativeLibrary {
                 std::ptr::read((desc as *const u32).add(1)),
             )
         };
-        if abi_version != abi::ABI_VERSION {
+        let want = match abi_version {
+            abi::v1::ABI_VERSION => abi::v1::LAYOUT_FINGERPRINT,
+            abi::ABI_VERSION => abi::LAYOUT_FINGERPRINT,
+            other => {
+                return Err(bad(
+                    path,
+                    format!(
+                        "built for native ABI version {other}; this host speaks versions {} and {}",
+                        abi::v1::ABI_VERSION,
+                        abi::ABI_VERSION
+                    ),
+                ))
+            }
+        };
+        if layout != want {
             return Err(bad(
                 path,
                 format!(
-                    "built for native ABI version {abi_version}; this host speaks version {}",
-                    abi::ABI_VERSION
+                    "layout fingerprint {layout:#x} differs from the host's {want:#x} for ABI version {abi_version}: rebuild it against this tributary_plugin.h"
                 ),
             ));
         }
-        if layout != abi::LAYOUT_FINGERPRINT {
-            return Err(bad(
-                path,
-                format!(
-                    "layout fingerprint {layout:#x} differs from the host's {:#x}: rebuild it against this tributary_plugin.h",
-                    abi::LAYOUT_FINGERPRINT
-                ),
-            ));
-        }
-        // SAFETY: version and layout match: the descriptor has the host's layout.
+        // SAFETY: version and layout match: the descriptor has the host's layout (the
+        // same in both versions; only the tables it points to differ).
         let d = unsafe { &*desc };
         if d.kind != kind_code(kind) {
             return Err(bad(
@@ -247,7 +304,20 @@ impl NativeLibrary {
                 ],
             ),
         };
-        for (word, name) in required {
+        // A version-2 source table says what it can do; each ability needs its entries.
+        let mut source_flags = 0;
+        let mut required = required.to_vec();
+        if kind == PluginKind::Source && abi_version == abi::ABI_VERSION {
+            // SAFETY: a version-2 source table: word 5 holds `flags` (then padding).
+            source_flags = unsafe { std::ptr::read(table.add(5) as *const u32) };
+            if source_flags & abi::SOURCE_REWINDABLE != 0 {
+                required.extend([(6, "offset"), (7, "rewind")]);
+            }
+            if source_flags & abi::SOURCE_LOOKUP != 0 {
+                required.push((8, "lookup"));
+            }
+        }
+        for (word, name) in &required {
             // SAFETY: the table has the host's layout (checked above); reading a
             // pointer-sized word of it as an integer is always valid.
             if unsafe { std::ptr::read(table.add(*word)) } == 0 {
@@ -262,7 +332,8 @@ impl NativeLibrary {
         }
         let mut functions = Vec::new();
         if kind == PluginKind::Function {
-            // SAFETY: checked non-null above; static data of the library.
+            // SAFETY: checked non-null above; static data of the library. The list of
+            // functions starts both versions' tables.
             let t = unsafe { &*d.function };
             if t.functions.is_null() || t.nfunctions == 0 {
                 return Err(bad(path, "exports no function"));
@@ -306,9 +377,16 @@ impl NativeLibrary {
             singleton: d.singleton != 0,
             functions,
             etc_dir,
+            abi: abi_version,
+            source_flags,
             desc,
             _lib: lib,
         }))
+    }
+
+    /// The ABI it was built against, as the API shows it.
+    pub fn contract(&self) -> String {
+        format!("native ABI {}", self.abi)
     }
 
     fn descriptor(&self) -> &abi::Plugin {
@@ -316,14 +394,34 @@ impl NativeLibrary {
         unsafe { &*self.desc }
     }
 
-    /// The function table (function plugins only, checked at load).
-    pub(crate) fn function_table(&self) -> Option<&abi::FunctionVtable> {
-        // SAFETY: non-null for function plugins (checked at load), static data.
-        unsafe { self.descriptor().function.as_ref() }
+    /// The function table of the plugin's ABI version (function plugins only,
+    /// checked at load).
+    pub(crate) fn function_table(&self) -> Option<FunctionTable<'_>> {
+        let f = self.descriptor().function;
+        // SAFETY: non-null for function plugins (checked at load), static data, of
+        // the version the descriptor declared.
+        unsafe {
+            match self.abi {
+                abi::v1::ABI_VERSION => (f as *const abi::v1::FunctionVtable)
+                    .as_ref()
+                    .map(FunctionTable::V1),
+                _ => f.as_ref().map(FunctionTable::V2),
+            }
+        }
     }
 
-    pub(crate) fn source_table(&self) -> Option<&abi::SourceVtable> {
-        // SAFETY: as above.
+    /// The source table's entries every version has.
+    pub(crate) fn source_table(&self) -> Option<&abi::v1::SourceVtable> {
+        // SAFETY: as above; a version-2 table starts with the version-1 entries.
+        unsafe { (self.descriptor().source as *const abi::v1::SourceVtable).as_ref() }
+    }
+
+    /// The whole source table of a version-2 plugin.
+    pub(crate) fn source_table_v2(&self) -> Option<&abi::SourceVtable> {
+        if self.abi != abi::ABI_VERSION {
+            return None;
+        }
+        // SAFETY: as above, for a plugin of version 2.
         unsafe { self.descriptor().source.as_ref() }
     }
 

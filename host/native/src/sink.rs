@@ -4,7 +4,7 @@
 
 use crate::convert::{row_fields, Keep};
 use crate::host_api::HostTable;
-use crate::library::{NativeArtifact, NativeLibrary};
+use crate::library::{failed, NativeArtifact, NativeLibrary};
 use std::ffi::c_void;
 use std::sync::Arc;
 use tributary_native_abi as abi;
@@ -15,20 +15,15 @@ fn table(lib: &NativeLibrary) -> Result<&abi::SinkVtable, String> {
         .ok_or_else(|| format!("plugin {} has no sink table", lib.name))
 }
 
-/// # Safety
-/// `err` was set by the plugin during the call that just returned.
-unsafe fn failed(lib: &NativeLibrary, what: &str, err: abi::Slice) -> String {
-    // SAFETY: per the caller.
-    format!("plugin {}: {what}: {}", lib.name, unsafe {
-        err.to_string_lossy()
-    })
-}
-
 impl SinkArtifact for NativeArtifact {
+    fn contract(&self) -> String {
+        self.0.contract()
+    }
+
     fn open(&self, ctx: &InstanceContext, props: &str) -> Result<Box<dyn SinkInstance>, String> {
         let lib = &self.0;
         let t = table(lib)?;
-        let host = HostTable::new(ctx.info.clone(), ctx.state.clone());
+        let host = HostTable::new(ctx.host(), lib.abi);
         let mut err = abi::Slice::EMPTY;
         // SAFETY: the library's constructor; props lent for the call, the table
         // outlives the instance.

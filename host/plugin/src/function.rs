@@ -9,7 +9,7 @@
 
 use crate::bridge;
 use crate::cell::VersionCell;
-use crate::instance::InstanceInfo;
+use crate::instance::{InstanceInfo, PluginPaths};
 use crate::metrics::PluginMetrics;
 use crate::supervisor::Supervisor;
 use crate::tier::{FunctionArtifact, FunctionInstance, InstanceContext};
@@ -67,7 +67,7 @@ pub struct PluginFunction {
     plugin: String,
     name: String,
     kind: FunctionKind,
-    root_path: String,
+    paths: PluginPaths,
     state: Arc<dyn StateStore>,
     metrics: Arc<PluginMetrics>,
     /// Instances alive (call sites of running or validated rules).
@@ -85,20 +85,20 @@ impl PluginFunction {
         plugin: &str,
         name: &str,
         kind: FunctionKind,
-        root_path: &str,
+        paths: &PluginPaths,
         state: Arc<dyn StateStore>,
         metrics: Arc<PluginMetrics>,
     ) -> Self {
         let shared = cell
             .current()
             .singleton()
-            .then(|| Slot::new(InstanceInfo::singleton(plugin, name, root_path)));
+            .then(|| Slot::new(InstanceInfo::singleton(plugin, name, paths)));
         PluginFunction {
             cell,
             plugin: plugin.to_string(),
             name: name.to_string(),
             kind,
-            root_path: root_path.to_string(),
+            paths: paths.clone(),
             state,
             metrics,
             users: Arc::new(AtomicU64::new(0)),
@@ -121,7 +121,15 @@ impl PluginFunction {
             .find(|f| f.name == name)
             .map_or(FunctionKind::Scalar, |f| f.kind);
         let cell = VersionCell::new(artifact);
-        PluginFunction::new(cell, plugin, name, kind, "", state, Default::default())
+        PluginFunction::new(
+            cell,
+            plugin,
+            name,
+            kind,
+            &PluginPaths::default(),
+            state,
+            Default::default(),
+        )
     }
 
     /// How many instances of this function are alive.
@@ -154,7 +162,7 @@ impl FunctionFactory for PluginFunction {
                     &self.name,
                     site,
                     n,
-                    &self.root_path,
+                    &self.paths,
                 ))
             }
         };
@@ -216,6 +224,7 @@ impl PluginFunctionImpl {
                 info: slot.info.clone(),
                 state: self.state.clone(),
                 metrics: self.metrics.clone(),
+                link: None,
             };
             let instance = self.version.instantiate(&self.name, &ctx)?;
             slot.live = Some(Live {

@@ -20,6 +20,7 @@
 
 use crate::cell::VersionCell;
 use crate::function::{FunctionCell, PluginFunction};
+use crate::instance::PluginPaths;
 use crate::kind::PluginKind;
 use crate::metrics::PluginMetrics;
 use crate::sink::{PluginSinkFactory, SinkCell};
@@ -76,6 +77,16 @@ impl Record {
         match &self.live {
             Live::Function { factories, .. } => factories.iter().map(|f| f.users()).sum(),
             _ => 0,
+        }
+    }
+
+    /// The contract the current version was built against (`tributary:plugin@0.1.0`,
+    /// `native ABI 2`).
+    pub fn contract(&self) -> String {
+        match &self.live {
+            Live::Function { cell, .. } => cell.current().contract(),
+            Live::Source(cell) => cell.current().contract(),
+            Live::Sink(cell) => cell.current().contract(),
         }
     }
 }
@@ -278,14 +289,18 @@ impl PluginHost {
         Ok(undo)
     }
 
-    /// The root path the context API gives a plugin's instances.
-    fn etc_of(&self, kind: PluginKind, name: &str) -> String {
-        self.root()
-            .join("etc")
-            .join(kind.folder())
-            .join(name)
-            .display()
-            .to_string()
+    /// The paths the context API gives a plugin's instances.
+    fn paths_of(&self, kind: PluginKind, name: &str) -> PluginPaths {
+        let root = self.root();
+        PluginPaths {
+            root: root.display().to_string(),
+            plugin: root
+                .join("etc")
+                .join(kind.folder())
+                .join(name)
+                .display()
+                .to_string(),
+        }
     }
 
     fn create(
@@ -302,7 +317,7 @@ impl PluginHost {
         let reg = &self.config.registrar;
         let (live, functions) = match artifact {
             Artifact::Function(a) => {
-                let root = self.etc_of(PluginKind::Function, name);
+                let paths = self.paths_of(PluginKind::Function, name);
                 let cell: FunctionCell = VersionCell::new(a.clone());
                 let factories: Vec<Arc<PluginFunction>> = a
                     .functions()
@@ -313,7 +328,7 @@ impl PluginHost {
                             name,
                             &f.name,
                             f.kind,
-                            &root,
+                            &paths,
                             state.clone(),
                             metrics.clone(),
                         ))
@@ -336,7 +351,7 @@ impl PluginHost {
                 let f = PluginSourceFactory::new(
                     cell.clone(),
                     name,
-                    &self.etc_of(PluginKind::Source, name),
+                    self.paths_of(PluginKind::Source, name),
                     state,
                     metrics.clone(),
                 );
@@ -348,7 +363,7 @@ impl PluginHost {
                 let f = PluginSinkFactory::new(
                     cell.clone(),
                     name,
-                    &self.etc_of(PluginKind::Sink, name),
+                    self.paths_of(PluginKind::Sink, name),
                     state,
                     metrics.clone(),
                 );
@@ -503,8 +518,10 @@ impl PluginHost {
                 "tier": r.tier,
                 "file": r.path.file_name().map(|f| f.to_string_lossy().into_owned()),
                 "status": "loaded",
+                "contract": r.contract(),
                 "metrics": {"calls": m.calls, "rows": m.rows, "errors": m.errors,
-                            "restarts": m.restarts, "latency_us": m.latency_us},
+                            "restarts": m.restarts, "latency_us": m.latency_us,
+                            "memory_bytes": m.memory_bytes},
             });
             if kind == PluginKind::Function {
                 v["functions"] = serde_json::json!(r.functions);

@@ -1,9 +1,22 @@
-//! Who an instance is: its plugin, the rule and operator it serves, its id, the root
-//! path the context API gives it, and its state scope. The tiers put this into their
+//! Who an instance is: its plugin, the rule and operator it serves, its id, the
+//! paths the context API gives it, and its state scope. The tiers put this into their
 //! context imports (wasm) and host tables (native) as they are.
 
+use std::sync::Arc;
+use tributary_core::connection::ConnectionStatus;
 use tributary_core::function::CallSite;
 use tributary_core::scope;
+use tributary_core::Clock;
+
+/// The folders the context API names: the engine root and the plugin's own folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PluginPaths {
+    /// The engine root (eKuiper's `GetRootPath`): relative paths in props are
+    /// relative to it.
+    pub root: String,
+    /// `<root>/etc/<kind>/<name>`: the plugin's own runtime files.
+    pub plugin: String,
+}
 
 /// The identity and state scope of one instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -12,54 +25,67 @@ pub struct InstanceInfo {
     pub rule_id: String,
     pub operator_id: String,
     pub instance_id: String,
-    /// `<root>/etc/<kind>/<name>`: what `context.root-path` returns.
+    /// The engine root: what `context.root-path` returns from contract 0.2 on.
     pub root_path: String,
+    /// `<root>/etc/<kind>/<name>`: `context.plugin-path` (and what `root-path`
+    /// returned in contract 0.1, which keeps returning it to 0.1 plugins).
+    pub plugin_path: String,
     /// The state scope ([`tributary_core::scope`]).
     pub scope: String,
 }
 
 impl InstanceInfo {
     /// The instance of `function` at call site `site`, the `n`th made by its factory.
-    pub fn call_site(plugin: &str, function: &str, site: &CallSite, n: u64, root: &str) -> Self {
+    pub fn call_site(
+        plugin: &str,
+        function: &str,
+        site: &CallSite,
+        n: u64,
+        paths: &PluginPaths,
+    ) -> Self {
         InstanceInfo {
             plugin: plugin.to_string(),
             rule_id: site.rule_id.clone(),
             operator_id: format!("function:{}", site.site),
             instance_id: format!("{plugin}:{}:{}:{n}", site.rule_id, site.site),
-            root_path: root.to_string(),
+            root_path: paths.root.clone(),
+            plugin_path: paths.plugin.clone(),
             scope: scope::function(&site.rule_id, site.site, function),
         }
     }
 
     /// The one instance of a singleton plugin's `function`, shared by every rule.
-    pub fn singleton(plugin: &str, function: &str, root: &str) -> Self {
+    pub fn singleton(plugin: &str, function: &str, paths: &PluginPaths) -> Self {
         InstanceInfo {
             plugin: plugin.to_string(),
             rule_id: String::new(),
             operator_id: "function:singleton".into(),
             instance_id: format!("{plugin}:{function}:singleton"),
-            root_path: root.to_string(),
+            root_path: paths.root.clone(),
+            plugin_path: paths.plugin.clone(),
             scope: scope::singleton(plugin),
         }
     }
 
     /// A rule's source or sink instance (`role` is `source` or `sink`).
-    pub fn connector(plugin: &str, rule: &str, role: &str, root: &str) -> Self {
+    pub fn connector(plugin: &str, rule: &str, role: &str, paths: &PluginPaths) -> Self {
         InstanceInfo {
             plugin: plugin.to_string(),
             rule_id: rule.to_string(),
             operator_id: role.to_string(),
             instance_id: format!("{plugin}:{rule}:{role}"),
-            root_path: root.to_string(),
+            root_path: paths.root.clone(),
+            plugin_path: paths.plugin.clone(),
             scope: scope::connector(rule, role, plugin),
         }
     }
 
     /// A throwaway instance (describing a plugin at load): no rule, no state kept.
-    pub fn probe(plugin: &str, root: &str) -> Self {
+    pub fn probe(plugin: &str, paths: &PluginPaths) -> Self {
         InstanceInfo {
             plugin: plugin.to_string(),
-            root_path: root.to_string(),
+            root_path: paths.root.clone(),
+            plugin_path: paths.plugin.clone(),
             ..InstanceInfo::default()
         }
     }
@@ -80,6 +106,30 @@ pub enum Level {
 pub struct InstanceHost {
     pub info: InstanceInfo,
     state: std::sync::Arc<dyn tributary_core::state::StateStore>,
+    /// Where a source or sink instance reports its connection (none for functions).
+    link: Option<ConnectionLink>,
+}
+
+/// A connector instance's connection status, shown in its rule's status and in
+/// `/metrics` under the connector's node name, and the clock its times come from.
+#[derive(Clone)]
+pub struct ConnectionLink {
+    pub status: Arc<ConnectionStatus>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ConnectionLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionLink").finish_non_exhaustive()
+    }
+}
+
+/// A connection state a plugin reports (eKuiper's 1, 0, -1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    Connected,
+    Connecting,
+    Disconnected,
 }
 
 type StateResult<T> = Result<T, tributary_core::state::StateError>;
@@ -89,7 +139,32 @@ impl InstanceHost {
         info: InstanceInfo,
         state: std::sync::Arc<dyn tributary_core::state::StateStore>,
     ) -> Self {
-        InstanceHost { info, state }
+        InstanceHost {
+            info,
+            state,
+            link: None,
+        }
+    }
+
+    /// The host of a connector instance reporting its connection to `link`.
+    pub fn with_link(mut self, link: Option<ConnectionLink>) -> Self {
+        self.link = link;
+        self
+    }
+
+    /// What a plugin reports about its connection. A function instance has no
+    /// connection to show, so its report only reaches the log.
+    pub fn set_connection(&self, state: Connection, message: &str) {
+        let Some(link) = &self.link else {
+            tracing::debug!(plugin = %self.info.plugin, ?state, "connection reported by an instance that is not a source or sink; ignored");
+            return;
+        };
+        let now = link.clock.now_ms();
+        match state {
+            Connection::Connected => link.status.connected(now),
+            Connection::Connecting => link.status.reconnecting(now, message),
+            Connection::Disconnected => link.status.disconnected(now, message),
+        }
     }
 
     pub fn put(&self, key: &str, value: tributary_core::Value) -> StateResult<()> {

@@ -21,12 +21,14 @@
 
 pub mod bridge;
 pub mod cell;
+pub mod connector;
 pub mod function;
 pub mod grants;
 pub mod host;
 pub mod install;
 pub mod instance;
 pub mod kind;
+pub mod lookup;
 pub mod manifest;
 pub mod metrics;
 pub mod package;
@@ -35,13 +37,14 @@ pub mod source;
 pub mod staging;
 pub mod supervisor;
 pub mod tier;
+pub mod typed;
 
 pub use host::{Failure, HostConfig, PluginHost};
-pub use instance::{InstanceHost, InstanceInfo, Level};
+pub use instance::{Connection, ConnectionLink, InstanceHost, InstanceInfo, Level, PluginPaths};
 pub use kind::PluginKind;
 pub use metrics::PluginMetrics;
 pub use tier::{
     Artifact, ExportedFunction, FunctionArtifact, FunctionInstance, InstanceContext, LoadRequest,
-    Pulled, SinkArtifact, SinkInstance, SinkRows, SourceArtifact, SourceInstance, Tier,
+    Pulled, SinkArtifact, SinkInstance, SinkRows, SourceArtifact, SourceInfo, SourceInstance, Tier,
 };
 pub use tributary_core::failpoint::Failpoint;

@@ -6,7 +6,7 @@
 
 use crate::bridge;
 use crate::cell::VersionCell;
-use crate::source::props_json;
+use crate::connector::props_json;
 use crate::tier::{InstanceContext, SinkArtifact, SinkInstance};
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,7 +17,7 @@ use tributary_core::Error;
 pub type SinkCell = VersionCell<dyn SinkArtifact>;
 
 /// A sink plugin registered as the action type named after it.
-pub type PluginSinkFactory = crate::source::ConnectorPlugin<dyn SinkArtifact>;
+pub type PluginSinkFactory = crate::connector::ConnectorPlugin<dyn SinkArtifact>;
 
 impl SinkFactory for PluginSinkFactory {
     fn kind(&self) -> &str {
@@ -28,7 +28,7 @@ impl SinkFactory for PluginSinkFactory {
         Ok(Box::new(PluginSink {
             core: Arc::new(Core {
                 version: self.cell.current(),
-                instance: self.instance(&ctx.rule_id, "sink"),
+                instance: self.instance(ctx, "sink"),
                 props: props_json(props),
             }),
             live: None,

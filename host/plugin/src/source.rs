@@ -1,22 +1,23 @@
 //! Plugin sources of any tier, as stream `TYPE`s.
 //!
-//! The host opens an instance for the rule, pulls batches (up to [`PULL_MAX`]
-//! messages), stamps them with the engine clock and waits as the plugin asks between
-//! pulls. Every call goes through the bridge, so a slow or spinning plugin never
-//! stalls the async workers. A failed pull ends the source with the error, and the
-//! rule's `restartStrategy` decides what happens next.
+//! The host opens an instance for the rule, rewinds it to where a resumed rule's
+//! checkpoint left it, pulls batches (up to [`PULL_MAX`] messages), stamps them with
+//! the engine clock and, for a rewindable source, the source's offset after the
+//! batch, and waits as the plugin asks between pulls. Every call goes through the
+//! bridge, so a slow or spinning plugin never stalls the async workers. A failed
+//! pull ends the source with the error, and the rule's `restartStrategy` decides
+//! what happens next.
 
 use crate::bridge;
 use crate::cell::VersionCell;
-use crate::instance::InstanceInfo;
-use crate::metrics::PluginMetrics;
+use crate::connector::{props_json, ConnectorPlugin};
 use crate::tier::{InstanceContext, SourceArtifact, SourceInstance};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tributary_core::connector::{
-    BoxFuture, ConnectorContext, Props, Source, SourceFactory, SourceMessage, SourceSender,
+    BoxFuture, ConnectorContext, LookupSource, Props, Source, SourceFactory, SourceMessage,
+    SourceSender, Start,
 };
-use tributary_core::state::StateStore;
 use tributary_core::Error;
 
 /// The most messages asked for in one pull.
@@ -24,52 +25,6 @@ pub const PULL_MAX: u32 = 1024;
 
 /// The version of a source plugin.
 pub type SourceCell = VersionCell<dyn SourceArtifact>;
-
-/// Props as the JSON object a connector plugin receives.
-pub fn props_json(props: &Props) -> String {
-    let obj: tributary_core::Object = props.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    tributary_core::json::to_json_string(&tributary_core::Value::object(obj))
-}
-
-/// A connector plugin (source or sink) as registered: the type named after it.
-pub struct ConnectorPlugin<A: ?Sized> {
-    pub(crate) cell: VersionCell<A>,
-    plugin: String,
-    root_path: String,
-    state: Arc<dyn StateStore>,
-    metrics: Arc<PluginMetrics>,
-}
-
-impl<A: ?Sized> ConnectorPlugin<A> {
-    pub fn new(
-        cell: VersionCell<A>,
-        plugin: &str,
-        root_path: &str,
-        state: Arc<dyn StateStore>,
-        metrics: Arc<PluginMetrics>,
-    ) -> Self {
-        ConnectorPlugin {
-            cell,
-            plugin: plugin.to_string(),
-            root_path: root_path.to_string(),
-            state,
-            metrics,
-        }
-    }
-
-    pub(crate) fn name(&self) -> &str {
-        &self.plugin
-    }
-
-    /// The context of a rule's instance, `role` being `source` or `sink`.
-    pub(crate) fn instance(&self, rule: &str, role: &str) -> InstanceContext {
-        InstanceContext {
-            info: InstanceInfo::connector(&self.plugin, rule, role, &self.root_path),
-            state: self.state.clone(),
-            metrics: self.metrics.clone(),
-        }
-    }
-}
 
 /// A source plugin registered as the stream type named after it.
 pub type PluginSourceFactory = ConnectorPlugin<dyn SourceArtifact>;
@@ -84,15 +39,45 @@ impl SourceFactory for PluginSourceFactory {
         datasource: &str,
         props: &Props,
         ctx: &ConnectorContext,
-        _offset: u64,
+        start: &Start,
     ) -> Result<Box<dyn Source>, Error> {
+        let version = self.cell.current();
+        let rewindable = version.info().rewindable;
         Ok(Box::new(PluginSource {
-            version: self.cell.current(),
-            instance: self.instance(&ctx.rule_id, "source"),
+            version,
+            instance: self.instance(ctx, "source"),
             datasource: datasource.to_string(),
             props: props_json(props),
             ctx: ctx.clone(),
+            rewindable,
+            start: start.position.clone().filter(|_| rewindable),
         }))
+    }
+
+    fn can_lookup(&self) -> bool {
+        self.cell.current().info().lookup
+    }
+
+    fn lookup(
+        &self,
+        datasource: &str,
+        props: &Props,
+        ctx: &ConnectorContext,
+    ) -> Result<Box<dyn LookupSource>, Error> {
+        let version = self.cell.current();
+        if !version.info().lookup {
+            return Err(Error::user(format!(
+                "source plugin {} does not answer lookups: it cannot back a KIND=\"lookup\" table",
+                self.name()
+            )));
+        }
+        crate::lookup::PluginLookup::open(
+            version,
+            self.instance(ctx, "lookup"),
+            datasource,
+            &props_json(props),
+        )
+        .map(|l| Box::new(l) as Box<dyn LookupSource>)
     }
 }
 
@@ -102,57 +87,88 @@ struct PluginSource {
     datasource: String,
     props: String,
     ctx: ConnectorContext,
+    rewindable: bool,
+    /// The offset to rewind to when the instance opens.
+    start: Option<String>,
+}
+
+/// What one pull handed over.
+struct Batch {
+    messages: Vec<SourceMessage>,
+    done: bool,
+    wait_ms: u32,
 }
 
 impl PluginSource {
-    /// One pull: the messages (stamped now), whether the input ended, the wait.
-    fn pull(
-        &self,
-        live: &mut dyn SourceInstance,
-    ) -> Result<(Vec<SourceMessage>, bool, u32), String> {
-        let began = Instant::now();
-        let pulled = live.pull(PULL_MAX);
-        let m = &self.instance.metrics;
-        let pulled = match pulled {
-            Ok(p) => p,
-            Err(e) => {
-                m.call(0, began);
-                m.add_errors(1);
-                return Err(e);
+    /// Opens an instance and, when resuming, rewinds it.
+    fn open(&self) -> Result<Box<dyn SourceInstance>, String> {
+        let mut live = self
+            .version
+            .open(&self.instance, &self.datasource, &self.props)?;
+        if let Some(offset) = &self.start {
+            if let Err(e) = live.rewind(offset) {
+                live.close();
+                return Err(format!(
+                    "plugin {}: cannot rewind to its checkpointed offset {offset:?}: {e}",
+                    self.instance.info.plugin
+                ));
             }
-        };
+        }
+        Ok(live)
+    }
+
+    /// One pull: the messages (stamped now, the last with the source's offset),
+    /// whether the input ended, the wait.
+    fn pull(&self, live: &mut dyn SourceInstance) -> Result<Batch, String> {
+        let began = Instant::now();
+        let m = &self.instance.metrics;
+        let pulled = live.pull(PULL_MAX).inspect_err(|_| {
+            m.call(0, began);
+            m.add_errors(1);
+        })?;
         m.call(pulled.messages.len(), began);
+        let plugin = &self.instance.info.plugin;
         if pulled.messages.len() > PULL_MAX as usize {
             return Err(format!(
-                "plugin {}: pulled {} messages, more than the {PULL_MAX} asked for",
-                self.instance.info.plugin,
+                "plugin {plugin}: pulled {} messages, more than the {PULL_MAX} asked for",
                 pulled.messages.len()
             ));
         }
+        let position = match self.rewindable && !pulled.messages.is_empty() {
+            true => live
+                .offset()
+                .map_err(|e| format!("plugin {plugin}: offset: {e}"))?,
+            false => None,
+        };
         let now = self.ctx.clock.now_ms();
-        let out = pulled
+        let mut messages: Vec<SourceMessage> = pulled
             .messages
             .into_iter()
-            .map(|(payload, meta)| SourceMessage {
-                payload,
-                meta: Arc::new(meta),
-                timestamp: now,
-                stream: 0,
-            })
+            .map(|(payload, meta)| SourceMessage::new(payload, Arc::new(meta), now))
             .collect();
-        Ok((out, pulled.done, pulled.wait_ms))
+        if let Some(last) = messages.last_mut() {
+            last.position = position.map(Arc::from);
+        }
+        Ok(Batch {
+            messages,
+            done: pulled.done,
+            wait_ms: pulled.wait_ms,
+        })
     }
 }
 
 impl Source for PluginSource {
+    fn rewindable(&self) -> bool {
+        self.rewindable
+    }
+
     fn run(self: Box<Self>, out: SourceSender) -> BoxFuture<'static, Result<(), Error>> {
         Box::pin(async move {
             let this = Arc::new(*self);
             let t = this.clone();
-            let mut live =
-                bridge::call_async(move || t.version.open(&t.instance, &t.datasource, &t.props))
-                    .await
-                    .map_err(Error::external)?;
+            let mut live = bridge::call_async(move || t.open())
+                .await
+                .map_err(Error::external)?;
             let result = loop {
                 let t = this.clone();
                 let (l, pulled) = bridge::call_async(move || {
@@ -161,15 +177,18 @@ impl Source for PluginSource {
                 })
                 .await;
                 live = l;
-                let (messages, done, wait_ms) = match pulled {
-                    Ok(p) => p,
-                    Err(e) => break Err(Error::external(e)),
+                let batch = match pulled {
+                    Ok(b) => b,
+                    Err(e) => {
+                        this.instance.metrics.restarted();
+                        break Err(Error::external(e));
+                    }
                 };
-                if !out.send(messages).await || done {
+                if !out.send(batch.messages).await || batch.done {
                     break Ok(());
                 }
-                if wait_ms > 0 {
-                    tokio::time::sleep(Duration::from_millis(u64::from(wait_ms))).await;
+                if batch.wait_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(u64::from(batch.wait_ms))).await;
                 }
             };
             bridge::call_async(move || live.close()).await;

@@ -9,7 +9,7 @@
 //! the instance: the adapter discards it and makes a new one (with back-off), so a
 //! tier never has to repair an instance.
 
-use crate::instance::InstanceInfo;
+use crate::instance::{ConnectionLink, InstanceHost, InstanceInfo};
 use crate::kind::PluginKind;
 use crate::metrics::PluginMetrics;
 use std::path::Path;
@@ -79,12 +79,21 @@ impl Artifact {
 }
 
 /// What every new instance gets: who it is (its state scope among that), the state
-/// store, and its plugin's counters (a wasm instance meters its memory there).
+/// store, its plugin's counters (a wasm instance meters its memory there) and, for a
+/// source or sink, where it reports its connection.
 #[derive(Clone)]
 pub struct InstanceContext {
     pub info: InstanceInfo,
     pub state: Arc<dyn StateStore>,
     pub metrics: Arc<PluginMetrics>,
+    pub link: Option<ConnectionLink>,
+}
+
+impl InstanceContext {
+    /// The instance's side of the state and context APIs.
+    pub fn host(&self) -> InstanceHost {
+        InstanceHost::new(self.info.clone(), self.state.clone()).with_link(self.link.clone())
+    }
 }
 
 /// A function the plugin exports.
@@ -96,6 +105,10 @@ pub struct ExportedFunction {
 
 /// A loaded function plugin.
 pub trait FunctionArtifact: Send + Sync {
+    /// The contract it was built against, as the API shows it.
+    fn contract(&self) -> String {
+        String::new()
+    }
     fn functions(&self) -> &[ExportedFunction];
     /// One instance for every rule (eKuiper's exported instance) instead of one per
     /// call site.
@@ -129,8 +142,25 @@ pub trait FunctionInstance: Send {
     ) -> Result<(), String>;
 }
 
+/// What a source plugin can do besides pulling.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// Its instances give offsets and rewind to them.
+    pub rewindable: bool,
+    /// It answers lookups (it may back `KIND="lookup"` tables).
+    pub lookup: bool,
+}
+
 /// A loaded source plugin.
 pub trait SourceArtifact: Send + Sync {
+    /// The contract it was built against, as the API shows it.
+    fn contract(&self) -> String {
+        String::new()
+    }
+    /// What it can do, as it said when it was loaded.
+    fn info(&self) -> SourceInfo {
+        SourceInfo::default()
+    }
     /// Creates and opens an instance for one rule's stream: `props` is the stream's
     /// conf as a JSON object.
     fn open(
@@ -158,10 +188,32 @@ pub trait SourceInstance: Send {
     fn pull(&mut self, max: u32) -> Result<Pulled, String>;
     /// Closes it (best effort: the instance goes either way).
     fn close(&mut self);
+    /// Where it stands after every message it pulled, in its own terms; `None`
+    /// when it cannot go back. Asked only of a rewindable source.
+    fn offset(&mut self) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+    /// Goes back to an offset it gave, before the first pull.
+    fn rewind(&mut self, _offset: &str) -> Result<(), String> {
+        Err("this source cannot rewind".to_string())
+    }
+    /// The rows whose `keys` equal `values`, with `fields` (all when empty).
+    fn lookup(
+        &mut self,
+        _fields: &[String],
+        _keys: &[String],
+        _values: &[Value],
+    ) -> Result<Vec<Object>, String> {
+        Err("this source does not answer lookups".to_string())
+    }
 }
 
 /// A loaded sink plugin.
 pub trait SinkArtifact: Send + Sync {
+    /// The contract it was built against, as the API shows it.
+    fn contract(&self) -> String {
+        String::new()
+    }
     /// Creates and opens an instance for one rule action: `props` as a JSON object.
     fn open(&self, ctx: &InstanceContext, props: &str) -> Result<Box<dyn SinkInstance>, String>;
 }

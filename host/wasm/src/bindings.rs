@@ -1,42 +1,22 @@
-//! Host bindings generated from `wit/`: `bindgen!` runs here and nowhere else.
+//! Types generated from `wit/` (the current contract, `tributary:plugin@0.2.0`):
+//! `bindgen!` runs here and nowhere else.
 //!
-//! The function world's bindings own the shared interfaces (`types`, `state`,
-//! `context`); the source and sink worlds reuse them through `with`, so the host
-//! implements each import once and the linker holds it once.
+//! The host calls the exports through [`crate::contract`] and defines the imports in
+//! [`crate::imports`], not through the generated `add_to_linker` and call wrappers,
+//! because one host serves components of every contract version: a component built
+//! against `0.1.0` exports `tributary:plugin/function@0.1.0`, whose types have the
+//! same canonical layout as these (wasmtime checks types by structure, not by the
+//! package that declared them), so the same Rust types call both. What differs
+//! between versions (0.2's typed columns, source offsets and lookups) is chosen by
+//! the version the component was built against.
 
 wasmtime::component::bindgen!({
     path: "../../wit",
-    world: "function-plugin",
+    world: "plugin",
 });
 
 pub use exports::tributary::plugin::function as function_api;
+pub use exports::tributary::plugin::source as source_api;
 pub use tributary::plugin::context as context_api;
 pub use tributary::plugin::state as state_api;
 pub use tributary::plugin::types as types_api;
-
-/// The `source-plugin` world.
-pub mod source_world {
-    wasmtime::component::bindgen!({
-        path: "../../wit",
-        world: "source-plugin",
-        with: {
-            "tributary:plugin/types": super::tributary::plugin::types,
-            "tributary:plugin/state": super::tributary::plugin::state,
-            "tributary:plugin/context": super::tributary::plugin::context,
-        },
-    });
-    pub use exports::tributary::plugin::source as source_api;
-}
-
-/// The `sink-plugin` world.
-pub mod sink_world {
-    wasmtime::component::bindgen!({
-        path: "../../wit",
-        world: "sink-plugin",
-        with: {
-            "tributary:plugin/types": super::tributary::plugin::types,
-            "tributary:plugin/state": super::tributary::plugin::state,
-            "tributary:plugin/context": super::tributary::plugin::context,
-        },
-    });
-}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tributary_core::Error;
 use tributary_plugin::grants::Grants;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{
     Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
 };
@@ -115,11 +115,7 @@ impl WasmEngine {
         let engine = Engine::new(&c).map_err(|e| wasm_err("wasm engine", e))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| wasm_err("wasi", e))?;
-        crate::bindings::FunctionPlugin::add_to_linker::<HostState, HasSelf<HostState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(|e| wasm_err("host imports", e))?;
+        crate::imports::link(&mut linker).map_err(|e| wasm_err("host imports", e))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let weak = engine.weak();
         let stop = ticker_stop.clone();
@@ -173,6 +169,21 @@ impl WasmEngine {
         })
     }
 
+    /// An instance of a linked component in `store`; the error names the plugin.
+    pub fn instantiate(
+        &self,
+        pre: &wasmtime::component::InstancePre<HostState>,
+        store: &mut wasmtime::Store<HostState>,
+        plugin: &str,
+    ) -> Result<wasmtime::component::Instance, Error> {
+        pre.instantiate(store).map_err(|e| {
+            Error::external(format!(
+                "plugin {plugin}: instantiation failed: {}",
+                crate::trap::root_cause(&e)
+            ))
+        })
+    }
+
     /// A store for one instance: who it is (its state scope among that), the
     /// plugin's capabilities (a WASI context of its own), its memory cap and call
     /// deadline.
@@ -181,7 +192,7 @@ impl WasmEngine {
         ctx: &tributary_plugin::InstanceContext,
         caps: &Capabilities,
     ) -> Result<wasmtime::Store<HostState>, Error> {
-        let state = HostState::new(ctx.info.clone(), ctx.state.clone(), caps)?;
+        let state = HostState::new(ctx.host(), caps)?;
         let mut store = wasmtime::Store::new(&self.engine, state);
         store.limiter(|s| s.limiter());
         self.arm_deadline(&mut store, None);

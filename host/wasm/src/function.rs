@@ -1,50 +1,65 @@
-//! Function plugins: a component exporting `tributary:plugin/function`, compiled (or
-//! fetched from the code cache), linked once into an `InstancePre` and described
-//! (its functions, singleton or not). Instances are stores of their own; `exec` and
-//! `exec-groups` are called through [`crate::abi`], not the generated bindings.
+//! Function plugins: a component exporting `tributary:plugin/function` (of any
+//! contract version this host serves), compiled (or fetched from the code cache),
+//! linked once into an `InstancePre` and described (its functions, singleton or not).
+//! Instances are stores of their own; `exec` and `exec-groups` are called through
+//! [`crate::abi`] in the form of the component's version.
 
-use crate::abi::{ColumnArg, ExecGroupsParams, ExecParams, ExecResults, RowList};
-use crate::bindings::{function_api, FunctionPlugin, FunctionPluginPre};
+use crate::abi::columns::{ColumnV1, Prepared};
+use crate::abi::results::push_results;
+use crate::abi::rows::RowList;
+use crate::abi::{
+    ExecGroupsParams, ExecGroupsParamsV1, ExecParams, ExecParamsV1, ExecResults, ExecResultsV1,
+};
+use crate::bindings::function_api;
 use crate::capabilities::Capabilities;
+use crate::contract::{typed, Contract, Exports};
 use crate::convert::to_wit;
 use crate::engine::WasmEngine;
 use crate::host::HostState;
-use crate::trap::{describe_trap, root_cause, wrong_world};
+use crate::trap::{describe_trap, root_cause};
 use std::sync::Arc;
 use tributary_core::function::{ArgInfo, Column, FnContext, FunctionKind, RowResult};
 use tributary_core::state::MemoryStateStore;
 use tributary_core::Error;
 use tributary_plugin::{
     ExportedFunction, FunctionArtifact, FunctionInstance, InstanceContext, InstanceInfo,
-    LoadRequest,
+    LoadRequest, PluginPaths,
 };
-use wasmtime::component::{ComponentExportIndex, ComponentNamedList, Func, Lower, ResourceAny};
+use wasmtime::component::{
+    ComponentExportIndex, ComponentNamedList, Func, Instance, InstancePre, Lift, Lower, ResourceAny,
+};
 use wasmtime::Store;
 
-/// The function interface as components export it.
-const FUNCTION_INTERFACE: &str = "tributary:plugin/function@0.1.0";
+/// Where the function interface's exports are, found once at load.
+struct Indices {
+    describe: ComponentExportIndex,
+    validate: ComponentExportIndex,
+    constructor: ComponentExportIndex,
+    exec: ComponentExportIndex,
+    exec_groups: ComponentExportIndex,
+}
 
 /// A loaded function plugin.
 pub struct WasmFunctions {
     name: String,
     engine: Arc<WasmEngine>,
-    pre: FunctionPluginPre<HostState>,
+    pre: InstancePre<HostState>,
+    contract: Contract,
+    indices: Indices,
     functions: Vec<ExportedFunction>,
     singleton: bool,
-    /// Where `exec` and `exec-groups` are among the component's exports, found once
-    /// at load: the hot path calls them without the generated bindings.
-    exec_index: ComponentExportIndex,
-    exec_groups_index: ComponentExportIndex,
     caps: Capabilities,
 }
 
 /// A fresh instance, with the two hot exports at hand.
 struct Fresh {
     store: Store<HostState>,
-    bindings: FunctionPlugin,
+    instance: Instance,
     exec: Func,
     exec_groups: Func,
 }
+
+type Describe = wasmtime::component::TypedFunc<(), (function_api::PluginInfo,)>;
 
 impl WasmFunctions {
     /// Loads a function plugin whose instances get `caps`. Every failure names the file.
@@ -54,40 +69,50 @@ impl WasmFunctions {
         caps: Capabilities,
     ) -> Result<Self, Error> {
         let shown = req.path.display();
-        let pre = FunctionPluginPre::new(engine.compile(req.path)?)
-            .map_err(|e| wrong_world(req.path, "function", &e))?;
-        let component = pre.instance_pre().component();
-        let lookup = |name: &str| {
-            component
-                .get_export_index(None, FUNCTION_INTERFACE)
-                .and_then(|iface| component.get_export_index(Some(&iface), name))
-                .ok_or_else(|| Error::user(format!("plugin {shown} does not export {name}")))
+        let pre = engine.compile(req.path)?;
+        let exports = Exports::find(&engine.engine, pre.component(), req.path, "function")?;
+        let f = |name: &str| exports.func(req.path, name);
+        let indices = Indices {
+            describe: f("describe")?,
+            validate: f("validate")?,
+            constructor: f("[constructor]instance")?,
+            exec: f("[method]instance.exec")?,
+            exec_groups: f("[method]instance.exec-groups")?,
         };
         let mut plugin = WasmFunctions {
             name: req.name.to_string(),
             engine: engine.clone(),
-            exec_index: lookup("[method]instance.exec")?,
-            exec_groups_index: lookup("[method]instance.exec-groups")?,
             pre,
+            contract: exports.contract,
+            indices,
             functions: Vec::new(),
             singleton: false,
             caps,
         };
+        let mismatch =
+            |e: wasmtime::Error| Error::user(format!("plugin {shown}: {}", root_cause(&e)));
         let info = tributary_plugin::bridge::call(|| {
             let mut i = plugin.fresh(&plugin.probe(), false)?;
-            // The hot path's own types must match the component's exports; checked
-            // here once, so a mismatch is a load error naming the file.
-            let mismatch =
-                |e: wasmtime::Error| Error::user(format!("plugin {shown}: {}", root_cause(&e)));
-            i.exec
-                .typed::<ExecParams<'_>, ExecResults>(&i.store)
-                .map_err(mismatch)?;
-            i.exec_groups
-                .typed::<ExecGroupsParams<'_>, ExecResults>(&i.store)
-                .map_err(mismatch)?;
-            i.bindings
-                .tributary_plugin_function()
-                .call_describe(&mut i.store)
+            // Every export's types must match the component's, checked here once, so
+            // a mismatch is a load error naming the file.
+            plugin.check_hot_types(&i).map_err(mismatch)?;
+            let describe: Describe =
+                typed(&i.instance, &mut i.store, &plugin.indices.describe).map_err(mismatch)?;
+            typed::<(&str, &[function_api::ArgInfo]), (Result<(), String>,)>(
+                &i.instance,
+                &mut i.store,
+                &plugin.indices.validate,
+            )
+            .map_err(mismatch)?;
+            typed::<(&str,), (ResourceAny,)>(
+                &i.instance,
+                &mut i.store,
+                &plugin.indices.constructor,
+            )
+            .map_err(mismatch)?;
+            describe
+                .call(&mut i.store, ())
+                .map(|(info,)| info)
                 .map_err(|e| {
                     Error::user(format!(
                         "plugin {shown}: describe failed: {}",
@@ -113,19 +138,47 @@ impl WasmFunctions {
         Ok(plugin)
     }
 
-    /// A bare instance and its generated bindings, for measuring raw wasmtime beside
-    /// the tier (the bench).
-    pub fn raw_instance(&self) -> Result<(Store<HostState>, FunctionPlugin), Error> {
+    /// The contract version the component was built against.
+    pub fn contract(&self) -> Contract {
+        self.contract
+    }
+
+    fn check_hot_types(&self, i: &Fresh) -> wasmtime::Result<()> {
+        match self.contract {
+            Contract::V0_1 => {
+                i.exec.typed::<ExecParamsV1<'_>, ExecResultsV1>(&i.store)?;
+                i.exec_groups
+                    .typed::<ExecGroupsParamsV1<'_>, ExecResultsV1>(&i.store)?;
+            }
+            Contract::V0_2 => {
+                i.exec.typed::<ExecParams<'_>, ExecResults>(&i.store)?;
+                i.exec_groups
+                    .typed::<ExecGroupsParams<'_>, ExecResults>(&i.store)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A bare instance of the component, for measuring raw wasmtime calls beside the
+    /// tier (the bench).
+    pub fn raw_instance(&self) -> Result<(Store<HostState>, Instance), Error> {
         let i = self.fresh(&self.probe(), false)?;
-        Ok((i.store, i.bindings))
+        Ok((i.store, i.instance))
     }
 
     /// A throwaway instance's context (describe, validate): no rule, no state kept.
     fn probe(&self) -> InstanceContext {
+        // `etc_dir` is `<root>/etc/<kind>/<name>`.
+        let etc = &self.caps.etc_dir;
+        let paths = PluginPaths {
+            root: etc.ancestors().nth(3).unwrap_or(etc).display().to_string(),
+            plugin: etc.display().to_string(),
+        };
         InstanceContext {
-            info: InstanceInfo::probe(&self.name, &self.caps.etc_dir.display().to_string()),
+            info: InstanceInfo::probe(&self.name, &paths),
             state: Arc::new(MemoryStateStore::default()),
             metrics: Default::default(),
+            link: None,
         }
     }
 
@@ -137,29 +190,17 @@ impl WasmFunctions {
             // Before instantiation, so the initial memory is counted too.
             store.data_mut().memory_meter = Some(ctx.metrics.clone());
         }
-        let failed = |e: wasmtime::Error| {
-            Error::external(format!(
-                "plugin {}: instantiation failed: {}",
-                self.name,
-                root_cause(&e)
-            ))
-        };
-        let instance = self
-            .pre
-            .instance_pre()
-            .instantiate(&mut store)
-            .map_err(failed)?;
-        let bindings = FunctionPlugin::new(&mut store, &instance).map_err(failed)?;
+        let instance = self.engine.instantiate(&self.pre, &mut store, &self.name)?;
         let func = |store: &mut Store<HostState>, index: &ComponentExportIndex| {
             instance.get_func(store, index).ok_or_else(|| {
                 Error::external(format!("plugin {}: an export went missing", self.name))
             })
         };
-        let exec = func(&mut store, &self.exec_index)?;
-        let exec_groups = func(&mut store, &self.exec_groups_index)?;
+        let exec = func(&mut store, &self.indices.exec)?;
+        let exec_groups = func(&mut store, &self.indices.exec_groups)?;
         Ok(Fresh {
             store,
-            bindings,
+            instance,
             exec,
             exec_groups,
         })
@@ -167,6 +208,10 @@ impl WasmFunctions {
 }
 
 impl FunctionArtifact for WasmFunctions {
+    fn contract(&self) -> String {
+        self.contract.shown()
+    }
+
     fn functions(&self) -> &[ExportedFunction] {
         &self.functions
     }
@@ -183,19 +228,26 @@ impl FunctionArtifact for WasmFunctions {
                 ArgInfo::Dynamic => function_api::ArgInfo::Dynamic,
             })
             .collect();
+        let failed = |e: wasmtime::Error| {
+            format!(
+                "plugin {} failed to validate: {}",
+                self.name,
+                root_cause(&e)
+            )
+        };
         let mut i = self
             .fresh(&self.probe(), false)
             .map_err(|e| e.to_string())?;
-        i.bindings
-            .tributary_plugin_function()
-            .call_validate(&mut i.store, function, &wit_args)
-            .map_err(|e| {
-                format!(
-                    "plugin {} failed to validate: {}",
-                    self.name,
-                    root_cause(&e)
-                )
-            })?
+        let validate = typed::<(&str, &[function_api::ArgInfo]), (Result<(), String>,)>(
+            &i.instance,
+            &mut i.store,
+            &self.indices.validate,
+        )
+        .map_err(failed)?;
+        let (r,) = validate
+            .call(&mut i.store, (function, &wit_args))
+            .map_err(failed)?;
+        r
     }
 
     fn instantiate(
@@ -204,21 +256,23 @@ impl FunctionArtifact for WasmFunctions {
         ctx: &InstanceContext,
     ) -> Result<Box<dyn FunctionInstance>, String> {
         let mut i = self.fresh(ctx, true).map_err(|e| e.to_string())?;
-        let resource = i
-            .bindings
-            .tributary_plugin_function()
-            .instance()
-            .call_constructor(&mut i.store, function)
-            .map_err(|e| {
-                format!(
-                    "plugin {}: constructor failed: {}",
-                    self.name,
-                    root_cause(&e)
-                )
-            })?;
+        let failed = |e: wasmtime::Error| {
+            format!(
+                "plugin {}: constructor failed: {}",
+                self.name,
+                root_cause(&e)
+            )
+        };
+        let constructor =
+            typed::<(&str,), (ResourceAny,)>(&i.instance, &mut i.store, &self.indices.constructor)
+                .map_err(failed)?;
+        let (resource,) = constructor
+            .call(&mut i.store, (function,))
+            .map_err(failed)?;
         Ok(Box::new(WasmFunction {
             plugin: self.name.clone(),
             engine: self.engine.clone(),
+            contract: self.contract,
             store: i.store,
             resource,
             exec: i.exec,
@@ -231,6 +285,7 @@ impl FunctionArtifact for WasmFunctions {
 struct WasmFunction {
     plugin: String,
     engine: Arc<WasmEngine>,
+    contract: Contract,
     store: Store<HostState>,
     resource: ResourceAny,
     exec: Func,
@@ -238,29 +293,26 @@ struct WasmFunction {
 }
 
 impl WasmFunction {
-    /// Calls `func` with the parameters `params` builds around the instance's
-    /// resource, under a fresh deadline that the rule's stop also cuts short. The
-    /// types were checked against the component when it was loaded.
-    fn call<P>(
+    /// Calls `func` with `params`, under a fresh deadline that the rule's stop also
+    /// cuts short. The types were checked against the component when it was loaded.
+    fn call<P, R>(
         &mut self,
         func: Func,
         cancel: &tributary_core::function::Cancel,
-        params: impl FnOnce(ResourceAny) -> P,
-        out: &mut Vec<RowResult>,
-    ) -> Result<(), String>
+        params: P,
+    ) -> Result<R, String>
     where
         P: ComponentNamedList + Lower,
+        R: ComponentNamedList + Lift,
     {
         let name = &self.plugin;
         self.engine.arm_deadline(&mut self.store, Some(cancel));
         let typed = func
-            .typed::<P, ExecResults>(&self.store)
+            .typed::<P, R>(&self.store)
             .map_err(|e| format!("plugin {name}: {}", root_cause(&e)))?;
-        let (RowList(rows),) = typed
-            .call(&mut self.store, params(self.resource))
-            .map_err(|e| format!("plugin {name} failed: {}", describe_trap(&e)))?;
-        out.extend(rows);
-        Ok(())
+        typed
+            .call(&mut self.store, params)
+            .map_err(|e| format!("plugin {name} failed: {}", describe_trap(&e)))
     }
 }
 
@@ -272,8 +324,29 @@ impl FunctionInstance for WasmFunction {
         n: usize,
         out: &mut Vec<RowResult>,
     ) -> Result<(), String> {
-        let cols: Vec<ColumnArg<'_>> = args.iter().map(ColumnArg::from).collect();
-        self.call(self.exec, &ctx.cancel, |r| (r, &cols[..], n as u32), out)
+        let (r, rows) = (self.resource, n as u32);
+        match self.contract {
+            Contract::V0_1 => {
+                let cols: Vec<ColumnV1<'_>> = args.iter().map(ColumnV1::from).collect();
+                let (RowList(results),) = self.call::<ExecParamsV1<'_>, ExecResultsV1>(
+                    self.exec,
+                    &ctx.cancel,
+                    (r, &cols, rows),
+                )?;
+                out.extend(results);
+                Ok(())
+            }
+            Contract::V0_2 => {
+                let prepared: Vec<Prepared<'_>> = args.iter().map(Prepared::new).collect();
+                let cols: Vec<_> = prepared.iter().map(Prepared::arg).collect();
+                let (results,) = self.call::<ExecParams<'_>, ExecResults>(
+                    self.exec,
+                    &ctx.cancel,
+                    (r, &cols, rows),
+                )?;
+                push_results(results, n, out).map_err(|e| format!("plugin {}: {e}", self.plugin))
+            }
+        }
     }
 
     fn exec_groups(
@@ -282,10 +355,38 @@ impl FunctionInstance for WasmFunction {
         groups: &[Vec<Column>],
         out: &mut Vec<RowResult>,
     ) -> Result<(), String> {
-        let groups: Vec<Vec<ColumnArg<'_>>> = groups
-            .iter()
-            .map(|g| g.iter().map(ColumnArg::from).collect())
-            .collect();
-        self.call(self.exec_groups, &ctx.cancel, |r| (r, &groups[..]), out)
+        let r = self.resource;
+        match self.contract {
+            Contract::V0_1 => {
+                let groups: Vec<Vec<ColumnV1<'_>>> = groups
+                    .iter()
+                    .map(|g| g.iter().map(ColumnV1::from).collect())
+                    .collect();
+                let (RowList(results),) = self.call::<ExecGroupsParamsV1<'_>, ExecResultsV1>(
+                    self.exec_groups,
+                    &ctx.cancel,
+                    (r, &groups),
+                )?;
+                out.extend(results);
+                Ok(())
+            }
+            Contract::V0_2 => {
+                let prepared: Vec<Vec<Prepared<'_>>> = groups
+                    .iter()
+                    .map(|g| g.iter().map(Prepared::new).collect())
+                    .collect();
+                let cols: Vec<Vec<_>> = prepared
+                    .iter()
+                    .map(|g| g.iter().map(Prepared::arg).collect())
+                    .collect();
+                let (results,) = self.call::<ExecGroupsParams<'_>, ExecResults>(
+                    self.exec_groups,
+                    &ctx.cancel,
+                    (r, &cols),
+                )?;
+                push_results(results, groups.len(), out)
+                    .map_err(|e| format!("plugin {}: {e}", self.plugin))
+            }
+        }
     }
 }

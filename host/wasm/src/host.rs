@@ -1,15 +1,12 @@
-//! What a plugin instance's `Store` holds, and the host side of the `state` and
-//! `context` imports.
+//! What a plugin instance's `Store` holds (the imports over it are
+//! [`crate::imports`]).
 //!
 //! Each instance (one rule and call site, or a singleton) has its own store, so the
 //! state scope and the context are simply fields here.
 
-use crate::bindings::{context_api, state_api, types_api};
 use crate::capabilities::Capabilities;
-use crate::convert::{from_wit, to_wit};
 use std::sync::Arc;
-use tributary_core::state::{StateError, StateStore};
-use tributary_plugin::{InstanceHost, InstanceInfo, Level, PluginMetrics};
+use tributary_plugin::{InstanceHost, PluginMetrics};
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -81,13 +78,9 @@ impl Drop for HostState {
 
 impl HostState {
     /// The state of a new instance of a plugin with capabilities `caps`.
-    pub fn new(
-        info: InstanceInfo,
-        state: Arc<dyn StateStore>,
-        caps: &Capabilities,
-    ) -> Result<Self, tributary_core::Error> {
+    pub fn new(host: InstanceHost, caps: &Capabilities) -> Result<Self, tributary_core::Error> {
         Ok(HostState {
-            host: InstanceHost::new(info, state),
+            host,
             deadline: caps.limits.deadline,
             // Only what the plugin was granted: no network, and no filesystem or
             // environment beyond its granted folders and variables.
@@ -116,65 +109,5 @@ impl WasiView for HostState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
-    }
-}
-
-type StateResult<T> = Result<T, state_api::StateError>;
-
-fn state_err(e: StateError) -> state_api::StateError {
-    match e {
-        StateError::NotAnInteger => state_api::StateError::NotAnInteger,
-        StateError::Store(s) => state_api::StateError::Store(s),
-    }
-}
-
-impl types_api::Host for HostState {}
-
-impl state_api::Host for HostState {
-    fn put_state(&mut self, key: String, value: types_api::Value) -> StateResult<()> {
-        let v = from_wit(value).map_err(state_api::StateError::Store)?;
-        self.host.put(&key, v).map_err(state_err)
-    }
-
-    fn get_state(&mut self, key: String) -> StateResult<Option<types_api::Value>> {
-        let v = self.host.get(&key).map_err(state_err)?;
-        Ok(v.map(|v| to_wit(&v)))
-    }
-
-    fn delete_state(&mut self, key: String) -> StateResult<()> {
-        self.host.delete(&key).map_err(state_err)
-    }
-
-    fn incr_counter(&mut self, key: String, amount: i64) -> StateResult<i64> {
-        self.host.incr(&key, amount).map_err(state_err)
-    }
-
-    fn get_counter(&mut self, key: String) -> StateResult<i64> {
-        self.host.counter(&key).map_err(state_err)
-    }
-}
-
-impl context_api::Host for HostState {
-    fn rule_id(&mut self) -> String {
-        self.host.info.rule_id.clone()
-    }
-    fn operator_id(&mut self) -> String {
-        self.host.info.operator_id.clone()
-    }
-    fn instance_id(&mut self) -> String {
-        self.host.info.instance_id.clone()
-    }
-    fn root_path(&mut self) -> String {
-        self.host.info.root_path.clone()
-    }
-    fn log(&mut self, level: context_api::Level, message: String) {
-        let level = match level {
-            context_api::Level::Trace => Level::Trace,
-            context_api::Level::Debug => Level::Debug,
-            context_api::Level::Info => Level::Info,
-            context_api::Level::Warn => Level::Warn,
-            context_api::Level::Error => Level::Error,
-        };
-        self.host.log(level, &message);
     }
 }

@@ -17,10 +17,12 @@ pub mod abi;
 pub mod bindings;
 pub mod capabilities;
 pub mod connector;
+pub mod contract;
 pub mod convert;
 pub mod engine;
 pub mod function;
 pub mod host;
+pub mod imports;
 pub mod sink;
 pub mod source;
 pub mod tier;
@@ -29,3 +31,6 @@ pub mod trap;
 pub use capabilities::Capabilities;
 pub use engine::{WasmConfig, WasmEngine};
 pub use tier::WasmTier;
+/// The wasmtime this tier is built on, for embedders and benches that call
+/// components beside it.
+pub use wasmtime;

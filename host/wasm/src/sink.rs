@@ -1,59 +1,114 @@
 //! Sink plugins: a component exporting `tributary:plugin/sink`, as an action type.
 //! Delivery, retries and the thread a call runs on are the plugin host's; this is
-//! the open, collect and close calls.
+//! the open, collect and close calls (the same in every contract version).
 
-use crate::bindings::sink_world::{SinkPlugin, SinkPluginPre};
-use crate::bindings::types_api;
+use crate::bindings::types_api as wit;
 use crate::connector::{opened, Live, WasmConnector};
+use crate::contract::{typed, Exports};
 use crate::convert::to_wit;
-use crate::host::HostState;
-use crate::trap::root_cause;
-use tributary_plugin::{InstanceContext, SinkArtifact, SinkInstance, SinkRows};
+use std::sync::Arc;
+use tributary_core::Error;
+use tributary_plugin::{InstanceContext, LoadRequest, SinkArtifact, SinkInstance, SinkRows};
+use wasmtime::component::{ComponentExportIndex, ResourceAny, TypedFunc};
 
-pub type WasmSink = WasmConnector<SinkPluginPre<HostState>>;
+/// Where the sink interface's exports are.
+pub struct SinkIndices {
+    constructor: ComponentExportIndex,
+    open: ComponentExportIndex,
+    collect: ComponentExportIndex,
+    close: ComponentExportIndex,
+}
+
+pub type WasmSink = WasmConnector<SinkIndices>;
+
+/// Loads a sink plugin.
+pub fn load(
+    engine: &Arc<crate::WasmEngine>,
+    req: &LoadRequest<'_>,
+    caps: crate::Capabilities,
+) -> Result<WasmSink, Error> {
+    WasmConnector::load(engine, req, caps, "sink", |e: &Exports| {
+        let f = |n: &str| e.func(req.path, n);
+        Ok(SinkIndices {
+            constructor: f("[constructor]instance")?,
+            open: f("[method]instance.open")?,
+            collect: f("[method]instance.collect")?,
+            close: f("[method]instance.close")?,
+        })
+    })
+}
+
+/// A live instance's typed exports (`collect` is typed per call: it borrows rows).
+pub struct SinkFuncs {
+    instance: wasmtime::component::Instance,
+    collect: ComponentExportIndex,
+    close: TypedFunc<(ResourceAny,), (Result<(), String>,)>,
+}
 
 impl SinkArtifact for WasmSink {
+    fn contract(&self) -> String {
+        self.contract.shown()
+    }
+
     fn open(&self, ctx: &InstanceContext, props: &str) -> Result<Box<dyn SinkInstance>, String> {
-        let mut store = self.store(ctx)?;
-        let bindings = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(self.failed("instantiation"))?;
-        let api = bindings.tributary_plugin_sink().instance();
-        let resource = api
-            .call_constructor(&mut store, props)
+        let (mut store, instance) = self.start(ctx)?;
+        let i = &self.idx;
+        let ty = self.failed("type check");
+        let constructor =
+            typed::<(&str,), (ResourceAny,)>(&instance, &mut store, &i.constructor).map_err(&ty)?;
+        let open = typed::<(ResourceAny,), (Result<(), String>,)>(&instance, &mut store, &i.open)
+            .map_err(&ty)?;
+        typed::<(ResourceAny, &[Vec<wit::Field>]), (Result<(), String>,)>(
+            &instance, &mut store, &i.collect,
+        )
+        .map_err(&ty)?;
+        let funcs = SinkFuncs {
+            instance,
+            collect: i.collect,
+            close: typed(&instance, &mut store, &i.close).map_err(&ty)?,
+        };
+        let (resource,) = constructor
+            .call(&mut store, (props,))
             .map_err(self.failed("constructor"))?;
         self.engine.arm_deadline(&mut store, None);
-        opened(&self.name, api.call_open(&mut store, resource))?;
-        Ok(Box::new(self.live(store, bindings, resource)))
+        opened(&self.name, open.call(&mut store, (resource,)))?;
+        Ok(Box::new(self.live(store, resource, funcs)))
     }
 }
 
-impl SinkInstance for Live<SinkPlugin> {
+impl SinkInstance for Live<SinkFuncs> {
     fn collect(&mut self, rows: &SinkRows) -> Result<(), String> {
-        let rows: Vec<Vec<types_api::Field>> = rows
+        let rows: Vec<Vec<wit::Field>> = rows
             .iter()
             .map(|r| {
                 r.iter()
-                    .map(|(k, v)| types_api::Field {
+                    .map(|(k, v)| wit::Field {
                         name: k.to_string(),
                         value: to_wit(v),
                     })
                     .collect()
             })
             .collect();
+        let f = typed::<(ResourceAny, &[Vec<wit::Field>]), (Result<(), String>,)>(
+            &self.funcs.instance,
+            &mut self.store,
+            &self.funcs.collect,
+        )
+        .map_err(|e| self.trapped(&e))?;
         self.arm();
-        let api = self.bindings.tributary_plugin_sink().instance();
-        let r = api.call_collect(&mut self.store, self.resource, &rows);
-        r.map_err(|e| format!("plugin {} failed: {}", self.name, root_cause(&e)))?
-            .map_err(|e| format!("plugin {}: {e}", self.name))
+        let (r,) = f
+            .call(&mut self.store, (self.resource, &rows))
+            .map_err(|e| self.trapped(&e))?;
+        r.map_err(|e| self.refused("collect", &e))
     }
 
     fn close(&mut self) -> Result<(), String> {
         self.arm();
-        let api = self.bindings.tributary_plugin_sink().instance();
-        let r = api.call_close(&mut self.store, self.resource);
-        r.map_err(|e| format!("plugin {} failed: {}", self.name, root_cause(&e)))?
-            .map_err(|e| format!("plugin {}: close: {e}", self.name))
+        let (r,) = self
+            .funcs
+            .close
+            .call(&mut self.store, (self.resource,))
+            .map_err(|e| self.trapped(&e))?;
+        r.map_err(|e| self.refused("close", &e))
     }
 }

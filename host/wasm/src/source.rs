@@ -1,59 +1,179 @@
 //! Source plugins: a component exporting `tributary:plugin/source`, as a stream
 //! `TYPE`. The pull loop, its thread and its timing are the plugin host's; this is
-//! the open, pull and close calls.
+//! the calls. Contract 0.2 adds `describe`, `offset`, `rewind` and `lookup`; a 0.1
+//! component has none of them, so it is neither rewindable nor a lookup source.
 
-use crate::bindings::source_world::{source_api, SourcePlugin, SourcePluginPre};
+use crate::bindings::{source_api, types_api as wit};
 use crate::connector::{opened, Live, WasmConnector};
-use crate::convert::from_wit;
-use crate::host::HostState;
-use crate::trap::root_cause;
+use crate::contract::{typed, Contract, Exports};
+use crate::convert::{from_wit, to_wit};
 use std::sync::Arc;
 use tributary_core::connector::Payload;
-use tributary_core::Object;
-use tributary_plugin::{InstanceContext, Pulled, SourceArtifact, SourceInstance};
+use tributary_core::{Error, Object, Value};
+use tributary_plugin::{
+    InstanceContext, LoadRequest, Pulled, SourceArtifact, SourceInfo, SourceInstance,
+};
+use wasmtime::component::{ComponentExportIndex, Instance, ResourceAny, TypedFunc};
 
-pub type WasmSource = WasmConnector<SourcePluginPre<HostState>>;
+/// Where the source interface's exports are.
+pub struct SourceIndices {
+    constructor: ComponentExportIndex,
+    open: ComponentExportIndex,
+    pull: ComponentExportIndex,
+    close: ComponentExportIndex,
+    /// 0.2 on.
+    v2: Option<V2Indices>,
+    info: SourceInfo,
+}
+
+struct V2Indices {
+    describe: ComponentExportIndex,
+    offset: ComponentExportIndex,
+    rewind: ComponentExportIndex,
+    lookup: ComponentExportIndex,
+}
+
+pub type WasmSource = WasmConnector<SourceIndices>;
+
+type Rows = Vec<Vec<wit::Field>>;
+
+/// A live instance's typed exports (the rarely called `rewind` and `lookup` are
+/// typed when called: their parameters borrow).
+pub struct SourceFuncs {
+    instance: Instance,
+    pull: TypedFunc<(ResourceAny, u32), (Result<source_api::Pulled, String>,)>,
+    close: TypedFunc<(ResourceAny,), ()>,
+    offset: Option<TypedFunc<(ResourceAny,), (Option<String>,)>>,
+    rewind: Option<ComponentExportIndex>,
+    lookup: Option<ComponentExportIndex>,
+}
+
+/// Loads a source plugin; a 0.2 component is asked what it can do.
+pub fn load(
+    engine: &Arc<crate::WasmEngine>,
+    req: &LoadRequest<'_>,
+    caps: crate::Capabilities,
+) -> Result<WasmSource, Error> {
+    let mut source = WasmConnector::load(engine, req, caps, "source", |e: &Exports| {
+        let f = |n: &str| e.func(req.path, n);
+        let v2 = match e.contract {
+            Contract::V0_1 => None,
+            Contract::V0_2 => Some(V2Indices {
+                describe: f("describe")?,
+                offset: f("[method]instance.offset")?,
+                rewind: f("[method]instance.rewind")?,
+                lookup: f("[method]instance.lookup")?,
+            }),
+        };
+        Ok(SourceIndices {
+            constructor: f("[constructor]instance")?,
+            open: f("[method]instance.open")?,
+            pull: f("[method]instance.pull")?,
+            close: f("[method]instance.close")?,
+            v2,
+            info: SourceInfo::default(),
+        })
+    })?;
+    let Some(describe) = source.idx.v2.as_ref().map(|v| v.describe) else {
+        return Ok(source);
+    };
+    let shown = req.path.display();
+    let failed = |what: &str, e: wasmtime::Error| {
+        Error::user(format!(
+            "plugin {shown}: {what}{}",
+            crate::trap::root_cause(&e)
+        ))
+    };
+    let info = tributary_plugin::bridge::call(|| -> Result<SourceInfo, Error> {
+        let (mut store, instance) = source.start(&probe_context(req)).map_err(Error::user)?;
+        let f = typed::<(), (source_api::SourceInfo,)>(&instance, &mut store, &describe)
+            .map_err(|e| failed("", e))?;
+        let (i,) = f
+            .call(&mut store, ())
+            .map_err(|e| failed("describe failed: ", e))?;
+        Ok(SourceInfo {
+            rewindable: i.rewindable,
+            lookup: i.lookup,
+        })
+    })?;
+    source.idx.info = info;
+    Ok(source)
+}
+
+fn probe_context(req: &LoadRequest<'_>) -> InstanceContext {
+    let paths = tributary_plugin::PluginPaths {
+        root: req.root.display().to_string(),
+        plugin: req.etc_dir().display().to_string(),
+    };
+    InstanceContext {
+        info: tributary_plugin::InstanceInfo::probe(req.name, &paths),
+        state: Arc::new(tributary_core::state::MemoryStateStore::default()),
+        metrics: Default::default(),
+        link: None,
+    }
+}
 
 impl SourceArtifact for WasmSource {
+    fn contract(&self) -> String {
+        self.contract.shown()
+    }
+
+    fn info(&self) -> SourceInfo {
+        self.idx.info
+    }
+
     fn open(
         &self,
         ctx: &InstanceContext,
         datasource: &str,
         props: &str,
     ) -> Result<Box<dyn SourceInstance>, String> {
-        let mut store = self.store(ctx)?;
-        let bindings = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(self.failed("instantiation"))?;
-        let api = bindings.tributary_plugin_source().instance();
-        let resource = api
-            .call_constructor(&mut store, datasource, props)
+        let (mut store, instance) = self.start(ctx)?;
+        let i = &self.idx;
+        let ty = self.failed("type check");
+        let constructor =
+            typed::<(&str, &str), (ResourceAny,)>(&instance, &mut store, &i.constructor)
+                .map_err(&ty)?;
+        let open = typed::<(ResourceAny,), (Result<(), String>,)>(&instance, &mut store, &i.open)
+            .map_err(&ty)?;
+        let mut funcs = SourceFuncs {
+            instance,
+            pull: typed(&instance, &mut store, &i.pull).map_err(&ty)?,
+            close: typed(&instance, &mut store, &i.close).map_err(&ty)?,
+            offset: None,
+            rewind: None,
+            lookup: None,
+        };
+        if let Some(v2) = &i.v2 {
+            funcs.offset = Some(typed(&instance, &mut store, &v2.offset).map_err(&ty)?);
+            funcs.rewind = Some(v2.rewind);
+            funcs.lookup = Some(v2.lookup);
+        }
+        let (resource,) = constructor
+            .call(&mut store, (datasource, props))
             .map_err(self.failed("constructor"))?;
         self.engine.arm_deadline(&mut store, None);
-        opened(&self.name, api.call_open(&mut store, resource))?;
-        Ok(Box::new(self.live(store, bindings, resource)))
+        opened(&self.name, open.call(&mut store, (resource,)))?;
+        Ok(Box::new(self.live(store, resource, funcs)))
     }
 }
 
-fn fields_to_object(fields: Vec<crate::bindings::types_api::Field>) -> Result<Object, String> {
+fn fields_to_object(fields: Vec<wit::Field>) -> Result<Object, String> {
     fields
         .into_iter()
         .map(|f| from_wit(f.value).map(|v| (f.name, v)))
         .collect()
 }
 
-impl SourceInstance for Live<SourcePlugin> {
+impl SourceInstance for Live<SourceFuncs> {
     fn pull(&mut self, max: u32) -> Result<Pulled, String> {
         self.arm();
-        let name = &self.name;
-        let pulled = self
-            .bindings
-            .tributary_plugin_source()
-            .instance()
-            .call_pull(&mut self.store, self.resource, max)
-            .map_err(|e| format!("plugin {name} failed: {}", root_cause(&e)))?
-            .map_err(|e| format!("plugin {name}: {e}"))?;
+        let (pulled,) = self
+            .funcs
+            .pull
+            .call(&mut self.store, (self.resource, max))
+            .map_err(|e| self.trapped(&e))?;
+        let pulled = pulled.map_err(|e| self.refused("pull", &e))?;
         let mut messages = Vec::with_capacity(pulled.messages.len());
         for m in pulled.messages {
             let payload = match m.payload {
@@ -71,10 +191,64 @@ impl SourceInstance for Live<SourcePlugin> {
 
     fn close(&mut self) {
         self.arm();
-        let _ = self
-            .bindings
-            .tributary_plugin_source()
-            .instance()
-            .call_close(&mut self.store, self.resource);
+        let _ = self.funcs.close.call(&mut self.store, (self.resource,));
+    }
+
+    fn offset(&mut self) -> Result<Option<String>, String> {
+        let Some(f) = self.funcs.offset else {
+            return Ok(None);
+        };
+        self.arm();
+        let (o,) = f
+            .call(&mut self.store, (self.resource,))
+            .map_err(|e| self.trapped(&e))?;
+        Ok(o)
+    }
+
+    fn rewind(&mut self, offset: &str) -> Result<(), String> {
+        let Some(index) = self.funcs.rewind else {
+            return Err(format!("plugin {} cannot rewind (contract 0.1)", self.name));
+        };
+        let f = typed::<(ResourceAny, &str), (Result<(), String>,)>(
+            &self.funcs.instance,
+            &mut self.store,
+            &index,
+        )
+        .map_err(|e| self.trapped(&e))?;
+        self.arm();
+        let (r,) = f
+            .call(&mut self.store, (self.resource, offset))
+            .map_err(|e| self.trapped(&e))?;
+        r.map_err(|e| self.refused("rewind", &e))
+    }
+
+    fn lookup(
+        &mut self,
+        fields: &[String],
+        keys: &[String],
+        values: &[Value],
+    ) -> Result<Vec<Object>, String> {
+        let Some(index) = self.funcs.lookup else {
+            return Err(format!(
+                "plugin {} does not answer lookups (contract 0.1)",
+                self.name
+            ));
+        };
+        let values: Vec<wit::Value> = values.iter().map(to_wit).collect();
+        let f =
+            typed::<(ResourceAny, &[String], &[String], &[wit::Value]), (Result<Rows, String>,)>(
+                &self.funcs.instance,
+                &mut self.store,
+                &index,
+            )
+            .map_err(|e| self.trapped(&e))?;
+        self.arm();
+        let (rows,) = f
+            .call(&mut self.store, (self.resource, fields, keys, &values))
+            .map_err(|e| self.trapped(&e))?;
+        rows.map_err(|e| self.refused("lookup", &e))?
+            .into_iter()
+            .map(fields_to_object)
+            .collect()
     }
 }

@@ -5,8 +5,6 @@
 use crate::capabilities::Capabilities;
 use crate::engine::WasmEngine;
 use crate::function::WasmFunctions;
-use crate::sink::WasmSink;
-use crate::source::WasmSource;
 use std::sync::Arc;
 use tributary_core::Error;
 use tributary_plugin::{Artifact, LoadRequest, PluginKind, Tier};
@@ -42,16 +40,8 @@ impl Tier for WasmTier {
             PluginKind::Function => {
                 Artifact::Function(Arc::new(WasmFunctions::load(e, req, caps)?))
             }
-            PluginKind::Source => {
-                Artifact::Source(Arc::new(WasmSource::load(e, req, caps, "source", |p| {
-                    crate::bindings::source_world::SourcePluginPre::new(p)
-                })?))
-            }
-            PluginKind::Sink => {
-                Artifact::Sink(Arc::new(WasmSink::load(e, req, caps, "sink", |p| {
-                    crate::bindings::sink_world::SinkPluginPre::new(p)
-                })?))
-            }
+            PluginKind::Source => Artifact::Source(Arc::new(crate::source::load(e, req, caps)?)),
+            PluginKind::Sink => Artifact::Sink(Arc::new(crate::sink::load(e, req, caps)?)),
         })
     }
 }

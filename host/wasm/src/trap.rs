@@ -1,17 +1,5 @@
 //! Wasmtime's errors as a user reads them.
 
-use std::path::Path;
-use tributary_core::Error;
-
-/// The error for a component that does not export `interface` of this WIT version.
-pub fn wrong_world(path: &Path, interface: &str, e: &wasmtime::Error) -> Error {
-    Error::user(format!(
-        "plugin {} does not export the tributary:plugin/{interface} interface of tributary:plugin@0.1.0: {}",
-        path.display(),
-        root_cause(e)
-    ))
-}
-
 /// The whole message of a wasmtime error chain, outermost first.
 pub fn root_cause(e: &wasmtime::Error) -> String {
     let mut msg = e.to_string();

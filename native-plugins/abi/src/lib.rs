@@ -1,10 +1,16 @@
-//! The C ABI of the native plugin tier, version 1, as `#[repr(C)]` Rust types.
+//! The C ABI of the native plugin tier, version 2, as `#[repr(C)]` Rust types.
 //!
 //! This is the Rust mirror of `native-plugins/include/tributary_plugin.h`; the header's
 //! comments are the reference for the memory and threading rules. Both the host and the
 //! Rust SDK use these types, and [`layout_fingerprint`] folds the same sizes and offsets
 //! as the header's `TP_LAYOUT_FINGERPRINT`, so a plugin compiled against a different
 //! layout (another header revision, another compiler's packing) is refused at load.
+//!
+//! Version 2 is version 1 plus typed columns and results ([`Column`], [`Results`]),
+//! source offsets and lookups ([`SourceVtable`]), the engine root and the plugin's
+//! own folder as two paths, and connection status ([`Host`]). What version 1 defined
+//! differently is kept, frozen, in [`v1`]: the host still loads version-1 plugins
+//! and calls them as they were built.
 
 // An FFI definition crate: raw pointers are its whole point.
 #![allow(unsafe_code)]
@@ -12,7 +18,9 @@
 use std::ffi::c_void;
 use std::mem::{offset_of, size_of};
 
-pub const ABI_VERSION: u32 = 1;
+pub mod v1;
+
+pub const ABI_VERSION: u32 = 2;
 
 /// Borrowed bytes or UTF-8 text.
 #[repr(C)]
@@ -151,13 +159,51 @@ impl std::fmt::Debug for Value {
     }
 }
 
-/// One argument column (`tp_column`).
+/// Forms of a column ([`Column::form`], [`Results::form`]).
+pub const COL_SCALAR: u32 = 0;
+pub const COL_VALUES: u32 = 1;
+/// `data` is `len` `int64_t`.
+pub const COL_INTS: u32 = 2;
+/// `data` is `len` `double`.
+pub const COL_FLOATS: u32 = 3;
+/// `data` is `len` `uint8_t`, 0 or 1.
+pub const COL_BOOLS: u32 = 4;
+/// `data` is `len` [`Slice`]s of UTF-8 text (arguments only).
+pub const COL_STRS: u32 = 5;
+/// `data` is `len` [`Slice`]s of bytes (arguments only).
+pub const COL_BYTES: u32 = 6;
+/// `data` is `len` `int64_t`, nanoseconds since the Unix epoch.
+pub const COL_DATETIMES: u32 = 7;
+
+/// One argument column (`tp_column`). A constant is `COL_SCALAR` (one value in
+/// `values`); a column whose rows are all of one type (or null) is typed: `data` holds
+/// the flat list and `nulls`, when not null, one flag per row (the list holds a
+/// placeholder at a null row); any other column is `COL_VALUES`, one value per row.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct Column {
-    pub is_scalar: u32,
+    pub form: u32,
     pub _reserved: u32,
     pub values: *const Value,
+    pub data: *const c_void,
+    pub nulls: *const u8,
+    pub len: usize,
+}
+
+/// Where a function writes its results (`tp_results`): the host provides every
+/// buffer, `len` slots each, zeroed. The plugin either fills `values` (leaving `form`
+/// `COL_VALUES`; a `KIND_ERROR` value fails one row) or fills `data` as one typed list
+/// (8 bytes per slot: `int64_t`, `double`, or a 0/1 byte for `COL_BOOLS`), sets
+/// `nulls[i]` to 1 for the null rows, and sets `form` to `COL_INTS`, `COL_FLOATS`,
+/// `COL_BOOLS` or `COL_DATETIMES`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Results {
+    pub form: u32,
+    pub _reserved: u32,
+    pub values: *mut Value,
+    pub data: *mut c_void,
+    pub nulls: *mut u8,
     pub len: usize,
 }
 
@@ -251,9 +297,22 @@ pub struct Host {
     pub rule_id: unsafe extern "C" fn(ctx: *mut c_void) -> Slice,
     pub operator_id: unsafe extern "C" fn(ctx: *mut c_void) -> Slice,
     pub instance_id: unsafe extern "C" fn(ctx: *mut c_void) -> Slice,
+    /// The engine root (version 1: the plugin's own folder, which version-1 plugins
+    /// keep getting).
     pub root_path: unsafe extern "C" fn(ctx: *mut c_void) -> Slice,
     pub log: unsafe extern "C" fn(ctx: *mut c_void, level: u32, message: Slice),
+    // Version 2 on: a version-1 plugin never reads past `log`.
+    /// `<root>/etc/<kind>/<name>`.
+    pub plugin_path: unsafe extern "C" fn(ctx: *mut c_void) -> Slice,
+    /// A source's or sink's connection: `CONNECTED`, `CONNECTING` or
+    /// `DISCONNECTED`, with why when not connected.
+    pub set_connection: unsafe extern "C" fn(ctx: *mut c_void, state: i32, message: Slice),
 }
+
+/// Connection states of [`Host::set_connection`] (eKuiper's encoding).
+pub const CONNECTED: i32 = 1;
+pub const CONNECTING: i32 = 0;
+pub const DISCONNECTED: i32 = -1;
 
 pub const FUNCTION_SCALAR: u32 = 0;
 pub const FUNCTION_AGGREGATE: u32 = 1;
@@ -279,25 +338,40 @@ pub struct FunctionVtable {
     ) -> i32,
     pub create:
         unsafe extern "C" fn(host: *const Host, name: Slice, err: *mut Slice) -> *mut c_void,
+    /// Scalar: `rows` rows; fills `out` for exactly `rows` rows.
     pub exec: unsafe extern "C" fn(
         inst: *mut c_void,
         args: *const Column,
         nargs: usize,
         rows: usize,
-        out: *mut Value,
+        out: *mut Results,
         err: *mut Slice,
     ) -> i32,
+    /// Aggregate: one result per group; NULL for plugins without aggregates.
     pub exec_groups: Option<
         unsafe extern "C" fn(
             inst: *mut c_void,
             groups: *const Group,
             ngroups: usize,
-            out: *mut Value,
+            out: *mut Results,
             err: *mut Slice,
         ) -> i32,
     >,
     pub destroy: unsafe extern "C" fn(inst: *mut c_void),
 }
+
+/// Rows a lookup answered (`tp_rows`), owned by the plugin until its next call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Rows {
+    pub rows: *const Row,
+    pub len: usize,
+}
+
+/// [`SourceVtable::flags`]: the source gives offsets and rewinds to them.
+pub const SOURCE_REWINDABLE: u32 = 1;
+/// [`SourceVtable::flags`]: the source answers lookups (`KIND="lookup"` tables).
+pub const SOURCE_LOOKUP: u32 = 2;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -313,6 +387,30 @@ pub struct SourceVtable {
         unsafe extern "C" fn(inst: *mut c_void, max: u32, out: *mut Pulled, err: *mut Slice) -> i32,
     pub close: unsafe extern "C" fn(inst: *mut c_void),
     pub destroy: unsafe extern "C" fn(inst: *mut c_void),
+    // Version 2 on.
+    /// `SOURCE_REWINDABLE` | `SOURCE_LOOKUP`; each flag makes its entries required.
+    pub flags: u32,
+    pub _reserved: u32,
+    /// Where the source stands after every message it handed over: sets `*out` and
+    /// returns 1, or returns 0 when it has no offset.
+    pub offset: Option<unsafe extern "C" fn(inst: *mut c_void, out: *mut Slice) -> i32>,
+    /// Goes back to an offset it gave, after `open` and before the first pull.
+    pub rewind:
+        Option<unsafe extern "C" fn(inst: *mut c_void, offset: Slice, err: *mut Slice) -> i32>,
+    /// The rows whose fields `keys[i]` equal `values[i]` (`nkeys` of each), with the
+    /// `fields` asked for (all when `nfields` is 0).
+    pub lookup: Option<
+        unsafe extern "C" fn(
+            inst: *mut c_void,
+            fields: *const Slice,
+            nfields: usize,
+            keys: *const Slice,
+            values: *const Value,
+            nkeys: usize,
+            out: *mut Rows,
+            err: *mut Slice,
+        ) -> i32,
+    >,
 }
 
 #[repr(C)]
@@ -363,6 +461,8 @@ const fn fold(h: u64, x: usize) -> u64 {
 /// definitions (same items, same order).
 pub const fn layout_fingerprint() -> u32 {
     let mut h = ABI_VERSION as u64;
+    h = fold(h, size_of::<Results>());
+    h = fold(h, size_of::<Rows>());
     h = fold(h, size_of::<Slice>());
     h = fold(h, size_of::<Value>());
     h = fold(h, offset_of!(Value, data));
@@ -393,7 +493,15 @@ mod tests {
         // The value the header gives with the system C compiler on x86-64 / aarch64
         // Linux (checked end to end by loading the C example plugin).
         assert_eq!(size_of::<Value>(), 24);
-        assert_eq!(size_of::<Host>(), 96);
-        assert_eq!(LAYOUT_FINGERPRINT, 3686635865);
+        assert_eq!(size_of::<Host>(), 112);
+        assert_eq!(size_of::<Column>(), 40);
+        assert_eq!(size_of::<SourceVtable>(), 72);
+        assert_eq!(LAYOUT_FINGERPRINT, 3504606210);
+    }
+
+    #[test]
+    fn version_one_keeps_its_layout() {
+        assert_eq!(v1::layout_fingerprint(), v1::LAYOUT_FINGERPRINT);
+        assert_eq!(size_of::<v1::Column>(), 24);
     }
 }

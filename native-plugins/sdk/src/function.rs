@@ -43,7 +43,9 @@ pub enum ArgInfo {
     Dynamic,
 }
 
-/// One argument over a batch: a constant, or one value per row.
+/// One argument over a batch: a constant, one value per row, or, when every row is
+/// of one type, a typed list (read it with [`Column::ints`] and friends for speed, or
+/// row by row with [`Column::get`], which works for every form).
 #[derive(Debug, Clone, Copy)]
 pub struct Column<'a> {
     raw: abi::Column,
@@ -51,18 +53,86 @@ pub struct Column<'a> {
 }
 
 impl<'a> Column<'a> {
-    /// The value of row `i` (a constant has the same value in every row).
+    /// The typed list of form `form` as `len` items of `T`.
+    fn typed<T>(&self, form: u32) -> Option<&'a [T]> {
+        if self.raw.form != form || self.raw.data.is_null() {
+            return None;
+        }
+        // SAFETY: the host lends `len` items of the form's type for the call.
+        Some(unsafe { std::slice::from_raw_parts(self.raw.data as *const T, self.raw.len) })
+    }
+
+    /// The integers of a typed column (a null row holds 0: see [`Column::is_null`]).
+    pub fn ints(&self) -> Option<&'a [i64]> {
+        self.typed(abi::COL_INTS)
+    }
+
+    /// The floats of a typed column.
+    pub fn floats(&self) -> Option<&'a [f64]> {
+        self.typed(abi::COL_FLOATS)
+    }
+
+    /// The datetimes (ns since the Unix epoch) of a typed column.
+    pub fn datetimes(&self) -> Option<&'a [i64]> {
+        self.typed(abi::COL_DATETIMES)
+    }
+
+    /// The null flags of a typed column; `None` when no row is null.
+    pub fn nulls(&self) -> Option<&'a [u8]> {
+        if self.raw.nulls.is_null() {
+            return None;
+        }
+        // SAFETY: the host lends one flag per row for the call.
+        Some(unsafe { std::slice::from_raw_parts(self.raw.nulls, self.raw.len) })
+    }
+
+    /// Whether row `i` of a typed column is null.
+    pub fn is_null(&self, i: usize) -> bool {
+        self.nulls()
+            .is_some_and(|n| n.get(i).copied().unwrap_or(0) != 0)
+    }
+
+    /// The value of row `i`, whatever the form (a constant has the same value in
+    /// every row).
     pub fn get(&self, i: usize) -> ValueRef<'a> {
-        let idx = if self.raw.is_scalar != 0 { 0 } else { i };
-        if idx >= self.raw.len || self.raw.values.is_null() {
+        let r = &self.raw;
+        let idx = if r.form == abi::COL_SCALAR { 0 } else { i };
+        if idx >= r.len {
             return ValueRef::Null;
         }
-        // SAFETY: the host lends `len` values for the call; `idx` is in range.
-        unsafe { ValueRef::from_abi(&*self.raw.values.add(idx)) }
+        if matches!(r.form, abi::COL_SCALAR | abi::COL_VALUES) {
+            if r.values.is_null() {
+                return ValueRef::Null;
+            }
+            // SAFETY: the host lends `len` values for the call; `idx` is in range.
+            return unsafe { ValueRef::from_abi(&*r.values.add(idx)) };
+        }
+        if self.is_null(idx) {
+            return ValueRef::Null;
+        }
+        let slice = |kind: u32| {
+            self.typed::<abi::Slice>(r.form).map(|s| {
+                let v = abi::Value::slice(kind, s[idx]);
+                // SAFETY: the slice is lent for the call.
+                unsafe { ValueRef::from_abi(&v) }
+            })
+        };
+        match r.form {
+            abi::COL_INTS => self.ints().map(|v| ValueRef::Int(v[idx])),
+            abi::COL_FLOATS => self.floats().map(|v| ValueRef::Float(v[idx])),
+            abi::COL_DATETIMES => self.datetimes().map(|v| ValueRef::Datetime(v[idx])),
+            abi::COL_BOOLS => self
+                .typed::<u8>(r.form)
+                .map(|v| ValueRef::Bool(v[idx] != 0)),
+            abi::COL_STRS => slice(abi::KIND_STR),
+            abi::COL_BYTES => slice(abi::KIND_BYTES),
+            _ => None,
+        }
+        .unwrap_or(ValueRef::Null)
     }
 
     pub fn is_constant(&self) -> bool {
-        self.raw.is_scalar != 0
+        self.raw.form == abi::COL_SCALAR
     }
 
     /// Rows held (1 for a constant).
@@ -89,11 +159,12 @@ pub trait FunctionPlugin: Sized + Send + 'static {
     /// A new instance of function `name`.
     fn new(host: Host, name: &str) -> Result<Self, String>;
 
-    /// Scalar functions: pushes exactly `rows` results onto `out`.
-    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Vec<RowResult>);
+    /// Scalar functions: exactly `rows` results into `out`, one by one
+    /// ([`Results::push`]) or as one typed list ([`Results::ints`]).
+    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Results);
 
     /// Aggregate functions: one result per group (each group's argument columns).
-    fn exec_groups(&mut self, groups: &[Vec<Column<'_>>], out: &mut Vec<RowResult>) {
+    fn exec_groups(&mut self, groups: &[Vec<Column<'_>>], out: &mut Results) {
         out.extend(
             groups
                 .iter()
@@ -102,15 +173,71 @@ pub trait FunctionPlugin: Sized + Send + 'static {
     }
 }
 
+/// A call's results: one per row, or a typed list with its null flags.
+#[derive(Debug, Default)]
+pub struct Results {
+    rows: Vec<RowResult>,
+    /// The typed list's form, when the results are one; its values in `data`.
+    form: Option<u32>,
+    data: Vec<u64>,
+    nulls: Vec<u8>,
+}
+
+impl Results {
+    /// One more row's result.
+    pub fn push(&mut self, r: RowResult) {
+        self.rows.push(r);
+    }
+
+    /// More rows' results.
+    pub fn extend(&mut self, rs: impl IntoIterator<Item = RowResult>) {
+        self.rows.extend(rs);
+    }
+
+    /// Every row's result as one list of integers; `nulls[i] != 0` makes row `i` null
+    /// (empty: none is).
+    pub fn ints(&mut self, values: impl IntoIterator<Item = i64>, nulls: &[u8]) {
+        self.set(abi::COL_INTS, values.into_iter().map(|v| v as u64), nulls);
+    }
+
+    /// Every row's result as one list of floats.
+    pub fn floats(&mut self, values: impl IntoIterator<Item = f64>, nulls: &[u8]) {
+        self.set(abi::COL_FLOATS, values.into_iter().map(f64::to_bits), nulls);
+    }
+
+    fn set(&mut self, form: u32, values: impl Iterator<Item = u64>, nulls: &[u8]) {
+        self.form = Some(form);
+        self.data.clear();
+        self.data.extend(values);
+        self.nulls.clear();
+        self.nulls.extend_from_slice(nulls);
+    }
+
+    /// Empties it for the next call, keeping its buffers.
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.form = None;
+        self.data.clear();
+        self.nulls.clear();
+    }
+
+    fn len(&self) -> usize {
+        match self.form {
+            Some(_) => self.data.len(),
+            None => self.rows.len(),
+        }
+    }
+}
+
 /// An instance as the host holds it: the plugin's value and what it handed back.
 struct Instance<T> {
     plugin: T,
-    results: Vec<RowResult>,
+    results: Results,
     err: ErrorSlot,
 }
 
 /// # Safety
-/// `ptr` points to `len` values (or is null with 0).
+/// `ptr` points to `len` columns (or is null with 0).
 unsafe fn columns<'a>(ptr: *const abi::Column, len: usize) -> Vec<Column<'a>> {
     if ptr.is_null() || len == 0 {
         return Vec::new();
@@ -176,7 +303,7 @@ unsafe extern "C" fn create<T: FunctionPlugin>(
     match r {
         Ok(plugin) => Box::into_raw(Box::new(Instance {
             plugin,
-            results: Vec::new(),
+            results: Results::default(),
             err: ErrorSlot::default(),
         })) as *mut c_void,
         Err(e) => {
@@ -187,28 +314,43 @@ unsafe extern "C" fn create<T: FunctionPlugin>(
     }
 }
 
-/// Writes the instance's results into the host's output array.
+/// Writes the instance's results into the host's results block.
 ///
 /// # Safety
-/// `out` has room for `inst.results.len()` values.
+/// `out` is the host's block of `expected` slots.
 unsafe fn publish<T>(
     inst: &mut Instance<T>,
     expected: usize,
-    out: *mut abi::Value,
+    out: *mut abi::Results,
     err: *mut abi::Slice,
 ) -> i32 {
-    if inst.results.len() != expected {
+    let r = &inst.results;
+    if r.len() != expected || (!r.nulls.is_empty() && r.nulls.len() != expected) {
         let msg = format!(
             "the plugin returned {} results for {expected} inputs",
-            inst.results.len()
+            r.len()
         );
         // SAFETY: per the caller.
         return unsafe { inst.err.fail(err, msg) };
     }
-    for (i, r) in inst.results.iter().enumerate() {
-        // SAFETY: `out` has `expected` slots; the value borrows `inst.results`, which
-        // stays untouched until the next call (the ABI's memory rule).
-        unsafe { *out.add(i) = result_to_abi(r) };
+    // SAFETY: per the caller: every buffer has `expected` slots.
+    let out = unsafe { &mut *out };
+    match r.form {
+        Some(form) => {
+            // SAFETY: as above.
+            unsafe {
+                std::ptr::copy_nonoverlapping(r.data.as_ptr(), out.data as *mut u64, expected);
+                std::ptr::copy_nonoverlapping(r.nulls.as_ptr(), out.nulls, r.nulls.len());
+            }
+            out.form = form;
+        }
+        None => {
+            for (i, v) in r.rows.iter().enumerate() {
+                // SAFETY: the value borrows `inst.results`, which stays untouched until
+                // the next call (the ABI's memory rule).
+                unsafe { *out.values.add(i) = result_to_abi(v) };
+            }
+        }
     }
     0
 }
@@ -218,7 +360,7 @@ unsafe extern "C" fn exec<T: FunctionPlugin>(
     args: *const abi::Column,
     nargs: usize,
     rows: usize,
-    out: *mut abi::Value,
+    out: *mut abi::Results,
     err: *mut abi::Slice,
 ) -> i32 {
     // SAFETY: `inst` is what `create::<T>` returned, used by one thread at a time.
@@ -244,7 +386,7 @@ unsafe extern "C" fn exec_groups<T: FunctionPlugin>(
     inst: *mut c_void,
     groups: *const abi::Group,
     ngroups: usize,
-    out: *mut abi::Value,
+    out: *mut abi::Results,
     err: *mut abi::Slice,
 ) -> i32 {
     // SAFETY: as in `exec`.

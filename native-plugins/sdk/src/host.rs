@@ -22,6 +22,14 @@ impl std::fmt::Display for StateError {
     }
 }
 
+/// A connection state ([`Host::set_connection`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    Connected,
+    Connecting,
+    Disconnected,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Trace,
@@ -127,9 +135,27 @@ impl Host {
     pub fn instance_id(&self) -> String {
         self.text(self.table().instance_id)
     }
-    /// `<root>/etc/<kind>/<name>`
+    /// The engine root (eKuiper's `GetRootPath`): relative paths in props are
+    /// relative to it.
     pub fn root_path(&self) -> String {
         self.text(self.table().root_path)
+    }
+    /// The plugin's own folder, `<root>/etc/<kind>/<name>`.
+    pub fn plugin_path(&self) -> String {
+        self.text(self.table().plugin_path)
+    }
+
+    /// Reports a source's or sink's connection, shown in the rule's status
+    /// (`message` says why when it is not connected).
+    pub fn set_connection(&self, state: Connection, message: &str) {
+        let t = self.table();
+        let state = match state {
+            Connection::Connected => abi::CONNECTED,
+            Connection::Connecting => abi::CONNECTING,
+            Connection::Disconnected => abi::DISCONNECTED,
+        };
+        // SAFETY: as above.
+        unsafe { (t.set_connection)(t.ctx, state, abi::Slice::str(message)) }
     }
 
     /// Writes into the host's log, tagged with the plugin and the rule.

@@ -28,11 +28,11 @@ mod source;
 mod value;
 
 pub use function::{
-    __function_vtable, aggregate, scalar, ArgInfo, Column, FunctionDef, FunctionPlugin,
+    __function_vtable, aggregate, scalar, ArgInfo, Column, FunctionDef, FunctionPlugin, Results,
 };
-pub use host::{Host, Level, StateError};
+pub use host::{Connection, Host, Level, StateError};
 pub use sink::{__sink_vtable, Fields, SinkPlugin};
-pub use source::{__source_vtable, Message, Payload, Pulled, SourcePlugin};
+pub use source::{__source_vtable, LookupRow, Message, Payload, Pulled, SourcePlugin};
 pub use value::{Value, ValueRef};
 
 /// A row's result: a value, or that row's error.

@@ -33,7 +33,7 @@ impl FunctionInstance for Inst {
         Inst
     }
 
-    fn exec(&self, args: Vec<Column>, rows: u32) -> Vec<Result<Value, String>> {
+    fn exec(&self, args: Vec<Column>, rows: u32) -> Results {
         (0..rows)
             .map(|i| {
                 let text = match cell(&args[0], i) {
@@ -57,7 +57,7 @@ impl FunctionInstance for Inst {
             .collect()
     }
 
-    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Vec<Result<Value, String>> {
+    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Results {
         not_aggregate("accumulateWordCount", groups.len())
     }
 }

@@ -1,4 +1,7 @@
 //! `addOne(x)`: x + 1 for integers and floats; the wasm tier's benchmark function.
+//!
+//! A column of integers (or floats) arrives typed, as one flat list: the answer is
+//! one flat list too, with the same null mask. Any other column goes row by row.
 
 use tributary_guest::*;
 
@@ -32,17 +35,20 @@ impl FunctionInstance for Inst {
         Inst
     }
 
-    fn exec(&self, args: Vec<Column>, rows: u32) -> Vec<Result<Value, String>> {
+    fn exec(&self, args: Vec<Column>, rows: u32) -> Results {
         match args.into_iter().next() {
-            Some(Column::Values(vs)) => vs.into_iter().map(add_one).collect(),
-            Some(Column::Scalar(v)) => (0..rows).map(|_| add_one(v.clone())).collect(),
-            None => (0..rows)
-                .map(|_| Err("addOne expects 1 argument".to_string()))
-                .collect(),
+            Some(Column::Ints(Ints { values, nulls })) => {
+                Results::ints(values.iter().map(|x| x.wrapping_add(1)).collect(), nulls)
+            }
+            Some(Column::Floats(Floats { values, nulls })) => {
+                Results::floats(values.iter().map(|x| x + 1.0).collect(), nulls)
+            }
+            Some(c) => (0..rows).map(|i| add_one(c.cell(i))).collect(),
+            None => Results::failed(rows as usize, "addOne expects 1 argument"),
         }
     }
 
-    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Vec<Result<Value, String>> {
+    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Results {
         not_aggregate("addOne", groups.len())
     }
 }

@@ -23,11 +23,11 @@ impl FunctionInstance for EchoInstance {
         EchoInstance
     }
 
-    fn exec(&self, args: Vec<Column>, rows: u32) -> Vec<Result<Value, String>> {
+    fn exec(&self, args: Vec<Column>, rows: u32) -> Results {
         (0..rows).map(|i| Ok(cell(&args[0], i))).collect()
     }
 
-    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Vec<Result<Value, String>> {
+    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Results {
         not_aggregate("echo", groups.len())
     }
 }

@@ -53,7 +53,7 @@ impl FunctionInstance for Inst {
         Inst { name }
     }
 
-    fn exec(&self, args: Vec<Column>, rows: u32) -> Vec<Result<Value, String>> {
+    fn exec(&self, args: Vec<Column>, rows: u32) -> Results {
         let hit = |i: u32| args.first().is_some_and(|c| cell(c, i) == Value::Int(3));
         match self.name.as_str() {
             "trapIf" if (0..rows).any(hit) => core::arch::wasm32::unreachable(),
@@ -86,7 +86,7 @@ impl FunctionInstance for Inst {
             .collect()
     }
 
-    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Vec<Result<Value, String>> {
+    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Results {
         not_aggregate(&self.name, groups.len())
     }
 }

@@ -51,16 +51,13 @@ fn props(text: &str) -> Result<Props, String> {
     })
 }
 
-/// `path` made absolute against the engine root. A guest has no working directory,
-/// so the root comes from `context.root-path`, which is `<root>/etc/sinks/<name>`.
+/// `path` made absolute against the engine root (`context.root-path`): a guest has
+/// no working directory.
 fn absolute(path: &Path) -> PathBuf {
     if path.is_absolute() {
         return path.to_path_buf();
     }
-    let own = PathBuf::from(context::root_path());
-    own.ancestors()
-        .nth(3)
-        .map_or_else(|| path.to_path_buf(), |root| root.join(path))
+    PathBuf::from(context::root_path()).join(path)
 }
 
 struct FileSink {

@@ -110,7 +110,7 @@ impl FunctionInstance for Inst {
         Inst { name }
     }
 
-    fn exec(&self, args: Vec<Column>, rows: u32) -> Vec<Result<Value, String>> {
+    fn exec(&self, args: Vec<Column>, rows: u32) -> Results {
         (0..rows)
             .map(|i| {
                 let row: Vec<Value> = args.iter().map(|c| cell(c, i)).collect();
@@ -119,7 +119,7 @@ impl FunctionInstance for Inst {
             .collect()
     }
 
-    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Vec<Result<Value, String>> {
+    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Results {
         not_aggregate(&self.name, groups.len())
     }
 }

@@ -2,8 +2,11 @@
 //! JSON object whose numeric fields are upper bounds of random integers (eKuiper's
 //! random source) and whose other fields are copied. Props:
 //! `{"interval": 1000, "pattern": {"temp": 100}, "seed": 1, "count": 0}`;
-//! `count` > 0 ends the source after that many records. The generator is a seeded
-//! xorshift, so a run is reproducible.
+//! `count` > 0 ends the source after that many records. Record `n` is drawn from a
+//! generator seeded with `seed` and `n`, so a run is reproducible and the source can
+//! rewind: its offset is the number of records it has handed over, and after a
+//! rewind it hands over the same records again from there (a rule under `qos` >= 1
+//! resumes from its checkpoint without losing or changing a row).
 
 use std::cell::{Cell, RefCell};
 use tributary_guest::*;
@@ -12,6 +15,13 @@ struct Random;
 
 impl SourcePlugin for Random {
     type Instance = RandomSource;
+
+    fn describe() -> SourceInfo {
+        SourceInfo {
+            rewindable: true,
+            lookup: false,
+        }
+    }
 }
 
 enum Gen {
@@ -24,6 +34,7 @@ struct RandomSource {
     interval: Cell<u32>,
     count: Cell<u64>,
     sent: Cell<u64>,
+    seed: u64,
     state: Cell<u64>,
     error: RefCell<Option<String>>,
 }
@@ -68,6 +79,14 @@ fn pattern(props: &str) -> Result<Vec<(String, Gen)>, String> {
 }
 
 impl RandomSource {
+    /// Seeds the generator for record `n` (splitmix64 of the seed and `n`).
+    fn start_record(&self, n: u64) {
+        let mut z = self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        self.state.set((z ^ (z >> 31)) | 1);
+    }
+
     fn next(&self) -> u64 {
         let mut x = self.state.get();
         x ^= x << 13;
@@ -90,7 +109,8 @@ impl SourceInstance for RandomSource {
             interval: Cell::new(number_after(&props, "interval").unwrap_or(1000).max(0) as u32),
             count: Cell::new(number_after(&props, "count").unwrap_or(0).max(0) as u64),
             sent: Cell::new(0),
-            state: Cell::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
+            seed,
+            state: Cell::new(1),
             error: RefCell::new(error),
         }
     }
@@ -111,6 +131,7 @@ impl SourceInstance for RandomSource {
                 wait_ms: 0,
             });
         }
+        self.start_record(self.sent.get());
         let fields = self
             .fields
             .borrow()
@@ -136,6 +157,27 @@ impl SourceInstance for RandomSource {
     }
 
     fn close(&self) {}
+
+    fn offset(&self) -> Option<String> {
+        Some(self.sent.get().to_string())
+    }
+
+    fn rewind(&self, offset: String) -> Result<(), String> {
+        let n = offset
+            .parse::<u64>()
+            .map_err(|_| format!("random: offset {offset:?} is not a record count"))?;
+        self.sent.set(n);
+        Ok(())
+    }
+
+    fn lookup(
+        &self,
+        _fields: Vec<String>,
+        _keys: Vec<String>,
+        _values: Vec<Value>,
+    ) -> Result<Vec<Vec<Field>>, String> {
+        no_lookup("random")
+    }
 }
 
 tributary_guest::export_source_plugin!(Random);

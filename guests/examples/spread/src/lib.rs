@@ -27,13 +27,11 @@ impl FunctionPlugin for Spread {
 struct Inst;
 
 fn spread(col: &Column) -> Result<Value, String> {
-    let values: &[Value] = match col {
-        Column::Scalar(v) => std::slice::from_ref(v),
-        Column::Values(vs) => vs,
-    };
     let mut range: Option<(f64, f64)> = None;
     let mut all_int = true;
-    for v in values {
+    // A constant column is one value, however many rows the group has.
+    for i in 0..col.rows().unwrap_or(1) as u32 {
+        let v = &col.cell(i);
         let x = match v {
             Value::Int(n) => *n as f64,
             Value::Float(f) => {
@@ -60,13 +58,13 @@ impl FunctionInstance for Inst {
         Inst
     }
 
-    fn exec(&self, _args: Vec<Column>, rows: u32) -> Vec<Result<Value, String>> {
+    fn exec(&self, _args: Vec<Column>, rows: u32) -> Results {
         (0..rows)
             .map(|_| Err("spread is an aggregate function".to_string()))
             .collect()
     }
 
-    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Vec<Result<Value, String>> {
+    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Results {
         groups
             .iter()
             .map(|g| match g.first() {

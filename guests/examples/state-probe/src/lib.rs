@@ -35,7 +35,7 @@ impl FunctionInstance for Inst {
         Inst
     }
 
-    fn exec(&self, args: Vec<Column>, rows: u32) -> Vec<Result<Value, String>> {
+    fn exec(&self, args: Vec<Column>, rows: u32) -> Results {
         (0..rows)
             .map(|i| {
                 let (Value::Str(op), Value::Str(key)) = (cell(&args[0], i), cell(&args[1], i))
@@ -63,7 +63,7 @@ impl FunctionInstance for Inst {
             .collect()
     }
 
-    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Vec<Result<Value, String>> {
+    fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Results {
         not_aggregate("stateProbe", groups.len())
     }
 }

@@ -5,10 +5,12 @@
 //! loops: for each pair of rows the joined row is built and ON is evaluated over all
 //! pairs of one step at once. Windows are small; this keeps every join kind and any ON
 //! condition exact. A table's rows are kept as its kind says (`ops::table`) and joined
-//! as they are when a window fires.
+//! as they are when a window fires; a table answered by lookups (`ops::lookup`) is
+//! asked for each left row's matches instead.
 
 use crate::eval::{ops::truth, Evaluator, RowErrors};
 use crate::operator::{for_each_in_order, Chunk, Collector, Item, Operator};
+use crate::ops::lookup::Lookup;
 use crate::ops::table::{TableMode, TableRows};
 use std::sync::Arc;
 use tributary_core::hidden::HiddenCol;
@@ -30,6 +32,8 @@ pub struct JoinOp {
     steps: Vec<JoinStep>,
     /// The rows of each table, by stream index.
     tables: Vec<Option<TableRows>>,
+    /// The lookups of each table answered by its source, by stream index.
+    lookups: Vec<Option<Lookup>>,
     condition: Option<Expr>,
     eval: Evaluator,
 }
@@ -46,10 +50,21 @@ impl JoinOp {
         }
         JoinOp {
             steps,
+            lookups: (0..n).map(|_| None).collect(),
             tables,
             condition,
             eval,
         }
+    }
+
+    /// Steps whose table is answered by lookups: `(stream index, lookup)`.
+    pub fn with_lookups(mut self, lookups: Vec<(usize, Lookup)>) -> Self {
+        for (stream, l) in lookups {
+            if let Some(slot) = self.lookups.get_mut(stream) {
+                *slot = Some(l);
+            }
+        }
+        self
     }
 
     fn table_step(&self, stream: usize) -> Option<&JoinStep> {
@@ -70,6 +85,16 @@ impl JoinOp {
         }
         let mut left = std::mem::take(&mut by_stream[0]);
         for step in &self.steps {
+            if let Some(lookup) = self.lookups[step.stream].as_mut() {
+                let matches = lookup.rows_for(&mut self.eval, &left)?;
+                let mut joined = Vec::with_capacity(left.len());
+                for (l, right) in left.into_iter().zip(matches) {
+                    let right = right.as_ref().clone();
+                    joined.extend(join_step(&mut self.eval, vec![l], right, step)?);
+                }
+                left = joined;
+                continue;
+            }
             let right: Vec<Row> = match step.table {
                 Some(_) => self.tables[step.stream]
                     .as_ref()

@@ -5,6 +5,7 @@ pub mod filter;
 pub mod group;
 pub mod incremental;
 pub mod join;
+pub mod lookup;
 pub mod project;
 pub mod table;
 pub mod window;

@@ -27,7 +27,7 @@ impl FunctionPlugin for AccumulateWordCount {
         Ok(AccumulateWordCount { host })
     }
 
-    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Vec<RowResult>) {
+    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Results) {
         out.extend((0..rows).map(|i| {
             let text = match args[0].get(i) {
                 ValueRef::Str(s) => s,

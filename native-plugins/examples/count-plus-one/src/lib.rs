@@ -15,7 +15,7 @@ impl FunctionPlugin for CountPlusOne {
         Ok(CountPlusOne)
     }
 
-    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Vec<RowResult>) {
+    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Results) {
         let n = args.len() as i64 + 1;
         out.extend((0..rows).map(|_| Ok(Value::Int(n))));
     }

@@ -15,7 +15,7 @@ impl FunctionPlugin for Echo {
         Ok(Echo)
     }
 
-    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Vec<RowResult>) {
+    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Results) {
         out.extend((0..rows).map(|i| Ok(args[0].get(i).to_owned())));
     }
 }

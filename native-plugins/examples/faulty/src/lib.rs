@@ -22,7 +22,7 @@ impl FunctionPlugin for Faulty {
         })
     }
 
-    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Vec<RowResult>) {
+    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Results) {
         match self.name.as_str() {
             "panicNow" => panic!("panicNow was called"),
             "shortResults" => out.extend((1..rows).map(|_| Ok(Value::Null))),

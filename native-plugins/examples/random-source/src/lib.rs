@@ -2,9 +2,10 @@
 //! JSON object whose positive integer fields are upper bounds of random integers
 //! (eKuiper's random source) and whose other fields are copied. Props:
 //! `{"interval": 1000, "pattern": {"temp": 100}, "seed": 1, "count": 0}`; `count` > 0
-//! ends the source after that many records. The generator is the same seeded xorshift
-//! as the wasm example, so both tiers emit the same records for the same props (fields
-//! in name order).
+//! ends the source after that many records. Record `n` is drawn from a generator
+//! seeded with `seed` and `n`, the same as the wasm example's, so both tiers emit the
+//! same records for the same props (fields in name order), and the source can rewind:
+//! its offset is the number of records handed over.
 
 use serde_json::Value as Json;
 use tributary_native_sdk::*;
@@ -19,6 +20,7 @@ struct Random {
     interval: u32,
     count: u64,
     sent: u64,
+    seed: u64,
     state: u64,
 }
 
@@ -45,6 +47,14 @@ fn number(props: &Json, key: &str, default: i64) -> Result<i64, String> {
 }
 
 impl Random {
+    /// Seeds the generator for record `n` (splitmix64 of the seed and `n`).
+    fn start_record(&mut self, n: u64) {
+        let mut z = self.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        self.state = (z ^ (z >> 31)) | 1;
+    }
+
     fn next(&mut self) -> u64 {
         let mut x = self.state;
         x ^= x << 13;
@@ -56,6 +66,8 @@ impl Random {
 }
 
 impl SourcePlugin for Random {
+    const REWINDABLE: bool = true;
+
     fn new(_host: Host, _datasource: &str, props: &str) -> Result<Self, String> {
         let props: Json =
             serde_json::from_str(props).map_err(|e| format!("random source: props: {e}"))?;
@@ -80,7 +92,8 @@ impl SourcePlugin for Random {
             interval: number(&props, "interval", 1000)?.clamp(0, u32::MAX as i64) as u32,
             count: number(&props, "count", 0)?.max(0) as u64,
             sent: 0,
-            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            seed,
+            state: 1,
         })
     }
 
@@ -91,6 +104,7 @@ impl SourcePlugin for Random {
                 ..Pulled::default()
             });
         }
+        self.start_record(self.sent);
         let mut fields = Vec::with_capacity(self.fields.len());
         for i in 0..self.fields.len() {
             let v = match &self.fields[i].1 {
@@ -111,6 +125,17 @@ impl SourcePlugin for Random {
             done: self.count > 0 && self.sent >= self.count,
             wait_ms: self.interval,
         })
+    }
+
+    fn offset(&self) -> Option<String> {
+        Some(self.sent.to_string())
+    }
+
+    fn rewind(&mut self, offset: &str) -> Result<(), String> {
+        self.sent = offset
+            .parse()
+            .map_err(|_| format!("random: offset {offset:?} is not a record count"))?;
+        Ok(())
     }
 }
 

@@ -20,7 +20,7 @@ impl FunctionPlugin for SharedCounter {
         Ok(SharedCounter { host })
     }
 
-    fn exec(&mut self, _args: &[Column<'_>], rows: usize, out: &mut Vec<RowResult>) {
+    fn exec(&mut self, _args: &[Column<'_>], rows: usize, out: &mut Results) {
         out.extend((0..rows).map(|_| {
             self.host
                 .incr_counter("calls", 1)

@@ -16,11 +16,11 @@ impl FunctionPlugin for Spread {
         Ok(Spread)
     }
 
-    fn exec(&mut self, _args: &[Column<'_>], rows: usize, out: &mut Vec<RowResult>) {
+    fn exec(&mut self, _args: &[Column<'_>], rows: usize, out: &mut Results) {
         out.extend((0..rows).map(|_| Err("spread is an aggregate function".to_string())));
     }
 
-    fn exec_groups(&mut self, groups: &[Vec<Column<'_>>], out: &mut Vec<RowResult>) {
+    fn exec_groups(&mut self, groups: &[Vec<Column<'_>>], out: &mut Results) {
         out.extend(groups.iter().map(|g| {
             let col = &g[0];
             let mut range: Option<(f64, f64)> = None;

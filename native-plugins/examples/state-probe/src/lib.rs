@@ -29,7 +29,7 @@ impl FunctionPlugin for StateProbe {
         Ok(StateProbe { host })
     }
 
-    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Vec<RowResult>) {
+    fn exec(&mut self, args: &[Column<'_>], rows: usize, out: &mut Results) {
         out.extend((0..rows).map(|i| {
             let (ValueRef::Str(op), ValueRef::Str(key)) = (args[0].get(i), args[1].get(i)) else {
                 return Err("op and key must be strings".to_string());
