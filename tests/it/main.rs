@@ -22,4 +22,5 @@ mod trial_specs;
 mod wasm_capabilities;
 mod wasm_hot_update;
 mod wasm_plugins;
+mod wasm_scale;
 mod windows_serve;

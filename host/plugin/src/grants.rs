@@ -2,6 +2,7 @@
 //!
 //! ```yaml
 //! limits: {memoryMiB: 64, deadlineMs: 1000}   # every plugin's limits (optional)
+//! pool: {instances: 10000}    # the instance pool (optional; see [`PoolConf`])
 //! grants:
 //!   fileSink:                 # a plugin name
 //!     dirs: ["/tmp/out"]      # directories it may get (and anything below them)
@@ -34,6 +35,24 @@ pub struct Grants {
     /// By plugin name.
     #[serde(default)]
     pub grants: BTreeMap<String, Grant>,
+    /// The sizes of the wasm tier's instance pool (its defaults where unset).
+    #[serde(default)]
+    pub pool: PoolConf,
+}
+
+/// How many of each thing the wasm tier's pooling allocator holds ready. Instances
+/// beyond them are allocated on demand (slower to create, never refused).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PoolConf {
+    /// Plugin instances (one per rule and call site, source or sink) alive at once.
+    pub instances: Option<u32>,
+    /// Core wasm instances (a component holds a few).
+    pub core_instances: Option<u32>,
+    /// Linear memories.
+    pub memories: Option<u32>,
+    /// Tables.
+    pub tables: Option<u32>,
 }
 
 /// What one plugin may be given.

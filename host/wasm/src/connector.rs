@@ -4,43 +4,45 @@
 
 use crate::capabilities::Capabilities;
 use crate::contract::{Contract, Exports};
-use crate::engine::WasmEngine;
+use crate::engine::{Linked, WasmEngine};
 use crate::host::HostState;
 use crate::trap::root_cause;
 use std::sync::Arc;
 use tributary_core::Error;
 use tributary_plugin::{InstanceContext, LoadRequest};
-use wasmtime::component::{Instance, InstancePre, ResourceAny};
+use wasmtime::component::{ComponentExportIndex, Instance, ResourceAny};
 use wasmtime::Store;
 
-/// A loaded connector plugin; `I` is where its interface's exports are.
+/// A loaded connector plugin; `I` is what its kind knows of it.
 pub struct WasmConnector<I> {
     pub(crate) name: String,
     pub(crate) engine: Arc<WasmEngine>,
-    pre: InstancePre<HostState>,
+    linked: Linked,
     pub(crate) contract: Contract,
+    pub(crate) exports: Exports,
     pub(crate) idx: I,
     caps: Capabilities,
 }
 
 impl<I> WasmConnector<I> {
-    /// Compiles a component exporting `interface` and finds its exports with
-    /// `indices`; every failure names the file.
+    /// Compiles a component exporting `interface` and checks its exports with
+    /// `check`; every failure names the file.
     pub fn load(
         engine: &Arc<WasmEngine>,
         req: &LoadRequest<'_>,
         caps: Capabilities,
         interface: &str,
-        indices: impl FnOnce(&Exports) -> Result<I, Error>,
+        check: impl FnOnce(&Exports) -> Result<I, Error>,
     ) -> Result<Self, Error> {
-        let pre = engine.compile(req.path)?;
-        let exports = Exports::find(&engine.engine, pre.component(), req.path, interface)?;
+        let linked = engine.compile(req.path)?;
+        let exports = Exports::find(&engine.engine, linked.component(), req.path, interface)?;
         Ok(WasmConnector {
             name: req.name.to_string(),
             engine: engine.clone(),
             contract: exports.contract,
-            idx: indices(&exports)?,
-            pre,
+            idx: check(&exports)?,
+            exports,
+            linked,
             caps,
         })
     }
@@ -55,15 +57,21 @@ impl<I> WasmConnector<I> {
         &self,
         ctx: &InstanceContext,
     ) -> Result<(Store<HostState>, Instance), String> {
-        let mut store = self
-            .engine
-            .new_store(ctx, &self.caps)
-            .map_err(|e| format!("plugin {}: {e}", self.name))?;
-        let instance = self
-            .engine
-            .instantiate(&self.pre, &mut store, &self.name)
-            .map_err(|e| e.to_string())?;
-        Ok((store, instance))
+        self.engine
+            .start(&self.linked, ctx, &self.caps, false, &self.name)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Function `name` of the interface on `instance`.
+    pub(crate) fn index(
+        &self,
+        instance: &Instance,
+        store: &mut Store<HostState>,
+        name: &str,
+    ) -> Result<ComponentExportIndex, String> {
+        self.exports
+            .resolve(instance, store, name)
+            .map_err(|e| e.to_string())
     }
 
     /// The error of a failed call named `what` (constructor, open, a type check).

@@ -121,20 +121,31 @@ impl Exports {
         })
     }
 
-    /// The index of function `name` of the interface (`[method]instance.exec`).
-    pub fn func(&self, path: &Path, name: &str) -> Result<ComponentExportIndex, Error> {
-        self.optional(name).ok_or_else(|| {
-            Error::user(format!(
+    /// Checks that the interface has function `name` (`[method]instance.exec`).
+    pub fn func(&self, path: &Path, name: &str) -> Result<(), Error> {
+        match self.component.get_export_index(Some(&self.interface), name) {
+            Some(_) => Ok(()),
+            None => Err(Error::user(format!(
                 "plugin {}: {} has no function {name}",
                 path.display(),
                 self.shown
-            ))
-        })
+            ))),
+        }
     }
 
-    /// The index of function `name`, when the interface has it.
-    pub fn optional(&self, name: &str) -> Option<ComponentExportIndex> {
-        self.component.get_export_index(Some(&self.interface), name)
+    /// Function `name` of the interface on `instance`: an instance may be of the
+    /// component as compiled for another engine (the pool's overflow), so the index
+    /// is looked up on the instance itself. The names were checked at load.
+    pub fn resolve(
+        &self,
+        instance: &Instance,
+        mut store: impl AsContextMut,
+        name: &str,
+    ) -> Result<ComponentExportIndex, Error> {
+        instance
+            .get_export_index(&mut store, None, &self.shown)
+            .and_then(|iface| instance.get_export_index(&mut store, Some(&iface), name))
+            .ok_or_else(|| Error::internal(format!("{} lost its export {name}", self.shown)))
     }
 }
 

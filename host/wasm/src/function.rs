@@ -14,7 +14,7 @@ use crate::bindings::function_api;
 use crate::capabilities::Capabilities;
 use crate::contract::{typed, Contract, Exports};
 use crate::convert::to_wit;
-use crate::engine::WasmEngine;
+use crate::engine::{Linked, WasmEngine};
 use crate::host::HostState;
 use crate::trap::{describe_trap, root_cause};
 use std::sync::Arc;
@@ -26,26 +26,26 @@ use tributary_plugin::{
     LoadRequest, PluginPaths,
 };
 use wasmtime::component::{
-    ComponentExportIndex, ComponentNamedList, Func, Instance, InstancePre, Lift, Lower, ResourceAny,
+    ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, ResourceAny,
 };
 use wasmtime::Store;
 
-/// Where the function interface's exports are, found once at load.
-struct Indices {
-    describe: ComponentExportIndex,
-    validate: ComponentExportIndex,
-    constructor: ComponentExportIndex,
-    exec: ComponentExportIndex,
-    exec_groups: ComponentExportIndex,
-}
+/// The function interface's exports, checked at load.
+const EXPORTS: [&str; 5] = [
+    "describe",
+    "validate",
+    "[constructor]instance",
+    "[method]instance.exec",
+    "[method]instance.exec-groups",
+];
 
 /// A loaded function plugin.
 pub struct WasmFunctions {
     name: String,
     engine: Arc<WasmEngine>,
-    pre: InstancePre<HostState>,
+    linked: Linked,
     contract: Contract,
-    indices: Indices,
+    exports: Exports,
     functions: Vec<ExportedFunction>,
     singleton: bool,
     caps: Capabilities,
@@ -59,6 +59,12 @@ struct Fresh {
     exec_groups: Func,
 }
 
+impl Fresh {
+    fn index(&mut self, exports: &Exports, name: &str) -> Result<ComponentExportIndex, Error> {
+        exports.resolve(&self.instance, &mut self.store, name)
+    }
+}
+
 type Describe = wasmtime::component::TypedFunc<(), (function_api::PluginInfo,)>;
 
 impl WasmFunctions {
@@ -69,22 +75,17 @@ impl WasmFunctions {
         caps: Capabilities,
     ) -> Result<Self, Error> {
         let shown = req.path.display();
-        let pre = engine.compile(req.path)?;
-        let exports = Exports::find(&engine.engine, pre.component(), req.path, "function")?;
-        let f = |name: &str| exports.func(req.path, name);
-        let indices = Indices {
-            describe: f("describe")?,
-            validate: f("validate")?,
-            constructor: f("[constructor]instance")?,
-            exec: f("[method]instance.exec")?,
-            exec_groups: f("[method]instance.exec-groups")?,
-        };
+        let linked = engine.compile(req.path)?;
+        let exports = Exports::find(&engine.engine, linked.component(), req.path, "function")?;
+        for name in EXPORTS {
+            exports.func(req.path, name)?;
+        }
         let mut plugin = WasmFunctions {
             name: req.name.to_string(),
             engine: engine.clone(),
-            pre,
+            linked,
             contract: exports.contract,
-            indices,
+            exports,
             functions: Vec::new(),
             singleton: false,
             caps,
@@ -96,20 +97,20 @@ impl WasmFunctions {
             // Every export's types must match the component's, checked here once, so
             // a mismatch is a load error naming the file.
             plugin.check_hot_types(&i).map_err(mismatch)?;
-            let describe: Describe =
-                typed(&i.instance, &mut i.store, &plugin.indices.describe).map_err(mismatch)?;
+            let ex = &plugin.exports;
+            let (d, v, c) = (
+                i.index(ex, "describe")?,
+                i.index(ex, "validate")?,
+                i.index(ex, "[constructor]instance")?,
+            );
+            let describe: Describe = typed(&i.instance, &mut i.store, &d).map_err(mismatch)?;
             typed::<(&str, &[function_api::ArgInfo]), (Result<(), String>,)>(
                 &i.instance,
                 &mut i.store,
-                &plugin.indices.validate,
+                &v,
             )
             .map_err(mismatch)?;
-            typed::<(&str,), (ResourceAny,)>(
-                &i.instance,
-                &mut i.store,
-                &plugin.indices.constructor,
-            )
-            .map_err(mismatch)?;
+            typed::<(&str,), (ResourceAny,)>(&i.instance, &mut i.store, &c).map_err(mismatch)?;
             describe
                 .call(&mut i.store, ())
                 .map(|(info,)| info)
@@ -185,19 +186,17 @@ impl WasmFunctions {
     /// A fresh instance in a store of its own; `metered` counts its memory into the
     /// plugin's counters.
     fn fresh(&self, ctx: &InstanceContext, metered: bool) -> Result<Fresh, Error> {
-        let mut store = self.engine.new_store(ctx, &self.caps)?;
-        if metered {
-            // Before instantiation, so the initial memory is counted too.
-            store.data_mut().memory_meter = Some(ctx.metrics.clone());
-        }
-        let instance = self.engine.instantiate(&self.pre, &mut store, &self.name)?;
-        let func = |store: &mut Store<HostState>, index: &ComponentExportIndex| {
-            instance.get_func(store, index).ok_or_else(|| {
+        let (mut store, instance) =
+            self.engine
+                .start(&self.linked, ctx, &self.caps, metered, &self.name)?;
+        let mut func = |name: &str| {
+            let index = self.exports.resolve(&instance, &mut store, name)?;
+            instance.get_func(&mut store, index).ok_or_else(|| {
                 Error::external(format!("plugin {}: an export went missing", self.name))
             })
         };
-        let exec = func(&mut store, &self.indices.exec)?;
-        let exec_groups = func(&mut store, &self.indices.exec_groups)?;
+        let exec = func("[method]instance.exec")?;
+        let exec_groups = func("[method]instance.exec-groups")?;
         Ok(Fresh {
             store,
             instance,
@@ -238,10 +237,13 @@ impl FunctionArtifact for WasmFunctions {
         let mut i = self
             .fresh(&self.probe(), false)
             .map_err(|e| e.to_string())?;
+        let index = i
+            .index(&self.exports, "validate")
+            .map_err(|e| e.to_string())?;
         let validate = typed::<(&str, &[function_api::ArgInfo]), (Result<(), String>,)>(
             &i.instance,
             &mut i.store,
-            &self.indices.validate,
+            &index,
         )
         .map_err(failed)?;
         let (r,) = validate
@@ -263,9 +265,11 @@ impl FunctionArtifact for WasmFunctions {
                 root_cause(&e)
             )
         };
+        let index = i
+            .index(&self.exports, "[constructor]instance")
+            .map_err(|e| e.to_string())?;
         let constructor =
-            typed::<(&str,), (ResourceAny,)>(&i.instance, &mut i.store, &self.indices.constructor)
-                .map_err(failed)?;
+            typed::<(&str,), (ResourceAny,)>(&i.instance, &mut i.store, &index).map_err(failed)?;
         let (resource,) = constructor
             .call(&mut i.store, (function,))
             .map_err(failed)?;

@@ -11,15 +11,15 @@ use tributary_core::Error;
 use tributary_plugin::{InstanceContext, LoadRequest, SinkArtifact, SinkInstance, SinkRows};
 use wasmtime::component::{ComponentExportIndex, ResourceAny, TypedFunc};
 
-/// Where the sink interface's exports are.
-pub struct SinkIndices {
-    constructor: ComponentExportIndex,
-    open: ComponentExportIndex,
-    collect: ComponentExportIndex,
-    close: ComponentExportIndex,
-}
+/// The sink interface's exports (the same in every version), checked at load.
+const EXPORTS: [&str; 4] = [
+    "[constructor]instance",
+    "[method]instance.open",
+    "[method]instance.collect",
+    "[method]instance.close",
+];
 
-pub type WasmSink = WasmConnector<SinkIndices>;
+pub type WasmSink = WasmConnector<()>;
 
 /// Loads a sink plugin.
 pub fn load(
@@ -28,13 +28,7 @@ pub fn load(
     caps: crate::Capabilities,
 ) -> Result<WasmSink, Error> {
     WasmConnector::load(engine, req, caps, "sink", |e: &Exports| {
-        let f = |n: &str| e.func(req.path, n);
-        Ok(SinkIndices {
-            constructor: f("[constructor]instance")?,
-            open: f("[method]instance.open")?,
-            collect: f("[method]instance.collect")?,
-            close: f("[method]instance.close")?,
-        })
+        EXPORTS.iter().try_for_each(|n| e.func(req.path, n))
     })
 }
 
@@ -52,20 +46,26 @@ impl SinkArtifact for WasmSink {
 
     fn open(&self, ctx: &InstanceContext, props: &str) -> Result<Box<dyn SinkInstance>, String> {
         let (mut store, instance) = self.start(ctx)?;
-        let i = &self.idx;
+        let mut at = |name: &str| self.index(&instance, &mut store, name);
+        let (c, o, col, cl) = (
+            at("[constructor]instance")?,
+            at("[method]instance.open")?,
+            at("[method]instance.collect")?,
+            at("[method]instance.close")?,
+        );
         let ty = self.failed("type check");
         let constructor =
-            typed::<(&str,), (ResourceAny,)>(&instance, &mut store, &i.constructor).map_err(&ty)?;
-        let open = typed::<(ResourceAny,), (Result<(), String>,)>(&instance, &mut store, &i.open)
+            typed::<(&str,), (ResourceAny,)>(&instance, &mut store, &c).map_err(&ty)?;
+        let open = typed::<(ResourceAny,), (Result<(), String>,)>(&instance, &mut store, &o)
             .map_err(&ty)?;
         typed::<(ResourceAny, &[Vec<wit::Field>]), (Result<(), String>,)>(
-            &instance, &mut store, &i.collect,
+            &instance, &mut store, &col,
         )
         .map_err(&ty)?;
         let funcs = SinkFuncs {
             instance,
-            collect: i.collect,
-            close: typed(&instance, &mut store, &i.close).map_err(&ty)?,
+            collect: col,
+            close: typed(&instance, &mut store, &cl).map_err(&ty)?,
         };
         let (resource,) = constructor
             .call(&mut store, (props,))

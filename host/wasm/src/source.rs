@@ -15,22 +15,23 @@ use tributary_plugin::{
 };
 use wasmtime::component::{ComponentExportIndex, Instance, ResourceAny, TypedFunc};
 
-/// Where the source interface's exports are.
-pub struct SourceIndices {
-    constructor: ComponentExportIndex,
-    open: ComponentExportIndex,
-    pull: ComponentExportIndex,
-    close: ComponentExportIndex,
-    /// 0.2 on.
-    v2: Option<V2Indices>,
-    info: SourceInfo,
-}
+/// The exports every version's source interface has, and those 0.2 added.
+const EXPORTS: [&str; 4] = [
+    "[constructor]instance",
+    "[method]instance.open",
+    "[method]instance.pull",
+    "[method]instance.close",
+];
+const EXPORTS_0_2: [&str; 4] = [
+    "describe",
+    "[method]instance.offset",
+    "[method]instance.rewind",
+    "[method]instance.lookup",
+];
 
-struct V2Indices {
-    describe: ComponentExportIndex,
-    offset: ComponentExportIndex,
-    rewind: ComponentExportIndex,
-    lookup: ComponentExportIndex,
+/// What a source component can do, asked once at load (0.2 on).
+pub struct SourceIndices {
+    info: SourceInfo,
 }
 
 pub type WasmSource = WasmConnector<SourceIndices>;
@@ -55,28 +56,20 @@ pub fn load(
     caps: crate::Capabilities,
 ) -> Result<WasmSource, Error> {
     let mut source = WasmConnector::load(engine, req, caps, "source", |e: &Exports| {
-        let f = |n: &str| e.func(req.path, n);
         let v2 = match e.contract {
-            Contract::V0_1 => None,
-            Contract::V0_2 => Some(V2Indices {
-                describe: f("describe")?,
-                offset: f("[method]instance.offset")?,
-                rewind: f("[method]instance.rewind")?,
-                lookup: f("[method]instance.lookup")?,
-            }),
+            Contract::V0_1 => &[][..],
+            Contract::V0_2 => &EXPORTS_0_2[..],
         };
+        for name in EXPORTS.iter().chain(v2) {
+            e.func(req.path, name)?;
+        }
         Ok(SourceIndices {
-            constructor: f("[constructor]instance")?,
-            open: f("[method]instance.open")?,
-            pull: f("[method]instance.pull")?,
-            close: f("[method]instance.close")?,
-            v2,
             info: SourceInfo::default(),
         })
     })?;
-    let Some(describe) = source.idx.v2.as_ref().map(|v| v.describe) else {
+    if source.contract == Contract::V0_1 {
         return Ok(source);
-    };
+    }
     let shown = req.path.display();
     let failed = |what: &str, e: wasmtime::Error| {
         Error::user(format!(
@@ -86,7 +79,10 @@ pub fn load(
     };
     let info = tributary_plugin::bridge::call(|| -> Result<SourceInfo, Error> {
         let (mut store, instance) = source.start(&probe_context(req)).map_err(Error::user)?;
-        let f = typed::<(), (source_api::SourceInfo,)>(&instance, &mut store, &describe)
+        let index = source
+            .index(&instance, &mut store, "describe")
+            .map_err(Error::user)?;
+        let f = typed::<(), (source_api::SourceInfo,)>(&instance, &mut store, &index)
             .map_err(|e| failed("", e))?;
         let (i,) = f
             .call(&mut store, ())
@@ -129,25 +125,36 @@ impl SourceArtifact for WasmSource {
         props: &str,
     ) -> Result<Box<dyn SourceInstance>, String> {
         let (mut store, instance) = self.start(ctx)?;
-        let i = &self.idx;
+        let mut at = |name: &str| self.index(&instance, &mut store, name);
+        let (c, o, p, cl) = (
+            at("[constructor]instance")?,
+            at("[method]instance.open")?,
+            at("[method]instance.pull")?,
+            at("[method]instance.close")?,
+        );
         let ty = self.failed("type check");
         let constructor =
-            typed::<(&str, &str), (ResourceAny,)>(&instance, &mut store, &i.constructor)
-                .map_err(&ty)?;
-        let open = typed::<(ResourceAny,), (Result<(), String>,)>(&instance, &mut store, &i.open)
+            typed::<(&str, &str), (ResourceAny,)>(&instance, &mut store, &c).map_err(&ty)?;
+        let open = typed::<(ResourceAny,), (Result<(), String>,)>(&instance, &mut store, &o)
             .map_err(&ty)?;
         let mut funcs = SourceFuncs {
             instance,
-            pull: typed(&instance, &mut store, &i.pull).map_err(&ty)?,
-            close: typed(&instance, &mut store, &i.close).map_err(&ty)?,
+            pull: typed(&instance, &mut store, &p).map_err(&ty)?,
+            close: typed(&instance, &mut store, &cl).map_err(&ty)?,
             offset: None,
             rewind: None,
             lookup: None,
         };
-        if let Some(v2) = &i.v2 {
-            funcs.offset = Some(typed(&instance, &mut store, &v2.offset).map_err(&ty)?);
-            funcs.rewind = Some(v2.rewind);
-            funcs.lookup = Some(v2.lookup);
+        if self.contract == Contract::V0_2 {
+            let mut at = |name: &str| self.index(&instance, &mut store, name);
+            let (off, rw, lk) = (
+                at("[method]instance.offset")?,
+                at("[method]instance.rewind")?,
+                at("[method]instance.lookup")?,
+            );
+            funcs.offset = Some(typed(&instance, &mut store, &off).map_err(&ty)?);
+            funcs.rewind = Some(rw);
+            funcs.lookup = Some(lk);
         }
         let (resource,) = constructor
             .call(&mut store, (datasource, props))
