@@ -69,60 +69,88 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
     fn keys(&self, scope: &str) -> Result<Vec<String>, StateError>;
 }
 
-/// State kept in memory: fast, and lost when the process ends.
+/// State kept in memory: fast, and lost when the process ends. Scopes, then keys, so
+/// that the hot path (a plugin bumping a counter that exists) looks up by `&str` and
+/// allocates nothing.
 #[derive(Debug, Default)]
 pub struct MemoryStateStore {
-    map: Mutex<HashMap<(String, String), Value>>,
+    map: Mutex<HashMap<String, HashMap<String, Value>>>,
 }
 
+type Scopes = HashMap<String, HashMap<String, Value>>;
+
 impl MemoryStateStore {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Value>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Scopes> {
         // The map is never left half-updated, so a poisoned lock is still usable.
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
+fn write(map: &mut Scopes, scope: &str, key: &str, value: Option<Value>) {
+    match value {
+        Some(v) => {
+            if let Some(slot) = map.get_mut(scope).and_then(|k| k.get_mut(key)) {
+                *slot = v;
+                return;
+            }
+            map.entry(scope.to_string())
+                .or_default()
+                .insert(key.to_string(), v);
+        }
+        None => {
+            if let Some(keys) = map.get_mut(scope) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    map.remove(scope);
+                }
+            }
+        }
+    }
+}
+
 impl StateStore for MemoryStateStore {
     fn put(&self, scope: &str, key: &str, value: Value) -> Result<(), StateError> {
-        self.lock()
-            .insert((scope.to_string(), key.to_string()), value);
+        write(&mut self.lock(), scope, key, Some(value));
         Ok(())
     }
     fn get(&self, scope: &str, key: &str) -> Result<Option<Value>, StateError> {
-        Ok(self
-            .lock()
-            .get(&(scope.to_string(), key.to_string()))
-            .cloned())
+        Ok(self.lock().get(scope).and_then(|k| k.get(key)).cloned())
     }
     fn delete(&self, scope: &str, key: &str) -> Result<(), StateError> {
-        self.lock().remove(&(scope.to_string(), key.to_string()));
+        write(&mut self.lock(), scope, key, None);
         Ok(())
     }
     fn incr(&self, scope: &str, key: &str, amount: i64) -> Result<i64, StateError> {
-        let mut map = self.lock();
-        let slot = map
-            .entry((scope.to_string(), key.to_string()))
-            .or_insert(Value::Int(0));
-        match slot {
-            Value::Int(i) => {
-                *i = i.wrapping_add(amount);
-                Ok(*i)
+        fn bump(slot: &mut Value, amount: i64) -> Result<i64, StateError> {
+            match slot {
+                Value::Int(i) => {
+                    *i = i.wrapping_add(amount);
+                    Ok(*i)
+                }
+                _ => Err(StateError::NotAnInteger),
             }
-            _ => Err(StateError::NotAnInteger),
         }
+        let mut map = self.lock();
+        if let Some(slot) = map.get_mut(scope).and_then(|k| k.get_mut(key)) {
+            return bump(slot, amount);
+        }
+        let slot = map
+            .entry(scope.to_string())
+            .or_default()
+            .entry(key.to_string())
+            .or_insert(Value::Int(0));
+        bump(slot, amount)
     }
     fn drop_scopes(&self, prefix: &str) -> Result<(), StateError> {
-        self.lock()
-            .retain(|(scope, _), _| !scope.starts_with(prefix));
+        self.lock().retain(|scope, _| !scope.starts_with(prefix));
         Ok(())
     }
     fn keys(&self, scope: &str) -> Result<Vec<String>, StateError> {
         let mut keys: Vec<String> = self
             .lock()
-            .keys()
-            .filter(|(s, _)| s == scope)
-            .map(|(_, k)| k.clone())
-            .collect();
+            .get(scope)
+            .map(|k| k.keys().cloned().collect())
+            .unwrap_or_default();
         keys.sort();
         Ok(keys)
     }
@@ -137,14 +165,10 @@ impl StateStore for MemoryStateStore {
         // One lock for the whole batch: no reader sees half of it.
         let mut map = self.lock();
         if !drop_prefixes.is_empty() {
-            map.retain(|(scope, _), _| !drop_prefixes.iter().any(|p| scope.starts_with(p)));
+            map.retain(|scope, _| !drop_prefixes.iter().any(|p| scope.starts_with(p)));
         }
         for w in writes {
-            let k = (w.scope.clone(), w.key.clone());
-            match &w.value {
-                Some(v) => map.insert(k, v.clone()),
-                None => map.remove(&k),
-            };
+            write(&mut map, &w.scope, &w.key, w.value.clone());
         }
         Ok(())
     }

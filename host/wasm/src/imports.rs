@@ -13,7 +13,7 @@ use crate::convert::{from_wit, to_wit};
 use crate::host::HostState;
 use tributary_core::state::StateError;
 use tributary_plugin::{Connection, Level};
-use wasmtime::component::Linker;
+use wasmtime::component::{Linker, WasmStr};
 use wasmtime::StoreContextMut;
 
 type Cx<'a> = StoreContextMut<'a, HostState>;
@@ -37,11 +37,14 @@ pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// Keys are read in place from guest memory ([`WasmStr`]), not copied into a
+/// `String`: a counter bump allocates nothing on the host.
 fn link_state(linker: &mut Linker<HostState>, c: Contract) -> wasmtime::Result<()> {
     let mut i = linker.instance(&c.interface("state"))?;
     i.func_wrap(
         "put-state",
-        |cx: Cx<'_>, (key, value): (String, types_api::Value)| -> StateResult<()> {
+        |cx: Cx<'_>, (key, value): (WasmStr, types_api::Value)| -> StateResult<()> {
+            let key = key.to_str(&cx)?;
             let r = match from_wit(value) {
                 Ok(v) => cx.data().host.put(&key, v).map_err(state_err),
                 Err(e) => Err(state_api::StateError::Store(e)),
@@ -51,26 +54,30 @@ fn link_state(linker: &mut Linker<HostState>, c: Contract) -> wasmtime::Result<(
     )?;
     i.func_wrap(
         "get-state",
-        |cx: Cx<'_>, (key,): (String,)| -> StateResult<Option<types_api::Value>> {
+        |cx: Cx<'_>, (key,): (WasmStr,)| -> StateResult<Option<types_api::Value>> {
+            let key = key.to_str(&cx)?;
             let r = cx.data().host.get(&key).map_err(state_err);
             Ok((r.map(|v| v.map(|v| to_wit(&v))),))
         },
     )?;
     i.func_wrap(
         "delete-state",
-        |cx: Cx<'_>, (key,): (String,)| -> StateResult<()> {
+        |cx: Cx<'_>, (key,): (WasmStr,)| -> StateResult<()> {
+            let key = key.to_str(&cx)?;
             Ok((cx.data().host.delete(&key).map_err(state_err),))
         },
     )?;
     i.func_wrap(
         "incr-counter",
-        |cx: Cx<'_>, (key, amount): (String, i64)| -> StateResult<i64> {
+        |cx: Cx<'_>, (key, amount): (WasmStr, i64)| -> StateResult<i64> {
+            let key = key.to_str(&cx)?;
             Ok((cx.data().host.incr(&key, amount).map_err(state_err),))
         },
     )?;
     i.func_wrap(
         "get-counter",
-        |cx: Cx<'_>, (key,): (String,)| -> StateResult<i64> {
+        |cx: Cx<'_>, (key,): (WasmStr,)| -> StateResult<i64> {
+            let key = key.to_str(&cx)?;
             Ok((cx.data().host.counter(&key).map_err(state_err),))
         },
     )?;
