@@ -15,7 +15,7 @@ out=guests/target/wasm32-wasip2/release
 root=target/example-roots/wasm
 mkdir -p "$root/plugins/functions" "$root/plugins/sources" "$root/plugins/sinks" "$root/data" "$root/etc/functions"
 # crate file name -> plugin name (camelCase, as in SQL)
-for pair in echo:echo count_plus_one:countPlusOne accumulate_word_count:accumulateWordCount add_one:addOne faulty:faulty fs_probe:fsProbe spread:spread state_probe:stateProbe; do
+for pair in echo:echo count_plus_one:countPlusOne accumulate_word_count:accumulateWordCount add_one:addOne gcd:gcd faulty:faulty fs_probe:fsProbe spread:spread state_probe:stateProbe; do
   crate=${pair%%:*}
   name=${pair##*:}
   cp "$out/$crate.wasm" "$root/plugins/functions/$name.wasm"

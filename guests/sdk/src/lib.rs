@@ -133,6 +133,28 @@ impl Column {
         })
     }
 
+    /// Row `i` as text, borrowed (no copy, whatever form the column came in).
+    pub fn text(&self, i: u32) -> Text<'_> {
+        let at = i as usize;
+        fn of(v: Option<&Value>) -> Text<'_> {
+            match v {
+                None | Some(Value::Null) => Text::Null,
+                Some(Value::Str(s)) => Text::Str(s),
+                Some(_) => Text::Other,
+            }
+        }
+        match self {
+            Column::Scalar(v) => of(Some(v)),
+            Column::Values(vs) => of(vs.get(at)),
+            Column::Strs(c) if null_at(&c.nulls, at) => Text::Null,
+            Column::Strs(c) => c.values.get(at).map_or(Text::Null, |s| Text::Str(s)),
+            _ => match self.cell(i) {
+                Value::Null => Text::Null,
+                _ => Text::Other,
+            },
+        }
+    }
+
     /// The column's integers and null mask, when it arrived typed as integers.
     pub fn ints(&self) -> Option<&Ints> {
         match self {
@@ -164,6 +186,15 @@ impl Column {
             _ => None,
         }
     }
+}
+
+/// A row as text ([`Column::text`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text<'a> {
+    Str(&'a str),
+    Null,
+    /// A value of another type.
+    Other,
 }
 
 impl Results {

@@ -33,28 +33,53 @@ impl FunctionInstance for Inst {
         Inst
     }
 
+    /// The running totals as one typed list of integers: null where the text is
+    /// null, the failed rows listed beside it.
     fn exec(&self, args: Vec<Column>, rows: u32) -> Results {
-        (0..rows)
-            .map(|i| {
-                let text = match cell(&args[0], i) {
-                    Value::Str(s) => s,
-                    Value::Null => return Ok(Value::Null),
-                    _ => return Err("parameter 1 must be a string".to_string()),
-                };
-                let sep = match cell(&args[1], i) {
-                    Value::Str(s) => s,
-                    _ => return Err("parameter 2 must be a string".to_string()),
-                };
-                let words = if sep.is_empty() {
-                    text.split_whitespace().count()
-                } else {
-                    text.split(sep.as_str()).filter(|w| !w.is_empty()).count()
-                };
-                state::incr_counter("allwordcount", words as i64)
-                    .map(Value::Int)
-                    .map_err(|e| format!("state: {e:?}"))
-            })
-            .collect()
+        let (Some(texts), Some(seps)) = (args.first(), args.get(1)) else {
+            return Results::failed(rows as usize, "accumulateWordCount expects 2 arguments");
+        };
+        let mut totals = vec![0i64; rows as usize];
+        let mut nulls = Vec::new();
+        let mut errors = Vec::new();
+        for i in 0..rows {
+            let fail = |message: &str| RowError {
+                row: i,
+                message: message.to_string(),
+            };
+            let text = match texts.text(i) {
+                Text::Str(s) => s,
+                Text::Null => {
+                    nulls.resize(rows as usize, false);
+                    nulls[i as usize] = true;
+                    continue;
+                }
+                Text::Other => {
+                    errors.push(fail("parameter 1 must be a string"));
+                    continue;
+                }
+            };
+            let Text::Str(sep) = seps.text(i) else {
+                errors.push(fail("parameter 2 must be a string"));
+                continue;
+            };
+            let words = if sep.is_empty() {
+                text.split_whitespace().count()
+            } else {
+                text.split(sep).filter(|w| !w.is_empty()).count()
+            };
+            match state::incr_counter("allwordcount", words as i64) {
+                Ok(total) => totals[i as usize] = total,
+                Err(e) => errors.push(fail(&format!("state: {e:?}"))),
+            }
+        }
+        Results::Typed(TypedResults {
+            column: Column::Ints(Ints {
+                values: totals,
+                nulls,
+            }),
+            errors,
+        })
     }
 
     fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Results {
