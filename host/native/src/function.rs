@@ -233,6 +233,30 @@ impl Live {
     }
 }
 
+/// The groups of an aggregate call as the ABI lends them: each group's argument
+/// columns (`headers`) and its row count, made into the version's group struct.
+fn raw_groups<'a, H: 'a, G>(
+    groups: &[Vec<Column>],
+    headers: impl Iterator<Item = &'a [H]>,
+    make: impl Fn(*const H, usize, usize) -> G,
+) -> Vec<G> {
+    groups
+        .iter()
+        .zip(headers)
+        .map(|(g, h)| {
+            let rows = g
+                .iter()
+                .map(|c| match c {
+                    Column::Values(v) => v.len(),
+                    Column::Scalar(_) => 1,
+                })
+                .max()
+                .unwrap_or(0);
+            make(h.as_ptr(), h.len(), rows)
+        })
+        .collect()
+}
+
 /// What a version-2 plugin left in its results block.
 fn typed_results(
     form: u32,
@@ -329,29 +353,17 @@ impl FunctionInstance for Live {
         groups: &[Vec<Column>],
         out: &mut Vec<RowResult>,
     ) -> Result<(), String> {
-        let rows_of = |g: &[Column]| {
-            g.iter()
-                .map(|c| match c {
-                    Column::Values(v) => v.len(),
-                    Column::Scalar(_) => 1,
-                })
-                .max()
-                .unwrap_or(0)
-        };
         let lib = self.lib.clone();
+        let none = || format!("plugin {} has no aggregate functions", lib.name);
         let mut keep = std::mem::take(&mut self.keep);
         let r = match table(&lib)? {
             FunctionTable::V1(t) => {
                 let cols: Vec<_> = groups.iter().map(|g| columns(g, &mut keep)).collect();
-                let raw: Vec<abi::v1::Group> = groups
-                    .iter()
-                    .zip(&cols)
-                    .map(|(g, c)| abi::v1::Group {
-                        args: c.headers.as_ptr(),
-                        nargs: c.headers.len(),
-                        rows: rows_of(g),
-                    })
-                    .collect();
+                let raw = raw_groups(
+                    groups,
+                    cols.iter().map(|c| &c.headers[..]),
+                    |args, nargs, rows| abi::v1::Group { args, nargs, rows },
+                );
                 match t.exec_groups {
                     // SAFETY: the instance's own table; groups and output lent for the call.
                     Some(f) => {
@@ -359,7 +371,7 @@ impl FunctionInstance for Live {
                             f(inst, raw.as_ptr(), raw.len(), buf, err)
                         })
                     }
-                    None => Err(format!("plugin {} has no aggregate functions", lib.name)),
+                    None => Err(none()),
                 }
             }
             FunctionTable::V2(t) => {
@@ -367,15 +379,11 @@ impl FunctionInstance for Live {
                     .iter()
                     .map(|g| TypedColumns::new(g, &mut keep))
                     .collect();
-                let raw: Vec<abi::Group> = groups
-                    .iter()
-                    .zip(&cols)
-                    .map(|(g, c)| abi::Group {
-                        args: c.headers.as_ptr(),
-                        nargs: c.headers.len(),
-                        rows: rows_of(g),
-                    })
-                    .collect();
+                let raw = raw_groups(
+                    groups,
+                    cols.iter().map(|c| &c.headers[..]),
+                    |args, nargs, rows| abi::Group { args, nargs, rows },
+                );
                 match t.exec_groups {
                     // SAFETY: as above.
                     Some(f) => {
@@ -383,7 +391,7 @@ impl FunctionInstance for Live {
                             f(inst, raw.as_ptr(), raw.len(), res, err)
                         })
                     }
-                    None => Err(format!("plugin {} has no aggregate functions", lib.name)),
+                    None => Err(none()),
                 }
             }
         };

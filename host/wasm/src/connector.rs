@@ -52,13 +52,14 @@ impl<I> WasmConnector<I> {
         self.contract
     }
 
-    /// A new instance in a store of its own.
+    /// A new instance in a store of its own, its memory counted into its plugin's
+    /// counters.
     pub(crate) fn start(
         &self,
         ctx: &InstanceContext,
     ) -> Result<(Store<HostState>, Instance), String> {
         self.engine
-            .start(&self.linked, ctx, &self.caps, false, &self.name)
+            .start(&self.linked, ctx, &self.caps, true, &self.name)
             .map_err(|e| e.to_string())
     }
 

@@ -453,33 +453,44 @@ unsafe impl Sync for FunctionVtable {}
 // SAFETY: as above.
 unsafe impl Sync for FunctionDef {}
 
-const fn fold(h: u64, x: usize) -> u64 {
-    h.wrapping_mul(31).wrapping_add(x as u64)
+/// Folds an ABI version and the sizes and offsets of its structs into 32 bits, as the
+/// header's `TP__FOLD` does: every version's fingerprint is this over its own list.
+pub(crate) const fn fold_layout(version: u32, parts: &[usize]) -> u32 {
+    let mut h = version as u64;
+    let mut i = 0;
+    while i < parts.len() {
+        h = h.wrapping_mul(31).wrapping_add(parts[i] as u64);
+        i += 1;
+    }
+    h as u32
 }
 
 /// The layout fingerprint: the header's `TP_LAYOUT_FINGERPRINT`, computed from these
 /// definitions (same items, same order).
 pub const fn layout_fingerprint() -> u32 {
-    let mut h = ABI_VERSION as u64;
-    h = fold(h, size_of::<Results>());
-    h = fold(h, size_of::<Rows>());
-    h = fold(h, size_of::<Slice>());
-    h = fold(h, size_of::<Value>());
-    h = fold(h, offset_of!(Value, data));
-    h = fold(h, size_of::<Column>());
-    h = fold(h, size_of::<ArgInfo>());
-    h = fold(h, size_of::<Group>());
-    h = fold(h, size_of::<Field>());
-    h = fold(h, offset_of!(Field, value));
-    h = fold(h, size_of::<Row>());
-    h = fold(h, size_of::<Message>());
-    h = fold(h, size_of::<Pulled>());
-    h = fold(h, size_of::<Host>());
-    h = fold(h, size_of::<FunctionVtable>());
-    h = fold(h, size_of::<SourceVtable>());
-    h = fold(h, size_of::<SinkVtable>());
-    h = fold(h, size_of::<Plugin>());
-    h as u32
+    fold_layout(
+        ABI_VERSION,
+        &[
+            size_of::<Results>(),
+            size_of::<Rows>(),
+            size_of::<Slice>(),
+            size_of::<Value>(),
+            offset_of!(Value, data),
+            size_of::<Column>(),
+            size_of::<ArgInfo>(),
+            size_of::<Group>(),
+            size_of::<Field>(),
+            offset_of!(Field, value),
+            size_of::<Row>(),
+            size_of::<Message>(),
+            size_of::<Pulled>(),
+            size_of::<Host>(),
+            size_of::<FunctionVtable>(),
+            size_of::<SourceVtable>(),
+            size_of::<SinkVtable>(),
+            size_of::<Plugin>(),
+        ],
+    )
 }
 
 pub const LAYOUT_FINGERPRINT: u32 = layout_fingerprint();

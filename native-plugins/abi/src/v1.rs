@@ -116,28 +116,27 @@ pub struct Plugin {
     pub sink: *const SinkVtable,
 }
 
-const fn fold(h: u64, x: usize) -> u64 {
-    h.wrapping_mul(31).wrapping_add(x as u64)
-}
-
 /// The version-1 fingerprint, computed from the version-1 definitions.
 pub const fn layout_fingerprint() -> u32 {
-    let mut h = ABI_VERSION as u64;
-    h = fold(h, size_of::<Slice>());
-    h = fold(h, size_of::<Value>());
-    h = fold(h, offset_of!(Value, data));
-    h = fold(h, size_of::<Column>());
-    h = fold(h, size_of::<ArgInfo>());
-    h = fold(h, size_of::<Group>());
-    h = fold(h, size_of::<Field>());
-    h = fold(h, offset_of!(Field, value));
-    h = fold(h, size_of::<Row>());
-    h = fold(h, size_of::<Message>());
-    h = fold(h, size_of::<Pulled>());
-    h = fold(h, size_of::<Host>());
-    h = fold(h, size_of::<FunctionVtable>());
-    h = fold(h, size_of::<SourceVtable>());
-    h = fold(h, size_of::<SinkVtable>());
-    h = fold(h, size_of::<Plugin>());
-    h as u32
+    super::fold_layout(
+        ABI_VERSION,
+        &[
+            size_of::<Slice>(),
+            size_of::<Value>(),
+            offset_of!(Value, data),
+            size_of::<Column>(),
+            size_of::<ArgInfo>(),
+            size_of::<Group>(),
+            size_of::<Field>(),
+            offset_of!(Field, value),
+            size_of::<Row>(),
+            size_of::<Message>(),
+            size_of::<Pulled>(),
+            size_of::<Host>(),
+            size_of::<FunctionVtable>(),
+            size_of::<SourceVtable>(),
+            size_of::<SinkVtable>(),
+            size_of::<Plugin>(),
+        ],
+    )
 }
