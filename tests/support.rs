@@ -200,3 +200,36 @@ pub fn serve_until(root: &Path, done: impl Fn(&str) -> bool) -> (bool, String) {
         std::fs::read_to_string(&log).unwrap_or_default(),
     )
 }
+
+/// Copies the plugin file `from` to `<root>/plugins/<to>` (`functions/x.wasm`).
+pub fn install_plugin(root: &Path, from: &Path, to: &str) {
+    let dest = root.join("plugins").join(to);
+    std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(from, &dest)
+        .unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), dest.display()));
+}
+
+/// Writes `<root>/<path>`, making its folders.
+pub fn write_file(root: &Path, path: &str, text: &str) {
+    let p = root.join(path);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&p, text).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
+}
+
+/// The JSON lines of a file written so far; a line cut short (by a kill) is skipped.
+pub fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Polls `done` every 20 ms; fails the test naming `what` after `within`.
+pub fn wait_for(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < within, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -6,40 +6,16 @@
 
 use serde_json::json;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tributary_tests::api_server::Server;
-use tributary_tests::{native_root, wasm_root};
+use tributary_tests::{install_plugin, json_lines, native_root, wait_for, wasm_root, write_file};
 
 fn copy(from: &Path, root: &Path, to: &str) {
-    let dest = root.join("plugins").join(to);
-    std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-    std::fs::copy(from, &dest)
-        .unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), dest.display()));
+    install_plugin(root, from, to);
 }
 
-fn write(root: &Path, path: &str, text: &str) {
-    let p = root.join(path);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
-}
-
-fn lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn wait(what: &str, done: impl FnMut() -> bool) {
+    wait_for(what, Duration::from_secs(60), done);
 }
 
 const GRANT: &str = "grants:\n  fileSink:\n    dirs: [\"data\"]\n    writable: true\n";
@@ -82,8 +58,8 @@ fn plugins_built_against_0_1_and_0_2_run_side_by_side_in_one_rule() {
         root,
         "sinks/fileSink.json",
     );
-    write(root, "etc/wasm.yaml", GRANT);
-    write(
+    write_file(root, "etc/wasm.yaml", GRANT);
+    write_file(
         root,
         "etc/sources/random.yaml",
         "default:\n  interval: 1\n  count: 20\n  seed: 3\n  pattern: {\"v\": 1000}\n",
@@ -119,13 +95,13 @@ fn plugins_built_against_0_1_and_0_2_run_side_by_side_in_one_rule() {
     let (code, text) = server.call(reqwest::Method::POST, "/rules", Some(&rule.to_string()));
     assert_eq!(code, 201, "{text}");
     let out = root.join("data/fileSink/mixed.jsonl");
-    wait_for("20 rows", || lines(&out).len() == 20);
-    for (i, l) in lines(&out).iter().enumerate() {
+    wait("20 rows", || json_lines(&out).len() == 20);
+    for (i, l) in json_lines(&out).iter().enumerate() {
         let (e, a, w) = (l["e"].as_i64(), l["a"].as_i64(), l["w"].as_i64());
         assert_eq!(a, e.map(|e| e + 1), "row {i}: {l}");
         assert_eq!(w, Some(2 * (i as i64 + 1)), "row {i}: {l}");
     }
-    wait_for("the 0.1 sink's count", || {
+    wait("the 0.1 sink's count", || {
         server.log().contains("old sink: +1 rows (total 20)")
     });
 }
@@ -133,8 +109,8 @@ fn plugins_built_against_0_1_and_0_2_run_side_by_side_in_one_rule() {
 /// `data/fileSink/out.jsonl` relative to `root`, written by a rule over three rows
 /// through the `fileSink` installed in `root`.
 fn file_sink_writes_under_the_root(root: &Path, label: &str) {
-    write(root, "etc/wasm.yaml", GRANT);
-    write(
+    write_file(root, "etc/wasm.yaml", GRANT);
+    write_file(
         root,
         "data/in.json",
         &json!([{"n": 1}, {"n": 2}, {"n": 3}]).to_string(),
@@ -148,10 +124,13 @@ fn file_sink_writes_under_the_root(root: &Path, label: &str) {
         "streams": {"s": "CREATE STREAM s (n BIGINT) WITH (TYPE=\"file\", DATASOURCE=\"in.json\")"},
         "rules": {"w": rule.to_string()}
     });
-    write(root, "data/init.json", &init.to_string());
+    write_file(root, "data/init.json", &init.to_string());
     let out = root.join("data/fileSink/out.jsonl");
-    let (_, log) = tributary_tests::serve_until(root, |_| lines(&out).len() == 3);
-    let ns: Vec<i64> = lines(&out).iter().filter_map(|l| l["n"].as_i64()).collect();
+    let (_, log) = tributary_tests::serve_until(root, |_| json_lines(&out).len() == 3);
+    let ns: Vec<i64> = json_lines(&out)
+        .iter()
+        .filter_map(|l| l["n"].as_i64())
+        .collect();
     assert_eq!(ns, [1, 2, 3], "{label}: {}\n{log}", out.display());
 }
 

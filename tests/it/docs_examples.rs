@@ -181,7 +181,7 @@ fn wasm_md_capability_examples_parse_and_the_file_sink_example_runs() {
     assert!(general.contains("\"env\""), "{general}");
     let m = Manifest::parse(general, Path::new("x.json")).expect("manifest");
     assert!(m.capabilities.etc && m.capabilities.dirs.len() == 2);
-    let grants = block(&all, "yaml", 2);
+    let grants = block(&all, "yaml", 3);
     let g = Grants::parse(grants, Path::new("wasm.yaml")).expect("grants");
     assert!(g.of("fileSink").writable && g.limits.memory_mib == Some(64));
     let conf = blocks("configuration.md");
@@ -285,4 +285,67 @@ fn the_documented_store_configuration_opens() {
     let store = tributary_state::open_store(dir.path()).expect("the documented file opens");
     assert_eq!(store.incr("s", "n", 2), Ok(2));
     assert!(dir.path().join("data/state.db").exists());
+}
+
+#[test]
+fn wasm_md_lookup_table_example_runs() {
+    let all = blocks("plugins/wasm.md");
+    let (conf, table, select) = (
+        block(&all, "yaml", 2),
+        block(&all, "sql", 1).trim(),
+        block(&all, "sql", 2).trim(),
+    );
+    assert!(conf.contains("lookup:") && table.contains("KIND=\"lookup\""));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let sources = root.join("plugins/sources");
+    std::fs::create_dir_all(&sources).expect("mkdir");
+    for f in ["jsonl.wasm", "jsonl.json"] {
+        std::fs::copy(
+            tributary_tests::wasm_root().join("plugins/sources").join(f),
+            sources.join(f),
+        )
+        .expect("copy");
+    }
+    std::fs::create_dir_all(root.join("etc/sources")).expect("mkdir");
+    std::fs::create_dir_all(root.join("data")).expect("mkdir");
+    std::fs::write(
+        root.join("etc/wasm.yaml"),
+        "grants:\n  jsonl:\n    dirs: [\"data\"]\n",
+    )
+    .expect("grants");
+    std::fs::write(root.join("etc/sources/jsonl.yaml"), conf).expect("conf");
+    std::fs::write(
+        root.join("data/devices.jsonl"),
+        "{\"id\":1,\"name\":\"pump\"}\n{\"id\":2,\"name\":\"fan\"}\n",
+    )
+    .expect("devices");
+    std::fs::write(
+        root.join("data/readings.json"),
+        r#"[{"device":2,"v":20},{"device":9,"v":90},{"device":1,"v":10}]"#,
+    )
+    .expect("readings");
+    let out = root.join("data/out.jsonl");
+    let rule = serde_json::json!({
+        "id": "enrich",
+        "sql": select,
+        "actions": [{"file": {"path": out, "fileType": "lines", "sendSingle": true}}]
+    });
+    let init = serde_json::json!({
+        "streams": {"r": "CREATE STREAM r (device BIGINT, v BIGINT) WITH (TYPE=\"file\", DATASOURCE=\"readings.json\")"},
+        "tables": {"dev": table},
+        "rules": {"enrich": rule.to_string()}
+    });
+    std::fs::write(root.join("data/init.json"), init.to_string()).expect("init");
+    let read = || std::fs::read_to_string(&out).unwrap_or_default();
+    let (_, log) = serve_until(root, |_| read().lines().count() == 3);
+    assert_eq!(
+        read().lines().collect::<Vec<_>>(),
+        [
+            r#"{"name":"fan","v":20}"#,
+            r#"{"v":90}"#,
+            r#"{"name":"pump","v":10}"#
+        ],
+        "{log}"
+    );
 }

@@ -7,40 +7,13 @@
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tributary_tests::api_server::Server;
-use tributary_tests::{native_root, wasm_root};
-
-/// Copies `from` to `<root>/plugins/<to>` (making the folders).
-fn install(root: &Path, from: &Path, to: &str) {
-    let dest = root.join("plugins").join(to);
-    std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-    std::fs::copy(from, &dest)
-        .unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), dest.display()));
-}
+use tributary_tests::{install_plugin, json_lines, native_root, wait_for, wasm_root, write_file};
 
 /// Writes `<root>/etc/<path>`.
 fn etc(root: &Path, path: &str, text: &str) {
-    let p = root.join("etc").join(path);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("etc");
-}
-
-/// The JSON lines of a file written so far; a line cut by a kill is skipped.
-fn lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn wait_for(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < within, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    write_file(root, &format!("etc/{path}"), text);
 }
 
 /// The `random` source and `accumulateWordCount` of one tier.
@@ -75,8 +48,8 @@ fn tiers() -> Vec<Tier> {
 /// tier's `random` source, one per 5 ms, and writes each with the running count of
 /// records seen (a plugin's state) as a JSON line into `data/out.jsonl`.
 fn counting_root(root: &Path, tier: &Tier, n: usize) -> PathBuf {
-    install(root, &tier.source, tier.source_file);
-    install(root, &tier.counter, tier.counter_file);
+    install_plugin(root, &tier.source, tier.source_file);
+    install_plugin(root, &tier.counter, tier.counter_file);
     etc(root, "tributary.yaml", "store:\n  type: sqlite\n");
     etc(
         root,
@@ -103,7 +76,7 @@ fn counting_root(root: &Path, tier: &Tier, n: usize) -> PathBuf {
 
 /// (v, total) of every line.
 fn counted(out: &Path) -> Vec<(i64, i64)> {
-    lines(out)
+    json_lines(out)
         .iter()
         .filter_map(|l| Some((l["v"].as_i64()?, l["total"].as_i64()?)))
         .collect()
@@ -187,12 +160,12 @@ fn a_native_plugin_source_resumes_from_its_checkpoint_after_kill9() {
 /// A root with the `jsonl` source of `guests` (Rust) or `wasm-python` (Python), its
 /// manifest, and the grant to read `data`.
 fn jsonl_root(root: &Path, from: &Path) {
-    install(
+    install_plugin(
         root,
         &from.join("plugins/sources/jsonl.wasm"),
         "sources/jsonl.wasm",
     );
-    install(
+    install_plugin(
         root,
         &from.join("plugins/sources/jsonl.json"),
         "sources/jsonl.json",
@@ -273,9 +246,9 @@ fn a_lookup_table_is_answered_by_a_plugin_source_with_ekuipers_cache() {
             }),
         );
         wait_for("the joined rows", Duration::from_secs(60), || {
-            lines(&out).len() == 5
+            json_lines(&out).len() == 5
         });
-        let got: Vec<(i64, Option<String>)> = lines(&out)
+        let got: Vec<(i64, Option<String>)> = json_lines(&out)
             .iter()
             .map(|l| {
                 (
@@ -393,8 +366,69 @@ fn a_plugin_sources_connection_status_reaches_the_rule_status() {
         let (code, text) = server.call(reqwest::Method::POST, "/rules/r/stop", None);
         assert_eq!(code, 200, "{text}");
         wait_for("the file", Duration::from_secs(30), || {
-            lines(&out).len() == 1
+            json_lines(&out).len() == 1
         });
-        assert_eq!(lines(&out)[0]["a"], 1, "{label}");
+        assert_eq!(json_lines(&out)[0]["a"], 1, "{label}");
+    }
+}
+
+/// A qos 1 rule over the `jsonl` source (Rust and Python) tailing a file, killed with
+/// SIGKILL after its first lines; lines appended meanwhile, and the rule resumed from
+/// its checkpoint: the source rewinds to its saved byte offset, so every line is
+/// written once (reading the file from the start would write the first ones again).
+#[test]
+fn a_jsonl_source_resumes_at_its_offset_in_both_guest_languages() {
+    for (label, from) in jsonl_guests() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        jsonl_root(root, &from);
+        etc(root, "tributary.yaml", "store:\n  type: sqlite\n");
+        etc(root, "sources/jsonl.yaml", "default:\n  interval: 50\n");
+        let line = |i: usize| format!("{{\"n\":{i}}}\n");
+        let first: String = (0..5).map(line).collect();
+        std::fs::write(root.join("data/in.jsonl"), first).expect("input");
+        let out = root.join("data/out.jsonl");
+        let rule = json!({
+            "id": "tail",
+            "sql": "SELECT n FROM s",
+            "actions": [{"file": {"path": out, "fileType": "lines", "sendSingle": true}}],
+            "options": {"qos": 1, "checkpointInterval": "100ms"}
+        });
+        let init = json!({
+            "streams": {"s": "CREATE STREAM s (n BIGINT) WITH (TYPE=\"jsonl\", DATASOURCE=\"data/in.jsonl\")"},
+            "rules": {"tail": rule.to_string()}
+        });
+        write_file(root, "data/init.json", &init.to_string());
+        let ns = || -> Vec<i64> {
+            json_lines(&out)
+                .iter()
+                .filter_map(|l| l["n"].as_i64())
+                .collect()
+        };
+        let mut child = serve(root);
+        wait_for(
+            &format!("{label}: the first lines"),
+            Duration::from_secs(60),
+            || ns().len() == 5,
+        );
+        // One more checkpoint after them, then the crash.
+        std::thread::sleep(Duration::from_millis(400));
+        kill9(&mut child);
+        let more: String = (5..8).map(line).collect();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(root.join("data/in.jsonl"))
+            .expect("append");
+        std::io::Write::write_all(&mut f, more.as_bytes()).expect("append");
+        let mut child = serve(root);
+        wait_for(
+            &format!("{label}: the appended lines"),
+            Duration::from_secs(60),
+            || ns().len() >= 8,
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(ns(), (0..8).collect::<Vec<i64>>(), "{label}");
     }
 }
