@@ -31,15 +31,31 @@ pub struct Typed<'a> {
 }
 
 /// `vs` as one flat list, each value read by `get` (a null gives `null`), or `None`
-/// when a value is of another type.
+/// when a value is of another type; `nulls` is set when a row is null. This runs for
+/// every argument column of every call, so it is one pass into a list of the exact
+/// length, without an early exit (a column of another type is rare, and then the
+/// whole pass is thrown away).
 fn flat<'a, T: Copy>(
     vs: &'a [Value],
     null: T,
+    nulls: &mut bool,
     get: impl Fn(&'a Value) -> Option<T>,
 ) -> Option<Vec<T>> {
-    vs.iter()
-        .map(|v| if v.is_null() { Some(null) } else { get(v) })
-        .collect()
+    let (mut other, mut any_null) = (false, false);
+    let out = vs
+        .iter()
+        .map(|v| match get(v) {
+            Some(x) => x,
+            None => {
+                let null_row = v.is_null();
+                any_null |= null_row;
+                other |= !null_row;
+                null
+            }
+        })
+        .collect();
+    *nulls = any_null;
+    (!other).then_some(out)
 }
 
 /// The column typed, when every row is of one type (or null) and at least one is not
@@ -49,34 +65,36 @@ pub fn typed(c: &Column) -> Option<Typed<'_>> {
         return None;
     };
     let first = vs.iter().find(|v| !v.is_null())?;
+    let mut any_null = false;
+    let n = &mut any_null;
     let flat = match first {
-        Value::Int(_) => Flat::Ints(flat(vs, 0, |v| match v {
+        Value::Int(_) => Flat::Ints(flat(vs, 0, n, |v| match v {
             Value::Int(i) => Some(*i),
             _ => None,
         })?),
-        Value::Float(_) => Flat::Floats(flat(vs, 0.0, |v| match v {
+        Value::Float(_) => Flat::Floats(flat(vs, 0.0, n, |v| match v {
             Value::Float(f) => Some(*f),
             _ => None,
         })?),
-        Value::Bool(_) => Flat::Bools(flat(vs, false, |v| match v {
+        Value::Bool(_) => Flat::Bools(flat(vs, false, n, |v| match v {
             Value::Bool(b) => Some(*b),
             _ => None,
         })?),
-        Value::String(_) => Flat::Strs(flat(vs, "", |v| match v {
+        Value::String(_) => Flat::Strs(flat(vs, "", n, |v| match v {
             Value::String(s) => Some(s.as_ref()),
             _ => None,
         })?),
-        Value::Bytes(_) => Flat::Bytes(flat(vs, &[][..], |v| match v {
+        Value::Bytes(_) => Flat::Bytes(flat(vs, &[][..], n, |v| match v {
             Value::Bytes(b) => Some(b.as_ref()),
             _ => None,
         })?),
-        Value::Datetime(_) => Flat::Datetimes(flat(vs, 0, |v| match v {
+        Value::Datetime(_) => Flat::Datetimes(flat(vs, 0, n, |v| match v {
             Value::Datetime(ns) => Some(*ns),
             _ => None,
         })?),
         _ => return None,
     };
-    let nulls = if vs.iter().any(Value::is_null) {
+    let nulls = if any_null {
         vs.iter().map(Value::is_null).collect()
     } else {
         Vec::new()

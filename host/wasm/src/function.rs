@@ -26,7 +26,7 @@ use tributary_plugin::{
     LoadRequest, PluginPaths,
 };
 use wasmtime::component::{
-    ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, ResourceAny,
+    ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, ResourceAny, TypedFunc,
 };
 use wasmtime::Store;
 
@@ -258,6 +258,9 @@ impl FunctionArtifact for WasmFunctions {
         ctx: &InstanceContext,
     ) -> Result<Box<dyn FunctionInstance>, String> {
         let mut i = self.fresh(ctx, true).map_err(|e| e.to_string())?;
+        // Once per instance, so that its calls need not check (`WasmFunction::call`).
+        self.check_hot_types(&i)
+            .map_err(|e| format!("plugin {}: {}", self.name, root_cause(&e)))?;
         let failed = |e: wasmtime::Error| {
             format!(
                 "plugin {}: constructor failed: {}",
@@ -298,7 +301,9 @@ struct WasmFunction {
 
 impl WasmFunction {
     /// Calls `func` with `params`, under a fresh deadline that the rule's stop also
-    /// cuts short. The types were checked against the component when it was loaded.
+    /// cuts short. `P` and `R` must be the types of `self.contract` for `func`.
+    // The tier's second exception to `deny(unsafe_code)` (see lib.rs).
+    #[allow(unsafe_code)]
     fn call<P, R>(
         &mut self,
         func: Func,
@@ -311,9 +316,11 @@ impl WasmFunction {
     {
         let name = &self.plugin;
         self.engine.arm_deadline(&mut self.store, Some(cancel));
-        let typed = func
-            .typed::<P, R>(&self.store)
-            .map_err(|e| format!("plugin {name}: {}", root_cause(&e)))?;
+        // SAFETY: `func` is this instance's `exec` or `exec-groups`, and `instantiate`
+        // checked both against the contract's parameter and result types (the callers
+        // pass the ones of `self.contract`). Checking on every call would walk the
+        // whole column and results type trees each time.
+        let typed = unsafe { TypedFunc::<P, R>::new_unchecked(func) };
         typed
             .call(&mut self.store, params)
             .map_err(|e| format!("plugin {name} failed: {}", describe_trap(&e)))

@@ -10,8 +10,10 @@
 //! grants (the host's [`tributary_plugin::manifest`] and [`tributary_plugin::grants`]),
 //! enforced here as each store's WASI context: [`capabilities`].
 
-// The one exception to the tier's `deny(unsafe_code)`: implementations of wasmtime's
-// (unsafe) lifting and lowering traits that delegate to derived ones. See `abi`.
+// The exceptions to the tier's `deny(unsafe_code)`: implementations of wasmtime's
+// (unsafe) lifting and lowering traits that delegate to derived ones (`abi`), and a
+// function call's typed handle made without re-checking types checked when its
+// instance was made (`function::WasmFunction::call`).
 #[allow(unsafe_code)]
 pub mod abi;
 pub mod bindings;
