@@ -71,13 +71,15 @@ pub trait StateStore: Send + Sync + std::fmt::Debug {
 
 /// State kept in memory: fast, and lost when the process ends. Scopes, then keys, so
 /// that the hot path (a plugin bumping a counter that exists) looks up by `&str` and
-/// allocates nothing.
+/// allocates nothing. Hashed with foldhash (seeded per map): SipHash of the scope
+/// and the key took about half of a direct `incr`.
 #[derive(Debug, Default)]
 pub struct MemoryStateStore {
-    map: Mutex<HashMap<String, HashMap<String, Value>>>,
+    map: Mutex<Scopes>,
 }
 
-type Scopes = HashMap<String, HashMap<String, Value>>;
+type Map<V> = HashMap<String, V, foldhash::fast::RandomState>;
+type Scopes = Map<Map<Value>>;
 
 impl MemoryStateStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Scopes> {
