@@ -88,6 +88,12 @@ fn incr(c: &mut Criterion) {
         Column::Values(vec![Value::str("a"); BATCH]),
         Column::Scalar(Value::str(" ")),
     ];
+    // The same rows with the text as a constant: it crosses once, so what is left per
+    // row is the call to `incr-counter` (and the word split).
+    let constant_args = [
+        Column::Scalar(Value::str("a")),
+        Column::Scalar(Value::str(" ")),
+    ];
     let probe_args = [
         Column::Scalar(Value::str("post")),
         Column::Scalar(Value::str("/stateProbe")),
@@ -121,6 +127,11 @@ fn incr(c: &mut Criterion) {
         let mut tiers: Vec<(&str, Box<dyn FunctionImpl>, &[Column])> = vec![
             ("native", native(store.clone()), &args),
             ("wasm", wasm(&engine, store.clone()), &args),
+            (
+                "wasm_constant_text",
+                wasm(&engine, store.clone()),
+                &constant_args,
+            ),
             (
                 "external",
                 external(ext_root.path(), store.clone()),
