@@ -17,6 +17,9 @@ pub async fn run(
     api_optional: bool,
     failpoint: tributary_plugin::Failpoint,
 ) -> Result<(), Error> {
+    // The signal handlers first: a SIGTERM while rules start must stop cleanly (sinks
+    // flushed), not kill the process by the signal's default action.
+    let stop = stop_signal(stop_after);
     let root = std::fs::canonicalize(&root)
         .map_err(|e| Error::user(format!("root {}: {e}", root.display())))?;
     // One server per root: a second would run the same rules and split the catalog.
@@ -101,7 +104,7 @@ pub async fn run(
             )))
         }
     };
-    wait_for_stop(stop_after).await;
+    stop.await;
     tracing::info!("stopping: flushing sinks");
     let _ = api_stop.send(());
     if let Some(a) = api {
@@ -112,32 +115,45 @@ pub async fn run(
     Ok(())
 }
 
-async fn wait_for_stop(stop_after: Option<Duration>) {
-    let timer = async {
-        match stop_after {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending::<()>().await,
-        }
-    };
+/// A future that ends on Ctrl-C, SIGTERM or after `stop_after`. The handlers are
+/// installed by this call, not when the future is first polled.
+fn stop_signal(stop_after: Option<Duration>) -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
+    };
+    async move {
+        let timer = async {
+            match stop_after {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending::<()>().await,
             }
         };
+        #[cfg(unix)]
+        {
+            async fn recv(s: Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            let (int, term) = signals;
+            tokio::select! {
+                _ = recv(int) => {}
+                _ = recv(term) => {}
+                _ = timer => {}
+            }
+        }
+        #[cfg(not(unix))]
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
-            _ = term => {}
             _ = timer => {}
         }
-    }
-    #[cfg(not(unix))]
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = timer => {}
     }
 }
