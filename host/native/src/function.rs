@@ -12,7 +12,7 @@ use std::ffi::c_void;
 use std::sync::Arc;
 use tributary_core::function::{ArgInfo, Column, FnContext, RowError, RowResult};
 use tributary_native_abi as abi;
-use tributary_plugin::typed::{push_typed, FlatOut};
+use tributary_plugin::typed::{failed_in, push_typed, FlatOut};
 use tributary_plugin::{ExportedFunction, FunctionArtifact, FunctionInstance, InstanceContext};
 
 /// Copies the plugin's error text (valid until its next call).
@@ -169,7 +169,7 @@ impl Live {
         what: &str,
         out: &mut Vec<RowResult>,
         call: impl FnOnce(*mut c_void, *mut abi::Value, *mut abi::Slice) -> i32,
-    ) -> Result<(), String> {
+    ) -> Result<usize, String> {
         let mut buf = std::mem::take(&mut self.out);
         buf.clear();
         buf.resize(n, abi::Value::NULL);
@@ -180,12 +180,13 @@ impl Live {
             Err(unsafe { error_text(&self.lib, err, what) })
         } else {
             out.reserve(n);
+            let start = out.len();
             // SAFETY: the plugin filled `n` values valid until its next call.
             out.extend(
                 buf.iter()
                     .map(|v| unsafe { from_abi(v) }.map_err(RowError::Failed)),
             );
-            Ok(())
+            Ok(failed_in(&out[start..]))
         };
         self.out = buf;
         r
@@ -199,7 +200,7 @@ impl Live {
         what: &str,
         out: &mut Vec<RowResult>,
         call: impl FnOnce(*mut c_void, *mut abi::Results, *mut abi::Slice) -> i32,
-    ) -> Result<(), String> {
+    ) -> Result<usize, String> {
         let (mut values, mut data, mut nulls) = (
             std::mem::take(&mut self.out),
             std::mem::take(&mut self.data),
@@ -257,14 +258,14 @@ fn raw_groups<'a, H: 'a, G>(
         .collect()
 }
 
-/// What a version-2 plugin left in its results block.
+/// What a version-2 plugin left in its results block; answers how many rows failed.
 fn typed_results(
     form: u32,
     values: &[abi::Value],
     data: &[u64],
     nulls: &[u8],
     out: &mut Vec<RowResult>,
-) -> Result<(), String> {
+) -> Result<usize, String> {
     let n = values.len();
     // A fold, not `any`: without the early exit the check is vectorised.
     let mask: Vec<bool> = if nulls.iter().fold(0, |a, b| a | b) != 0 {
@@ -275,13 +276,14 @@ fn typed_results(
     let flat = match form {
         abi::COL_VALUES => {
             out.reserve(n);
+            let start = out.len();
             // SAFETY: the plugin filled `n` values valid until its next call.
             out.extend(
                 values
                     .iter()
                     .map(|v| unsafe { from_abi(v) }.map_err(RowError::Failed)),
             );
-            return Ok(());
+            return Ok(failed_in(&out[start..]));
         }
         // SAFETY (the casts below): `data` holds `n` 8-byte slots, aligned for u64,
         // which i64 and f64 share.
@@ -315,7 +317,7 @@ impl FunctionInstance for Live {
         args: &[Column],
         n: usize,
         out: &mut Vec<RowResult>,
-    ) -> Result<(), String> {
+    ) -> Result<usize, String> {
         let lib = self.lib.clone();
         match table(&lib)? {
             FunctionTable::V1(t) => {
@@ -353,7 +355,7 @@ impl FunctionInstance for Live {
         _ctx: &FnContext,
         groups: &[Vec<Column>],
         out: &mut Vec<RowResult>,
-    ) -> Result<(), String> {
+    ) -> Result<usize, String> {
         let lib = self.lib.clone();
         let none = || format!("plugin {} has no aggregate functions", lib.name);
         let mut keep = std::mem::take(&mut self.keep);

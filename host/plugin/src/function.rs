@@ -281,7 +281,8 @@ impl PluginFunctionImpl {
         &mut self,
         n: usize,
         out: &mut Vec<RowResult>,
-        call: impl FnOnce(&mut dyn FunctionInstance, &mut Vec<RowResult>) -> Result<(), String> + Send,
+        call: impl FnOnce(&mut dyn FunctionInstance, &mut Vec<RowResult>) -> Result<usize, String>
+            + Send,
     ) {
         self.follow_updates();
         let start = out.len();
@@ -289,18 +290,15 @@ impl PluginFunctionImpl {
         let this = &*self;
         let result = bridge::call(|| this.with_live(|i| call(i, out)));
         self.metrics.call(n, began);
-        let result = result.and_then(|()| match out.len() - start {
-            got if got == n => Ok(()),
+        let result = result.and_then(|failed| match out.len() - start {
+            got if got == n => Ok(failed),
             got => Err(format!(
                 "plugin {} returned {got} results for {n} rows",
                 self.plugin
             )),
         });
         match result {
-            Ok(()) => {
-                let errors = out[start..].iter().filter(|r| r.is_err()).count();
-                self.metrics.add_errors(errors);
-            }
+            Ok(failed) => self.metrics.add_errors(failed),
             Err(e) => {
                 out.truncate(start);
                 self.metrics.add_errors(n);

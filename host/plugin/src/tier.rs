@@ -125,21 +125,23 @@ pub trait FunctionArtifact: Send + Sync {
 /// One live function instance.
 pub trait FunctionInstance: Send {
     /// Evaluates `n` rows, pushing exactly `n` results (per-row failures are values),
-    /// or fails the whole call.
+    /// or fails the whole call. Answers how many of the pushed results are errors (the
+    /// tier knows it as it converts them: a typed answer lists its failed rows), so
+    /// the host need not read every result again to count them.
     fn exec(
         &mut self,
         ctx: &FnContext,
         args: &[Column],
         n: usize,
         out: &mut Vec<RowResult>,
-    ) -> Result<(), String>;
-    /// One result per group, or a failed call.
+    ) -> Result<usize, String>;
+    /// One result per group, or a failed call; answers as [`FunctionInstance::exec`].
     fn exec_groups(
         &mut self,
         ctx: &FnContext,
         groups: &[Vec<Column>],
         out: &mut Vec<RowResult>,
-    ) -> Result<(), String>;
+    ) -> Result<usize, String>;
 }
 
 /// What a source plugin can do besides pulling.

@@ -102,6 +102,12 @@ pub fn typed(c: &Column) -> Option<Typed<'_>> {
     Some(Typed { flat, nulls })
 }
 
+/// How many of `rows` are errors: for the answers that are not typed, where only
+/// reading them tells.
+pub fn failed_in(rows: &[RowResult]) -> usize {
+    rows.iter().filter(|r| r.is_err()).count()
+}
+
 /// A typed result column as a plugin handed it back.
 pub enum FlatOut<'a> {
     Ints(&'a [i64]),
@@ -135,13 +141,14 @@ fn too_large(len: usize) -> Option<RowError> {
 
 /// The results of `n` rows from a typed column with its null mask (`nulls`: empty
 /// for none, else one flag per row). A column or mask of another length fails the
-/// call: the plugin broke the contract. A value too large is that row's error.
+/// call: the plugin broke the contract. A value too large is that row's error;
+/// answers how many rows failed so.
 pub fn push_typed(
     flat: FlatOut<'_>,
     nulls: &[bool],
     n: usize,
     out: &mut Vec<RowResult>,
-) -> Result<(), String> {
+) -> Result<usize, String> {
     if flat.len() != n {
         return Err(format!(
             "the plugin returned a column of {} results for {n} rows",
@@ -178,6 +185,9 @@ pub fn push_typed(
         }
     }
     let masked = !nulls.is_empty();
+    let start = out.len();
+    // Only strings and bytes can be too large.
+    let sized = matches!(flat, FlatOut::Strs(_) | FlatOut::Bytes(_));
     match flat {
         FlatOut::Ints(v) => push(out, v.iter(), null, masked, |i| Ok(Value::Int(*i))),
         FlatOut::Datetimes(v) => push(out, v.iter(), null, masked, |i| Ok(Value::Datetime(*i))),
@@ -196,7 +206,7 @@ pub fn push_typed(
             }
         }),
     }
-    Ok(())
+    Ok(if sized { failed_in(&out[start..]) } else { 0 })
 }
 
 #[cfg(test)]

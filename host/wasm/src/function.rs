@@ -21,6 +21,7 @@ use std::sync::Arc;
 use tributary_core::function::{ArgInfo, Column, FnContext, FunctionKind, RowResult};
 use tributary_core::state::MemoryStateStore;
 use tributary_core::Error;
+use tributary_plugin::typed::failed_in;
 use tributary_plugin::{
     ExportedFunction, FunctionArtifact, FunctionInstance, InstanceContext, InstanceInfo,
     LoadRequest, PluginPaths,
@@ -334,7 +335,7 @@ impl FunctionInstance for WasmFunction {
         args: &[Column],
         n: usize,
         out: &mut Vec<RowResult>,
-    ) -> Result<(), String> {
+    ) -> Result<usize, String> {
         let (r, rows) = (self.resource, n as u32);
         match self.contract {
             Contract::V0_1 => {
@@ -344,8 +345,9 @@ impl FunctionInstance for WasmFunction {
                     &ctx.cancel,
                     (r, &cols, rows),
                 )?;
+                let failed = failed_in(&results);
                 out.extend(results);
-                Ok(())
+                Ok(failed)
             }
             Contract::V0_2 => {
                 let prepared: Vec<Prepared<'_>> = args.iter().map(Prepared::new).collect();
@@ -365,7 +367,7 @@ impl FunctionInstance for WasmFunction {
         ctx: &FnContext,
         groups: &[Vec<Column>],
         out: &mut Vec<RowResult>,
-    ) -> Result<(), String> {
+    ) -> Result<usize, String> {
         let r = self.resource;
         match self.contract {
             Contract::V0_1 => {
@@ -378,8 +380,9 @@ impl FunctionInstance for WasmFunction {
                     &ctx.cancel,
                     (r, &groups),
                 )?;
+                let failed = failed_in(&results);
                 out.extend(results);
-                Ok(())
+                Ok(failed)
             }
             Contract::V0_2 => {
                 let prepared: Vec<Vec<Prepared<'_>>> = groups

@@ -7,7 +7,7 @@ use crate::abi::rows::RowList;
 use crate::bindings::types_api as wit;
 use crate::convert::from_wit;
 use tributary_core::function::{RowError, RowResult};
-use tributary_plugin::typed::{push_typed, FlatOut};
+use tributary_plugin::typed::{failed_in, push_typed, FlatOut};
 use wasmtime::component::{ComponentType, Lift};
 
 #[derive(ComponentType, Lift)]
@@ -93,17 +93,18 @@ pub enum ResultsOut {
 
 /// The results of `n` rows into `out`. A typed column of another length, or an error
 /// naming a row out of range, fails the call (the plugin broke the contract); a value
-/// too large is that row's error.
-pub fn push_results(r: ResultsOut, n: usize, out: &mut Vec<RowResult>) -> Result<(), String> {
+/// too large is that row's error. Answers how many rows failed.
+pub fn push_results(r: ResultsOut, n: usize, out: &mut Vec<RowResult>) -> Result<usize, String> {
     let TypedOut { column, errors } = match r {
         ResultsOut::Values(RowList(rows)) => {
+            let failed = failed_in(&rows);
             out.extend(rows);
-            return Ok(());
+            return Ok(failed);
         }
         ResultsOut::Typed(t) => t,
     };
     let start = out.len();
-    push_column(column, n, out)?;
+    let mut failed = push_column(column, n, out)?;
     let rows = &mut out[start..];
     if rows.len() != n {
         return Err(format!(
@@ -115,24 +116,28 @@ pub fn push_results(r: ResultsOut, n: usize, out: &mut Vec<RowResult>) -> Result
         let slot = rows
             .get_mut(e.row as usize)
             .ok_or_else(|| format!("the plugin reported an error for row {} of {n}", e.row))?;
+        failed += usize::from(slot.is_ok());
         *slot = Err(RowError::Failed(e.message));
     }
-    Ok(())
+    Ok(failed)
 }
 
-fn push_column(c: ColumnOut, n: usize, out: &mut Vec<RowResult>) -> Result<(), String> {
+/// The column's rows into `out`; answers how many failed.
+fn push_column(c: ColumnOut, n: usize, out: &mut Vec<RowResult>) -> Result<usize, String> {
     let (flat, nulls) = match c {
         ColumnOut::Scalar(v) => {
             let v = from_wit(v).map_err(RowError::Failed);
+            let failed = if v.is_err() { n } else { 0 };
             out.extend(std::iter::repeat_n(v, n));
-            return Ok(());
+            return Ok(failed);
         }
         ColumnOut::Values(vs) => {
+            let start = out.len();
             out.extend(
                 vs.into_iter()
                     .map(|v| from_wit(v).map_err(RowError::Failed)),
             );
-            return Ok(());
+            return Ok(failed_in(&out[start..]));
         }
         ColumnOut::Ints(c) => return push_typed(FlatOut::Ints(&c.values), &c.nulls, n, out),
         ColumnOut::Datetimes(c) => {
@@ -199,6 +204,36 @@ mod tests {
             vec![],
         );
         assert!(run(r, 1).expect("ok")[0].is_err());
+    }
+
+    #[test]
+    fn the_failed_rows_are_counted_once_each() {
+        let mut out = Vec::new();
+        let ints = |values: Vec<i64>| {
+            ColumnOut::Ints(IntsOut {
+                values,
+                nulls: vec![],
+            })
+        };
+        let r = typed(ints(vec![1, 2, 3]), vec![(0, "a"), (2, "b")]);
+        assert_eq!(push_results(r, 3, &mut out), Ok(2));
+        let r = ResultsOut::Values(RowList(vec![
+            Ok(Value::Int(1)),
+            Err(RowError::Failed("x".into())),
+        ]));
+        assert_eq!(push_results(r, 2, &mut out), Ok(1));
+        // Too large and also listed as failed: one failed row.
+        let big = ColumnOut::Strs(StrsOut {
+            values: vec!["x".repeat(MAX_VALUE_BYTES + 1), "y".into()],
+            nulls: vec![],
+        });
+        assert_eq!(
+            push_results(typed(big, vec![(0, "also")]), 2, &mut out),
+            Ok(1)
+        );
+        let r = typed(ColumnOut::Scalar(wit::Value::Int(1)), vec![]);
+        assert_eq!(push_results(r, 4, &mut out), Ok(0));
+        assert_eq!(out.len(), 11);
     }
 
     #[test]
