@@ -114,14 +114,14 @@ impl Columns {
 }
 
 /// Version-2 argument columns lent for one call: typed where every row is one type
-/// ([`tributary_plugin::typed`], shared with the wasm tier), values otherwise.
+/// ([`tributary_plugin::typed`], shared with the wasm tier), values otherwise. Typed
+/// lists are lent in place: a Rust `bool` is one byte holding 0 or 1, the ABI's form
+/// of booleans and null flags, so neither is copied.
 #[derive(Default)]
 pub struct TypedColumns<'a> {
     typed: Vec<Option<Typed<'a>>>,
     values: Vec<Vec<abi::Value>>,
     slices: Vec<Vec<abi::Slice>>,
-    bytes: Vec<Vec<u8>>,
-    nulls: Vec<Vec<u8>>,
     pub headers: Vec<abi::Column>,
 }
 
@@ -135,7 +135,6 @@ impl<'a> TypedColumns<'a> {
         for (col, t) in args.iter().zip(&c.typed) {
             let mut values = Vec::new();
             let mut slices = Vec::new();
-            let mut bytes = Vec::new();
             match (t, col) {
                 (None, Column::Scalar(v)) => values.push(to_abi(v, keep)),
                 (None, Column::Values(items)) => {
@@ -144,21 +143,14 @@ impl<'a> TypedColumns<'a> {
                 (Some(t), _) => match &t.flat {
                     Flat::Strs(v) => slices.extend(v.iter().map(|s| abi::Slice::str(s))),
                     Flat::Bytes(v) => slices.extend(v.iter().map(|b| abi::Slice::new(b))),
-                    Flat::Bools(v) => bytes.extend(v.iter().map(|b| *b as u8)),
                     _ => {}
                 },
             }
             c.values.push(values);
             c.slices.push(slices);
-            c.bytes.push(bytes);
-            c.nulls.push(
-                t.iter()
-                    .flat_map(|t| t.nulls.iter().map(|n| *n as u8))
-                    .collect(),
-            );
         }
         for (i, col) in args.iter().enumerate() {
-            let nulls = &c.nulls[i];
+            let nulls = c.typed[i].as_ref().map_or(&[][..], |t| &t.nulls[..]);
             let (form, data): (u32, *const std::ffi::c_void) = match &c.typed[i] {
                 None if matches!(col, Column::Scalar(_)) => (abi::COL_SCALAR, std::ptr::null()),
                 None => (abi::COL_VALUES, std::ptr::null()),
@@ -166,7 +158,7 @@ impl<'a> TypedColumns<'a> {
                     Flat::Ints(v) => (abi::COL_INTS, v.as_ptr().cast()),
                     Flat::Floats(v) => (abi::COL_FLOATS, v.as_ptr().cast()),
                     Flat::Datetimes(v) => (abi::COL_DATETIMES, v.as_ptr().cast()),
-                    Flat::Bools(_) => (abi::COL_BOOLS, c.bytes[i].as_ptr().cast()),
+                    Flat::Bools(v) => (abi::COL_BOOLS, v.as_ptr().cast()),
                     Flat::Strs(_) => (abi::COL_STRS, c.slices[i].as_ptr().cast()),
                     Flat::Bytes(_) => (abi::COL_BYTES, c.slices[i].as_ptr().cast()),
                 },
@@ -183,7 +175,7 @@ impl<'a> TypedColumns<'a> {
                 nulls: if nulls.is_empty() {
                     std::ptr::null()
                 } else {
-                    nulls.as_ptr()
+                    nulls.as_ptr().cast()
                 },
                 len,
             });

@@ -6,7 +6,7 @@
 //! by AND (the expression over the other streams). eKuiper's optional cache (the
 //! source conf's `lookup: {cache, cacheTtl, cacheMissingKey}`) keeps each key's
 //! answer for `cacheTtl` seconds, and, with `cacheMissingKey`, also the keys that
-//! matched nothing.
+//! matched nothing. Within one batch each distinct key is asked once, cache or not.
 
 use crate::decode::Decoder;
 use crate::eval::{Evaluator, RowErrors};
@@ -145,8 +145,6 @@ pub struct Lookup {
     source: Box<dyn LookupSource>,
     keys: Vec<String>,
     probes: Vec<Expr>,
-    /// The fields the rule reads of the table (all when empty).
-    fields: Vec<String>,
     decoder: Decoder,
     cache: Option<(CacheConf, Cache)>,
     clock: Arc<dyn Clock>,
@@ -164,7 +162,6 @@ impl Lookup {
             source,
             keys,
             probes,
-            fields: Vec::new(),
             decoder,
             cache: cache.map(|c| (c, HashMap::new())),
             clock,
@@ -190,36 +187,46 @@ impl Lookup {
             .map(|p| eval.eval(p, left, &mut errs))
             .collect();
         let mut out = Vec::with_capacity(left.len());
+        // The batch's answers: a key that recurs in the batch is asked once.
+        let mut asked: HashMap<Vec<KeyPart>, Arc<Vec<Row>>> = HashMap::new();
         for i in 0..left.len() {
             if let Some(e) = errs.get(i) {
                 return Err(format!("run Join error: {e}"));
             }
             let values: Vec<Value> = cols.iter().map(|c| c.get(i).clone()).collect();
-            out.push(self.rows_of(values)?);
+            // A null never equals anything: no row matches, and nothing is asked.
+            if values.iter().any(Value::is_null) {
+                out.push(Arc::default());
+                continue;
+            }
+            let key: Vec<KeyPart> = values.iter().map(key_part).collect();
+            let rows = match asked.get(&key) {
+                Some(rows) => rows.clone(),
+                None => {
+                    let rows = self.rows_of(&key, &values)?;
+                    asked.insert(key, rows.clone());
+                    rows
+                }
+            };
+            out.push(rows);
         }
         Ok(out)
     }
 
-    fn rows_of(&mut self, values: Vec<Value>) -> Result<Arc<Vec<Row>>, String> {
-        // A null never equals anything: no row matches, and nothing is asked.
-        if values.iter().any(Value::is_null) {
-            return Ok(Arc::default());
-        }
+    /// The rows of one key: from the cache while fresh, else asked of the source.
+    fn rows_of(&mut self, key: &[KeyPart], values: &[Value]) -> Result<Arc<Vec<Row>>, String> {
         let now = self.clock.now_ms();
-        let key: Option<Vec<KeyPart>> = self
-            .cache
-            .as_ref()
-            .map(|_| values.iter().map(key_part).collect());
-        if let (Some((conf, map)), Some(k)) = (&self.cache, &key) {
-            if let Some((at, rows)) = map.get(k) {
+        if let Some((conf, map)) = &self.cache {
+            if let Some((at, rows)) = map.get(key) {
                 if now - at < conf.ttl_ms {
                     return Ok(rows.clone());
                 }
             }
         }
+        // The rule's reads are not narrowed: every field of the matching rows.
         let objects = self
             .source
-            .lookup(&self.fields, &self.keys, &values)
+            .lookup(&[], &self.keys, values)
             .map_err(|e| format!("run Join error: {e}"))?;
         let msgs = objects
             .into_iter()
@@ -230,12 +237,12 @@ impl Lookup {
             return Err(format!("run Join error: lookup row: {e}"));
         }
         let rows = Arc::new(chunk.rows);
-        if let (Some((conf, map)), Some(k)) = (&mut self.cache, key) {
+        if let Some((conf, map)) = &mut self.cache {
             if !rows.is_empty() || conf.missing_keys {
                 if map.len() >= CACHE_MAX_KEYS {
                     map.clear();
                 }
-                map.insert(k, (now, rows.clone()));
+                map.insert(key.to_vec(), (now, rows.clone()));
             }
         }
         Ok(rows)
