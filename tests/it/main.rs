@@ -5,6 +5,7 @@
 
 mod api;
 mod contract_versions;
+mod crash_consistency;
 mod cross_tier;
 mod docs_examples;
 mod external_functions;
