@@ -15,7 +15,7 @@ out=guests/target/wasm32-wasip2/release
 root=target/example-roots/wasm
 mkdir -p "$root/plugins/functions" "$root/plugins/sources" "$root/plugins/sinks" "$root/data" "$root/etc/functions"
 # crate file name -> plugin name (camelCase, as in SQL)
-for pair in echo:echo count_plus_one:countPlusOne accumulate_word_count:accumulateWordCount add_one:addOne gcd:gcd faulty:faulty fs_probe:fsProbe spread:spread state_probe:stateProbe; do
+for pair in echo:echo count_plus_one:countPlusOne accumulate_word_count:accumulateWordCount add_one:addOne gcd:gcd faulty:faulty fs_probe:fsProbe net_probe:netProbe spread:spread state_probe:stateProbe; do
   crate=${pair%%:*}
   name=${pair##*:}
   cp "$out/$crate.wasm" "$root/plugins/functions/$name.wasm"
@@ -71,3 +71,18 @@ cp guests/python/jsonl_source/jsonl.json "$pyroot/plugins/sources/jsonl.json"
 printf '%s\n' "$grants_yaml" > "$pyroot/etc/wasm.yaml"
 echo "python example root: $pyroot"
 ls "$pyroot/plugins/functions" "$pyroot/plugins/sources"
+
+# The JavaScript guest: greet, built by componentize-js (npm, pinned in its
+# package-lock.json) with its default settings, so it imports wasi:http.
+jsroot=target/example-roots/wasm-js
+js=guests/js/greet
+mkdir -p "$jsroot/plugins/functions" "$jsroot/etc" "$jsroot/data"
+if [ ! -d "$js/node_modules/@bytecodealliance/componentize-js" ]; then
+  (cd "$js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+jsout="$jsroot/plugins/functions/greet.wasm"
+if [ ! -f "$jsout" ] || [ -n "$(find "$js/plugin.js" "$js/build.mjs" wit -newer "$jsout" -type f | head -1)" ]; then
+  node "$js/build.mjs" "$PWD/$jsout"
+fi
+echo "javascript example root: $jsroot"
+ls "$jsroot/plugins/functions"

@@ -17,8 +17,10 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 fi
 
-step "services the tests start (redis-server, mosquitto), from Debian"
+step "services the tests start (redis-server, mosquitto) and Node.js (componentize-js), from Debian"
 missing=""
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$missing mosquitto"
 if [ -n "$missing" ]; then

@@ -22,6 +22,7 @@ mod state_stores;
 mod trial_specs;
 mod wasm_capabilities;
 mod wasm_hot_update;
+mod wasm_network;
 mod wasm_plugins;
 mod wasm_scale;
 mod windows_serve;

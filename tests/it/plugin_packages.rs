@@ -183,7 +183,11 @@ fn packages_install_update_refuse_and_remove_while_rules_run() {
     let plugin_line = |metrics: &str, name: &str| {
         metrics
             .lines()
-            .find(|l| l.starts_with(&format!("{name}{{tier=\"wasm\",plugin=\"echo\"")))
+            .find(|l| {
+                l.starts_with(&format!(
+                    "{name}{{tier=\"wasm\",kind=\"function\",plugin=\"echo\""
+                ))
+            })
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0)

@@ -193,7 +193,7 @@ fn requests_that_are_not_granted_fail_to_load_with_the_reason() {
         (
             r#"{"capabilities": {"network": true}}"#.into(),
             None,
-            "fsProbe.json: network access is not offered to wasm plugins".into(),
+            "fsProbe.json: capabilities.network is a list of {\"host\", \"ports\"} entries and http(s) URLs, not true".into(),
         ),
         (
             r#"{"capabilities": {"filesystem": true}}"#.into(),

@@ -10,6 +10,8 @@ use std::fmt::Write;
 #[derive(Debug, Clone, Default)]
 pub struct PluginStat {
     pub tier: String,
+    /// `function`, `source`, `sink`.
+    pub kind: String,
     pub name: String,
     pub version: String,
     pub calls: u64,
@@ -20,6 +22,19 @@ pub struct PluginStat {
     pub latency_us: u64,
     /// Wasm: memory of the plugin's live instances.
     pub memory_bytes: Option<u64>,
+    /// Wasm: connections and requests refused by the plugin's network grants.
+    pub network_denied: Option<u64>,
+}
+
+/// The labels of a plugin's series.
+fn plugin_labels(p: &PluginStat) -> String {
+    format!(
+        "tier=\"{}\",kind=\"{}\",plugin=\"{}\",version=\"{}\"",
+        label(&p.tier),
+        label(&p.kind),
+        label(&p.name),
+        label(&p.version)
+    )
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -169,31 +184,30 @@ pub async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
     for (name, kind, help, get) in pcounters {
         family(&mut out, name, kind, help);
         for p in &plugins {
-            let _ = writeln!(
-                out,
-                "{name}{{tier=\"{}\",plugin=\"{}\",version=\"{}\"}} {}",
-                label(&p.tier),
-                label(&p.name),
-                label(&p.version),
-                get(p)
-            );
+            let _ = writeln!(out, "{name}{{{}}} {}", plugin_labels(p), get(p));
         }
     }
-    family(
-        &mut out,
-        "tributary_plugin_memory_bytes",
-        "gauge",
-        "Memory of a wasm plugin's live instances.",
-    );
-    for p in &plugins {
-        if let Some(b) = p.memory_bytes {
-            let _ = writeln!(
-                out,
-                "tributary_plugin_memory_bytes{{tier=\"{}\",plugin=\"{}\",version=\"{}\"}} {b}",
-                label(&p.tier),
-                label(&p.name),
-                label(&p.version)
-            );
+    type OGet = fn(&PluginStat) -> Option<u64>;
+    let wasm_only: [(&str, &str, &str, OGet); 2] = [
+        (
+            "tributary_plugin_memory_bytes",
+            "gauge",
+            "Memory of a wasm plugin's live instances.",
+            |p| p.memory_bytes,
+        ),
+        (
+            "tributary_plugin_network_denied_total",
+            "counter",
+            "Connections and requests a wasm plugin's network grants refused.",
+            |p| p.network_denied,
+        ),
+    ];
+    for (name, kind, help, get) in wasm_only {
+        family(&mut out, name, kind, help);
+        for p in &plugins {
+            if let Some(v) = get(p) {
+                let _ = writeln!(out, "{name}{{{}}} {v}", plugin_labels(p));
+            }
         }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)

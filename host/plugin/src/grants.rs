@@ -8,6 +8,9 @@
 //!     dirs: ["/tmp/out"]      # directories it may get (and anything below them)
 //!     writable: true          # whether those may be read-write
 //!     env: ["HOME"]           # environment variables it may read
+//!     network:                # hosts and ports it may reach (none by default)
+//!       - {host: 127.0.0.1, ports: [6379]}
+//!       - http://127.0.0.1:8086
 //!     etc: true               # its read-only etc folder (the default)
 //!     limits: {memoryMiB: 128} # this plugin's own limits (optional)
 //! ```
@@ -69,6 +72,9 @@ pub struct Grant {
     /// Environment variables the plugin may read.
     #[serde(default)]
     pub env: Vec<String>,
+    /// Hosts and ports it may reach ([`crate::network`]); none unless listed.
+    #[serde(default, deserialize_with = "crate::network::entries")]
+    pub network: Vec<crate::network::NetGrant>,
     /// The read-only view of the plugin's etc folder; granted unless set to false.
     #[serde(default = "yes")]
     pub etc: bool,
@@ -88,6 +94,7 @@ impl Default for Grant {
             dirs: Vec::new(),
             writable: false,
             env: Vec::new(),
+            network: Vec::new(),
             etc: true,
             limits: LimitsConf::default(),
         }
@@ -138,6 +145,7 @@ impl Grants {
         LimitsConf {
             memory_mib: own.memory_mib.or(self.limits.memory_mib),
             deadline_ms: own.deadline_ms.or(self.limits.deadline_ms),
+            io_wait_ms: own.io_wait_ms.or(self.limits.io_wait_ms),
         }
     }
 

@@ -521,11 +521,22 @@ impl PluginHost {
                 "contract": r.contract(),
                 "metrics": {"calls": m.calls, "rows": m.rows, "errors": m.errors,
                             "restarts": m.restarts, "latency_us": m.latency_us,
-                            "memory_bytes": m.memory_bytes},
+                            "memory_bytes": m.memory_bytes, "network_denied": m.network_denied},
             });
             if kind == PluginKind::Function {
                 v["functions"] = serde_json::json!(r.functions);
                 v["instances"] = serde_json::json!(r.users());
+            }
+            let tier = self.config.tiers.iter().find(|t| t.name() == r.tier);
+            let req = LoadRequest {
+                kind,
+                name,
+                version: &r.version,
+                path: &r.path,
+                root: self.root(),
+            };
+            if let Some(caps) = tier.and_then(|t| t.capabilities(&req)) {
+                v["capabilities"] = caps;
             }
             return Ok(v);
         }

@@ -31,6 +31,7 @@ pub mod kind;
 pub mod lookup;
 pub mod manifest;
 pub mod metrics;
+pub mod network;
 pub mod package;
 pub mod sink;
 pub mod source;

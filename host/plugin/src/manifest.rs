@@ -1,5 +1,5 @@
 //! A plugin's manifest: the JSON file beside its artifact that says what the plugin
-//! asks for (its `etc` folder, directories, environment variables) and the limits it
+//! asks for (its `etc` folder, directories, environment variables, network) and the limits it
 //! wants to run under. What a plugin asks and what the operator grants is the host's
 //! policy; a tier that sandboxes its plugins (wasm) enforces the intersection.
 //!
@@ -9,7 +9,8 @@
 //! plugin that fails later at run time.
 //!
 //! ```json
-//! {"capabilities": {"etc": true, "dirs": [{"path": "data/out", "write": true}], "env": ["TZ"]},
+//! {"capabilities": {"etc": true, "dirs": [{"path": "data/out", "write": true}], "env": ["TZ"],
+//!                   "network": [{"host": "*", "ports": [6379]}, "http://*:8086"]},
 //!  "limits": {"memoryMiB": 32, "deadlineMs": 500}}
 //! ```
 
@@ -41,9 +42,9 @@ pub struct Asked {
     /// Environment variables, by name; their values come from the host's environment.
     #[serde(default)]
     pub env: Vec<String>,
-    /// Parsed only to refuse it with a clear message: wasm plugins get no network.
-    #[serde(default)]
-    pub network: bool,
+    /// Hosts and ports it may reach ([`crate::network`]); none by default.
+    #[serde(default, deserialize_with = "crate::network::entries")]
+    pub network: Vec<crate::network::NetGrant>,
 }
 
 /// One directory a plugin asks for.
@@ -64,6 +65,10 @@ pub struct LimitsConf {
     pub memory_mib: Option<u64>,
     #[serde(default, rename = "deadlineMs")]
     pub deadline_ms: Option<u64>,
+    /// The longest one call may take in all, time blocked on I/O included (the
+    /// deadline counts only time the plugin's code runs).
+    #[serde(default, rename = "ioWaitMs")]
+    pub io_wait_ms: Option<u64>,
 }
 
 impl LimitsConf {
@@ -73,6 +78,7 @@ impl LimitsConf {
         for (key, v) in [
             ("memoryMiB", self.memory_mib),
             ("deadlineMs", self.deadline_ms),
+            ("ioWaitMs", self.io_wait_ms),
         ] {
             if v == Some(0) {
                 return Err(Error::user(format!(
@@ -90,12 +96,6 @@ impl Manifest {
     pub fn parse(text: &str, file: &Path) -> Result<Self, Error> {
         let m: Manifest = serde_json::from_str(text)
             .map_err(|e| Error::user(format!("plugin manifest {}: {e}", file.display())))?;
-        if m.capabilities.network {
-            return Err(Error::user(format!(
-                "plugin manifest {}: network access is not offered to wasm plugins",
-                file.display()
-            )));
-        }
         m.limits
             .check(file)
             .map_err(|e| Error::user(format!("plugin manifest {e}")))?;
@@ -193,10 +193,16 @@ mod tests {
             "{e}"
         );
         let e = parse(r#"{"capabilities": {"network": true}}"#).expect_err("network");
-        assert_eq!(
-            e,
-            "plugin manifest plugins/sinks/fileSink.json: network access is not offered to wasm plugins"
+        assert!(
+            e.starts_with("plugin manifest plugins/sinks/fileSink.json: ")
+                && e.contains("capabilities.network is a list of"),
+            "{e}"
         );
+        let e = parse(r#"{"capabilities": {"network": ["ftp://x"]}}"#).expect_err("scheme");
+        assert!(e.contains("only http and https"), "{e}");
+        let m = parse(r#"{"capabilities": {"network": [{"host": "*", "ports": [6379]}]}}"#)
+            .expect("network");
+        assert_eq!(m.capabilities.network.len(), 1);
         let e = parse(r#"{"limits": {"deadlineMs": 0}}"#).expect_err("zero");
         assert!(e.contains("limits.deadlineMs must be positive"), "{e}");
         let e = parse(r#"{"capabilities": {"dirs": [{"write": true}]}}"#).expect_err("no path");

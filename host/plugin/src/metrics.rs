@@ -14,6 +14,8 @@ pub struct PluginMetrics {
     pub busy_ns: AtomicU64,
     /// Linear memory of the plugin's live wasm instances, in bytes (a gauge).
     pub memory_bytes: AtomicU64,
+    /// Connections and requests its network grants refused (wasm).
+    pub network_denied: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
@@ -26,6 +28,7 @@ pub struct MetricsSnapshot {
     /// Mean time per call.
     pub latency_us: u64,
     pub memory_bytes: u64,
+    pub network_denied: u64,
 }
 
 impl PluginMetrics {
@@ -56,6 +59,7 @@ impl PluginMetrics {
             restarts: self.restarts.load(Relaxed),
             latency_us: self.busy_ns.load(Relaxed) / calls.max(1) / 1000,
             memory_bytes: self.memory_bytes.load(Relaxed),
+            network_denied: self.network_denied.load(Relaxed),
         }
     }
 }

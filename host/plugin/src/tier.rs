@@ -36,6 +36,12 @@ pub trait Tier: Send + Sync {
     }
     /// Loads (compiles, links, checks) one plugin file. Every error names the file.
     fn load(&self, req: &LoadRequest<'_>) -> Result<Artifact, Error>;
+    /// What the plugin of `req` may touch, as the API shows it (a sandboxing tier:
+    /// its effective grants); `None` when the tier does not sandbox.
+    fn capabilities(&self, req: &LoadRequest<'_>) -> Option<serde_json::Value> {
+        let _ = req;
+        None
+    }
 }
 
 /// One file to load.

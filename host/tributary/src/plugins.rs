@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tributary_core::Error;
 use tributary_engine::EngineContext;
-use tributary_plugin::{Failpoint, HostConfig, PluginHost, PluginKind, Tier};
+use tributary_plugin::{Failpoint, HostConfig, PluginHost, Tier};
 
 /// Whether `plugins.allowInstallScripts` in `etc/tributary.yaml` lets packages run
 /// their `install.sh` (off by default).
@@ -95,11 +95,11 @@ pub fn stats(loaded: &Loaded) -> Vec<tributary_api::PluginStat> {
         .host
         .stats()
         .into_iter()
-        .filter(|(kind, ..)| *kind == PluginKind::Function)
-        .map(|(_, name, tier, version, m)| {
+        .map(|(kind, name, tier, version, m)| {
             let s = m.snapshot();
             tributary_api::PluginStat {
                 tier: tier.to_string(),
+                kind: kind.singular().to_string(),
                 name,
                 version,
                 calls: s.calls,
@@ -108,6 +108,7 @@ pub fn stats(loaded: &Loaded) -> Vec<tributary_api::PluginStat> {
                 restarts: s.restarts,
                 latency_us: s.latency_us,
                 memory_bytes: (tier == "wasm").then_some(s.memory_bytes),
+                network_denied: (tier == "wasm").then_some(s.network_denied),
             }
         })
         .collect();
@@ -115,6 +116,7 @@ pub fn stats(loaded: &Loaded) -> Vec<tributary_api::PluginStat> {
         let s = f.metrics.snapshot();
         tributary_api::PluginStat {
             tier: "external".into(),
+            kind: "function".into(),
             name: f.name.clone(),
             version: f.service.clone(),
             calls: s.calls,
@@ -123,6 +125,7 @@ pub fn stats(loaded: &Loaded) -> Vec<tributary_api::PluginStat> {
             restarts: s.restarts,
             latency_us: s.latency_us,
             memory_bytes: None,
+            network_denied: None,
         }
     }));
     out

@@ -8,24 +8,37 @@
 //!
 //! Directories appear in the guest at their absolute host path, so a path in a rule's
 //! props or the one `context.root-path` returns can be used as is (a guest has no
-//! working directory: its relative paths start at `/`). Network is never offered.
+//! working directory: its relative paths start at `/`). Network is the intersection
+//! of what the manifest asks and the operator grants ([`tributary_plugin::network`]),
+//! enforced per store by [`crate::network::Guard`]; an asked entry nothing grants is
+//! logged, not refused, since grants narrow patterns (`*` asked, one host granted).
 
 use crate::engine::WasmConfig;
+use crate::network::Guard;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tributary_core::Error;
 use tributary_plugin::grants::{Grant, Grants, GRANTS_FILE};
 use tributary_plugin::manifest::{LimitsConf, Manifest};
+use tributary_plugin::network::{intersect, NetGrant};
 use tributary_plugin::PluginKind;
 use wasmtime_wasi::{FsPerms, WasiCtx};
+
+/// How long one call may take in all, blocked on I/O included, unless the limits say
+/// otherwise: long enough for a connector's connect and request, short enough that a
+/// plugin waiting on a dead peer is noticed.
+pub const IO_WAIT: Duration = Duration::from_secs(30);
 
 /// The limits one instance runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The most linear memory one instance may use.
     pub memory_bytes: usize,
-    /// The CPU deadline of one call.
+    /// The CPU deadline of one call: time its code runs.
     pub deadline: Duration,
+    /// The longest one call may take in all, waits on I/O included.
+    pub io_wait: Duration,
 }
 
 /// One directory handed to the guest.
@@ -52,6 +65,10 @@ pub struct Capabilities {
     /// The etc folder is granted: shown read-only once it exists, also when an
     /// install creates it after the plugin was loaded.
     pub etc_granted: bool,
+    /// The hosts and ports it may reach; empty: no network.
+    pub network: Vec<NetGrant>,
+    /// What its manifest asks that no grant covers (denied; logged at load).
+    pub network_not_granted: Vec<NetGrant>,
 }
 
 impl Capabilities {
@@ -64,13 +81,31 @@ impl Capabilities {
             limits: Limits {
                 memory_bytes: config.memory_bytes,
                 deadline: config.call_deadline,
+                io_wait: IO_WAIT,
             },
             etc_granted: false,
+            network: Vec::new(),
+            network_not_granted: Vec::new(),
         }
     }
 
     /// The capabilities of plugin `name` of `kind`, whose component is `wasm`, in the
     /// engine root `root`: reads its manifest and intersects it with `config.grants`.
+    /// Also answers the manifest file read, if any.
+    pub fn resolve_for(
+        config: &WasmConfig,
+        root: &Path,
+        kind: PluginKind,
+        name: &str,
+        wasm: &Path,
+    ) -> Result<(Self, Option<PathBuf>), Error> {
+        let (manifest, file) = Manifest::for_component(wasm, name)?;
+        let etc_dir = root.join("etc").join(kind.folder()).join(name);
+        let caps = resolve(name, etc_dir, root, &manifest, &config.grants, config)?;
+        Ok((caps, file))
+    }
+
+    /// [`Self::resolve_for`], logged: what a plugin being loaded gets.
     pub fn for_plugin(
         config: &WasmConfig,
         root: &Path,
@@ -78,19 +113,36 @@ impl Capabilities {
         name: &str,
         wasm: &Path,
     ) -> Result<Self, Error> {
-        let (manifest, file) = Manifest::for_component(wasm, name)?;
-        let etc_dir = root.join("etc").join(kind.folder()).join(name);
-        let caps = resolve(name, etc_dir, root, &manifest, &config.grants, config)?;
+        let (caps, file) = Self::resolve_for(config, root, kind, name, wasm)?;
+        for r in &caps.network_not_granted {
+            tracing::warn!(plugin = %name, asked = %r, "network asked for in the manifest, not granted in {GRANTS_FILE}: denied");
+        }
         if let Some(file) = file {
-            tracing::info!(plugin = %name, manifest = %file.display(), dirs = ?caps.dirs.iter().map(|d| &d.guest).collect::<Vec<_>>(), env = ?caps.env.iter().map(|e| &e.0).collect::<Vec<_>>(), "wasm plugin capabilities");
+            tracing::info!(plugin = %name, manifest = %file.display(), dirs = ?caps.dirs.iter().map(|d| &d.guest).collect::<Vec<_>>(), env = ?caps.env.iter().map(|e| &e.0).collect::<Vec<_>>(), network = ?caps.network.iter().map(ToString::to_string).collect::<Vec<_>>(), "wasm plugin capabilities");
         }
         Ok(caps)
     }
 
-    /// A fresh WASI context holding exactly these capabilities. Built per store:
-    /// WASI contexts are not shared between instances.
-    pub fn wasi_ctx(&self) -> Result<WasiCtx, Error> {
+    /// What the API shows of them.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "dirs": self.dirs.iter().map(|d| serde_json::json!({"path": d.guest, "write": d.write})).collect::<Vec<_>>(),
+            "env": self.env.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            "etc": self.etc_granted,
+            "network": self.network,
+            "networkNotGranted": self.network_not_granted,
+            "limits": {"memoryMiB": self.limits.memory_bytes >> 20,
+                       "deadlineMs": self.limits.deadline.as_millis() as u64,
+                       "ioWaitMs": self.limits.io_wait.as_millis() as u64},
+        })
+    }
+
+    /// A fresh WASI context holding exactly these capabilities, its sockets under
+    /// `net` (the store's guard of [`Self::network`]). Built per store: WASI contexts
+    /// are not shared between instances.
+    pub fn wasi_ctx(&self, net: &Arc<Guard>) -> Result<WasiCtx, Error> {
         let mut b = WasiCtx::builder();
+        net.apply(&mut b);
         // Calls run on blocking threads already (see `function::off_async_context`), so
         // file operations may block there instead of hopping to another thread.
         b.allow_blocking_current_thread(true);
@@ -154,11 +206,17 @@ fn limits(name: &str, manifest: &LimitsConf, grants: &Grants, config: &WasmConfi
         manifest.deadline_ms,
         config.call_deadline.as_millis() as u64,
     );
+    let io_ms = lowered(
+        operator.io_wait_ms,
+        manifest.io_wait_ms,
+        IO_WAIT.as_millis() as u64,
+    );
     Limits {
         memory_bytes: usize::try_from(mib << 20)
             .unwrap_or(usize::MAX)
             .min(config.memory_bytes),
         deadline: Duration::from_millis(ms),
+        io_wait: Duration::from_millis(io_ms),
     }
 }
 
@@ -275,6 +333,7 @@ pub fn resolve(
     for d in &asked.dirs {
         caps.dirs.push(granted_dir(name, root, d, &grant)?);
     }
+    (caps.network, caps.network_not_granted) = intersect(&asked.network, &grant.network);
     for var in &asked.env {
         if !grant.env.contains(var) {
             return Err(refused(name, &format!("the environment variable {var}")));
@@ -459,6 +518,7 @@ mod tests {
         let caps = r
             .resolve(r#"{"capabilities": {"etc": true}}"#, "")
             .expect("caps");
-        caps.wasi_ctx().expect("ctx");
+        let net = Guard::new(caps.network.clone(), "fileSink", "", Default::default());
+        caps.wasi_ctx(&net).expect("ctx");
     }
 }

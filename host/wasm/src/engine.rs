@@ -189,6 +189,10 @@ fn build(config: &WasmConfig, pooled: bool) -> Result<(Engine, Linker<HostState>
     let engine = Engine::new(&c).map_err(|e| wasm_err("wasm engine", e))?;
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| wasm_err("wasi", e))?;
+    // Outgoing HTTP for every world (the default JavaScript and Python toolchains
+    // import it); each request is checked against the plugin's network grants.
+    wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
+        .map_err(|e| wasm_err("wasi:http", e))?;
     crate::imports::link(&mut linker).map_err(|e| wasm_err("host imports", e))?;
     Ok((engine, linker))
 }
@@ -345,7 +349,7 @@ impl WasmEngine {
         caps: &Capabilities,
         metered: bool,
     ) -> Result<wasmtime::Store<HostState>, Error> {
-        let mut state = HostState::new(ctx.host(), caps)?;
+        let mut state = HostState::new(ctx, caps)?;
         if metered {
             // Before instantiation, so the initial memory is counted too.
             state.memory_meter = Some(ctx.metrics.clone());
@@ -356,30 +360,39 @@ impl WasmEngine {
         Ok(store)
     }
 
-    /// Gives the next call on `store` a fresh CPU deadline (its plugin's). With a
-    /// `cancel`, the deadline is checked at every epoch tick and the call is
-    /// interrupted as soon as the rule it works for stops, instead of running on to
-    /// its deadline.
+    /// Gives the next call on `store` a fresh deadline (its plugin's), checked at
+    /// every epoch tick its code runs through:
+    ///
+    /// - **CPU**: the ticks the guest's code is running. A tick passed blocked in a
+    ///   host call (a socket read, a sleep, an HTTP request) is not counted, but the
+    ///   first check after it is one tick: waiting on I/O costs at most one tick of
+    ///   the deadline per wait.
+    /// - **In all** (`io_wait`, waits included): checked at the same ticks, so a call
+    ///   blocked in one wait is stopped once it returns, not while it blocks (the
+    ///   guest's own I/O timeouts bound each wait).
+    /// - With a `cancel`, the call is interrupted as soon as the rule it works for
+    ///   stops, instead of running on to its deadline.
     pub fn arm_deadline(
         &self,
         store: &mut wasmtime::Store<HostState>,
         cancel: Option<&tributary_core::function::Cancel>,
     ) {
-        let ticks = self.deadline_ticks(store.data().deadline);
-        let Some(cancel) = cancel else {
-            store.epoch_deadline_trap();
-            store.set_epoch_deadline(ticks);
-            return;
-        };
-        let flag = cancel.flag();
-        let mut left = ticks;
+        let mut left = self.deadline_ticks(store.data().deadline);
+        let io_wait = store.data().io_wait;
+        let flag = cancel.map(|c| c.flag());
+        let started = std::time::Instant::now();
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
             left = left.saturating_sub(1);
-            if flag.load(Ordering::Relaxed) {
+            if flag.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
                 Err(wasmtime::Error::msg("interrupted: the rule is stopping"))
             } else if left == 0 {
                 Err(wasmtime::Trap::Interrupt.into())
+            } else if started.elapsed() > io_wait {
+                Err(wasmtime::Error::msg(format!(
+                    "interrupted: the call took longer than ioWaitMs ({} ms) in all, waits included",
+                    io_wait.as_millis()
+                )))
             } else {
                 Ok(wasmtime::UpdateDeadline::Continue(1))
             }

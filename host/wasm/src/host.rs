@@ -5,6 +5,7 @@
 //! state scope and the context are simply fields here.
 
 use crate::capabilities::Capabilities;
+use crate::network::{Guard, HttpHooks};
 use std::sync::Arc;
 use tributary_plugin::{InstanceHost, PluginMetrics};
 use wasmtime::component::ResourceTable;
@@ -16,7 +17,13 @@ pub struct HostState {
     pub host: InstanceHost,
     /// The CPU deadline of one call on this instance.
     pub deadline: std::time::Duration,
+    /// The longest one call may take, waits included.
+    pub io_wait: std::time::Duration,
     pub wasi: WasiCtx,
+    pub http: wasmtime_wasi_http::WasiHttpCtx,
+    http_hooks: HttpHooks,
+    /// Its network grants, for sockets (through `wasi`) and HTTP requests.
+    pub net: Arc<Guard>,
     pub table: ResourceTable,
     pub limits: StoreLimits,
     /// Where this instance's linear memory is added up (its plugin's counters).
@@ -77,14 +84,28 @@ impl Drop for HostState {
 }
 
 impl HostState {
-    /// The state of a new instance of a plugin with capabilities `caps`.
-    pub fn new(host: InstanceHost, caps: &Capabilities) -> Result<Self, tributary_core::Error> {
+    /// The state of a new instance (`ctx`) of a plugin with capabilities `caps`.
+    pub fn new(
+        ctx: &tributary_plugin::InstanceContext,
+        caps: &Capabilities,
+    ) -> Result<Self, tributary_core::Error> {
+        let host = ctx.host();
+        let net = Guard::new(
+            caps.network.clone(),
+            &host.info.plugin,
+            &host.info.rule_id,
+            ctx.metrics.clone(),
+        );
         Ok(HostState {
+            // Only what the plugin was granted: no filesystem, environment or network
+            // beyond its granted folders, variables and hosts.
+            wasi: caps.wasi_ctx(&net)?,
+            http: wasmtime_wasi_http::WasiHttpCtx::new(),
+            http_hooks: HttpHooks { guard: net.clone() },
+            net,
             host,
             deadline: caps.limits.deadline,
-            // Only what the plugin was granted: no network, and no filesystem or
-            // environment beyond its granted folders and variables.
-            wasi: caps.wasi_ctx()?,
+            io_wait: caps.limits.io_wait,
             table: ResourceTable::new(),
             limits: wasmtime::StoreLimitsBuilder::new()
                 .memory_size(caps.limits.memory_bytes)
@@ -108,6 +129,17 @@ impl WasiView for HostState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+/// `wasi:http` outgoing requests, each checked by the store's network guard.
+impl wasmtime_wasi_http::WasiHttpView for HostState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        wasmtime_wasi_http::WasiHttpCtxView {
+            hooks: &mut self.http_hooks,
+            table: &mut self.table,
+            ctx: &mut self.http,
         }
     }
 }

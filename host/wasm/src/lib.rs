@@ -25,6 +25,7 @@ pub mod engine;
 pub mod function;
 pub mod host;
 pub mod imports;
+pub mod network;
 pub mod sink;
 pub mod source;
 pub mod tier;

@@ -44,4 +44,12 @@ impl Tier for WasmTier {
             PluginKind::Sink => Artifact::Sink(Arc::new(crate::sink::load(e, req, caps)?)),
         })
     }
+
+    /// Resolved again from the same manifest and grants the load used (both are
+    /// read when the plugin is loaded; the grants only at start).
+    fn capabilities(&self, req: &LoadRequest<'_>) -> Option<serde_json::Value> {
+        Capabilities::resolve_for(&self.engine.config, req.root, req.kind, req.name, req.path)
+            .ok()
+            .map(|(c, _)| c.to_json())
+    }
 }

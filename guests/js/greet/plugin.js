@@ -1,0 +1,61 @@
+// `greet(name)`: 'hello, <name>' for each row (null for a null name); an argument
+// that is not a string is that row's error. Exports the WIT interface
+// tributary:plugin/function (`function` is a reserved word in JavaScript, so the
+// implementation is exported under that name with `export { … as function }`).
+
+/** The value type of each typed column form. */
+const TYPED = { ints: 'int', floats: 'float', bools: 'boolean', bytes: 'bytes', datetimes: 'datetime' };
+
+/** The value of row `i` of an argument column. */
+function cell(column, i) {
+  switch (column.tag) {
+    case 'scalar':
+      return column.val;
+    case 'values':
+      return column.val[i];
+    case 'strs':
+      return column.val.nulls[i] ? { tag: 'null' } : { tag: 'str', val: column.val.values[i] };
+    default:
+      // Another typed column: only its type matters here.
+      return { tag: TYPED[column.tag] ?? column.tag, val: undefined };
+  }
+}
+
+class Instance {
+  constructor(name) {
+    this.name = name;
+  }
+
+  exec(args, rows) {
+    const out = [];
+    for (let i = 0; i < rows; i++) {
+      const v = cell(args[0], i);
+      if (v.tag === 'null') {
+        out.push({ tag: 'ok', val: { tag: 'null' } });
+      } else if (v.tag === 'str') {
+        out.push({ tag: 'ok', val: { tag: 'str', val: `hello, ${v.val}` } });
+      } else {
+        out.push({ tag: 'err', val: `greet expects a string, got ${v.tag}` });
+      }
+    }
+    return { tag: 'values', val: out };
+  }
+
+  execGroups(groups) {
+    return { tag: 'values', val: groups.map(() => ({ tag: 'err', val: 'greet is not an aggregate' })) };
+  }
+}
+
+const plugin = {
+  describe() {
+    return { functions: [{ name: 'greet', kind: 'scalar' }], singleton: false };
+  },
+  validate(name, args) {
+    if (args.length !== 1) {
+      throw `${name} expects 1 argument, got ${args.length}`;
+    }
+  },
+  Instance,
+};
+
+export { plugin as function };

@@ -1,0 +1,302 @@
+//! A wasm plugin's network: denied unless its manifest asks and `etc/wasm.yaml`
+//! grants, per host and port, for `wasi:sockets` (TCP, UDP) and `wasi:http`. The
+//! `netProbe` example component tries each against servers this test runs on
+//! loopback; a refusal is the row's error, the servers never see the connection,
+//! and `serve` logs and counts it. A JavaScript component built by componentize-js
+//! with its default settings (which import `wasi:http`) loads and runs.
+
+use reqwest::Method as M;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, UdpSocket};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tributary_tests::api_server::Server;
+use tributary_tests::{binary, wasm_root, workspace};
+
+/// A loopback server counting what reached it.
+struct Peer {
+    port: u16,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Peer {
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+/// Answers each line of each connection with `echo: <line>`.
+fn tcp_echo() -> Peer {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            h.fetch_add(1, Ordering::SeqCst);
+            let mut w = s.try_clone().expect("clone");
+            let mut line = String::new();
+            if BufReader::new(s).read_line(&mut line).is_ok() {
+                let _ = writeln!(w, "echo: {}", line.trim_end());
+            }
+        }
+    });
+    Peer { port, hits }
+}
+
+fn udp_echo() -> Peer {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = s.local_addr().expect("addr").port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        while let Ok((n, from)) = s.recv_from(&mut buf) {
+            h.fetch_add(1, Ordering::SeqCst);
+            let reply = format!("echo: {}", String::from_utf8_lossy(&buf[..n]));
+            let _ = s.send_to(reply.as_bytes(), from);
+        }
+    });
+    Peer { port, hits }
+}
+
+/// Answers every request `200 hello over http`.
+fn http_server() -> Peer {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            h.fetch_add(1, Ordering::SeqCst);
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let body = "hello over http";
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    Peer { port, hits }
+}
+
+/// A root with only `netProbe`, its manifest and the operator's grants.
+fn probe_root(manifest: Option<String>, grants: Option<String>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let functions = dir.path().join("plugins/functions");
+    std::fs::create_dir_all(&functions).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
+    std::fs::copy(
+        wasm_root().join("plugins/functions/netProbe.wasm"),
+        functions.join("netProbe.wasm"),
+    )
+    .expect("copy");
+    if let Some(m) = manifest {
+        std::fs::write(functions.join("netProbe.json"), m).expect("manifest");
+    }
+    if let Some(g) = grants {
+        std::fs::write(dir.path().join("etc/wasm.yaml"), g).expect("grants");
+    }
+    dir
+}
+
+/// The emission of `SELECT <call> AS r` on one row, through `tributary trial`.
+fn call(root: &std::path::Path, call: &str) -> String {
+    let spec = serde_json::json!({
+        "id": "probe",
+        "sql": format!("SELECT {call} AS r FROM demo"),
+        "streams": ["CREATE STREAM demo (size BIGINT) WITH (TYPE=\"mock\")"],
+        "options": {"sendError": true},
+        "mockSource": {"demo": {"data": [{"size": 1}], "timestamps": [1000]}}
+    });
+    let file = root.join("spec.json");
+    std::fs::write(&file, spec.to_string()).expect("spec");
+    let out = Command::new(binary())
+        .arg("trial")
+        .arg(&file)
+        .arg("--root")
+        .arg(root)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run tributary");
+    let stdout = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
+    assert!(
+        out.status.success(),
+        "{call}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn is_error(out: &str, want: &str) -> bool {
+    out.contains(r#""error""#) && out.to_lowercase().contains(&want.to_lowercase())
+}
+
+#[test]
+fn a_plugin_without_a_grant_reaches_nothing_and_sees_an_error() {
+    let (tcp, udp, web) = (tcp_echo(), udp_echo(), http_server());
+    // It asks, but the operator grants nothing: the same as asking for nothing.
+    let manifest = serde_json::json!({"capabilities": {"network": [{"host": "*"}, "http://*:1"]}});
+    for dir in [
+        probe_root(None, None),
+        probe_root(Some(manifest.to_string()), None),
+    ] {
+        let root = dir.path();
+        let out = call(root, &format!("tcpAsk('127.0.0.1:{}', 'ping')", tcp.port));
+        assert!(is_error(&out, "permission denied"), "{out}");
+        let out = call(root, &format!("udpAsk('127.0.0.1:{}', 'ping')", udp.port));
+        assert!(is_error(&out, "access-denied"), "{out}");
+        let out = call(root, &format!("httpGet('http://127.0.0.1:{}/x')", web.port));
+        assert!(is_error(&out, "HttpRequestDenied"), "{out}");
+    }
+    assert_eq!((tcp.hits(), udp.hits(), web.hits()), (0, 0, 0));
+}
+
+#[test]
+fn a_grant_opens_its_hosts_and_ports_and_nothing_beside_them() {
+    let (tcp, other, udp, web) = (tcp_echo(), tcp_echo(), udp_echo(), http_server());
+    // The plugin asks broadly; the operator narrows it to one address and its ports.
+    let manifest = serde_json::json!({"capabilities": {"network": [
+        {"host": "*", "ports": [tcp.port, other.port, udp.port]},
+        format!("http://*:{}", web.port)
+    ]}});
+    let grants = format!(
+        "grants:\n  netProbe:\n    network:\n      - {{host: 127.0.0.1, ports: [{}, {}]}}\n      - http://127.0.0.1:{}\n",
+        tcp.port, udp.port, web.port
+    );
+    let dir = probe_root(Some(manifest.to_string()), Some(grants));
+    let root = dir.path();
+    let out = call(root, &format!("tcpAsk('127.0.0.1:{}', 'ping')", tcp.port));
+    assert!(out.contains(r#""r":"echo: ping""#), "{out}");
+    let out = call(root, &format!("udpAsk('127.0.0.1:{}', 'ping')", udp.port));
+    assert!(out.contains(r#""r":"echo: ping""#), "{out}");
+    let out = call(root, &format!("httpGet('http://127.0.0.1:{}/x')", web.port));
+    assert!(out.contains(r#""r":"200 hello over http""#), "{out}");
+
+    // Another port on the same host; the granted HTTP port over plain TCP; the HTTP
+    // server by a name the grant does not list.
+    let out = call(root, &format!("tcpAsk('127.0.0.1:{}', 'ping')", other.port));
+    assert!(is_error(&out, "permission denied"), "{out}");
+    let out = call(
+        root,
+        &format!("tcpAsk('127.0.0.1:{}', 'GET / HTTP/1.0')", web.port),
+    );
+    assert!(is_error(&out, "permission denied"), "{out}");
+    let out = call(root, &format!("httpGet('http://localhost:{}/x')", web.port));
+    assert!(is_error(&out, "HttpRequestDenied"), "{out}");
+    assert_eq!(
+        (tcp.hits(), other.hits(), udp.hits(), web.hits()),
+        (1, 0, 1, 1)
+    );
+}
+
+#[test]
+fn serve_shows_the_effective_grants_and_counts_and_logs_each_refusal() {
+    let tcp = tcp_echo();
+    let manifest = serde_json::json!({"capabilities": {"network": [
+        {"host": "*", "ports": [tcp.port]}, {"host": "*.corp.example", "ports": [1]}
+    ]}});
+    let grants = format!(
+        "grants:\n  netProbe:\n    network: [{{host: 127.0.0.1, ports: [{}]}}]\n",
+        tcp.port
+    );
+    let dir = probe_root(Some(manifest.to_string()), Some(grants));
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("data")).expect("mkdir");
+    std::fs::write(root.join("data/in.json"), r#"[{"id": 1}, {"id": 2}]"#).expect("input");
+    let s = Server::start(root, None);
+    let described = s.json("/plugins/functions/netProbe");
+    let caps = &described["capabilities"];
+    assert_eq!(
+        caps["network"],
+        serde_json::json!([format!("127.0.0.1:{}", tcp.port)]),
+        "{described}"
+    );
+    assert_eq!(
+        caps["networkNotGranted"],
+        serde_json::json!(["*.corp.example:1"]),
+        "{described}"
+    );
+
+    let (status, body) = s.call(
+        M::POST,
+        "/streams",
+        Some(r#"{"sql": "CREATE STREAM s (id BIGINT) WITH (TYPE=\"file\", DATASOURCE=\"in.json\", FORMAT=\"json\")"}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    let rule = serde_json::json!({
+        "id": "denied",
+        "sql": "SELECT tcpAsk('127.0.0.1:9', 'x') AS r FROM s",
+        "actions": [{"nop": {}}]
+    });
+    let (status, body) = s.call(M::POST, "/rules", Some(&rule.to_string()));
+    assert_eq!(status, 201, "{body}");
+    let start = std::time::Instant::now();
+    let denied = loop {
+        let (_, metrics) = s.call(M::GET, "/metrics", None);
+        let n = metrics
+            .lines()
+            .find(|l| l.starts_with("tributary_plugin_network_denied_total{tier=\"wasm\",kind=\"function\",plugin=\"netProbe\""))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        if n >= 2 || start.elapsed() > std::time::Duration::from_secs(30) {
+            break n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(denied, 2, "one refusal per row: {}", s.log());
+    let log = s.log();
+    assert!(
+        log.contains("network access denied") && log.contains("plugin=netProbe rule=denied"),
+        "{log}"
+    );
+    // The host and the rule carry on: the refusals are the rows' errors, and the rule
+    // ends with its (finite) source, not with a fault.
+    let status = s.json("/rules/denied/status");
+    assert_eq!(status["message"], "Stopped: the source ended.", "{status}");
+    assert_eq!(tcp.hits(), 0);
+}
+
+#[test]
+fn waiting_on_io_is_not_cpu_time_but_io_wait_ms_bounds_the_call() {
+    let dir = probe_root(None, Some("limits: {deadlineMs: 200}\n".into()));
+    let out = call(dir.path(), "sleepMs(600)");
+    assert!(
+        out.contains(r#""r":600"#),
+        "a 600 ms wait within a 200 ms deadline: {out}"
+    );
+    let dir = probe_root(
+        None,
+        Some("limits: {deadlineMs: 200, ioWaitMs: 300}\n".into()),
+    );
+    let out = call(dir.path(), "sleepMs(600)");
+    assert!(
+        is_error(&out, "took longer than ioWaitMs (300 ms)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_default_built_javascript_component_imports_wasi_http_and_runs() {
+    let built = workspace().join("target/example-roots/wasm-js/plugins/functions/greet.wasm");
+    let wasm = std::fs::read(&built).expect("greet.wasm (scripts/build-guests.sh)");
+    assert!(
+        wasm.windows(16).any(|w| w == b"wasi:http/types@"),
+        "componentize-js's defaults import wasi:http"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let functions = dir.path().join("plugins/functions");
+    std::fs::create_dir_all(&functions).expect("mkdir");
+    std::fs::write(functions.join("greet.wasm"), &wasm).expect("copy");
+    let out = call(dir.path(), "greet('tributary')");
+    assert!(out.contains(r#""r":"hello, tributary""#), "{out}");
+    let out = call(dir.path(), "greet(size)");
+    assert!(is_error(&out, "greet expects a string"), "{out}");
+}
