@@ -233,3 +233,32 @@ pub fn wait_for(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// `SELECT <call> AS r` on one mock row, through `tributary trial --root root` (errors
+/// sent as emissions), with `env` added; returns (exit success, stdout, stderr). The
+/// spec is written into `root`. For probing one plugin call from the outside.
+pub fn trial_call(root: &Path, call: &str, env: &[(&str, &str)]) -> (bool, String, String) {
+    let spec = serde_json::json!({
+        "id": "probe",
+        "sql": format!("SELECT {call} AS r FROM demo"),
+        "streams": ["CREATE STREAM demo (size BIGINT) WITH (TYPE=\"mock\")"],
+        "options": {"sendError": true},
+        "mockSource": {"demo": {"data": [{"size": 1}], "timestamps": [1000]}}
+    });
+    let file = root.join("spec.json");
+    std::fs::write(&file, spec.to_string()).expect("spec");
+    let out = Command::new(binary())
+        .arg("trial")
+        .arg(&file)
+        .arg("--root")
+        .arg(root)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run tributary");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -4,8 +4,7 @@
 //! writes a rule's rows as JSON lines into a granted folder.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use tributary_tests::{binary, serve_until, wasm_root};
+use tributary_tests::{serve_until, trial_call, wasm_root};
 
 /// A root holding only the `fsProbe` plugin, with an etc folder holding `hello.txt`,
 /// and, when given, the probe's manifest and the operator's grants.
@@ -56,29 +55,7 @@ impl ProbeRoot {
 
     /// Runs `SELECT <call> AS r` on one row; returns (exit success, stdout, stderr).
     fn call(&self, call: &str, env: &[(&str, &str)]) -> (bool, String, String) {
-        let spec = serde_json::json!({
-            "id": "probe",
-            "sql": format!("SELECT {call} AS r FROM demo"),
-            "streams": ["CREATE STREAM demo (size BIGINT) WITH (TYPE=\"mock\")"],
-            "options": {"sendError": true},
-            "mockSource": {"demo": {"data": [{"size": 1}], "timestamps": [1000]}}
-        });
-        let file = self.dir.path().join("spec.json");
-        std::fs::write(&file, spec.to_string()).expect("spec");
-        let out = Command::new(binary())
-            .arg("trial")
-            .arg(&file)
-            .arg("--root")
-            .arg(self.dir.path())
-            .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
-            .output()
-            .expect("run tributary");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).trim_end().to_string(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        trial_call(self.dir.path(), call, env)
     }
 
     /// The emission of a call that must load and run.

@@ -8,11 +8,10 @@
 use reqwest::Method as M;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, UdpSocket};
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tributary_tests::api_server::Server;
-use tributary_tests::{binary, wasm_root, workspace};
+use tributary_tests::{trial_call, wasm_root, workspace};
 
 /// A loopback server counting what reached it.
 struct Peer {
@@ -108,30 +107,9 @@ fn probe_root(manifest: Option<String>, grants: Option<String>) -> tempfile::Tem
 
 /// The emission of `SELECT <call> AS r` on one row, through `tributary trial`.
 fn call(root: &std::path::Path, call: &str) -> String {
-    let spec = serde_json::json!({
-        "id": "probe",
-        "sql": format!("SELECT {call} AS r FROM demo"),
-        "streams": ["CREATE STREAM demo (size BIGINT) WITH (TYPE=\"mock\")"],
-        "options": {"sendError": true},
-        "mockSource": {"demo": {"data": [{"size": 1}], "timestamps": [1000]}}
-    });
-    let file = root.join("spec.json");
-    std::fs::write(&file, spec.to_string()).expect("spec");
-    let out = Command::new(binary())
-        .arg("trial")
-        .arg(&file)
-        .arg("--root")
-        .arg(root)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run tributary");
-    let stdout = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
-    assert!(
-        out.status.success(),
-        "{call}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    let (ok, out, err) = trial_call(root, call, &[]);
+    assert!(ok, "{call}: {err}");
+    out
 }
 
 fn is_error(out: &str, want: &str) -> bool {

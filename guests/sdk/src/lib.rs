@@ -260,13 +260,37 @@ pub fn expect_args(name: &str, args: &[ArgInfo], min: usize, max: usize) -> Resu
 
 /// A one-function plugin's description.
 pub fn one_scalar(name: &str) -> PluginInfo {
+    scalars(&[name])
+}
+
+/// The description of a plugin of scalar functions only, one instance per call site.
+pub fn scalars(names: &[&str]) -> PluginInfo {
     PluginInfo {
-        functions: vec![FunctionDef {
-            name: name.to_string(),
-            kind: FunctionKind::Scalar,
-        }],
+        functions: names
+            .iter()
+            .map(|n| FunctionDef {
+                name: n.to_string(),
+                kind: FunctionKind::Scalar,
+            })
+            .collect(),
         singleton: false,
     }
+}
+
+/// `exec` one row at a time: `f` gets each row's argument values (whatever form the
+/// columns came in) and answers that row. For functions where a row's work dwarfs
+/// reading it; a hot function reads the typed columns instead.
+pub fn row_by_row(
+    args: &[Column],
+    rows: u32,
+    mut f: impl FnMut(&[Value]) -> Result<Value, String>,
+) -> Results {
+    (0..rows)
+        .map(|i| {
+            let row: Vec<Value> = args.iter().map(|c| c.cell(i)).collect();
+            f(&row)
+        })
+        .collect()
 }
 
 /// For scalar-only plugins: `exec-groups` answers an error per group.

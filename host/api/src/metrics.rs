@@ -148,47 +148,39 @@ pub async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
         }
     }
     let plugins = (s.plugin_stats)();
-    type PGet = fn(&PluginStat) -> u64;
-    let pcounters: [(&str, &str, &str, PGet); 5] = [
+    // A series is left out for a plugin whose tier does not have it (`None`).
+    type PGet = fn(&PluginStat) -> Option<u64>;
+    let families: [(&str, &str, &str, PGet); 7] = [
         (
             "tributary_plugin_calls_total",
             "counter",
             "Calls into the plugin.",
-            |p| p.calls,
+            |p| Some(p.calls),
         ),
         (
             "tributary_plugin_rows_total",
             "counter",
             "Rows the plugin processed.",
-            |p| p.rows,
+            |p| Some(p.rows),
         ),
         (
             "tributary_plugin_errors_total",
             "counter",
             "Failed calls or rows.",
-            |p| p.errors,
+            |p| Some(p.errors),
         ),
         (
             "tributary_plugin_restarts_total",
             "counter",
             "Instances re-created after a fault.",
-            |p| p.restarts,
+            |p| Some(p.restarts),
         ),
         (
             "tributary_plugin_latency_us",
             "gauge",
             "Mean time per call (µs).",
-            |p| p.latency_us,
+            |p| Some(p.latency_us),
         ),
-    ];
-    for (name, kind, help, get) in pcounters {
-        family(&mut out, name, kind, help);
-        for p in &plugins {
-            let _ = writeln!(out, "{name}{{{}}} {}", plugin_labels(p), get(p));
-        }
-    }
-    type OGet = fn(&PluginStat) -> Option<u64>;
-    let wasm_only: [(&str, &str, &str, OGet); 2] = [
         (
             "tributary_plugin_memory_bytes",
             "gauge",
@@ -202,7 +194,7 @@ pub async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
             |p| p.network_denied,
         ),
     ];
-    for (name, kind, help, get) in wasm_only {
+    for (name, kind, help, get) in families {
         family(&mut out, name, kind, help);
         for p in &plugins {
             if let Some(v) = get(p) {

@@ -519,9 +519,7 @@ impl PluginHost {
                 "file": r.path.file_name().map(|f| f.to_string_lossy().into_owned()),
                 "status": "loaded",
                 "contract": r.contract(),
-                "metrics": {"calls": m.calls, "rows": m.rows, "errors": m.errors,
-                            "restarts": m.restarts, "latency_us": m.latency_us,
-                            "memory_bytes": m.memory_bytes, "network_denied": m.network_denied},
+                "metrics": m,
             });
             if kind == PluginKind::Function {
                 v["functions"] = serde_json::json!(r.functions);

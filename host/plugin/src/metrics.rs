@@ -18,8 +18,8 @@ pub struct PluginMetrics {
     pub network_denied: AtomicU64,
 }
 
-/// A copy of the counters at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A copy of the counters at one moment (the API shows it under these names).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MetricsSnapshot {
     pub calls: u64,
     pub rows: u64,

@@ -21,16 +21,7 @@ impl FunctionPlugin for Faulty {
     type Instance = Inst;
 
     fn describe() -> PluginInfo {
-        PluginInfo {
-            functions: NAMES
-                .iter()
-                .map(|n| FunctionDef {
-                    name: n.to_string(),
-                    kind: FunctionKind::Scalar,
-                })
-                .collect(),
-            singleton: false,
-        }
+        scalars(&NAMES)
     }
 
     fn validate(_name: String, _args: Vec<ArgInfo>) -> Result<(), String> {

@@ -31,16 +31,7 @@ impl FunctionPlugin for Probe {
     type Instance = Inst;
 
     fn describe() -> PluginInfo {
-        PluginInfo {
-            functions: NAMES
-                .iter()
-                .map(|n| FunctionDef {
-                    name: n.to_string(),
-                    kind: FunctionKind::Scalar,
-                })
-                .collect(),
-            singleton: false,
-        }
+        scalars(&NAMES)
     }
 
     fn validate(name: String, args: Vec<ArgInfo>) -> Result<(), String> {
@@ -200,12 +191,7 @@ impl FunctionInstance for Inst {
     }
 
     fn exec(&self, args: Vec<Column>, rows: u32) -> Results {
-        (0..rows)
-            .map(|i| {
-                let row: Vec<Value> = args.iter().map(|c| cell(c, i)).collect();
-                self.one(&row)
-            })
-            .collect()
+        row_by_row(&args, rows, |row| self.one(row))
     }
 
     fn exec_groups(&self, groups: Vec<Vec<Column>>) -> Results {
