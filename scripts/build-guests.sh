@@ -29,6 +29,13 @@ cp guests/examples/jsonl-source/jsonl.json "$root/plugins/sources/jsonl.json"
 cp "$out/tally_sink.wasm" "$root/plugins/sinks/tally.wasm"
 cp "$out/file_sink.wasm" "$root/plugins/sinks/fileSink.wasm"
 cp guests/examples/file-sink/fileSink.json "$root/plugins/sinks/fileSink.json"
+# The connectors (guests/connectors): redis as a sink and as a lookup source. Their
+# manifests ask for the network; the example root grants none (the tests grant the
+# servers they start).
+for k in sink source; do
+  cp "$out/redis_$k.wasm" "$root/plugins/${k}s/redis.wasm"
+  cp "guests/connectors/redis-$k/redis.json" "$root/plugins/${k}s/redis.json"
+done
 # The operator's grants: fileSink's manifest asks to write data/fileSink, jsonl's to
 # read data.
 grants_yaml='grants:

@@ -16,6 +16,7 @@ mod mqtt;
 mod native_plugins;
 mod plugin_packages;
 mod plugin_sources;
+mod redis_connectors;
 mod serve;
 mod state_conformance;
 mod state_stores;

@@ -20,6 +20,10 @@
 //!
 //! Built against the contract `tributary:plugin@0.2.0` (`wit/`).
 
+#[cfg(feature = "http")]
+pub mod http;
+pub mod json;
+
 /// The generated bindings of the `function-plugin` world of `wit/`.
 pub mod function {
     wit_bindgen::generate!({

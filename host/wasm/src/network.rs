@@ -46,12 +46,14 @@ impl Guard {
         })
     }
 
-    /// Opens the sockets of `b` to this policy. Without a grant for sockets they stay
-    /// closed, name lookup included.
+    /// Opens the sockets of `b` to this policy: every connect, send and bind goes
+    /// through [`Guard::allows_socket`], even without a grant, so a refusal is logged
+    /// and counted like any other. Name lookup stays closed without a grant for
+    /// sockets (a lookup of a chosen name would already leak data to the resolver).
     pub fn apply(self: &Arc<Self>, b: &mut WasiCtxBuilder) {
         let sockets = self.grants.iter().any(|g| g.reach == Reach::Any);
-        b.allow_tcp(sockets)
-            .allow_udp(sockets)
+        b.allow_tcp(true)
+            .allow_udp(true)
             .allow_ip_name_lookup(sockets);
         let me = self.clone();
         b.socket_addr_check(move |addr, usage| {

@@ -63,33 +63,9 @@ fn interval_of(props: &str) -> Result<u32, String> {
     Ok(interval)
 }
 
-/// A JSON value as a WIT value: integers stay integers.
-fn value(j: Json) -> Value {
-    match j {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Boolean(b),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        Json::String(s) => Value::Str(s),
-        other => Value::Json(other.to_string()),
-    }
-}
-
 /// One line as fields, or why it is not a JSON object.
 fn fields(line: &str) -> Result<Vec<Field>, String> {
-    match serde_json::from_str(line) {
-        Ok(Json::Object(o)) => Ok(o
-            .into_iter()
-            .map(|(name, v)| Field {
-                name,
-                value: value(v),
-            })
-            .collect()),
-        Ok(_) => Err(format!("jsonl: the line {line:?} is not a JSON object")),
-        Err(e) => Err(format!("jsonl: the line {line:?} is not JSON: {e}")),
-    }
+    json::row_from_text(line).map_err(|e| format!("jsonl: the line {line:?} is {e}"))
 }
 
 /// Key equality as SQL's `=`: numbers compare by value.

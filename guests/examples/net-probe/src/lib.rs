@@ -13,9 +13,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 use tributary_guest::*;
 use wasi::clocks::monotonic_clock::subscribe_duration;
-use wasi::http::types::{ErrorCode, Fields, Method, OutgoingRequest, Scheme};
 use wasi::io::poll::poll;
-use wasi::io::streams::StreamError;
 use wasi::sockets::instance_network::instance_network;
 use wasi::sockets::network::{
     ErrorCode as SocketError, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress,
@@ -125,48 +123,9 @@ fn code(e: SocketError) -> String {
     format!("{}: {}", e.name(), e.message())
 }
 
-fn http_error(e: ErrorCode) -> String {
-    format!("{e:?}")
-}
-
 fn http_get(url: &str) -> Result<String, String> {
-    let (scheme, rest) = url.split_once("://").ok_or("expected scheme://host/path")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let req = OutgoingRequest::new(Fields::new());
-    let scheme = match scheme {
-        "http" => Scheme::Http,
-        "https" => Scheme::Https,
-        other => Scheme::Other(other.to_string()),
-    };
-    let bad = |what: &str| format!("invalid {what}");
-    req.set_method(&Method::Get).map_err(|()| bad("method"))?;
-    req.set_scheme(Some(&scheme)).map_err(|()| bad("scheme"))?;
-    req.set_authority(Some(authority))
-        .map_err(|()| bad("authority"))?;
-    req.set_path_with_query(Some(path))
-        .map_err(|()| bad("path"))?;
-    let pending = wasi::http::outgoing_handler::handle(req, None).map_err(http_error)?;
-    pending.subscribe().block();
-    let resp = pending
-        .get()
-        .ok_or("no response")?
-        .map_err(|()| "response taken twice")?
-        .map_err(http_error)?;
-    let status = resp.status();
-    let body = resp.consume().map_err(|()| "no body")?;
-    let stream = body.stream().map_err(|()| "no body stream")?;
-    let mut bytes = Vec::new();
-    loop {
-        match stream.blocking_read(64 * 1024) {
-            Ok(chunk) => bytes.extend(chunk),
-            Err(StreamError::Closed) => break,
-            Err(StreamError::LastOperationFailed(e)) => return Err(e.to_debug_string()),
-        }
-    }
-    Ok(format!("{status} {}", String::from_utf8_lossy(&bytes)))
+    let r = http::request("GET", url, &[], &[])?;
+    Ok(format!("{} {}", r.status, r.text()))
 }
 
 impl Inst {
