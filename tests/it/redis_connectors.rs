@@ -93,13 +93,20 @@ fn client(port: u16, db: i64) -> redis::Connection {
         .expect("redis connection")
 }
 
-#[test]
-fn the_redis_sink_writes_as_ekuipers_does() {
+/// A redis-server, a root granting its port, and a server there with the sink
+/// installed and the stream `s` created.
+fn sink_setup() -> (tributary_tests::Redis, tempfile::TempDir, Server) {
     let r = redis_server();
     let dir = root(Some(r.port));
     let s = Server::start(dir.path(), None);
     install(&s, "sink");
     stream(&s);
+    (r, dir, s)
+}
+
+#[test]
+fn the_redis_sink_writes_as_ekuipers_does() {
+    let (r, _dir, s) = sink_setup();
     let addr = format!("127.0.0.1:{}", r.port);
     // One key per row (its id), deleted by a row whose action says so, expiring.
     rule(
@@ -152,11 +159,7 @@ fn the_redis_sink_writes_as_ekuipers_does() {
 
 #[test]
 fn bad_redis_sink_props_are_refused_with_the_reason() {
-    let r = redis_server();
-    let dir = root(Some(r.port));
-    let s = Server::start(dir.path(), None);
-    install(&s, "sink");
-    stream(&s);
+    let (r, _dir, s) = sink_setup();
     let addr = format!("127.0.0.1:{}", r.port);
     for (i, (props, want)) in [
         (

@@ -208,6 +208,17 @@ pub fn int_prop(who: &str, props: &Map<String, Json>, key: &str) -> Result<Optio
     }
 }
 
+/// `dataType`: `string` (default, false) or `list` (true).
+pub fn list_prop(who: &str, props: &Map<String, Json>) -> Result<bool, String> {
+    match str_prop(who, props, "dataType")?.as_deref() {
+        None | Some("string") => Ok(false),
+        Some("list") => Ok(true),
+        Some(other) => Err(format!(
+            "{who}: dataType must be string or list, not {other:?}"
+        )),
+    }
+}
+
 /// Refuses a prop the connector does not know (a prop is never silently ignored).
 pub fn known_props(who: &str, props: &Map<String, Json>, known: &[&str]) -> Result<(), String> {
     match props.keys().find(|k| !known.contains(&k.as_str())) {

@@ -18,7 +18,9 @@
 //! refused connect) is an error the host retries per the action's `retryCount` and
 //! `retryInterval`, and the connection is made again with back-off.
 
-use redis_client::{int_prop, known_props, props_object, redis, server_from, str_prop, text, Link};
+use redis_client::{
+    int_prop, known_props, list_prop, props_object, redis, server_from, str_prop, text, Link,
+};
 use std::cell::RefCell;
 use tributary_guest::*;
 
@@ -91,15 +93,7 @@ fn props(text: &str) -> Result<(Props, redis_client::Server), String> {
             ))
         }
     };
-    let list = match str_prop(WHO, &p, "dataType")?.as_deref() {
-        None | Some("string") => false,
-        Some("list") => true,
-        Some(other) => {
-            return Err(format!(
-                "{WHO}: dataType must be string or list, not {other:?}"
-            ))
-        }
-    };
+    let list = list_prop(WHO, &p)?;
     let expiration = int_prop(WHO, &p, "expiration")?
         .filter(|s| *s > 0)
         .map(|s| s as u64);

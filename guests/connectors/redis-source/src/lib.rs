@@ -14,7 +14,7 @@
 //!
 //! As a stream it has nothing to read: `pull` says so.
 
-use redis_client::{known_props, props_object, redis, server_from, str_prop, text, Link};
+use redis_client::{known_props, list_prop, props_object, redis, server_from, text, Link};
 use std::cell::RefCell;
 use tributary_guest::*;
 
@@ -47,15 +47,7 @@ fn conf(datasource: &str, props_text: &str) -> Result<Conf, String> {
             format!("{WHO}: DATASOURCE must be the database number (0 to 15), not {d:?}")
         })?,
     };
-    let list = match str_prop(WHO, &p, "dataType")?.as_deref() {
-        None | Some("string") => false,
-        Some("list") => true,
-        Some(other) => {
-            return Err(format!(
-                "{WHO}: dataType must be string or list, not {other:?}"
-            ))
-        }
-    };
+    let list = list_prop(WHO, &p)?;
     Ok(Conf {
         link: Link::new(WHO, server_from(WHO, &p, db)?),
         list,
