@@ -23,6 +23,7 @@
 #[cfg(feature = "http")]
 pub mod http;
 pub mod json;
+pub mod props;
 
 /// The generated bindings of the `function-plugin` world of `wit/`.
 pub mod function {

@@ -12,6 +12,7 @@ use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
 use serde_json::{Map, Value as Json};
 use std::time::{Duration, Instant};
 use tributary_guest::context::{self, Connection as Status, Level};
+use tributary_guest::props::str_prop;
 use tributary_guest::{json, Value};
 
 pub use redis;
@@ -172,39 +173,10 @@ impl Link {
 
 /// A value as the Redis string it is stored as: text as itself, everything else as
 /// the host writes it in JSON (`40.9`, `true`, `[1,2]`, `null`).
-pub fn text(v: &Value) -> String {
+pub fn text(v: Value) -> String {
     match v {
-        Value::Str(s) => s.clone(),
-        other => json::to_json(other.clone()).to_string(),
-    }
-}
-
-/// The props object, or an error naming what it is instead.
-pub fn props_object(who: &str, text: &str) -> Result<Map<String, Json>, String> {
-    match serde_json::from_str(text) {
-        Ok(Json::Object(o)) => Ok(o),
-        Ok(other) => Err(format!("{who}: props must be an object, not {other}")),
-        Err(e) => Err(format!("{who}: props are not JSON: {e}")),
-    }
-}
-
-/// A text prop (absent or null: `None`).
-pub fn str_prop(who: &str, props: &Map<String, Json>, key: &str) -> Result<Option<String>, String> {
-    match props.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(format!("{who}: {key} must be a string, not {other}")),
-    }
-}
-
-/// An integer prop, written as a number or as digits in a string (as eKuiper's YAML
-/// confs often have it).
-pub fn int_prop(who: &str, props: &Map<String, Json>, key: &str) -> Result<Option<i64>, String> {
-    match props.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Number(n)) if n.is_i64() => Ok(n.as_i64()),
-        Some(Json::String(s)) if s.trim().parse::<i64>().is_ok() => Ok(s.trim().parse().ok()),
-        Some(other) => Err(format!("{who}: {key} must be an integer, not {other}")),
+        Value::Str(s) => s,
+        other => json::to_json(other).to_string(),
     }
 }
 
@@ -215,17 +187,6 @@ pub fn list_prop(who: &str, props: &Map<String, Json>) -> Result<bool, String> {
         Some("list") => Ok(true),
         Some(other) => Err(format!(
             "{who}: dataType must be string or list, not {other:?}"
-        )),
-    }
-}
-
-/// Refuses a prop the connector does not know (a prop is never silently ignored).
-pub fn known_props(who: &str, props: &Map<String, Json>, known: &[&str]) -> Result<(), String> {
-    match props.keys().find(|k| !known.contains(&k.as_str())) {
-        None => Ok(()),
-        Some(k) => Err(format!(
-            "{who}: unknown prop {k:?} (it knows {})",
-            known.join(", ")
         )),
     }
 }

@@ -18,10 +18,9 @@
 //! refused connect) is an error the host retries per the action's `retryCount` and
 //! `retryInterval`, and the connection is made again with back-off.
 
-use redis_client::{
-    int_prop, known_props, list_prop, props_object, redis, server_from, str_prop, text, Link,
-};
+use redis_client::{list_prop, redis, server_from, text, Link};
 use std::cell::RefCell;
+use tributary_guest::props::{int_prop, known_props, props_object, str_prop};
 use tributary_guest::*;
 
 const WHO: &str = "redis sink";
@@ -134,7 +133,7 @@ impl Props {
             },
             Some(other) => Err(format!(
                 "{WHO}: the rowkind field {name} must be a string, not {}",
-                text(other)
+                text(other.clone())
             )),
         }
     }
@@ -148,14 +147,14 @@ impl Props {
                     None | Some(Value::Null) => {
                         return Err(format!("{WHO}: field {name} does not exist in the row"))
                     }
-                    Some(v) => text(v),
+                    Some(v) => text(v.clone()),
                 };
                 vec![(key, json::row_to_text(row))]
             }
             Keys::Columns => row
-                .iter()
+                .into_iter()
                 .filter(|f| Some(&f.name) != self.rowkind_field.as_ref())
-                .map(|f| (f.name.clone(), text(&f.value)))
+                .map(|f| (f.name, text(f.value)))
                 .collect(),
         })
     }

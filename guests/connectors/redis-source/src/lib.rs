@@ -14,8 +14,9 @@
 //!
 //! As a stream it has nothing to read: `pull` says so.
 
-use redis_client::{known_props, list_prop, props_object, redis, server_from, text, Link};
+use redis_client::{list_prop, redis, server_from, text, Link};
 use std::cell::RefCell;
+use tributary_guest::props::{known_props, props_object};
 use tributary_guest::*;
 
 const WHO: &str = "redis source";
@@ -133,7 +134,7 @@ impl SourceInstance for RedisSource {
         if *value == Value::Null {
             return Ok(Vec::new());
         }
-        let key = text(value);
+        let key = text(value.clone());
         let mut conf = self.conf.borrow_mut();
         let c = conf.as_mut().map_err(|e| e.clone())?;
         if c.list {
