@@ -29,13 +29,17 @@ cp guests/examples/jsonl-source/jsonl.json "$root/plugins/sources/jsonl.json"
 cp "$out/tally_sink.wasm" "$root/plugins/sinks/tally.wasm"
 cp "$out/file_sink.wasm" "$root/plugins/sinks/fileSink.wasm"
 cp guests/examples/file-sink/fileSink.json "$root/plugins/sinks/fileSink.json"
-# The connectors (guests/connectors): redis as a sink and as a lookup source. Their
-# manifests ask for the network; the example root grants none (the tests grant the
-# servers they start).
+# The connectors (guests/connectors): redis as a sink and as a lookup source, the
+# influx sink and the modbus source. Their manifests ask for the network; the example
+# root grants none (the tests grant the servers they start).
 for k in sink source; do
   cp "$out/redis_$k.wasm" "$root/plugins/${k}s/redis.wasm"
   cp "guests/connectors/redis-$k/redis.json" "$root/plugins/${k}s/redis.json"
 done
+cp "$out/influx_sink.wasm" "$root/plugins/sinks/influx.wasm"
+cp guests/connectors/influx-sink/influx.json "$root/plugins/sinks/influx.json"
+cp "$out/modbus_source.wasm" "$root/plugins/sources/modbus.wasm"
+cp guests/connectors/modbus-source/modbus.json "$root/plugins/sources/modbus.json"
 # The operator's grants: fileSink's manifest asks to write data/fileSink, jsonl's to
 # read data.
 grants_yaml='grants:

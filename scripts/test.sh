@@ -17,22 +17,30 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 fi
 
-step "services the tests start (redis-server, mosquitto) and Node.js (componentize-js), from Debian"
+step "services the tests start (redis-server, mosquitto, influxd) and Node.js (componentize-js), from Debian"
 missing=""
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$missing mosquitto"
+command -v influxd >/dev/null 2>&1 || missing="$missing influxdb"
 if [ -n "$missing" ]; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq $missing >/dev/null
 fi
-# Debian starts a system mosquitto on 1883 at install; the tests start their own.
-if command -v systemctl >/dev/null 2>&1; then systemctl stop mosquitto >/dev/null 2>&1 || true; fi
+# Debian starts a system mosquitto (1883) and influxd (8086) at install; the tests
+# start their own.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl stop mosquitto >/dev/null 2>&1 || true
+  systemctl stop influxdb >/dev/null 2>&1 || true
+fi
 
-step "schemathesis, from PyPI (the API is fuzzed against its OpenAPI document)"
+step "schemathesis and pymodbus, from PyPI (the API is fuzzed against its OpenAPI document; pymodbus is the modbus source's device)"
 if ! command -v schemathesis >/dev/null 2>&1 || ! schemathesis --version 2>/dev/null | grep -q "4.32.5"; then
   python3 -m pip install --quiet --disable-pip-version-check "schemathesis==4.32.5"
+fi
+if ! python3 -c 'import pymodbus, sys; sys.exit(pymodbus.__version__ != "3.8.6")' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check "pymodbus==3.8.6"
 fi
 
 step "format"

@@ -52,10 +52,8 @@ impl Server {
                 let rest = &text[i + "REST API on ".len()..];
                 break rest.split_whitespace().next().expect("address").to_string();
             }
-            // A root with a Python component compiles ~18 MB of wasm on its first
-            // start (its code cache is per root): slow on a busy 2-core machine.
             assert!(
-                start.elapsed() < Duration::from_secs(120),
+                start.elapsed() < crate::FIRST_OUTPUT,
                 "serve did not start:\n{text}"
             );
             std::thread::sleep(Duration::from_millis(20));

@@ -3,6 +3,7 @@
 //! stopped (SIGTERM, which saves its state) on drop. The README's test command installs
 //! it from Debian.
 
+use crate::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,13 +14,6 @@ pub struct Mosquitto {
     pub tls_port: Option<u16>,
     dir: PathBuf,
     child: Option<Child>,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 impl Mosquitto {

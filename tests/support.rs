@@ -2,6 +2,7 @@
 //! binary and running it.
 
 pub mod api_server;
+pub mod influx;
 pub mod mosquitto;
 pub mod services;
 
@@ -160,25 +161,74 @@ pub fn trial_text(spec: &str, root: Option<&Path>) -> (bool, String, String) {
 }
 
 /// `tributary serve` on `root`, its REST API on a free loopback port (so tests can
-/// run side by side).
+/// run side by side). Its stdin and stdout are closed unless the caller pipes them:
+/// an inherited stdout would be the test runner's own.
 pub fn serve_command(root: &Path) -> Command {
     let mut c = Command::new(binary());
     c.args(["serve", "--listen", "127.0.0.1:0", "--root"])
-        .arg(root);
+        .arg(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
     c
+}
+
+/// How long a test waits for a server's first output: a root with a Python
+/// component compiles ~18 MB of wasm on its first start (its code cache is per
+/// root), slow on a busy 2-core machine running other tests beside it.
+pub const FIRST_OUTPUT: Duration = Duration::from_secs(180);
+
+/// A child process that is killed and reaped when dropped, so a test that fails
+/// half-way never leaves a server running behind it (one holding the runner's output
+/// pipe keeps `cargo test | tee` waiting until CI's time limit).
+pub struct Process(Option<Child>);
+
+impl Process {
+    /// Spawns `cmd`, naming `what` if it cannot start.
+    pub fn spawn(cmd: &mut Command, what: &str) -> Process {
+        Process(Some(
+            cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}")),
+        ))
+    }
+
+    /// The child itself, for the callers that wait for its output.
+    pub fn into_child(mut self) -> Child {
+        self.0.take().expect("a process is taken once")
+    }
+}
+
+impl std::ops::Deref for Process {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        self.0.as_ref().expect("a process is taken once")
+    }
+}
+
+impl std::ops::DerefMut for Process {
+    fn deref_mut(&mut self) -> &mut Child {
+        self.0.as_mut().expect("a process is taken once")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 /// Serves `root` until `done(stderr so far)`, the process exits, or 60 s, then
 /// SIGTERMs it if it still runs; returns (exit success, stderr).
 pub fn serve_until(root: &Path, done: impl Fn(&str) -> bool) -> (bool, String) {
     let log = root.join("serve.log");
-    let mut child = serve_command(root)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("spawn");
+    let mut child = Process::spawn(
+        serve_command(root)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stderr(std::fs::File::create(&log).expect("log")),
+        "serve",
+    );
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(60) {
         if done(&std::fs::read_to_string(&log).unwrap_or_default())
@@ -194,7 +244,7 @@ pub fn serve_until(root: &Path, done: impl Fn(&str) -> bool) -> (bool, String) {
             .status()
             .expect("kill");
     }
-    let out = child.wait_with_output().expect("wait");
+    let out = child.into_child().wait_with_output().expect("wait");
     (
         out.status.success(),
         std::fs::read_to_string(&log).unwrap_or_default(),
@@ -263,6 +313,33 @@ pub fn trial_call(root: &Path, call: &str, env: &[(&str, &str)]) -> (bool, Strin
     )
 }
 
+/// A free TCP port on 127.0.0.1 (free when asked: a server started next takes it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// A Tributary package (zip) of the wasm plugin `name` of `kind` (`sink`, `source`)
+/// in the example root, with its capabilities manifest `<name>.json`.
+pub fn wasm_package(kind: &str, name: &str) -> Vec<u8> {
+    let dir = wasm_root().join(format!("plugins/{kind}s"));
+    let file = format!("{name}.wasm");
+    let caps_file = format!("{name}.json");
+    let wasm = std::fs::read(dir.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let caps = std::fs::read(dir.join(&caps_file)).unwrap_or_else(|e| panic!("{caps_file}: {e}"));
+    let manifest = serde_json::json!({
+        "name": name, "version": "0.1.0", "kind": kind, "tier": "wasm",
+        "artifact": file, "sha256": sha(&wasm)
+    });
+    zip_of(&[
+        ("manifest.json", manifest.to_string().as_bytes()),
+        (&file, &wasm),
+        (&caps_file, &caps),
+    ])
+}
+
 /// A redis-server on a free port, killed on drop.
 pub struct Redis {
     pub port: u16,
@@ -277,10 +354,7 @@ impl Drop for Redis {
 }
 
 pub fn redis_server() -> Redis {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = free_port();
     let child = Command::new("redis-server")
         .args([
             "--port",

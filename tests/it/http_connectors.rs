@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tributary_tests::free_port;
 
 #[derive(Default)]
 struct Seen {
@@ -52,13 +53,6 @@ fn server(seen: Arc<Seen>) -> (String, tokio::runtime::Runtime) {
     (format!("http://{addr}"), rt)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
 fn root(dir: &Path, base: &str, push_port: u16) {
     std::fs::create_dir_all(dir.join("etc/sources")).expect("mkdir");
     std::fs::create_dir_all(dir.join("data")).expect("mkdir");
@@ -86,15 +80,6 @@ fn root(dir: &Path, base: &str, push_port: u16) {
     std::fs::write(dir.join("data/init.json"), init.to_string()).expect("init");
 }
 
-struct Serve(std::process::Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn push_pull_and_rest_through_real_servers() {
     let seen = Arc::new(Seen::default());
@@ -102,12 +87,9 @@ fn push_pull_and_rest_through_real_servers() {
     let dir = tempfile::tempdir().expect("tempdir");
     let push_port = free_port();
     root(dir.path(), &base, push_port);
-    let _serve = Serve(
-        tributary_tests::serve_command(dir.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("serve"),
+    let _serve = tributary_tests::Process::spawn(
+        tributary_tests::serve_command(dir.path()).stderr(std::process::Stdio::null()),
+        "serve",
     );
     let client = reqwest::blocking::Client::new();
     let push_url = format!("http://127.0.0.1:{push_port}/api/data");

@@ -4,6 +4,7 @@
 //! api::`.
 
 mod api;
+mod connector_kit;
 mod contract_versions;
 mod crash_consistency;
 mod cross_tier;
@@ -11,7 +12,9 @@ mod docs_examples;
 mod external_functions;
 mod hardening;
 mod http_connectors;
+mod influx_sink;
 mod malformed_input;
+mod modbus_source;
 mod mqtt;
 mod native_plugins;
 mod plugin_packages;

@@ -185,10 +185,10 @@ fn a_native_source_feeds_a_native_sink_under_serve() {
     });
     std::fs::create_dir_all(root.join("data")).expect("mkdir");
     std::fs::write(root.join("data/init.json"), init.to_string()).expect("init");
-    let child = tributary_tests::serve_command(root)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("serve");
+    let child = tributary_tests::Process::spawn(
+        tributary_tests::serve_command(root).stderr(std::process::Stdio::piped()),
+        "serve",
+    );
     let start = std::time::Instant::now();
     while start.elapsed() < std::time::Duration::from_secs(60)
         && std::fs::read_to_string(&out)
@@ -202,7 +202,7 @@ fn a_native_source_feeds_a_native_sink_under_serve() {
         .args(["-TERM", &child.id().to_string()])
         .status()
         .expect("kill");
-    let output = child.wait_with_output().expect("wait");
+    let output = child.into_child().wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let text = std::fs::read_to_string(&out).expect("output");

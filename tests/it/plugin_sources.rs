@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use tributary_tests::api_server::Server;
-use tributary_tests::{install_plugin, json_lines, native_root, wait_for, wasm_root, write_file};
+use tributary_tests::{
+    install_plugin, json_lines, native_root, wait_for, wasm_root, write_file, Process, FIRST_OUTPUT,
+};
 
 /// Writes `<root>/etc/<path>`.
 fn etc(root: &Path, path: &str, text: &str) {
@@ -82,14 +84,14 @@ fn counted(out: &Path) -> Vec<(i64, i64)> {
         .collect()
 }
 
-fn serve(root: &Path) -> std::process::Child {
-    tributary_tests::serve_command(root)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve")
+fn serve(root: &Path) -> Process {
+    Process::spawn(
+        tributary_tests::serve_command(root).stderr(Stdio::null()),
+        "serve",
+    )
 }
 
-fn kill9(child: &mut std::process::Child) {
+fn kill9(child: &mut Process) {
     Command::new("kill")
         .args(["-9", &child.id().to_string()])
         .status()
@@ -104,7 +106,7 @@ fn resumes_after_kill9(tier: &Tier) {
     let reference = tempfile::tempdir().expect("tempdir");
     let out = counting_root(reference.path(), tier, n);
     let mut child = serve(reference.path());
-    wait_for("the reference run", Duration::from_secs(60), || {
+    wait_for("the reference run", FIRST_OUTPUT, || {
         counted(&out).len() == n
     });
     let _ = child.kill();
@@ -121,7 +123,7 @@ fn resumes_after_kill9(tier: &Tier) {
     let out = counting_root(dir.path(), tier, n);
     let mut child = serve(dir.path());
     // Output reaches the file at checkpoints: wait for a few, then kill mid-stream.
-    wait_for("the first checkpoints", Duration::from_secs(60), || {
+    wait_for("the first checkpoints", FIRST_OUTPUT, || {
         counted(&out).len() >= 60
     });
     kill9(&mut child);
@@ -132,9 +134,7 @@ fn resumes_after_kill9(tier: &Tier) {
         tier.label
     );
     let mut child = serve(dir.path());
-    wait_for("the resumed run", Duration::from_secs(60), || {
-        counted(&out).len() >= n
-    });
+    wait_for("the resumed run", FIRST_OUTPUT, || counted(&out).len() >= n);
     // A little longer: a doubled row would show up now.
     std::thread::sleep(Duration::from_millis(300));
     let _ = child.kill();
@@ -245,7 +245,7 @@ fn a_lookup_table_is_answered_by_a_plugin_source_with_ekuipers_cache() {
                 "actions": [{"file": {"path": out, "fileType": "lines", "sendSingle": true}}]
             }),
         );
-        wait_for("the joined rows", Duration::from_secs(60), || {
+        wait_for("the joined rows", FIRST_OUTPUT, || {
             json_lines(&out).len() == 5
         });
         let got: Vec<(i64, Option<String>)> = json_lines(&out)
@@ -406,11 +406,9 @@ fn a_jsonl_source_resumes_at_its_offset_in_both_guest_languages() {
                 .collect()
         };
         let mut child = serve(root);
-        wait_for(
-            &format!("{label}: the first lines"),
-            Duration::from_secs(60),
-            || ns().len() == 5,
-        );
+        wait_for(&format!("{label}: the first lines"), FIRST_OUTPUT, || {
+            ns().len() == 5
+        });
         // One more checkpoint after them, then the crash.
         std::thread::sleep(Duration::from_millis(400));
         kill9(&mut child);
@@ -423,7 +421,7 @@ fn a_jsonl_source_resumes_at_its_offset_in_both_guest_languages() {
         let mut child = serve(root);
         wait_for(
             &format!("{label}: the appended lines"),
-            Duration::from_secs(60),
+            FIRST_OUTPUT,
             || ns().len() >= 8,
         );
         std::thread::sleep(Duration::from_millis(300));

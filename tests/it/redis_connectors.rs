@@ -4,40 +4,16 @@
 //! without the grant (or with a grant for another port) the sink's deliveries fail,
 //! redis sees nothing and the other rules run on.
 
+use crate::connector_kit::{create, granted_root, install, network_denied, refused, rule, until};
 use redis::Commands;
 use reqwest::Method as M;
-use std::time::Duration;
 use tributary_tests::api_server::Server;
-use tributary_tests::{redis_server, sha, wasm_root, zip_of};
-
-/// A Tributary package of the redis connector of `kind` (`sink`, `source`).
-fn package(kind: &str) -> Vec<u8> {
-    let dir = wasm_root().join(format!("plugins/{kind}s"));
-    let wasm = std::fs::read(dir.join("redis.wasm")).expect("redis.wasm");
-    let caps = std::fs::read(dir.join("redis.json")).expect("redis.json");
-    let manifest = serde_json::json!({
-        "name": "redis", "version": "0.1.0", "kind": kind, "tier": "wasm",
-        "artifact": "redis.wasm", "sha256": sha(&wasm)
-    });
-    zip_of(&[
-        ("manifest.json", manifest.to_string().as_bytes()),
-        ("redis.wasm", &wasm),
-        ("redis.json", &caps),
-    ])
-}
+use tributary_tests::redis_server;
 
 /// A root granting the redis plugins `port` on 127.0.0.1 (none when `None`), with
 /// three input rows in `data/in.json`.
 fn root(port: Option<u16>) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for d in ["etc", "data"] {
-        std::fs::create_dir_all(dir.path().join(d)).expect("mkdir");
-    }
-    if let Some(p) = port {
-        let grants =
-            format!("grants:\n  redis:\n    network:\n      - {{host: 127.0.0.1, ports: [{p}]}}\n");
-        std::fs::write(dir.path().join("etc/wasm.yaml"), grants).expect("grants");
-    }
+    let dir = granted_root("redis", port);
     std::fs::write(
         dir.path().join("data/in.json"),
         r#"[{"id": "a", "action": "insert", "t": 1}, {"id": "b", "action": "insert", "t": 2.5}, {"id": "a", "action": "delete", "t": 3}]"#,
@@ -46,45 +22,12 @@ fn root(port: Option<u16>) -> tempfile::TempDir {
     dir
 }
 
-fn install(s: &Server, kind: &str) {
-    let (code, body) = s.send_bytes(
-        M::POST,
-        &format!("/plugins/{kind}s?name=redis"),
-        "application/zip",
-        package(kind),
-    );
-    assert_eq!(code, 201, "{body}");
-}
-
-fn ok(r: (u16, String)) {
-    assert!(r.0 == 200 || r.0 == 201, "{}", r.1);
-}
-
 fn stream(s: &Server) {
-    let sql = r#"CREATE STREAM s (id STRING, action STRING, t FLOAT) WITH (TYPE="file", DATASOURCE="in.json", FORMAT="json")"#;
-    ok(s.call(
-        M::POST,
+    create(
+        s,
         "/streams",
-        Some(&serde_json::json!({ "sql": sql }).to_string()),
-    ));
-}
-
-fn rule(s: &Server, id: &str, sql: &str, action: serde_json::Value) {
-    let body = serde_json::json!({"id": id, "sql": sql, "actions": [action]});
-    ok(s.call(M::POST, "/rules", Some(&body.to_string())));
-}
-
-/// Waits up to 30 s for `done`; on a timeout, fails with the server's log.
-fn until(s: &Server, what: &str, mut done: impl FnMut() -> bool) {
-    let start = std::time::Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}; the log:\n{}",
-            s.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        r#"CREATE STREAM s (id STRING, action STRING, t FLOAT) WITH (TYPE="file", DATASOURCE="in.json", FORMAT="json")"#,
+    );
 }
 
 fn client(port: u16, db: i64) -> redis::Connection {
@@ -99,7 +42,7 @@ fn sink_setup() -> (tributary_tests::Redis, tempfile::TempDir, Server) {
     let r = redis_server();
     let dir = root(Some(r.port));
     let s = Server::start(dir.path(), None);
-    install(&s, "sink");
+    install(&s, "sink", "redis");
     stream(&s);
     (r, dir, s)
 }
@@ -183,19 +126,12 @@ fn bad_redis_sink_props_are_refused_with_the_reason() {
     .into_iter()
     .enumerate()
     {
-        let id = format!("bad{i}");
-        let body =
-            serde_json::json!({"id": id, "sql": "SELECT * FROM s", "actions": [{"redis": props}]});
-        let (code, text) = s.call(M::POST, "/rules", Some(&body.to_string()));
-        // Refused at creation, or named in the rule's status and the log once the
-        // sink opens.
-        if !(code >= 400 && text.contains(want)) {
-            until(&s, want, || {
-                let status = s.call(M::GET, &format!("/rules/{id}/status"), None).1;
-                status.contains(want) || s.log().contains(want)
-            });
-        }
-        let _ = s.call(M::DELETE, &format!("/rules/{id}"), None);
+        refused(
+            &s,
+            &format!("bad{i}"),
+            serde_json::json!({ "redis": props }),
+            want,
+        );
     }
     s.stop();
 }
@@ -205,7 +141,7 @@ fn denied(grant: Option<u16>) {
     let r = redis_server();
     let dir = root(grant);
     let s = Server::start(dir.path(), None);
-    install(&s, "sink");
+    install(&s, "sink", "redis");
     stream(&s);
     let addr = format!("127.0.0.1:{}", r.port);
     rule(
@@ -232,14 +168,9 @@ fn denied(grant: Option<u16>) {
     let mut c = client(r.port, 0);
     let n: i64 = redis::cmd("DBSIZE").query(&mut c).expect("dbsize");
     assert_eq!(n, 0, "redis saw nothing");
-    let (_, metrics) = s.call(M::GET, "/metrics", None);
-    let denied = metrics
-        .lines()
-        .find(|l| l.starts_with("tributary_plugin_network_denied_total") && l.contains("\"redis\""))
-        .unwrap_or_default();
     assert!(
-        !denied.ends_with(" 0") && !denied.is_empty(),
-        "{metrics}\n{}\n{}",
+        network_denied(&s, "redis") > 0,
+        "{}\n{}",
         s.json("/plugins/sinks/redis"),
         s.log()
     );
@@ -277,17 +208,13 @@ fn the_redis_lookup_source_answers_joins() {
         .rpush("b", &[r#"{"name": "fan"}"#, r#"{"name": "vent"}"#])
         .expect("rpush");
     let s = Server::start(dir.path(), None);
-    install(&s, "source");
+    install(&s, "source", "redis");
     stream(&s);
     for (table, db, conf_key) in [("dev", 3, "default"), ("devlist", 4, "list")] {
         let sql = format!(
             r#"CREATE TABLE {table} () WITH (TYPE="redis", DATASOURCE="{db}", KIND="lookup", CONF_KEY="{conf_key}")"#
         );
-        ok(s.call(
-            M::POST,
-            "/tables",
-            Some(&serde_json::json!({ "sql": sql }).to_string()),
-        ));
+        create(&s, "/tables", &sql);
     }
     rule(
         &s,

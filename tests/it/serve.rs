@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tributary_tests::binary;
+use tributary_tests::Process;
 
 fn write(path: &Path, text: &str) {
     if let Some(p) = path.parent() {
@@ -14,13 +15,14 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
-fn serve(root: &Path) -> Child {
-    tributary_tests::serve_command(root)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve")
+fn serve(root: &Path) -> Process {
+    Process::spawn(
+        tributary_tests::serve_command(root)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+        "serve",
+    )
 }
 
 fn sigterm(child: &Child) {
@@ -81,7 +83,7 @@ fn file_pipeline(
     let child = serve(root);
     let lines = wait_lines(&out, n, Duration::from_secs(30));
     sigterm(&child);
-    let output = child.wait_with_output().expect("wait");
+    let output = child.into_child().wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "serve failed: {stderr}");
     (lines, stderr)
@@ -148,7 +150,7 @@ fn sigterm_stops_cleanly_and_flushes_sinks() {
     let seen = wait_lines(&out, 5, Duration::from_secs(30));
     assert!(seen.len() >= 5, "no output before stop");
     sigterm(&child);
-    let output = child.wait_with_output().expect("wait");
+    let output = child.into_child().wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "serve failed: {stderr}");
     assert!(stderr.contains("stopped"), "{stderr}");

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tributary_state::conformance;
-use tributary_tests::{native_root, redis_server as redis};
+use tributary_tests::{native_root, redis_server as redis, Process};
 
 #[test]
 fn the_redis_store_conforms() {
@@ -62,10 +62,10 @@ fn totals(out: &Path) -> Vec<i64> {
 
 /// Serves `root` until `out` has `n` totals, then kills it with SIGKILL.
 fn serve_then_kill9(root: &Path, out: &Path, n: usize) {
-    let mut child = tributary_tests::serve_command(root)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
+    let mut child = Process::spawn(
+        tributary_tests::serve_command(root).stderr(Stdio::null()),
+        "serve",
+    );
     let start = Instant::now();
     while totals(out).len() < n && start.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(20));
@@ -152,10 +152,10 @@ fn resumes_from_checkpoint(store_yaml: &str) {
     let n = 300;
     let out = checkpointing_root(dir.path(), n, store_yaml);
     let serve = || {
-        tributary_tests::serve_command(dir.path())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve")
+        Process::spawn(
+            tributary_tests::serve_command(dir.path()).stderr(Stdio::null()),
+            "serve",
+        )
     };
     let mut child = serve();
     let start = Instant::now();
