@@ -62,19 +62,14 @@ pub struct Point {
 const MAX_BITS: usize = 2000;
 const MAX_REGISTERS: usize = 125;
 
-fn field<'a>(p: &'a Map<String, Json>, i: usize, key: &str) -> Result<Option<&'a Json>, String> {
-    const KNOWN: &[&str] = &["name", "kind", "address", "count", "type", "scale"];
-    if let Some(k) = p.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(format!(
-            "points[{i}]: unknown key {k:?} (it knows {})",
-            KNOWN.join(", ")
-        ));
-    }
+const KNOWN: &[&str] = &["name", "kind", "address", "count", "type", "scale"];
+
+fn field<'a>(p: &'a Map<String, Json>, key: &str) -> Result<Option<&'a Json>, String> {
     Ok(p.get(key).filter(|v| !v.is_null()))
 }
 
 fn text<'a>(p: &'a Map<String, Json>, i: usize, key: &str) -> Result<Option<&'a str>, String> {
-    match field(p, i, key)? {
+    match field(p, key)? {
         None => Ok(None),
         Some(Json::String(s)) => Ok(Some(s)),
         Some(other) => Err(format!("points[{i}]: {key} must be a string, not {other}")),
@@ -82,7 +77,7 @@ fn text<'a>(p: &'a Map<String, Json>, i: usize, key: &str) -> Result<Option<&'a 
 }
 
 fn uint(p: &Map<String, Json>, i: usize, key: &str, max: u64) -> Result<Option<u64>, String> {
-    match field(p, i, key)? {
+    match field(p, key)? {
         None => Ok(None),
         Some(v) => match v.as_u64().filter(|n| *n <= max) {
             Some(n) => Ok(Some(n)),
@@ -98,6 +93,12 @@ impl Point {
         let Json::Object(p) = v else {
             return Err(format!("points[{i}] must be an object, not {v}"));
         };
+        if let Some(k) = p.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+            return Err(format!(
+                "points[{i}]: unknown key {k:?} (it knows {})",
+                KNOWN.join(", ")
+            ));
+        }
         let name = text(p, i, "name")?
             .filter(|n| !n.is_empty())
             .ok_or_else(|| format!("points[{i}]: name is required"))?
@@ -146,13 +147,15 @@ impl Point {
                 "points[{i}] ({name}): the read runs past address 65535"
             ));
         }
-        let scale = match field(p, i, "scale")? {
+        let scale = match field(p, "scale")? {
             None => None,
             Some(v) => match v.as_f64().filter(|f| f.is_finite()) {
                 Some(f) if ty != Type::Bool => Some(f),
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "points[{i}] ({name}): scale must be a number, and only for numbers, not {v}"
-                )),
+                ))
+                }
             },
         };
         Ok(Point {
