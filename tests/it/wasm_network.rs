@@ -262,6 +262,38 @@ fn waiting_on_io_is_not_cpu_time_but_io_wait_ms_bounds_the_call() {
 }
 
 #[test]
+fn an_http_server_that_never_answers_fails_the_request_within_io_wait_ms() {
+    // Accepts, reads the request and holds the connection open without a word.
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let grants = format!(
+        "limits: {{ioWaitMs: 500}}\ngrants:\n  netProbe:\n    network: [http://127.0.0.1:{port}]\n"
+    );
+    let manifest =
+        serde_json::json!({"capabilities": {"network": [format!("http://127.0.0.1:{port}")]}});
+    let dir = probe_root(Some(manifest.to_string()), Some(grants));
+    let started = std::time::Instant::now();
+    let out = call(dir.path(), &format!("httpGet('http://127.0.0.1:{port}/x')"));
+    // Without the host's cap the request would wait wasmtime's default of ten
+    // minutes; this bound only tells a hang from an answer.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        is_error(&out, "ConnectionReadTimeout") || is_error(&out, "ioWaitMs (500 ms)"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_default_built_javascript_component_imports_wasi_http_and_runs() {
     let built = workspace().join("target/example-roots/wasm-js/plugins/functions/greet.wasm");
     let wasm = std::fs::read(&built).expect("greet.wasm (scripts/build-guests.sh)");
@@ -277,4 +309,114 @@ fn a_default_built_javascript_component_imports_wasi_http_and_runs() {
     assert!(out.contains(r#""r":"hello, tributary""#), "{out}");
     let out = call(dir.path(), "greet(size)");
     assert!(is_error(&out, "greet expects a string"), "{out}");
+}
+
+/// A root holding the default-built JavaScript `greet` component (its `fetchText`
+/// does a `fetch`), granted `grants` (etc/wasm.yaml) and asking `asks` (manifest).
+fn js_root(asks: &[String], grants: &[String]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let functions = dir.path().join("plugins/functions");
+    std::fs::create_dir_all(&functions).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
+    let built = workspace().join("target/example-roots/wasm-js/plugins/functions/greet.wasm");
+    std::fs::copy(&built, functions.join("greet.wasm"))
+        .expect("greet.wasm (scripts/build-guests.sh)");
+    let manifest = serde_json::json!({"capabilities": {"network": asks}});
+    std::fs::write(functions.join("greet.json"), manifest.to_string()).expect("manifest");
+    let grants = serde_json::json!({"grants": {"greet": {"network": grants}}});
+    // YAML is a superset of JSON.
+    std::fs::write(dir.path().join("etc/wasm.yaml"), grants.to_string()).expect("grants");
+    dir
+}
+
+#[test]
+fn a_javascript_fetch_is_refused_unless_granted_and_then_reaches_its_server() {
+    let (web, other) = (http_server(), http_server());
+    let url = |p: &Peer| format!("http://127.0.0.1:{}", p.port);
+    let fetch = |p: &Peer| format!("fetchText('{}/x')", url(p));
+    // Nothing granted: `fetch` rejects, the row carries the error, the server is
+    // never reached.
+    let dir = js_root(&[url(&web)], &[]);
+    let out = call(dir.path(), &fetch(&web));
+    assert!(is_error(&out, "NetworkError"), "{out}");
+    assert_eq!(web.hits(), 0);
+    // Granted: the request goes through.
+    let dir = js_root(&[url(&web)], &[url(&web)]);
+    let out = call(dir.path(), &fetch(&web));
+    assert!(out.contains(r#""r":"200 hello over http""#), "{out}");
+    assert_eq!(web.hits(), 1);
+    // A grant for one port does not open another on the same host.
+    let out = call(dir.path(), &fetch(&other));
+    assert!(is_error(&out, "NetworkError"), "{out}");
+    assert_eq!(other.hits(), 0);
+}
+
+/// Answers every request of a connection `200 ok`, keeping it open; counts the
+/// connections and the requests apart.
+fn keep_alive_server() -> (Peer, Arc<AtomicUsize>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let (conns, requests) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (c, r) = (conns.clone(), requests.clone());
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            c.fetch_add(1, Ordering::SeqCst);
+            let r = r.clone();
+            std::thread::spawn(move || {
+                let mut w = s.try_clone().expect("clone");
+                let mut reader = BufReader::new(s);
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    match reader.read_line(&mut line) {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) if line == "\r\n" => {
+                            r.fetch_add(1, Ordering::SeqCst);
+                            let _ = w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                        }
+                        Ok(_) => {}
+                    }
+                }
+            });
+        }
+    });
+    (Peer { port, hits: conns }, requests)
+}
+
+#[test]
+fn an_instance_sends_its_requests_over_one_kept_open_connection() {
+    let (web, requests) = keep_alive_server();
+    let grants = format!(
+        "grants:\n  netProbe:\n    network: [http://127.0.0.1:{}]\n",
+        web.port
+    );
+    let manifest = serde_json::json!({"capabilities": {"network": [format!("http://127.0.0.1:{}", web.port)]}});
+    let dir = probe_root(Some(manifest.to_string()), Some(grants));
+    let spec = serde_json::json!({
+        "id": "reuse",
+        "sql": format!("SELECT httpGet('http://127.0.0.1:{}/x') AS r FROM demo", web.port),
+        "streams": ["CREATE STREAM demo (size BIGINT) WITH (TYPE=\"mock\")"],
+        "options": {"sendError": true},
+        "mockSource": {"demo": {"data": [{"size": 1}, {"size": 2}, {"size": 3}], "timestamps": [1000, 2000, 3000]}}
+    });
+    let file = dir.path().join("spec.json");
+    std::fs::write(&file, spec.to_string()).expect("spec");
+    let out = std::process::Command::new(tributary_tests::binary())
+        .args([
+            "trial",
+            &file.to_string_lossy(),
+            "--root",
+            &dir.path().to_string_lossy(),
+        ])
+        .output()
+        .expect("trial");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("200 ok").count(), 3, "{text}");
+    assert_eq!(requests.load(Ordering::SeqCst), 3);
+    assert_eq!(web.hits(), 1, "three requests, one connection");
 }

@@ -1,5 +1,8 @@
 // `greet(name)`: 'hello, <name>' for each row (null for a null name); an argument
-// that is not a string is that row's error. Exports the WIT interface
+// that is not a string is that row's error. `fetchText(url)`: '<status> <body>' of a
+// GET with the standard `fetch`, which componentize-js runs over wasi:http: the host
+// refuses it unless the operator granted the URL's host and port in etc/wasm.yaml,
+// and the refusal is that row's error. Exports the WIT interface
 // tributary:plugin/function (`function` is a reserved word in JavaScript, so the
 // implementation is exported under that name with `export { … as function }`).
 
@@ -26,7 +29,21 @@ class Instance {
     this.name = name;
   }
 
-  exec(args, rows) {
+  // `async`: componentize-js waits on the returned promise, so `await fetch` works.
+  async exec(args, rows) {
+    if (this.name === 'fetchText') {
+      const out = [];
+      for (let i = 0; i < rows; i++) {
+        const v = cell(args[0], i);
+        try {
+          const r = await fetch(v.val);
+          out.push({ tag: 'ok', val: { tag: 'str', val: `${r.status} ${await r.text()}` } });
+        } catch (e) {
+          out.push({ tag: 'err', val: `fetchText ${v.val}: ${e}` });
+        }
+      }
+      return { tag: 'values', val: out };
+    }
     const out = [];
     for (let i = 0; i < rows; i++) {
       const v = cell(args[0], i);
@@ -48,7 +65,10 @@ class Instance {
 
 const plugin = {
   describe() {
-    return { functions: [{ name: 'greet', kind: 'scalar' }], singleton: false };
+    return { functions: [
+        { name: 'greet', kind: 'scalar' },
+        { name: 'fetchText', kind: 'scalar' },
+      ], singleton: false };
   },
   validate(name, args) {
     if (args.length !== 1) {

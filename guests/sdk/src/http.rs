@@ -7,7 +7,7 @@
 
 use wasi::http::outgoing_handler;
 use wasi::http::types::{ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
-use wasi::io::streams::StreamError;
+use wasi::io::streams::{OutputStream, StreamError};
 
 /// An answer: its status and its whole body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,36 @@ fn method_of(m: &str) -> Method {
     }
 }
 
+/// Writes the start of `body` that `stream` takes now; returns the rest.
+fn write_ready<'a>(stream: &OutputStream, mut body: &'a [u8]) -> Result<&'a [u8], String> {
+    let failed = |e: StreamError| format!("writing the request body: {e:?}");
+    while !body.is_empty() {
+        let n = usize::try_from(stream.check_write().map_err(failed)?).unwrap_or(usize::MAX);
+        if n == 0 {
+            break;
+        }
+        let (now, later) = body.split_at(n.min(body.len()));
+        stream.write(now).map_err(failed)?;
+        body = later;
+    }
+    Ok(body)
+}
+
+/// Ends a request body: its stream first, as WASI requires.
+fn finish(body: Option<(OutputStream, OutgoingBody)>) -> Result<(), String> {
+    if let Some((stream, out)) = body {
+        drop(stream);
+        OutgoingBody::finish(out, None).map_err(http_error)?;
+    }
+    Ok(())
+}
+
 /// Sends one request and waits for the whole answer. `headers` are (name, value).
+///
+/// A body is sent with its `Content-Length` (unless `headers` set one): without it
+/// the host's client streams it chunked, which some servers and proxies refuse.
+/// Each wait (connecting, the first byte, between bytes) is bounded by the plugin's
+/// `ioWaitMs`, enforced by the host.
 pub fn request(
     method: &str,
     url: &str,
@@ -80,6 +109,14 @@ pub fn request(
             .append(name, value.as_bytes())
             .map_err(|e| format!("the header {name:?}: {e:?}"))?;
     }
+    let has_length = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-length"));
+    if !body.is_empty() && !has_length {
+        fields
+            .append("content-length", body.len().to_string().as_bytes())
+            .map_err(|e| format!("the header content-length: {e:?}"))?;
+    }
     let req = OutgoingRequest::new(fields);
     let bad = |what: &str| format!("{url:?}: invalid {what}");
     req.set_method(&method_of(method))
@@ -92,19 +129,26 @@ pub fn request(
     let out = req
         .body()
         .map_err(|()| "the request body was taken twice")?;
-    let pending = outgoing_handler::handle(req, None).map_err(http_error)?;
-    {
-        let stream = out
-            .write()
-            .map_err(|()| "the body stream was taken twice")?;
-        // `blocking-write-and-flush` takes at most 4096 bytes at a time.
-        for chunk in body.chunks(4096) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(|e| format!("writing the request body: {e:?}"))?;
-        }
+    let stream = out
+        .write()
+        .map_err(|()| "the body stream was taken twice")?;
+    // The body goes in before the request is handed over, as far as the stream takes
+    // it without waiting (wasmtime: two writes of up to 1 MiB): the host's client then
+    // sends the head and the body in one write, where handing over first sent the
+    // head alone and the body after another round of wake-ups.
+    let mut rest = write_ready(&stream, body)?;
+    let mut body_out = Some((stream, out));
+    if rest.is_empty() {
+        finish(body_out.take())?;
     }
-    OutgoingBody::finish(out, None).map_err(http_error)?;
+    let pending = outgoing_handler::handle(req, None).map_err(http_error)?;
+    if let Some((stream, out)) = body_out {
+        while !rest.is_empty() {
+            stream.subscribe().block();
+            rest = write_ready(&stream, rest)?;
+        }
+        finish(Some((stream, out)))?;
+    }
     pending.subscribe().block();
     let resp = pending
         .get()

@@ -5,7 +5,8 @@
 //! state scope and the context are simply fields here.
 
 use crate::capabilities::Capabilities;
-use crate::network::{Guard, HttpHooks};
+use crate::http_out::HttpHooks;
+use crate::network::Guard;
 use std::sync::Arc;
 use tributary_plugin::{InstanceHost, PluginMetrics};
 use wasmtime::component::ResourceTable;
@@ -101,7 +102,7 @@ impl HostState {
             // beyond its granted folders, variables and hosts.
             wasi: caps.wasi_ctx(&net)?,
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
-            http_hooks: HttpHooks { guard: net.clone() },
+            http_hooks: HttpHooks::new(net.clone(), caps.limits.io_wait),
             net,
             host,
             deadline: caps.limits.deadline,

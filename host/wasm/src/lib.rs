@@ -24,6 +24,7 @@ pub mod convert;
 pub mod engine;
 pub mod function;
 pub mod host;
+pub mod http_out;
 pub mod imports;
 pub mod network;
 pub mod sink;

@@ -21,7 +21,6 @@ use tributary_plugin::network::{HostPattern, NetGrant, Reach};
 use tributary_plugin::PluginMetrics;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::WasiCtxBuilder;
-use wasmtime_wasi_http::{Error as HttpError, WasiHttpHooks};
 
 /// One instance's network policy.
 pub struct Guard {
@@ -96,53 +95,6 @@ impl Guard {
     fn denied(&self, what: &str) {
         self.metrics.network_denied.fetch_add(1, Relaxed);
         tracing::warn!(plugin = %self.plugin, rule = %self.rule, "network access denied (not granted in etc/wasm.yaml): {what}");
-    }
-}
-
-/// `wasi:http`'s hooks for one store: every outgoing request is checked against the
-/// guard before it is sent (wasmtime's client connects on its own, not through
-/// `wasi:sockets`, so this is where HTTP is governed).
-pub struct HttpHooks {
-    pub guard: Arc<Guard>,
-}
-
-type Sent = Box<
-    dyn std::future::Future<
-            Output = Result<
-                (
-                    http::Response<wasmtime_wasi_http::WasiBody>,
-                    Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>,
-                ),
-                HttpError,
-            >,
-        > + Send,
->;
-
-impl WasiHttpHooks for HttpHooks {
-    fn send_request(
-        &mut self,
-        request: http::Request<wasmtime_wasi_http::WasiBody>,
-        options: Option<wasmtime_wasi_http::RequestOptions>,
-        fut: Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>,
-    ) -> Sent {
-        drop(fut);
-        let uri = request.uri();
-        let scheme = uri.scheme_str().unwrap_or("https").to_ascii_lowercase();
-        let default_port = if scheme == "http" { 80 } else { 443 };
-        let port = uri.port_u16().unwrap_or(default_port);
-        let allowed = uri
-            .host()
-            .is_some_and(|host| self.guard.allows_request(&scheme, host, port));
-        if !allowed {
-            return Box::new(async { Err(HttpError::HttpRequestDenied) });
-        }
-        Box::new(async move {
-            use http_body_util::BodyExt;
-            let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            let io: Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send> =
-                Box::new(io);
-            Ok((res.map(BodyExt::boxed_unsync), io))
-        })
     }
 }
 
