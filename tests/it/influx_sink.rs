@@ -5,6 +5,7 @@
 //! port, InfluxDB sees nothing and the other rules run on.
 
 use crate::connector_kit::{create, granted_root, install, network_denied, refused, rule, until};
+use reqwest::Method as M;
 use serde_json::json;
 use tributary_tests::api_server::Server;
 use tributary_tests::influx::Influx;
@@ -230,6 +231,27 @@ fn bad_influx_sink_props_are_refused_with_the_reason() {
     {
         refused(&s, &format!("bad{i}"), json!({ "influx": props }), want);
     }
+    s.stop();
+}
+
+#[test]
+fn a_sink_that_cannot_open_says_so_when_its_rule_starts_not_at_its_first_row() {
+    let (_dir, s) = setup(None);
+    // A stream nothing is ever published to: no row reaches the sink.
+    create(
+        &s,
+        "/streams",
+        r#"CREATE STREAM idle (n BIGINT) WITH (TYPE="memory", DATASOURCE="nobody/publishes")"#,
+    );
+    let body = json!({"id": "early", "sql": "SELECT * FROM idle", "actions": [
+        {"influx": {"addr": "http://127.0.0.1:1", "measurement": "m"}}
+    ]});
+    let (code, text) = s.call(M::POST, "/rules", Some(&body.to_string()));
+    assert!(code < 300, "{code} {text}");
+    until(&s, "the open failure in the log", || {
+        let log = s.log();
+        log.contains("the sink cannot open") && log.contains("database is required")
+    });
     s.stop();
 }
 

@@ -162,6 +162,13 @@ pub enum Emission {
 
 /// A destination of emissions.
 pub trait Sink: Send {
+    /// Connects before the first emission: called once when the rule starts, so a
+    /// sink that cannot open (bad props, a server away) says so then, not at its
+    /// first row. An error is logged; the first delivery opens again and fails or
+    /// retries as a delivery does. A sink that connects in `collect` does nothing.
+    fn open(&mut self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
     /// Delivers an emission (already shaped by the common sink props). An error is
     /// retried by the caller according to the sink's retry settings.
     fn collect<'a>(&'a mut self, data: &'a SinkData) -> BoxFuture<'a, Result<()>>;

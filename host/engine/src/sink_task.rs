@@ -176,6 +176,9 @@ pub(crate) async fn run_sink(
         lost: false,
         full_reported: false,
     };
+    if let Err(e) = d.s.sink.open().await {
+        tracing::error!(rule = %d.rule_id, sink = %d.s.name, error = %e, "the sink cannot open; its first delivery tries again");
+    }
     if let Some(position) = resume {
         if let Err(e) = d.s.sink.resume(&position) {
             tracing::error!(rule = %d.rule_id, sink = %d.s.name, error = %e, "cannot resume the sink at its checkpoint; it starts afresh");
