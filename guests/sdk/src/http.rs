@@ -82,12 +82,9 @@ fn write_ready<'a>(stream: &OutputStream, mut body: &'a [u8]) -> Result<&'a [u8]
 }
 
 /// Ends a request body: its stream first, as WASI requires.
-fn finish(body: Option<(OutputStream, OutgoingBody)>) -> Result<(), String> {
-    if let Some((stream, out)) = body {
-        drop(stream);
-        OutgoingBody::finish(out, None).map_err(http_error)?;
-    }
-    Ok(())
+fn finish(stream: OutputStream, out: OutgoingBody) -> Result<(), String> {
+    drop(stream);
+    OutgoingBody::finish(out, None).map_err(http_error)
 }
 
 /// Sends one request and waits for the whole answer. `headers` are (name, value).
@@ -137,18 +134,18 @@ pub fn request(
     // sends the head and the body in one write, where handing over first sent the
     // head alone and the body after another round of wake-ups.
     let mut rest = write_ready(&stream, body)?;
-    let mut body_out = Some((stream, out));
-    if rest.is_empty() {
-        finish(body_out.take())?;
-    }
-    let pending = outgoing_handler::handle(req, None).map_err(http_error)?;
-    if let Some((stream, out)) = body_out {
+    let pending = if rest.is_empty() {
+        finish(stream, out)?;
+        outgoing_handler::handle(req, None).map_err(http_error)?
+    } else {
+        let pending = outgoing_handler::handle(req, None).map_err(http_error)?;
         while !rest.is_empty() {
             stream.subscribe().block();
             rest = write_ready(&stream, rest)?;
         }
-        finish(Some((stream, out)))?;
-    }
+        finish(stream, out)?;
+        pending
+    };
     pending.subscribe().block();
     let resp = pending
         .get()

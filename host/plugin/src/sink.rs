@@ -1,8 +1,9 @@
 //! Plugin sinks of any tier, as action types.
 //!
 //! Each rule action gets its own instance (its own state scope), opened when the rule
-//! starts (or, if that failed, at the next delivery). A failed delivery discards the instance; the engine's sink runner
-//! retries and counts, and the retry opens a fresh one.
+//! starts (or, if that failed, at the next delivery). A failed delivery discards the
+//! instance; the engine's sink runner retries and counts, and the retry opens a fresh
+//! one.
 
 use crate::bridge;
 use crate::cell::VersionCell;
