@@ -11,7 +11,7 @@ use std::net::{TcpListener, UdpSocket};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tributary_tests::api_server::Server;
-use tributary_tests::{trial_call, wasm_root, workspace};
+use tributary_tests::{trial_call, trial_text, wasm_root, workspace};
 
 /// A loopback server counting what reached it.
 struct Peer {
@@ -85,24 +85,33 @@ fn http_server() -> Peer {
     Peer { port, hits }
 }
 
-/// A root with only `netProbe`, its manifest and the operator's grants.
-fn probe_root(manifest: Option<String>, grants: Option<String>) -> tempfile::TempDir {
+/// A root with only the function plugin `name` (copied from `wasm`), its manifest
+/// and the operator's grants.
+fn plugin_root(
+    wasm: &std::path::Path,
+    name: &str,
+    manifest: Option<String>,
+    grants: Option<String>,
+) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let functions = dir.path().join("plugins/functions");
     std::fs::create_dir_all(&functions).expect("mkdir");
     std::fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
-    std::fs::copy(
-        wasm_root().join("plugins/functions/netProbe.wasm"),
-        functions.join("netProbe.wasm"),
-    )
-    .expect("copy");
+    std::fs::copy(wasm, functions.join(format!("{name}.wasm")))
+        .unwrap_or_else(|e| panic!("{} (scripts/build-guests.sh): {e}", wasm.display()));
     if let Some(m) = manifest {
-        std::fs::write(functions.join("netProbe.json"), m).expect("manifest");
+        std::fs::write(functions.join(format!("{name}.json")), m).expect("manifest");
     }
     if let Some(g) = grants {
         std::fs::write(dir.path().join("etc/wasm.yaml"), g).expect("grants");
     }
     dir
+}
+
+/// A root with only `netProbe`, its manifest and the operator's grants.
+fn probe_root(manifest: Option<String>, grants: Option<String>) -> tempfile::TempDir {
+    let wasm = wasm_root().join("plugins/functions/netProbe.wasm");
+    plugin_root(&wasm, "netProbe", manifest, grants)
 }
 
 /// The emission of `SELECT <call> AS r` on one row, through `tributary trial`.
@@ -301,10 +310,7 @@ fn a_default_built_javascript_component_imports_wasi_http_and_runs() {
         wasm.windows(16).any(|w| w == b"wasi:http/types@"),
         "componentize-js's defaults import wasi:http"
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let functions = dir.path().join("plugins/functions");
-    std::fs::create_dir_all(&functions).expect("mkdir");
-    std::fs::write(functions.join("greet.wasm"), &wasm).expect("copy");
+    let dir = plugin_root(&built, "greet", None, None);
     let out = call(dir.path(), "greet('tributary')");
     assert!(out.contains(r#""r":"hello, tributary""#), "{out}");
     let out = call(dir.path(), "greet(size)");
@@ -314,19 +320,16 @@ fn a_default_built_javascript_component_imports_wasi_http_and_runs() {
 /// A root holding the default-built JavaScript `greet` component (its `fetchText`
 /// does a `fetch`), granted `grants` (etc/wasm.yaml) and asking `asks` (manifest).
 fn js_root(asks: &[String], grants: &[String]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let functions = dir.path().join("plugins/functions");
-    std::fs::create_dir_all(&functions).expect("mkdir");
-    std::fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
-    let built = workspace().join("target/example-roots/wasm-js/plugins/functions/greet.wasm");
-    std::fs::copy(&built, functions.join("greet.wasm"))
-        .expect("greet.wasm (scripts/build-guests.sh)");
+    let wasm = workspace().join("target/example-roots/wasm-js/plugins/functions/greet.wasm");
     let manifest = serde_json::json!({"capabilities": {"network": asks}});
-    std::fs::write(functions.join("greet.json"), manifest.to_string()).expect("manifest");
-    let grants = serde_json::json!({"grants": {"greet": {"network": grants}}});
     // YAML is a superset of JSON.
-    std::fs::write(dir.path().join("etc/wasm.yaml"), grants.to_string()).expect("grants");
-    dir
+    let grants = serde_json::json!({"grants": {"greet": {"network": grants}}});
+    plugin_root(
+        &wasm,
+        "greet",
+        Some(manifest.to_string()),
+        Some(grants.to_string()),
+    )
 }
 
 #[test]
@@ -399,23 +402,8 @@ fn an_instance_sends_its_requests_over_one_kept_open_connection() {
         "options": {"sendError": true},
         "mockSource": {"demo": {"data": [{"size": 1}, {"size": 2}, {"size": 3}], "timestamps": [1000, 2000, 3000]}}
     });
-    let file = dir.path().join("spec.json");
-    std::fs::write(&file, spec.to_string()).expect("spec");
-    let out = std::process::Command::new(tributary_tests::binary())
-        .args([
-            "trial",
-            &file.to_string_lossy(),
-            "--root",
-            &dir.path().to_string_lossy(),
-        ])
-        .output()
-        .expect("trial");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, text, err) = trial_text(&spec.to_string(), Some(dir.path()));
+    assert!(ok, "{text} {err}");
     assert_eq!(text.matches("200 ok").count(), 3, "{text}");
     assert_eq!(requests.load(Ordering::SeqCst), 3);
     assert_eq!(web.hits(), 1, "three requests, one connection");
