@@ -507,6 +507,21 @@ fn the_cli_drives_a_running_server() {
     assert_eq!(v[0]["id"], "r1");
     assert_eq!(ok(&["rule", "stop", "r1"]), "Rule r1 was stopped.\n");
     assert!(ok(&["rule", "status", "r1"]).contains("Stopped: canceled manually."));
+    // A reader that went away (`tributary rule status r1 | head -0`): the command
+    // ends quietly, as Unix tools do, instead of panicking on the broken pipe.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = Command::new(binary())
+        .args(["rule", "status", "r1", "--host", &s.base, "--token", TOKEN])
+        .stdout(writer)
+        .output()
+        .expect("cli");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
     assert!(ok(&["rule", "topo", "r1"]).contains("source_sensors"));
     let spec = dir.path().join("spec.json");
     std::fs::write(

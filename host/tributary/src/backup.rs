@@ -67,7 +67,7 @@ pub fn run(root: &Path, dest: &Path) -> Result<(), Error> {
             .map_err(|e| Error::io(format!("cannot copy {}", init.display()), e))?;
         files += 1;
     }
-    println!(
+    crate::say!(
         "backed up {} into {} (the store as one snapshot, {files} files)",
         root.display(),
         dest.display()

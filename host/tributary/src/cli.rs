@@ -285,7 +285,7 @@ fn print(remote: &Remote, text: &str) {
         Ok(v) if !remote.json => v,
         _ => {
             if !text.is_empty() {
-                println!("{text}");
+                crate::say!("{text}");
             }
             return;
         }
@@ -293,17 +293,17 @@ fn print(remote: &Remote, text: &str) {
     match &json {
         serde_json::Value::Array(items) if items.iter().all(|i| i.is_string()) => {
             for i in items {
-                println!("{}", i.as_str().unwrap_or_default());
+                crate::say!("{}", i.as_str().unwrap_or_default());
             }
         }
         serde_json::Value::Array(items) => {
             for i in items {
                 let id = i["id"].as_str().unwrap_or_default();
                 let status = i["status"].as_str().unwrap_or_default();
-                println!("{id:<24} {status}");
+                crate::say!("{id:<24} {status}");
             }
         }
-        other => println!(
+        other => crate::say!(
             "{}",
             serde_json::to_string_pretty(other).unwrap_or_else(|_| other.to_string())
         ),
@@ -363,7 +363,7 @@ fn print_events(events: &str) -> Result<(), Error> {
             match kind {
                 "error" => return Err(Error::user(d.to_string())),
                 "end" => return Ok(()),
-                _ => println!("{d}"),
+                _ => crate::say!("{d}"),
             }
         } else if line.is_empty() {
             kind = "message";
@@ -398,7 +398,7 @@ pub async fn data(remote: Remote, verb: DataVerb) -> Result<(), Error> {
                 r = r.query("partial", "1");
             }
             send(&remote, r).await?;
-            println!("imported {}", file.display());
+            crate::say!("imported {}", file.display());
             Ok(())
         }
     }

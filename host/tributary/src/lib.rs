@@ -11,4 +11,5 @@ pub mod plugins;
 pub mod root_lock;
 pub mod serve;
 pub mod service_host;
+pub mod stdout;
 pub mod trial;

@@ -1,6 +1,5 @@
 //! `tributary trial SPEC.json [--root DIR]`.
 
-use std::io::Write;
 use std::path::PathBuf;
 use tributary_core::Error;
 use tributary_engine::{run_trial, TrialSpec};
@@ -9,7 +8,6 @@ pub async fn run(spec: PathBuf, root: Option<PathBuf>) -> Result<(), Error> {
     let text = std::fs::read_to_string(&spec)
         .map_err(|e| Error::user(format!("cannot read {}: {e}", spec.display())))?;
     let spec = TrialSpec::parse(&text)?;
-    let stdout = std::io::stdout();
     let plugin_root = root.clone();
     let setup = move |ctx: &mut tributary_engine::EngineContext| match &plugin_root {
         Some(r) => crate::plugins::load(r, ctx, Default::default())
@@ -17,10 +15,5 @@ pub async fn run(spec: PathBuf, root: Option<PathBuf>) -> Result<(), Error> {
             .map(|_| ()),
         None => Ok(()),
     };
-    run_trial(&spec, root, setup, |line| {
-        let mut out = stdout.lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
-    })
-    .await
+    run_trial(&spec, root, setup, crate::stdout::line).await
 }
