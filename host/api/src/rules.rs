@@ -118,6 +118,7 @@ pub fn status_json(
     st: &RuleStatus,
     stream: &str,
     m: &MetricsSnapshot,
+    (last_error, last_error_ms): &(String, i64),
     connections: &[(String, ConnectionSnapshot)],
     sinks: &[(String, SinkSnapshot)],
 ) -> serde_json::Value {
@@ -130,6 +131,10 @@ pub fn status_json(
         "records_in_total": m.records_in,
         "records_out_total": m.records_out,
         "errors_total": m.errors,
+        // Why rows fail, beside how many: the last row error (a plugin's trap
+        // carries what the guest wrote before it).
+        "last_exception": last_error,
+        "last_exception_time": last_error_ms,
         "emissions_total": m.emissions,
         "sink_failures_total": m.sink_failures,
         "sink_held_total": m.sink_held,
@@ -202,7 +207,15 @@ pub async fn status(
     let stream = s.engine.rule_stream(&id).unwrap_or_default();
     let connections = s.engine.rule_connections(&id)?;
     let sinks = s.engine.rule_sinks(&id)?;
-    Ok(Json(status_json(&st, &stream, &m, &connections, &sinks)))
+    let last_error = s.engine.rule_last_error(&id)?;
+    Ok(Json(status_json(
+        &st,
+        &stream,
+        &m,
+        &last_error,
+        &connections,
+        &sinks,
+    )))
 }
 
 pub async fn topo(

@@ -245,6 +245,9 @@ impl Emitter {
                 return;
             }
         };
+        if let Some((_, e)) = chunk.errors.last() {
+            self.m.note_error(e, self.clock.now_ms());
+        }
         let mut emissions = to_emissions(chunk, &self.m);
         if !self.send_error {
             emissions.retain(|e| !matches!(e, Emission::Error(_)));

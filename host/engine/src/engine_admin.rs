@@ -286,6 +286,15 @@ impl Engine {
         Ok(e.metrics.sinks())
     }
 
+    /// The rule's last row error and when (epoch ms), for its status.
+    pub fn rule_last_error(&self, id: &str) -> Result<(String, i64), Error> {
+        let rules = self.rules.lock().map_err(|_| poisoned())?;
+        let e = rules
+            .get(id)
+            .ok_or_else(|| Error::not_found(format!("rule {id} not found")))?;
+        Ok(e.metrics.last_error())
+    }
+
     pub fn rule_statuses(&self) -> Vec<(String, RuleStatus, crate::metrics::MetricsSnapshot)> {
         let ids = self.rule_ids();
         ids.into_iter()

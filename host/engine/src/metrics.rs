@@ -27,6 +27,9 @@ pub struct RuleMetrics {
     connections: Mutex<Vec<(String, Arc<ConnectionStatus>)>>,
     /// How each sink delivers, by node name, replaced whenever the pipeline is built.
     sinks: Mutex<Vec<(String, Arc<SinkMetrics>)>>,
+    /// The last row error and when (epoch ms): the status shows why rows fail (a
+    /// plugin's trap with what the guest wrote, a type error), not only how many.
+    last_error: Mutex<Option<(String, i64)>>,
     /// Rows dropped on purpose: by WHERE, or skipped by a function (rules whose
     /// operators map each row to at most one row, so that
     /// `records_in = records_out + errors + filtered`).
@@ -141,6 +144,22 @@ impl RuleMetrics {
                     })
                     .collect()
             })
+            .unwrap_or_default()
+    }
+
+    /// Notes `error` as the rule's last row error, at `at_ms`.
+    pub fn note_error(&self, error: &str, at_ms: i64) {
+        if let Ok(mut l) = self.last_error.lock() {
+            *l = Some((error.to_string(), at_ms));
+        }
+    }
+
+    /// The last row error and when (epoch ms); empty and 0 before the first.
+    pub fn last_error(&self) -> (String, i64) {
+        self.last_error
+            .lock()
+            .ok()
+            .and_then(|l| l.clone())
             .unwrap_or_default()
     }
 
