@@ -25,6 +25,9 @@ cp "$out/jsonl_source.wasm" "$root/plugins/sources/jsonl.wasm"
 # Not a plugin: the benches' raw-wasmtime baseline.
 mkdir -p "$root/bench"
 cp "$out/raw_add_one.wasm" "$root/bench/rawAddOne.wasm"
+# Not a plugin either: built against a wrong copy of the contract, for the load error.
+mkdir -p "$root/broken"
+cp "$out/wrong_types.wasm" "$root/broken/wrongTypes.wasm"
 cp guests/examples/jsonl-source/jsonl.json "$root/plugins/sources/jsonl.json"
 cp "$out/tally_sink.wasm" "$root/plugins/sinks/tally.wasm"
 cp "$out/file_sink.wasm" "$root/plugins/sinks/fileSink.wasm"
@@ -78,6 +81,8 @@ py_guest() {
 }
 py_guest guests/python/accumulate_word_count function-plugin "$pyroot/plugins/functions/accumulateWordCount.wasm"
 py_guest guests/python/jsonl_source source-plugin "$pyroot/plugins/sources/jsonl.wasm"
+# A Python guest that raises (the Rust `faulty` example's counterpart).
+py_guest guests/python/fault function-plugin "$pyroot/plugins/functions/pyFault.wasm"
 cp guests/python/jsonl_source/jsonl.json "$pyroot/plugins/sources/jsonl.json"
 printf '%s\n' "$grants_yaml" > "$pyroot/etc/wasm.yaml"
 echo "python example root: $pyroot"

@@ -141,6 +141,29 @@ pub fn native_root() -> PathBuf {
     native_roots().join("native")
 }
 
+/// A root with only the function plugin `name` (copied from `wasm`), its manifest
+/// and the operator's grants (`etc/wasm.yaml`).
+pub fn function_root(
+    wasm: &std::path::Path,
+    name: &str,
+    manifest: Option<String>,
+    grants: Option<String>,
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let functions = dir.path().join("plugins/functions");
+    std::fs::create_dir_all(&functions).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
+    std::fs::copy(wasm, functions.join(format!("{name}.wasm")))
+        .unwrap_or_else(|e| panic!("{} (scripts/build-guests.sh): {e}", wasm.display()));
+    if let Some(m) = manifest {
+        std::fs::write(functions.join(format!("{name}.json")), m).expect("manifest");
+    }
+    if let Some(g) = grants {
+        std::fs::write(dir.path().join("etc/wasm.yaml"), g).expect("grants");
+    }
+    dir
+}
+
 /// Runs a trial spec (JSON text) against `root`; returns (exit success, stdout, stderr).
 pub fn trial_text(spec: &str, root: Option<&Path>) -> (bool, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");

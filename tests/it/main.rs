@@ -10,6 +10,7 @@ mod crash_consistency;
 mod cross_tier;
 mod docs_examples;
 mod external_functions;
+mod guest_output;
 mod hardening;
 mod http_connectors;
 mod influx_sink;

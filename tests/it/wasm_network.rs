@@ -11,7 +11,7 @@ use std::net::{TcpListener, UdpSocket};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tributary_tests::api_server::Server;
-use tributary_tests::{trial_call, trial_text, wasm_root, workspace};
+use tributary_tests::{function_root, trial_call, trial_text, wasm_root, workspace};
 
 /// A loopback server counting what reached it.
 struct Peer {
@@ -85,33 +85,10 @@ fn http_server() -> Peer {
     Peer { port, hits }
 }
 
-/// A root with only the function plugin `name` (copied from `wasm`), its manifest
-/// and the operator's grants.
-fn plugin_root(
-    wasm: &std::path::Path,
-    name: &str,
-    manifest: Option<String>,
-    grants: Option<String>,
-) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let functions = dir.path().join("plugins/functions");
-    std::fs::create_dir_all(&functions).expect("mkdir");
-    std::fs::create_dir_all(dir.path().join("etc")).expect("mkdir");
-    std::fs::copy(wasm, functions.join(format!("{name}.wasm")))
-        .unwrap_or_else(|e| panic!("{} (scripts/build-guests.sh): {e}", wasm.display()));
-    if let Some(m) = manifest {
-        std::fs::write(functions.join(format!("{name}.json")), m).expect("manifest");
-    }
-    if let Some(g) = grants {
-        std::fs::write(dir.path().join("etc/wasm.yaml"), g).expect("grants");
-    }
-    dir
-}
-
 /// A root with only `netProbe`, its manifest and the operator's grants.
 fn probe_root(manifest: Option<String>, grants: Option<String>) -> tempfile::TempDir {
     let wasm = wasm_root().join("plugins/functions/netProbe.wasm");
-    plugin_root(&wasm, "netProbe", manifest, grants)
+    function_root(&wasm, "netProbe", manifest, grants)
 }
 
 /// The emission of `SELECT <call> AS r` on one row, through `tributary trial`.
@@ -310,7 +287,7 @@ fn a_default_built_javascript_component_imports_wasi_http_and_runs() {
         wasm.windows(16).any(|w| w == b"wasi:http/types@"),
         "componentize-js's defaults import wasi:http"
     );
-    let dir = plugin_root(&built, "greet", None, None);
+    let dir = function_root(&built, "greet", None, None);
     let out = call(dir.path(), "greet('tributary')");
     assert!(out.contains(r#""r":"hello, tributary""#), "{out}");
     let out = call(dir.path(), "greet(size)");
@@ -324,7 +301,7 @@ fn js_root(asks: &[String], grants: &[String]) -> tempfile::TempDir {
     let manifest = serde_json::json!({"capabilities": {"network": asks}});
     // YAML is a superset of JSON.
     let grants = serde_json::json!({"grants": {"greet": {"network": grants}}});
-    plugin_root(
+    function_root(
         &wasm,
         "greet",
         Some(manifest.to_string()),

@@ -122,7 +122,11 @@ fn validation_happens_when_the_rule_is_created() {
 fn faulty_components_cost_their_batch_and_never_the_host() {
     let cases = [
         ("trapIf(size)", "wasm `unreachable` instruction executed"),
-        ("panicIf(size)", "wasm `unreachable` instruction executed"),
+        // The guest's own words reach the error row: the panic message it printed.
+        (
+            "panicIf(size)",
+            "wasm `unreachable` instruction executed; the guest wrote: thread",
+        ),
         ("spin()", "CPU deadline exceeded"),
         ("memBomb()", "wasm trap"),
         ("deepRecurse()", "wasm trap"),
@@ -136,10 +140,23 @@ fn faulty_components_cost_their_batch_and_never_the_host() {
         assert!(ok, "{call}: the run must survive: {err}");
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 3, "{call}: {out}");
-        assert!(!err.contains("panicked"), "{call}: host panicked: {err}");
+        // The guest's panic is logged as its stderr, tagged; the host's own would not be.
+        let host_panic = err
+            .lines()
+            .any(|l| l.contains("panicked") && !l.contains("plugin=faulty"));
+        assert!(!host_panic, "{call}: host panicked: {err}");
+        if call == "panicIf(size)" {
+            assert!(
+                err.contains("stderr: panicIf saw 3"),
+                "the guest's stderr is logged: {err}"
+            );
+        }
         let errors: Vec<&&str> = lines.iter().filter(|l| l.contains(r#""error""#)).collect();
         assert!(!errors.is_empty(), "{call}: {out}");
         assert!(errors[0].contains(want), "{call}: {}", errors[0]);
+        if call == "panicIf(size)" {
+            assert!(errors[0].contains("| panicIf saw 3 |"), "{}", errors[0]);
+        }
         if call.ends_with("(size)") {
             // Only the row with size 3 fails; the next batch gets a fresh instance.
             assert_eq!(lines[0], r#"[{"r":1,"size":1}]"#, "{call}");
@@ -178,6 +195,28 @@ fn broken_plugin_files_are_named() {
         assert!(err.contains(file) && err.contains(want), "{file}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+    // Built against a wrong copy of the contract: the error names the WIT item whose
+    // type differs, and how.
+    for entry in std::fs::read_dir(&functions).expect("dir").flatten() {
+        std::fs::remove_file(entry.path()).expect("rm");
+    }
+    let wrong = wasm_root().join("broken/wrongTypes.wasm");
+    std::fs::copy(&wrong, functions.join("wrongTypes.wasm"))
+        .unwrap_or_else(|e| panic!("{} (scripts/build-guests.sh): {e}", wrong.display()));
+    let (ok, _, err) = trial_text(&spec("SELECT size FROM demo", &[1]), Some(dir.path()));
+    assert!(!ok);
+    let line = err
+        .lines()
+        .find(|l| l.contains("wrongTypes.wasm"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        line.contains("tributary:plugin/function@0.2.0 `[method]instance.exec` does not have the contract's type"),
+        "{line}"
+    );
+    assert!(
+        line.contains("type mismatch") && line.contains("expected") && line.contains("found"),
+        "expected and found: {line}"
+    );
 }
 
 #[test]

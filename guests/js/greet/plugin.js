@@ -2,7 +2,8 @@
 // that is not a string is that row's error. `fetchText(url)`: '<status> <body>' of a
 // GET with the standard `fetch`, which componentize-js runs over wasi:http: the host
 // refuses it unless the operator granted the URL's host and port in etc/wasm.yaml,
-// and the refusal is that row's error. Exports the WIT interface
+// and the refusal is that row's error. `throwIf(x)` returns x, and throws an uncaught
+// Error when x is 3 (the host's handling of a guest that dies). Exports the WIT interface
 // tributary:plugin/function (`function` is a reserved word in JavaScript, so the
 // implementation is exported under that name with `export { … as function }`).
 
@@ -44,6 +45,17 @@ class Instance {
       }
       return { tag: 'values', val: out };
     }
+    if (this.name === 'throwIf') {
+      // Not caught: the exception ends the call, and its text reaches the host.
+      return { tag: 'values', val: Array.from({ length: rows }, (_, i) => {
+        const c = args[0];
+        const x = c.tag === 'ints' ? c.val.values[i] : cell(c, i).val;
+        if (x === 3n) {
+          throw new Error('throwIf saw 3');
+        }
+        return { tag: 'ok', val: x === undefined ? { tag: 'null' } : { tag: 'int', val: x } };
+      }) };
+    }
     const out = [];
     for (let i = 0; i < rows; i++) {
       const v = cell(args[0], i);
@@ -68,6 +80,7 @@ const plugin = {
     return { functions: [
         { name: 'greet', kind: 'scalar' },
         { name: 'fetchText', kind: 'scalar' },
+        { name: 'throwIf', kind: 'scalar' },
       ], singleton: false };
   },
   validate(name, args) {

@@ -14,6 +14,7 @@
 //! logged, not refused, since grants narrow patterns (`*` asked, one host granted).
 
 use crate::engine::WasmConfig;
+use crate::guest_output::{GuestOutput, Stream};
 use crate::network::Guard;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -139,10 +140,12 @@ impl Capabilities {
 
     /// A fresh WASI context holding exactly these capabilities, its sockets under
     /// `net` (the store's guard of [`Self::network`]). Built per store: WASI contexts
-    /// are not shared between instances.
-    pub fn wasi_ctx(&self, net: &Arc<Guard>) -> Result<WasiCtx, Error> {
+    /// are not shared between instances. The guest's stdout and stderr go to `output`.
+    pub fn wasi_ctx(&self, net: &Arc<Guard>, output: &GuestOutput) -> Result<WasiCtx, Error> {
         let mut b = WasiCtx::builder();
         net.apply(&mut b);
+        b.stdout(output.writer(Stream::Stdout));
+        b.stderr(output.writer(Stream::Stderr));
         // Calls run on blocking threads already (see `function::off_async_context`), so
         // file operations may block there instead of hopping to another thread.
         b.allow_blocking_current_thread(true);
@@ -519,6 +522,7 @@ mod tests {
             .resolve(r#"{"capabilities": {"etc": true}}"#, "")
             .expect("caps");
         let net = Guard::new(caps.network.clone(), "fileSink", "", Default::default());
-        caps.wasi_ctx(&net).expect("ctx");
+        let output = GuestOutput::new(&Default::default());
+        caps.wasi_ctx(&net, &output).expect("ctx");
     }
 }

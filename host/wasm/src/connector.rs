@@ -3,14 +3,14 @@
 //! its resource and its typed exports.
 
 use crate::capabilities::Capabilities;
-use crate::contract::{Contract, Exports};
+use crate::contract::{Contract, Export, Exports};
 use crate::engine::{Linked, WasmEngine};
 use crate::host::HostState;
 use crate::trap::root_cause;
 use std::sync::Arc;
 use tributary_core::Error;
 use tributary_plugin::{InstanceContext, LoadRequest};
-use wasmtime::component::{ComponentExportIndex, Instance, ResourceAny};
+use wasmtime::component::{ComponentNamedList, Instance, Lower, ResourceAny, TypedFunc};
 use wasmtime::Store;
 
 /// A loaded connector plugin; `I` is what its kind knows of it.
@@ -69,7 +69,7 @@ impl<I> WasmConnector<I> {
         instance: &Instance,
         store: &mut Store<HostState>,
         name: &str,
-    ) -> Result<ComponentExportIndex, String> {
+    ) -> Result<Export, String> {
         self.exports
             .resolve(instance, store, name)
             .map_err(|e| e.to_string())
@@ -79,6 +79,29 @@ impl<I> WasmConnector<I> {
     pub(crate) fn failed(&self, what: &str) -> impl Fn(wasmtime::Error) -> String + '_ {
         let what = what.to_string();
         move |e| format!("plugin {}: {what} failed: {}", self.name, root_cause(&e))
+    }
+
+    /// Calls the instance's constructor with `params`, then its `open`, each under a
+    /// fresh deadline. A trap in either carries the guest's last written lines.
+    pub(crate) fn construct<P>(
+        &self,
+        store: &mut Store<HostState>,
+        constructor: TypedFunc<P, (ResourceAny,)>,
+        params: P,
+        open: TypedFunc<(ResourceAny,), (Result<(), String>,)>,
+    ) -> Result<ResourceAny, String>
+    where
+        P: ComponentNamedList + Lower,
+    {
+        let said = |store: &Store<HostState>, e: String| store.data().output.with_last_words(e);
+        let (resource,) = match constructor.call(&mut *store, params) {
+            Ok(r) => r,
+            Err(e) => return Err(said(store, self.failed("constructor")(e))),
+        };
+        self.engine.arm_deadline(store, None);
+        let r = open.call(&mut *store, (resource,));
+        opened(&self.name, r).map_err(|e| said(store, e))?;
+        Ok(resource)
     }
 
     /// The live instance, once constructed and opened.
@@ -121,12 +144,14 @@ impl<F> Live<F> {
     }
 
     /// The error of a trapped call.
+    /// The error of a trapped call, with what the guest wrote before it.
     pub(crate) fn trapped(&self, e: &wasmtime::Error) -> String {
-        format!(
+        let error = format!(
             "plugin {} failed: {}",
             self.name,
             crate::trap::describe_trap(e)
-        )
+        );
+        self.store.data().output.with_last_words(error)
     }
 
     /// The error a guest answered.

@@ -121,6 +121,11 @@ impl Exports {
         })
     }
 
+    /// The interface as the component exports it (`tributary:plugin/function@0.2.0`).
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
     /// Checks that the interface has function `name` (`[method]instance.exec`).
     pub fn func(&self, path: &Path, name: &str) -> Result<(), Error> {
         match self.component.get_export_index(Some(&self.interface), name) {
@@ -141,12 +146,30 @@ impl Exports {
         instance: &Instance,
         mut store: impl AsContextMut,
         name: &str,
-    ) -> Result<ComponentExportIndex, Error> {
+    ) -> Result<Export, Error> {
         instance
             .get_export_index(&mut store, None, &self.shown)
             .and_then(|iface| instance.get_export_index(&mut store, Some(&iface), name))
+            .map(|index| Export {
+                name: format!("{} `{name}`", self.shown),
+                index,
+            })
             .ok_or_else(|| Error::internal(format!("{} lost its export {name}", self.shown)))
     }
+}
+
+/// A function of the contract's interface on one instance, with the WIT item it is
+/// (`tributary:plugin/sink@0.2.0 \`[method]instance.collect\``) for errors: a
+/// component whose export has another type is told which one and how it differs.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub name: String,
+    pub index: ComponentExportIndex,
+}
+
+/// `e`, a type check of `what` that failed, naming the WIT item first.
+pub fn mismatch_of(what: &str, e: wasmtime::Error) -> wasmtime::Error {
+    e.context(format!("{what} does not have the contract's type"))
 }
 
 /// One export of an instance, typed: checked against the component's own type when
@@ -154,11 +177,13 @@ impl Exports {
 pub fn typed<P, R>(
     instance: &Instance,
     store: impl AsContextMut,
-    index: &ComponentExportIndex,
+    export: &Export,
 ) -> wasmtime::Result<TypedFunc<P, R>>
 where
     P: ComponentNamedList + Lower,
     R: ComponentNamedList + Lift,
 {
-    instance.get_typed_func::<P, R>(store, index)
+    instance
+        .get_typed_func::<P, R>(store, export.index)
+        .map_err(|e| mismatch_of(&export.name, e))
 }

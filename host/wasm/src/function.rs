@@ -12,7 +12,7 @@ use crate::abi::{
 };
 use crate::bindings::function_api;
 use crate::capabilities::Capabilities;
-use crate::contract::{typed, Contract, Exports};
+use crate::contract::{mismatch_of, typed, Contract, Export, Exports};
 use crate::convert::to_wit;
 use crate::engine::{Linked, WasmEngine};
 use crate::host::HostState;
@@ -27,7 +27,7 @@ use tributary_plugin::{
     LoadRequest, PluginPaths,
 };
 use wasmtime::component::{
-    ComponentExportIndex, ComponentNamedList, Func, Instance, Lift, Lower, ResourceAny, TypedFunc,
+    ComponentNamedList, Func, Instance, Lift, Lower, ResourceAny, TypedFunc,
 };
 use wasmtime::Store;
 
@@ -61,7 +61,7 @@ struct Fresh {
 }
 
 impl Fresh {
-    fn index(&mut self, exports: &Exports, name: &str) -> Result<ComponentExportIndex, Error> {
+    fn index(&mut self, exports: &Exports, name: &str) -> Result<Export, Error> {
         exports.resolve(&self.instance, &mut self.store, name)
     }
 }
@@ -148,17 +148,28 @@ impl WasmFunctions {
     fn check_hot_types(&self, i: &Fresh) -> wasmtime::Result<()> {
         match self.contract {
             Contract::V0_1 => {
-                i.exec.typed::<ExecParamsV1<'_>, ExecResultsV1>(&i.store)?;
+                i.exec
+                    .typed::<ExecParamsV1<'_>, ExecResultsV1>(&i.store)
+                    .map_err(|e| self.mismatch("[method]instance.exec", e))?;
                 i.exec_groups
-                    .typed::<ExecGroupsParamsV1<'_>, ExecResultsV1>(&i.store)?;
+                    .typed::<ExecGroupsParamsV1<'_>, ExecResultsV1>(&i.store)
+                    .map_err(|e| self.mismatch("[method]instance.exec-groups", e))?;
             }
             Contract::V0_2 => {
-                i.exec.typed::<ExecParams<'_>, ExecResults>(&i.store)?;
+                i.exec
+                    .typed::<ExecParams<'_>, ExecResults>(&i.store)
+                    .map_err(|e| self.mismatch("[method]instance.exec", e))?;
                 i.exec_groups
-                    .typed::<ExecGroupsParams<'_>, ExecResults>(&i.store)?;
+                    .typed::<ExecGroupsParams<'_>, ExecResults>(&i.store)
+                    .map_err(|e| self.mismatch("[method]instance.exec-groups", e))?;
             }
         }
         Ok(())
+    }
+
+    /// A failed type check of the interface's function `name`, naming it.
+    fn mismatch(&self, name: &str, e: wasmtime::Error) -> wasmtime::Error {
+        mismatch_of(&format!("{} `{name}`", self.exports.shown()), e)
     }
 
     /// A bare instance of the component, for measuring raw wasmtime calls beside the
@@ -191,8 +202,8 @@ impl WasmFunctions {
             self.engine
                 .start(&self.linked, ctx, &self.caps, metered, &self.name)?;
         let mut func = |name: &str| {
-            let index = self.exports.resolve(&instance, &mut store, name)?;
-            instance.get_func(&mut store, index).ok_or_else(|| {
+            let export = self.exports.resolve(&instance, &mut store, name)?;
+            instance.get_func(&mut store, export.index).ok_or_else(|| {
                 Error::external(format!("plugin {}: an export went missing", self.name))
             })
         };
@@ -249,7 +260,7 @@ impl FunctionArtifact for WasmFunctions {
         .map_err(failed)?;
         let (r,) = validate
             .call(&mut i.store, (function, &wit_args))
-            .map_err(failed)?;
+            .map_err(|e| i.store.data().output.with_last_words(failed(e)))?;
         r
     }
 
@@ -276,7 +287,7 @@ impl FunctionArtifact for WasmFunctions {
             typed::<(&str,), (ResourceAny,)>(&i.instance, &mut i.store, &index).map_err(failed)?;
         let (resource,) = constructor
             .call(&mut i.store, (function,))
-            .map_err(failed)?;
+            .map_err(|e| i.store.data().output.with_last_words(failed(e)))?;
         Ok(Box::new(WasmFunction {
             plugin: self.name.clone(),
             engine: self.engine.clone(),
@@ -322,9 +333,10 @@ impl WasmFunction {
         // pass the ones of `self.contract`). Checking on every call would walk the
         // whole column and results type trees each time.
         let typed = unsafe { TypedFunc::<P, R>::new_unchecked(func) };
-        typed
-            .call(&mut self.store, params)
-            .map_err(|e| format!("plugin {name} failed: {}", describe_trap(&e)))
+        typed.call(&mut self.store, params).map_err(|e| {
+            let error = format!("plugin {name} failed: {}", describe_trap(&e));
+            self.store.data().output.with_last_words(error)
+        })
     }
 }
 

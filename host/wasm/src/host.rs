@@ -5,6 +5,7 @@
 //! state scope and the context are simply fields here.
 
 use crate::capabilities::Capabilities;
+use crate::guest_output::GuestOutput;
 use crate::http_out::HttpHooks;
 use crate::network::Guard;
 use std::sync::Arc;
@@ -21,6 +22,9 @@ pub struct HostState {
     /// The longest one call may take, waits included.
     pub io_wait: std::time::Duration,
     pub wasi: WasiCtx,
+    /// What the guest writes to stdout and stderr: logged, and its last lines kept
+    /// for the error of a trap.
+    pub output: GuestOutput,
     pub http: wasmtime_wasi_http::WasiHttpCtx,
     http_hooks: HttpHooks,
     /// Its network grants, for sockets (through `wasi`) and HTTP requests.
@@ -97,10 +101,12 @@ impl HostState {
             &host.info.rule_id,
             ctx.metrics.clone(),
         );
+        let output = GuestOutput::new(&host.info);
         Ok(HostState {
             // Only what the plugin was granted: no filesystem, environment or network
             // beyond its granted folders, variables and hosts.
-            wasi: caps.wasi_ctx(&net)?,
+            wasi: caps.wasi_ctx(&net, &output)?,
+            output,
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
             http_hooks: HttpHooks::new(net.clone(), caps.limits.io_wait),
             net,

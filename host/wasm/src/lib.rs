@@ -23,6 +23,7 @@ pub mod contract;
 pub mod convert;
 pub mod engine;
 pub mod function;
+pub mod guest_output;
 pub mod host;
 pub mod http_out;
 pub mod imports;

@@ -3,13 +3,13 @@
 //! the open, collect and close calls (the same in every contract version).
 
 use crate::bindings::types_api as wit;
-use crate::connector::{opened, Live, WasmConnector};
-use crate::contract::{typed, Exports};
+use crate::connector::{Live, WasmConnector};
+use crate::contract::{typed, Export, Exports};
 use crate::convert::to_wit;
 use std::sync::Arc;
 use tributary_core::Error;
 use tributary_plugin::{InstanceContext, LoadRequest, SinkArtifact, SinkInstance, SinkRows};
-use wasmtime::component::{ComponentExportIndex, ResourceAny, TypedFunc};
+use wasmtime::component::{ResourceAny, TypedFunc};
 
 /// The sink interface's exports (the same in every version), checked at load.
 const EXPORTS: [&str; 4] = [
@@ -35,7 +35,7 @@ pub fn load(
 /// A live instance's typed exports (`collect` is typed per call: it borrows rows).
 pub struct SinkFuncs {
     instance: wasmtime::component::Instance,
-    collect: ComponentExportIndex,
+    collect: Export,
     close: TypedFunc<(ResourceAny,), (Result<(), String>,)>,
 }
 
@@ -67,11 +67,7 @@ impl SinkArtifact for WasmSink {
             collect: col,
             close: typed(&instance, &mut store, &cl).map_err(&ty)?,
         };
-        let (resource,) = constructor
-            .call(&mut store, (props,))
-            .map_err(self.failed("constructor"))?;
-        self.engine.arm_deadline(&mut store, None);
-        opened(&self.name, open.call(&mut store, (resource,)))?;
+        let resource = self.construct(&mut store, constructor, (props,), open)?;
         Ok(Box::new(self.live(store, resource, funcs)))
     }
 }

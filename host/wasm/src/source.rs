@@ -4,8 +4,8 @@
 //! component has none of them, so it is neither rewindable nor a lookup source.
 
 use crate::bindings::{source_api, types_api as wit};
-use crate::connector::{opened, Live, WasmConnector};
-use crate::contract::{typed, Contract, Exports};
+use crate::connector::{Live, WasmConnector};
+use crate::contract::{typed, Contract, Export, Exports};
 use crate::convert::{from_wit, to_wit};
 use std::sync::Arc;
 use tributary_core::connector::Payload;
@@ -13,7 +13,7 @@ use tributary_core::{Error, Object, Value};
 use tributary_plugin::{
     InstanceContext, LoadRequest, Pulled, SourceArtifact, SourceInfo, SourceInstance,
 };
-use wasmtime::component::{ComponentExportIndex, Instance, ResourceAny, TypedFunc};
+use wasmtime::component::{Instance, ResourceAny, TypedFunc};
 
 /// The exports every version's source interface has, and those 0.2 added.
 const EXPORTS: [&str; 4] = [
@@ -45,8 +45,8 @@ pub struct SourceFuncs {
     pull: TypedFunc<(ResourceAny, u32), (Result<source_api::Pulled, String>,)>,
     close: TypedFunc<(ResourceAny,), ()>,
     offset: Option<TypedFunc<(ResourceAny,), (Option<String>,)>>,
-    rewind: Option<ComponentExportIndex>,
-    lookup: Option<ComponentExportIndex>,
+    rewind: Option<Export>,
+    lookup: Option<Export>,
 }
 
 /// Loads a source plugin; a 0.2 component is asked what it can do.
@@ -156,11 +156,7 @@ impl SourceArtifact for WasmSource {
             funcs.rewind = Some(rw);
             funcs.lookup = Some(lk);
         }
-        let (resource,) = constructor
-            .call(&mut store, (datasource, props))
-            .map_err(self.failed("constructor"))?;
-        self.engine.arm_deadline(&mut store, None);
-        opened(&self.name, open.call(&mut store, (resource,)))?;
+        let resource = self.construct(&mut store, constructor, (datasource, props), open)?;
         Ok(Box::new(self.live(store, resource, funcs)))
     }
 }
@@ -213,7 +209,7 @@ impl SourceInstance for Live<SourceFuncs> {
     }
 
     fn rewind(&mut self, offset: &str) -> Result<(), String> {
-        let Some(index) = self.funcs.rewind else {
+        let Some(index) = self.funcs.rewind.clone() else {
             return Err(format!("plugin {} cannot rewind (contract 0.1)", self.name));
         };
         let f = typed::<(ResourceAny, &str), (Result<(), String>,)>(
@@ -235,7 +231,7 @@ impl SourceInstance for Live<SourceFuncs> {
         keys: &[String],
         values: &[Value],
     ) -> Result<Vec<Object>, String> {
-        let Some(index) = self.funcs.lookup else {
+        let Some(index) = self.funcs.lookup.clone() else {
             return Err(format!(
                 "plugin {} does not answer lookups (contract 0.1)",
                 self.name
