@@ -194,6 +194,9 @@ fn broken_plugin_files_are_named() {
         assert!(!ok, "{file}");
         assert!(err.contains(file) && err.contains(want), "{file}: {err}");
         assert!(!err.contains("panicked"), "{err}");
+        let line = err.lines().find(|l| l.contains(file)).expect("logged");
+        assert_eq!(line.matches(file).count(), 1, "the path once: {line}");
+        assert!(line.contains(want), "on one line: {line}");
     }
     // Built against a wrong copy of the contract: the error names the WIT item whose
     // type differs, and how.
@@ -216,6 +219,11 @@ fn broken_plugin_files_are_named() {
     assert!(
         line.contains("type mismatch") && line.contains("expected") && line.contains("found"),
         "expected and found: {line}"
+    );
+    assert_eq!(
+        line.matches("wrongTypes.wasm").count(),
+        1,
+        "the path once: {line}"
     );
 }
 
@@ -320,4 +328,43 @@ fn a_wasm_source_feeds_a_rule_with_a_wasm_function() {
     );
     // The wasm sink counted every row in its state and logged through the context API.
     assert!(stderr.contains("seen: +1 rows (total 5)"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_connector_type_lists_the_plugin_ones_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let plugins = wasm_root().join("plugins");
+    tributary_tests::install_plugin(root, &plugins.join("sinks/tally.wasm"), "sinks/tally.wasm");
+    tributary_tests::install_plugin(
+        root,
+        &plugins.join("sources/random.wasm"),
+        "sources/random.wasm",
+    );
+    let init = |streams: serde_json::Value, from: &str, action: &str| {
+        let sql = format!("SELECT * FROM {from}");
+        let rule = serde_json::json!({"id": "r", "sql": sql, "actions": [{action: {}}]});
+        let init = serde_json::json!({"streams": streams, "rules": {"r": rule.to_string()}});
+        tributary_tests::write_file(root, "data/init.json", &init.to_string());
+    };
+    let random = r#"CREATE STREAM t () WITH (TYPE="random")"#;
+    init(serde_json::json!({"t": random}), "t", "kafka");
+    let (ok, log) = tributary_tests::serve_until(root, |_| false);
+    assert!(!ok, "{log}");
+    assert!(
+        log.contains(r#"actions[0]: unknown sink type "kafka"; available: file, log, memory, mqtt, nop, rest, tally"#),
+        "{log}"
+    );
+    init(
+        serde_json::json!({"u": r#"CREATE STREAM u () WITH (TYPE="nosuch")"#}),
+        "u",
+        "tally",
+    );
+    std::fs::remove_file(root.join("data/state.db")).expect("a fresh catalog");
+    let (ok, log) = tributary_tests::serve_until(root, |_| false);
+    assert!(!ok, "{log}");
+    assert!(
+        log.contains(r#"stream u: unknown source type "nosuch"; available: file, httppull, httppush, memory, mqtt, random, simulator"#),
+        "{log}"
+    );
 }

@@ -175,7 +175,12 @@ impl PluginHost {
                             tracing::info!(plugin = %name, kind = kind.singular(), tier = tier.name(), version = %f.version, "plugin loaded")
                         }
                         Err(e) => {
-                            tracing::error!(plugin = %name, file = %f.path.display(), error = %e, "plugin not loaded; the others are");
+                            // A tier's error names the file; a clash found here may not.
+                            if e.to_string().contains(&*f.path.to_string_lossy()) {
+                                tracing::error!(plugin = %name, error = %e, "plugin not loaded; the others are");
+                            } else {
+                                tracing::error!(plugin = %name, file = %f.path.display(), error = %e, "plugin not loaded; the others are");
+                            }
                             let failure = Failure {
                                 tier: tier.name(),
                                 path: f.path.clone(),

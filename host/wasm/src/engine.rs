@@ -116,7 +116,11 @@ fn link(
     let component = Component::new(engine, bytes).map_err(|e| {
         Error::user(format!(
             "plugin {shown} is not a valid wasm component: {}",
+            // The parser's message spreads byte lists over lines; a log line is one.
             crate::trap::root_cause(&e)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
         ))
     })?;
     linker.instantiate_pre(&component).map_err(|e| {
