@@ -103,10 +103,7 @@ fn validation_happens_when_the_rule_is_created() {
         Some(wasm_root()),
     );
     assert!(!ok && out.is_empty());
-    assert!(
-        err.contains("echo expects 1 arguments but found 2"),
-        "{err}"
-    );
+    assert!(err.contains("echo expects 1 argument but found 2"), "{err}");
     let (ok, _, err) = trial_text(
         &spec("SELECT accumulateWordCount(color, 5) FROM demo", &[1]),
         Some(wasm_root()),

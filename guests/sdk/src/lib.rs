@@ -20,15 +20,25 @@
 //!
 //! Built against the contract `tributary:plugin@0.2.0` (`wit/`).
 
+// The bindings name their runtime by the path a plugin crate sees
+// (`tributary_guest::wit_bindgen::rt`); this makes the same path work in here.
+extern crate self as tributary_guest;
+
 #[cfg(feature = "http")]
 pub mod http;
 pub mod json;
 pub mod props;
 
+/// The bindings' runtime, re-exported so that a plugin crate needs no `wit-bindgen`
+/// dependency of its own (the export macros refer to it here).
+#[doc(hidden)]
+pub use wit_bindgen;
+
 /// The generated bindings of the `function-plugin` world of `wit/`.
 pub mod function {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
+        runtime_path: "tributary_guest::wit_bindgen::rt",
         world: "function-plugin",
         pub_export_macro: true,
         export_macro_name: "export_function_plugin",
@@ -43,7 +53,8 @@ pub use function::export_function_plugin;
 /// types and imports.
 pub mod source {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
+        runtime_path: "tributary_guest::wit_bindgen::rt",
         world: "source-plugin",
         pub_export_macro: true,
         export_macro_name: "export_source_plugin",
@@ -62,7 +73,8 @@ pub use function::tributary::plugin::types::Field;
 /// types and imports.
 pub mod sink {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
+        runtime_path: "tributary_guest::wit_bindgen::rt",
         world: "sink-plugin",
         pub_export_macro: true,
         export_macro_name: "export_sink_plugin",
@@ -254,7 +266,8 @@ pub fn expect_args(name: &str, args: &[ArgInfo], min: usize, max: usize) -> Resu
     let n = args.len();
     if n < min || n > max {
         if min == max {
-            return Err(format!("{name} expects {min} arguments but found {n}"));
+            let noun = if min == 1 { "argument" } else { "arguments" };
+            return Err(format!("{name} expects {min} {noun} but found {n}"));
         }
         return Err(format!(
             "{name} expects {min} to {max} arguments but found {n}"

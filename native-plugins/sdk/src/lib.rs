@@ -43,7 +43,8 @@ pub fn expect_args(name: &str, args: &[ArgInfo], min: usize, max: usize) -> Resu
     let n = args.len();
     if n < min || n > max {
         if min == max {
-            return Err(format!("{name} expects {min} arguments but found {n}"));
+            let noun = if min == 1 { "argument" } else { "arguments" };
+            return Err(format!("{name} expects {min} {noun} but found {n}"));
         }
         return Err(format!(
             "{name} expects {min} to {max} arguments but found {n}"
