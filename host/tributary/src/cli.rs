@@ -127,6 +127,27 @@ pub enum PluginVerb {
     },
     /// Every plugin function.
     Udfs,
+    /// Pack a built plugin file (`.wasm` or `.so`) into a package: loads it as the
+    /// server would, writes `manifest.json` (kind, functions, sha256) and zips it with
+    /// the `<stem>.json` and `<stem>.yaml` beside it. Offline: no server needed.
+    Pack {
+        file: PathBuf,
+        /// function, source or sink (default: the kind the file loads as).
+        #[arg(long)]
+        kind: Option<String>,
+        /// The plugin name (default: the file's stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// The version (default: the file's `@v…`, else none).
+        #[arg(long)]
+        version: Option<String>,
+        /// A folder packed as the package's `etc/`.
+        #[arg(long)]
+        etc: Option<PathBuf>,
+        /// Where to write the zip (default: `<name>.zip` in this folder).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Clone)]
@@ -404,7 +425,8 @@ pub async fn data(remote: Remote, verb: DataVerb) -> Result<(), Error> {
     }
 }
 
-/// A package request: a URL the server fetches, or a local zip uploaded.
+/// A package request: a URL the server fetches, or a local zip uploaded, or a bare
+/// `.wasm` / `.so` packed here first (then `--sha256` is the file's, checked here).
 async fn package_request(
     remote: &Remote,
     method: reqwest::Method,
@@ -416,6 +438,25 @@ async fn package_request(
     if package.contains("://") {
         let body = serde_json::json!({"name": name, "file": package, "sha256": sha256});
         return send(remote, req(method, path, Some(body.to_string()))).await;
+    }
+    if crate::pack::is_bare_plugin(package) {
+        let kind = path
+            .get(1)
+            .and_then(|k| tributary_plugin::PluginKind::parse(k));
+        let packed = crate::pack::pack(&crate::pack::PackRequest {
+            file: PathBuf::from(package),
+            kind,
+            name: Some(name.to_string()),
+            ..Default::default()
+        })?;
+        if let Some(h) = sha256.filter(|h| !h.trim().eq_ignore_ascii_case(&packed.sha256)) {
+            return Err(Error::user(format!(
+                "{package}: its sha256 is {}, not {h}",
+                packed.sha256
+            )));
+        }
+        let r = req(method, path, None).query("name", name);
+        return send_body(remote, r, Some(packed.zip)).await;
     }
     let zip = std::fs::read(package)
         .map_err(|e| Error::user(format!("cannot read the package {package}: {e}")))?;
@@ -473,8 +514,68 @@ pub async fn plugin(remote: Remote, verb: PluginVerb) -> Result<(), Error> {
             send(&remote, r).await?
         }
         PluginVerb::Udfs => send(&remote, req(M::GET, &["plugins", "udfs"], None)).await?,
+        PluginVerb::Pack {
+            file,
+            kind,
+            name,
+            version,
+            etc,
+            out,
+        } => return pack(file, kind, name, version, etc, out),
     };
     print(&remote, &text);
+    Ok(())
+}
+
+/// `plugin pack`: writes the zip and says what went in.
+fn pack(
+    file: PathBuf,
+    kind: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+    etc: Option<PathBuf>,
+    out: Option<PathBuf>,
+) -> Result<(), Error> {
+    let kind = kind
+        .map(|k| {
+            tributary_plugin::PluginKind::parse(&k).ok_or_else(|| {
+                Error::user(format!("--kind {k:?} is not one of function, source, sink"))
+            })
+        })
+        .transpose()?;
+    let packed = crate::pack::pack(&crate::pack::PackRequest {
+        file,
+        kind,
+        name,
+        version,
+        etc,
+    })?;
+    let out = out.unwrap_or_else(|| PathBuf::from(format!("{}.zip", packed.name)));
+    std::fs::write(&out, &packed.zip)
+        .map_err(|e| Error::user(format!("cannot write {}: {e}", out.display())))?;
+    let version = if packed.version.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", packed.version)
+    };
+    crate::say!(
+        "packed {}: {} {} plugin {}{version}, sha256 {}",
+        out.display(),
+        packed.tier,
+        packed.kind.singular(),
+        packed.name,
+        packed.sha256
+    );
+    if !packed.functions.is_empty() {
+        crate::say!("functions: {}", packed.functions.join(", "));
+    }
+    crate::say!("files: {}", packed.entries.join(", "));
+    crate::say!(
+        "install: tributary plugin install {} {} {}",
+        packed.kind.folder(),
+        packed.name,
+        out.display()
+    );
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod cli;
 pub mod demo;
+pub mod pack;
 pub mod plugin_api;
 pub mod plugins;
 pub mod root_lock;

@@ -63,7 +63,7 @@ enum Command {
         #[command(subcommand)]
         verb: cli::RuleVerb,
     },
-    /// Manage the plugin packages of a running server.
+    /// Manage the plugin packages of a running server (and `pack` one, offline).
     Plugin {
         #[command(flatten)]
         remote: cli::Remote,
