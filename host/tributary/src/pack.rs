@@ -105,13 +105,12 @@ pub fn pack(req: &PackRequest) -> Result<Packed, Error> {
     let stem = file_name
         .strip_suffix(&format!(".{}", tier.ext()))
         .unwrap_or(&file_name);
-    let beside = |ext: &str| {
-        [format!("{stem}.{ext}"), format!("{name}.{ext}")]
-            .into_iter()
-            .map(|f| dir.join(f))
-            .find(|p| p.is_file())
-    };
-    let metadata = beside("json");
+    // Found where the wasm tier looks for its capability manifest.
+    let metadata = tributary_plugin::manifest::manifest_path(file, &name);
+    let source_conf = [format!("{stem}.yaml"), format!("{name}.yaml")]
+        .into_iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file());
     if let (Some(m), true) = (&metadata, tier.reads_manifest()) {
         let text = std::fs::read_to_string(m).map_err(|e| err(m, e))?;
         tributary_plugin::manifest::Manifest::parse(&text, m)?;
@@ -177,7 +176,7 @@ pub fn pack(req: &PackRequest) -> Result<Packed, Error> {
         ),
         (artifact_name, bytes),
     ];
-    for (ext, found) in [("json", metadata), ("yaml", beside("yaml"))] {
+    for (ext, found) in [("json", metadata), ("yaml", source_conf)] {
         if let Some(path) = found {
             let data = std::fs::read(&path).map_err(|e| err(&path, e))?;
             files.push((format!("{name}.{ext}"), data));
