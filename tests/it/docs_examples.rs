@@ -349,3 +349,48 @@ fn wasm_md_lookup_table_example_runs() {
         "{log}"
     );
 }
+
+/// cli.md's `plugin call` session: each `$ tributary plugin call NAME.wasm …` line run
+/// on the example plugin of that name prints what the doc shows after it (stdout for
+/// an answer, stderr for an `error:` line).
+#[test]
+fn cli_md_plugin_call_session_runs() {
+    let all = blocks("cli.md");
+    let session = all
+        .iter()
+        .find(|(l, b)| l == "text" && b.contains("$ tributary plugin call "))
+        .map(|(_, b)| b.as_str())
+        .expect("cli.md has a plugin call session");
+    let mut ran = 0;
+    let mut lines = session.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(cmd) = line.strip_prefix("$ tributary plugin call ") else {
+            continue;
+        };
+        assert!(!cmd.contains('\''), "the session splits on spaces: {cmd}");
+        let mut words: Vec<String> = cmd.split_whitespace().map(String::from).collect();
+        let file = tributary_tests::wasm_root()
+            .join("plugins/functions")
+            .join(&words[0]);
+        words[0] = file.display().to_string();
+        let mut want = String::new();
+        while let Some(next) = lines.peek().filter(|l| !l.starts_with("$ ")) {
+            want.push_str(next);
+            want.push('\n');
+            lines.next();
+        }
+        let out = Command::new(tributary_tests::binary())
+            .args(["plugin", "call"])
+            .args(&words)
+            .output()
+            .expect("tributary");
+        let got = if out.status.success() {
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        } else {
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        };
+        assert_eq!(got, want, "{line}");
+        ran += 1;
+    }
+    assert!(ran >= 2, "{session}");
+}

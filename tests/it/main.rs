@@ -18,6 +18,7 @@ mod malformed_input;
 mod modbus_source;
 mod mqtt;
 mod native_plugins;
+mod plugin_call;
 mod plugin_pack;
 mod plugin_packages;
 mod plugin_sources;

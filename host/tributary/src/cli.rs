@@ -148,6 +148,37 @@ pub enum PluginVerb {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Call a function of a built plugin file once and print the answer as JSON,
+    /// offline. ARGS are JSON values (`3`, `'"text"'`, `'[1,2]'`); an aggregate's are
+    /// arrays, the group's values of that argument.
+    Call {
+        file: PathBuf,
+        function: String,
+        #[arg(allow_negative_numbers = true)]
+        args: Vec<String>,
+        /// Calls it N times on one instance (a stateful function's state carries over).
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        /// The plugin name (default: the file's stem).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Run trial specs against a built plugin file, offline: packs it, installs it in a
+    /// scratch root and runs each spec (default: tests/*.json); a spec passes when its
+    /// emissions equal the `<spec>.expected` beside it.
+    Test {
+        file: PathBuf,
+        specs: Vec<PathBuf>,
+        /// function, source or sink (default: the kind the file loads as).
+        #[arg(long)]
+        kind: Option<String>,
+        /// The plugin name (default: the file's stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// A folder installed as the plugin's etc folder.
+        #[arg(long)]
+        etc: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Clone)]
@@ -521,61 +552,41 @@ pub async fn plugin(remote: Remote, verb: PluginVerb) -> Result<(), Error> {
             version,
             etc,
             out,
-        } => return pack(file, kind, name, version, etc, out),
+        } => return crate::pack::run(file, kind, name, version, etc, out),
+        PluginVerb::Call {
+            file,
+            function,
+            args,
+            repeat,
+            name,
+        } => {
+            let req = crate::plugin_call::CallRequest {
+                file,
+                function,
+                args,
+                repeat,
+                name,
+            };
+            return crate::plugin_call::run(req).await;
+        }
+        PluginVerb::Test {
+            file,
+            specs,
+            kind,
+            name,
+            etc,
+        } => {
+            let req = crate::plugin_test::TestRequest {
+                file,
+                specs,
+                kind,
+                name,
+                etc,
+            };
+            return crate::plugin_test::run(req).await;
+        }
     };
     print(&remote, &text);
-    Ok(())
-}
-
-/// `plugin pack`: writes the zip and says what went in.
-fn pack(
-    file: PathBuf,
-    kind: Option<String>,
-    name: Option<String>,
-    version: Option<String>,
-    etc: Option<PathBuf>,
-    out: Option<PathBuf>,
-) -> Result<(), Error> {
-    let kind = kind
-        .map(|k| {
-            tributary_plugin::PluginKind::parse(&k).ok_or_else(|| {
-                Error::user(format!("--kind {k:?} is not one of function, source, sink"))
-            })
-        })
-        .transpose()?;
-    let packed = crate::pack::pack(&crate::pack::PackRequest {
-        file,
-        kind,
-        name,
-        version,
-        etc,
-    })?;
-    let out = out.unwrap_or_else(|| PathBuf::from(format!("{}.zip", packed.name)));
-    std::fs::write(&out, &packed.zip)
-        .map_err(|e| Error::user(format!("cannot write {}: {e}", out.display())))?;
-    let version = if packed.version.is_empty() {
-        String::new()
-    } else {
-        format!(" {}", packed.version)
-    };
-    crate::say!(
-        "packed {}: {} {} plugin {}{version}, sha256 {}",
-        out.display(),
-        packed.tier,
-        packed.kind.singular(),
-        packed.name,
-        packed.sha256
-    );
-    if !packed.functions.is_empty() {
-        crate::say!("functions: {}", packed.functions.join(", "));
-    }
-    crate::say!("files: {}", packed.entries.join(", "));
-    crate::say!(
-        "install: tributary plugin install {} {} {}",
-        packed.kind.folder(),
-        packed.name,
-        out.display()
-    );
     Ok(())
 }
 

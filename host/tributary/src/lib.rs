@@ -6,8 +6,11 @@
 pub mod backup;
 pub mod cli;
 pub mod demo;
+pub mod local_plugin;
 pub mod pack;
 pub mod plugin_api;
+pub mod plugin_call;
+pub mod plugin_test;
 pub mod plugins;
 pub mod root_lock;
 pub mod serve;

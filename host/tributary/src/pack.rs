@@ -11,11 +11,12 @@
 //! metadata), `<stem>.yaml` (a source's default conf) and an `etc/` folder given with
 //! `--etc`.
 
+use crate::local_plugin::{LocalPlugin, LocalRequest};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tributary_core::Error;
 use tributary_plugin::package::sha256_hex;
-use tributary_plugin::{Artifact, LoadRequest, PluginKind};
+use tributary_plugin::{Artifact, PluginKind};
 
 /// What to pack.
 #[derive(Debug, Clone, Default)]
@@ -48,116 +49,42 @@ pub struct Packed {
 }
 
 fn err(file: &Path, msg: impl std::fmt::Display) -> Error {
-    Error::user(format!("pack {}: {msg}", file.display()))
-}
-
-/// Whether `name` is a plugin name the host accepts (letters, digits, `_`).
-fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    crate::local_plugin::err("pack", file, msg)
 }
 
 /// Loads `req.file` and packs it.
 pub fn pack(req: &PackRequest) -> Result<Packed, Error> {
-    let file = &req.file;
-    let file_name = file
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .ok_or_else(|| err(file, "not a file name"))?;
-    let scratch =
-        tempfile::tempdir().map_err(|e| err(file, format!("cannot make a scratch folder: {e}")))?;
-    let tiers = crate::plugins::tiers(scratch.path())?;
-    let tier = tiers
-        .iter()
-        .find(|t| file_name.ends_with(&format!(".{}", t.ext())))
-        .ok_or_else(|| {
-            let exts: Vec<String> = tiers.iter().map(|t| format!(".{}", t.ext())).collect();
-            err(file, format!("a plugin file ends in {}", exts.join(" or ")))
-        })?;
-    let parsed = tributary_core::plugin_files::parse_file_name(&file_name, tier.ext());
-    let name = match (&req.name, &parsed) {
-        (Some(n), _) => n.clone(),
-        (None, Some((stem, _))) => tier.name_of(stem),
-        (None, None) => return Err(err(
-            file,
-            "the file name is not name.ext or name@v1.0.0.ext (letters, digits, _): give --name",
-        )),
-    };
-    if !valid_name(&name) {
-        return Err(err(
-            file,
-            format!("plugin name {name:?} may hold only letters, digits and _"),
-        ));
-    }
-    let version = req
-        .version
-        .clone()
-        .or_else(|| parsed.as_ref().map(|(_, v)| v.clone()))
-        .unwrap_or_default()
-        .trim_start_matches('v')
-        .to_string();
-    let bytes = std::fs::read(file).map_err(|e| err(file, e))?;
-    let artifact_name = format!("{name}.{}", tier.ext());
-    // Loaded from a copy with nothing beside it: what the plugin asks for is the
-    // operator's to grant at install, so here its manifest is only parsed.
-    let copy = scratch.path().join(&artifact_name);
-    std::fs::write(&copy, &bytes).map_err(|e| err(&copy, e))?;
-    let dir = file.parent().unwrap_or(Path::new("."));
-    let stem = file_name
-        .strip_suffix(&format!(".{}", tier.ext()))
-        .unwrap_or(&file_name);
-    // Found where the wasm tier looks for its capability manifest.
-    let metadata = tributary_plugin::manifest::manifest_path(file, &name);
-    let source_conf = [format!("{stem}.yaml"), format!("{name}.yaml")]
-        .into_iter()
-        .map(|f| dir.join(f))
-        .find(|p| p.is_file());
-    if let (Some(m), true) = (&metadata, tier.reads_manifest()) {
-        let text = std::fs::read_to_string(m).map_err(|e| err(m, e))?;
-        tributary_plugin::manifest::Manifest::parse(&text, m)?;
-    }
-    let kinds: Vec<PluginKind> = match req.kind {
-        Some(k) => vec![k],
-        None => PluginKind::ALL.to_vec(),
-    };
-    let mut refusals = Vec::new();
-    let mut loaded = None;
-    for kind in kinds {
-        let load = LoadRequest {
-            kind,
-            name: &name,
-            version: &version,
-            path: &copy,
-            root: scratch.path(),
-        };
-        match tier.load(&load) {
-            Ok(a) => {
-                loaded = Some(a);
-                break;
-            }
-            Err(e) => refusals.push(format!(
-                "as a {}: {}",
-                kind.singular(),
-                e.to_string()
-                    .replace(&*copy.to_string_lossy(), &file.to_string_lossy())
-            )),
-        }
-    }
-    let artifact = match loaded {
-        Some(a) => a,
-        None if refusals.len() == 1 => return Err(Error::user(refusals.remove(0))),
-        None => {
-            return Err(err(
-                file,
-                format!("it loads as no kind of plugin; {}", refusals.join("; ")),
-            ))
-        }
-    };
+    let plugin = crate::local_plugin::load(
+        "pack",
+        &LocalRequest {
+            file: req.file.clone(),
+            kind: req.kind,
+            name: req.name.clone(),
+            version: req.version.clone(),
+        },
+    )?;
+    package(&req.file, &plugin, req.etc.as_deref())
+}
+
+/// Packs a loaded plugin `file`, with `etc` as the package's `etc/`.
+pub fn package(file: &Path, plugin: &LocalPlugin, etc: Option<&Path>) -> Result<Packed, Error> {
+    let LocalPlugin {
+        name,
+        version,
+        tier,
+        bytes,
+        artifact_name,
+        metadata,
+        source_conf,
+        artifact,
+        ..
+    } = plugin;
     let kind = artifact.kind();
-    let functions: Vec<String> = match &artifact {
+    let functions: Vec<String> = match artifact {
         Artifact::Function(f) => f.functions().iter().map(|f| f.name.clone()).collect(),
         _ => Vec::new(),
     };
-    let sha256 = sha256_hex(&bytes);
+    let sha256 = sha256_hex(bytes);
     let mut manifest = serde_json::json!({
         "name": name,
         "version": version,
@@ -174,15 +101,15 @@ pub fn pack(req: &PackRequest) -> Result<Packed, Error> {
             "manifest.json".into(),
             serde_json::to_vec_pretty(&manifest).map_err(|e| err(file, e))?,
         ),
-        (artifact_name, bytes),
+        (artifact_name.clone(), bytes.clone()),
     ];
     for (ext, found) in [("json", metadata), ("yaml", source_conf)] {
         if let Some(path) = found {
-            let data = std::fs::read(&path).map_err(|e| err(&path, e))?;
+            let data = std::fs::read(path).map_err(|e| err(path, e))?;
             files.push((format!("{name}.{ext}"), data));
         }
     }
-    if let Some(etc) = &req.etc {
+    if let Some(etc) = etc {
         if !etc.is_dir() {
             return Err(err(etc, "--etc must be a folder"));
         }
@@ -190,8 +117,8 @@ pub fn pack(req: &PackRequest) -> Result<Packed, Error> {
     }
     let zip = write_zip(&files).map_err(|e| err(file, format!("cannot write the zip: {e}")))?;
     Ok(Packed {
-        name,
-        version,
+        name: name.clone(),
+        version: version.clone(),
         kind,
         tier: tier.name(),
         functions,
@@ -199,6 +126,52 @@ pub fn pack(req: &PackRequest) -> Result<Packed, Error> {
         entries: files.into_iter().map(|(n, _)| n).collect(),
         zip,
     })
+}
+
+/// `plugin pack`: writes the zip and says what went in.
+pub fn run(
+    file: PathBuf,
+    kind: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+    etc: Option<PathBuf>,
+    out: Option<PathBuf>,
+) -> Result<(), Error> {
+    let kind = crate::local_plugin::parse_kind(kind)?;
+    let packed = pack(&PackRequest {
+        file,
+        kind,
+        name,
+        version,
+        etc,
+    })?;
+    let out = out.unwrap_or_else(|| PathBuf::from(format!("{}.zip", packed.name)));
+    std::fs::write(&out, &packed.zip)
+        .map_err(|e| Error::user(format!("cannot write {}: {e}", out.display())))?;
+    let version = if packed.version.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", packed.version)
+    };
+    crate::say!(
+        "packed {}: {} {} plugin {}{version}, sha256 {}",
+        out.display(),
+        packed.tier,
+        packed.kind.singular(),
+        packed.name,
+        packed.sha256
+    );
+    if !packed.functions.is_empty() {
+        crate::say!("functions: {}", packed.functions.join(", "));
+    }
+    crate::say!("files: {}", packed.entries.join(", "));
+    crate::say!(
+        "install: tributary plugin install {} {} {}",
+        packed.kind.folder(),
+        packed.name,
+        out.display()
+    );
+    Ok(())
 }
 
 /// The files under `dir`, as `etc/<relative path>`, in name order; symlinks refused
