@@ -19,6 +19,7 @@ mod modbus_source;
 mod mqtt;
 mod native_plugins;
 mod plugin_call;
+mod plugin_new;
 mod plugin_pack;
 mod plugin_packages;
 mod plugin_sources;

@@ -73,7 +73,6 @@ fn specs(req: &TestRequest) -> Result<Vec<PathBuf>, Error> {
 
 /// Runs every spec of `req` against its plugin.
 pub async fn test(req: &TestRequest) -> Result<Vec<SpecOutcome>, Error> {
-    let specs = specs(req)?;
     let what = "test";
     let local_req = LocalRequest {
         file: req.file.clone(),
@@ -108,6 +107,8 @@ pub async fn test(req: &TestRequest) -> Result<Vec<SpecOutcome>, Error> {
         .await
         .map_err(|e| Error::internal(format!("test: the loading task failed: {e}")))??
     };
+    // Looked for after the kind is known: a sink's project has no specs to find.
+    let specs = specs(req)?;
     // The scratch root the file was loaded in holds its compiled code, so the
     // install below finds it in the code cache instead of compiling again.
     let root = plugin.scratch.path().to_path_buf();

@@ -1,0 +1,196 @@
+//! From an empty folder outside the repository: `tributary plugin new` → `build` →
+//! `test` → `pack` → `install` into a running `serve` → rules use the plugins, for a
+//! Rust function, source and sink.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use tributary_tests::api_server::Server;
+use tributary_tests::workspace;
+
+fn tributary(dir: &Path, args: &[&str]) -> Output {
+    Command::new(tributary_tests::binary())
+        .current_dir(dir)
+        .args(args)
+        // The guests' target folder: the SDK's dependencies are built there already.
+        .env("CARGO_TARGET_DIR", workspace().join("guests/target"))
+        .output()
+        .expect("tributary")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{:?}: {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn refused(out: Output) -> String {
+    assert!(!out.status.success(), "accepted");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `plugin new NAME --kind KIND` in `dir`, then `plugin build` in the project.
+fn new_and_build(dir: &Path, name: &str, kind: &str, edit: impl FnOnce(&Path)) -> String {
+    let made = ok(tributary(dir, &["plugin", "new", name, "--kind", kind]));
+    assert!(
+        made.starts_with(&format!("made {name}: a Rust {kind} plugin {name}\n")),
+        "{made}"
+    );
+    let project = dir.join(name);
+    edit(&project);
+    ok(tributary(&project, &["plugin", "build"]))
+}
+
+#[test]
+fn a_new_project_builds_tests_packs_installs_and_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+
+    let built = new_and_build(d, "myUpper", "function", |_| {});
+    assert!(
+        built.starts_with("built build/myUpper.wasm (")
+            && built.contains("): wasm function plugin myUpper\nfunctions: myUpper\n"),
+        "{built}"
+    );
+    let project = d.join("myUpper");
+    assert_eq!(
+        ok(tributary(
+            &project,
+            &["plugin", "test", "build/myUpper.wasm"]
+        )),
+        "ok tests/myUpper.json: 2 emissions as expected\n1 passed, 0 failed\n"
+    );
+    assert_eq!(
+        ok(tributary(
+            &project,
+            &["plugin", "call", "build/myUpper.wasm", "myUpper", "\"abc\""]
+        )),
+        "\"ABC\"\n"
+    );
+    ok(tributary(
+        &project,
+        &["plugin", "pack", "build/myUpper.wasm"],
+    ));
+
+    // A source and a sink; the source's conf (packed with it) made quick.
+    new_and_build(d, "mySrc", "source", |p| {
+        std::fs::write(
+            p.join("mySrc.yaml"),
+            "default:\n  interval: 5\n  count: 5\n",
+        )
+        .expect("conf");
+    });
+    let src = d.join("mySrc");
+    let packed = ok(tributary(&src, &["plugin", "pack", "build/mySrc.wasm"]));
+    assert!(
+        packed.contains("files: manifest.json, mySrc.wasm, mySrc.yaml\n"),
+        "{packed}"
+    );
+    new_and_build(d, "mySink", "sink", |_| {});
+    let sink = d.join("mySink");
+    ok(tributary(&sink, &["plugin", "pack", "build/mySink.wasm"]));
+    assert!(
+        refused(tributary(&sink, &["plugin", "test", "build/mySink.wasm"]))
+            .contains("it is a sink plugin")
+    );
+
+    // Installed into a running server from their projects, used by rules.
+    let root = d.join("root");
+    std::fs::create_dir_all(&root).expect("root");
+    let s = Server::start(&root, None);
+    let token = root.join("etc/api-token");
+    let remote = |dir: &Path, args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend([
+            "--host",
+            &s.base,
+            "--token-file",
+            token.to_str().expect("utf-8"),
+        ]);
+        tributary(dir, &all)
+    };
+    for (project, kind, name) in [
+        (&project, "functions", "myUpper"),
+        (&src, "sources", "mySrc"),
+        (&sink, "sinks", "mySink"),
+    ] {
+        let zip = format!("{name}.zip");
+        assert_eq!(
+            ok(remote(project, &["plugin", "install", kind, name, &zip])),
+            format!("{kind} plugin {name} is created\n")
+        );
+    }
+    let spec = d.join("spec.json");
+    std::fs::write(
+        &spec,
+        serde_json::json!({
+            "sql": "SELECT myUpper(w) AS w FROM s",
+            "streams": ["CREATE STREAM s (w STRING) WITH (TYPE=\"mock\")"],
+            "mockSource": {"s": {"data": [{"w": "gateway"}], "timestamps": [1000]}}
+        })
+        .to_string(),
+    )
+    .expect("spec");
+    assert_eq!(
+        ok(remote(d, &["rule", "test", spec.to_str().expect("utf-8")])),
+        "[{\"w\":\"GATEWAY\"}]\n"
+    );
+    let (status, body) = s.call(
+        reqwest::Method::POST,
+        "/streams",
+        Some(r#"{"sql": "CREATE STREAM counts (n BIGINT) WITH (TYPE=\"mySrc\", DATASOURCE=\"any\")"}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    let rule = serde_json::json!({
+        "id": "counted",
+        "sql": "SELECT n FROM counts",
+        "actions": [{"mySink": {"label": "seen"}}]
+    });
+    let (status, body) = s.call(reqwest::Method::POST, "/rules", Some(&rule.to_string()));
+    assert_eq!(status, 201, "{body}");
+    // The sink counts the source's five records in its state, and says so in the log.
+    let start = Instant::now();
+    while !s.log().contains("(total 5)") {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no total 5 in the log:\n{}",
+            s.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(s.log().contains("seen: +"), "{}", s.log());
+    s.stop();
+}
+
+#[test]
+fn new_and_build_refuse_with_the_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let err = refused(tributary(d, &["plugin", "new", "x", "--lang", "cobol"]));
+    assert!(
+        err.contains("--lang \"cobol\": plugin new makes Rust projects"),
+        "{err}"
+    );
+    let err = refused(tributary(d, &["plugin", "new", "x", "--kind", "table"]));
+    assert!(
+        err.contains("--kind \"table\" is not one of function, source, sink"),
+        "{err}"
+    );
+    let err = refused(tributary(d, &["plugin", "new", "9lives"]));
+    assert!(err.contains("invalid plugin name"), "{err}");
+    std::fs::create_dir_all(d.join("taken")).expect("dir");
+    std::fs::write(d.join("taken/file"), "x").expect("file");
+    let err = refused(tributary(d, &["plugin", "new", "taken"]));
+    assert!(err.contains("exists and is not empty"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("taken/file")).expect("kept"),
+        "x"
+    );
+    let err = refused(tributary(d, &["plugin", "build"]));
+    assert!(err.contains("has no Cargo.toml"), "{err}");
+}
