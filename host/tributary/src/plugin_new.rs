@@ -239,6 +239,32 @@ mod tests {
         assert_eq!(crate_name("modbus2Tcp"), "modbus2-tcp");
     }
 
+    /// Every file of the SDK and of the contract goes into a new project: a file added
+    /// to either without a line in `SDK` would make projects that do not build.
+    #[test]
+    fn the_embedded_sdk_is_the_whole_sdk() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut on_disk = Vec::new();
+        for (dir, prefix) in [("guests/sdk/src", "src/"), ("wit", "wit/")] {
+            for e in std::fs::read_dir(repo.join(dir)).expect("dir") {
+                let path = e.expect("entry").path();
+                if path.is_file() {
+                    let name = path.file_name().expect("name").to_string_lossy();
+                    on_disk.push(format!("{prefix}{name}"));
+                }
+            }
+        }
+        on_disk.retain(|f| f.ends_with(".rs") || f.ends_with(".wit"));
+        on_disk.sort();
+        let mut embedded: Vec<String> = SDK
+            .iter()
+            .map(|(p, _)| p.to_string())
+            .filter(|p| p.ends_with(".rs") || p.ends_with(".wit"))
+            .collect();
+        embedded.sort();
+        assert_eq!(embedded, on_disk);
+    }
+
     #[test]
     fn templates_are_filled() {
         let t = fill(
