@@ -67,7 +67,7 @@ fn a_panic_a_traceback_and_an_exception_reach_the_error_row_and_the_log() {
             let in_log = log.lines().any(|l| {
                 l.contains("stderr: ")
                     && l.contains(w)
-                    && l.contains(&format!("plugin={plugin} rule=w"))
+                    && l.contains(&format!("plugin={plugin} kind=function rule=w"))
             });
             assert!(in_log, "{call}: {w:?} logged as the guest's stderr: {log}");
             let escaped = serde_json::to_string(w).expect("json");

@@ -164,6 +164,69 @@ fn a_new_project_builds_tests_packs_installs_and_runs() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(s.log().contains("seen: +"), "{}", s.log());
+
+    // The sink's own lines, read back from the server as its author would.
+    let logs = ok(remote(d, &["plugin", "logs", "sinks", "mySink"]));
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("INFO  rule=counted instance=mySink:counted:sink seen: +")),
+        "{logs}"
+    );
+    assert!(logs.contains("(total 5)"), "{logs}");
+    let json = ok(remote(
+        d,
+        &[
+            "plugin", "logs", "sinks", "mySink", "--lines", "1", "--json",
+        ],
+    ));
+    let last: serde_json::Value = serde_json::from_str(json.trim()).expect("one JSON line");
+    assert_eq!(last["kind"], "sink");
+    assert!(last["seq"].as_u64().is_some_and(|n| n > 0), "{last}");
+    let err = refused(remote(d, &["plugin", "logs", "sources", "mySink"]));
+    assert!(err.contains("no sources plugin mySink (HTTP 404)"), "{err}");
+    let err = refused(remote(
+        d,
+        &["plugin", "logs", "sinks", "mySink", "--lines", "5000"],
+    ));
+    assert!(err.contains("5000"), "{err}");
+    let (status, body) = s.call(
+        reqwest::Method::GET,
+        "/plugins/sinks/mySink/logs?lines=x",
+        None,
+    );
+    assert_eq!(status, 400, "{body}");
+
+    // A guest's panic text, from a rule's call, is in its plugin's lines.
+    let faulty = workspace().join("target/example-roots/wasm/plugins/functions/faulty.wasm");
+    ok(remote(
+        d,
+        &[
+            "plugin",
+            "install",
+            "functions",
+            "faulty",
+            faulty.to_str().expect("utf-8"),
+        ],
+    ));
+    std::fs::write(
+        &spec,
+        serde_json::json!({
+            "sql": "SELECT panicIf(a) AS p FROM s",
+            "streams": ["CREATE STREAM s (a BIGINT) WITH (TYPE=\"mock\")"],
+            "options": {"sendError": true},
+            "mockSource": {"s": {"data": [{"a": 3}], "timestamps": [1000]}}
+        })
+        .to_string(),
+    )
+    .expect("spec");
+    let rows = ok(remote(d, &["rule", "test", spec.to_str().expect("utf-8")]));
+    assert!(rows.contains("panicIf saw 3"), "{rows}");
+    let logs = ok(remote(d, &["plugin", "logs", "functions", "faulty"]));
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("WARN") && l.contains("stderr: panicIf saw 3")),
+        "{logs}"
+    );
     s.stop();
 }
 

@@ -172,6 +172,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/ruletest", post(ruletest::ruletest))
         .route("/plugins/udfs", get(plugins::udfs))
         .route("/plugins/udfs/{name}", get(plugins::udf))
+        .route("/plugins/{kind}/{name}/logs", get(plugins::logs))
         .route(
             "/plugins/{kind}",
             upload(post(plugins::create)).get(plugins::list),

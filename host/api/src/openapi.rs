@@ -267,6 +267,16 @@ pub const ROUTES: &[Route] = &[
             Text(200),
         )
     },
+    Route {
+        query: &[("lines", "Count"), ("after", "Count")],
+        ..route(
+            "get",
+            "/plugins/{kind}/{name}/logs",
+            "A plugin's recent log lines, oldest first (?lines, default 100; ?after=SEQ)",
+            N,
+            J(200, "LogLines"),
+        )
+    },
     route(
         "get",
         "/plugins/udfs",
@@ -506,6 +516,11 @@ fn schemas() -> Value {
             "required": ["file"], "additionalProperties": false},
         "Plugin": {"type": "object", "properties": {"name": string, "tier": string, "contract": string, "status": {"type": "string", "enum": ["loaded", "failed"]}},
                    "required": ["name", "tier", "status"]},
+        "Count": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+        "LogLines": {"type": "array", "items": {"type": "object", "properties": {
+            "seq": {"type": "integer"}, "time": string, "level": string, "kind": string,
+            "rule": string, "instance": string, "message": string},
+            "required": ["seq", "time", "level", "message"]}},
         "Udf": {"type": "object", "properties": {"name": string, "plugin": string}, "required": ["name", "plugin"]},
         "ServicePackage": {"type": "object", "properties": {
             "name": {"$ref": "#/components/schemas/Name"}, "file": string},

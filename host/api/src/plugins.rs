@@ -25,6 +25,15 @@ pub trait PluginAdmin: Send + Sync {
     fn uninstall(&self, kind: &str, name: &str, force: bool) -> Result<(), Error>;
     /// Every plugin function, with its plugin: `(function, plugin)`.
     fn functions(&self) -> Vec<(String, String)>;
+    /// The last `lines` log lines of a plugin after line `after`, oldest first; an
+    /// error when the plugin is not installed and has none.
+    fn logs(
+        &self,
+        kind: &str,
+        name: &str,
+        lines: usize,
+        after: u64,
+    ) -> Result<Vec<serde_json::Value>, Error>;
 }
 
 fn admin(s: &ApiState) -> ApiResult<Arc<dyn PluginAdmin>> {
@@ -251,4 +260,41 @@ pub async fn udf(
         .find(|(f, _)| f.eq_ignore_ascii_case(&name))
         .map(|(f, p)| Json(serde_json::json!({"name": f, "plugin": p})))
         .ok_or_else(|| ApiError::not_found(format!("function {name} not found")))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsQuery {
+    lines: Option<String>,
+    after: Option<String>,
+}
+
+/// `?lines` (default 100) and `?after` (default 0) as numbers.
+fn count(key: &str, v: Option<&str>, default: u64) -> ApiResult<u64> {
+    match v {
+        None => Ok(default),
+        Some(t) => t.parse().map_err(|_| {
+            ApiError::bad_request(format!(
+                "?{key}={:?}: it takes a whole number",
+                tributary_core::names::shown(t)
+            ))
+        }),
+    }
+}
+
+pub async fn logs(
+    State(s): State<ApiState>,
+    Path((kind, name)): Path<(String, String)>,
+    Query(q): Query<LogsQuery>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    check_kind(&kind)?;
+    let lines = count("lines", q.lines.as_deref(), 100)?;
+    if lines > 1000 {
+        return Err(ApiError::bad_request(format!(
+            "?lines={lines}: at most 1000 lines are kept per plugin"
+        )));
+    }
+    let lines = lines as usize;
+    let after = count("after", q.after.as_deref(), 0)?;
+    Ok(Json(admin(&s)?.logs(&kind, &name, lines, after)?))
 }

@@ -67,6 +67,17 @@ impl InstanceInfo {
         }
     }
 
+    /// The kind of plugin the instance is of (`function`, `source`, `sink`), from the
+    /// operator id the constructors here give it: the log tags lines with it, so two
+    /// plugins of one name (a `redis` source and a `redis` sink) keep apart.
+    pub fn kind(&self) -> &'static str {
+        match self.operator_id.as_str() {
+            "source" => "source",
+            "sink" => "sink",
+            _ => "function",
+        }
+    }
+
     /// A rule's source or sink instance (`role` is `source` or `sink`).
     pub fn connector(plugin: &str, rule: &str, role: &str, paths: &PluginPaths) -> Self {
         InstanceInfo {
@@ -190,13 +201,23 @@ impl InstanceHost {
     /// A line the plugin logs, in the host's log with its plugin, rule and instance.
     pub fn log(&self, level: Level, message: &str) {
         let i = &self.info;
-        let (p, r, id) = (&i.plugin, &i.rule_id, &i.instance_id);
+        let (p, k, r, id) = (&i.plugin, i.kind(), &i.rule_id, &i.instance_id);
         match level {
-            Level::Trace => tracing::trace!(plugin = %p, rule = %r, instance = %id, "{message}"),
-            Level::Debug => tracing::debug!(plugin = %p, rule = %r, instance = %id, "{message}"),
-            Level::Info => tracing::info!(plugin = %p, rule = %r, instance = %id, "{message}"),
-            Level::Warn => tracing::warn!(plugin = %p, rule = %r, instance = %id, "{message}"),
-            Level::Error => tracing::error!(plugin = %p, rule = %r, instance = %id, "{message}"),
+            Level::Trace => {
+                tracing::trace!(plugin = %p, kind = %k, rule = %r, instance = %id, "{message}")
+            }
+            Level::Debug => {
+                tracing::debug!(plugin = %p, kind = %k, rule = %r, instance = %id, "{message}")
+            }
+            Level::Info => {
+                tracing::info!(plugin = %p, kind = %k, rule = %r, instance = %id, "{message}")
+            }
+            Level::Warn => {
+                tracing::warn!(plugin = %p, kind = %k, rule = %r, instance = %id, "{message}")
+            }
+            Level::Error => {
+                tracing::error!(plugin = %p, kind = %k, rule = %r, instance = %id, "{message}")
+            }
         }
     }
 }

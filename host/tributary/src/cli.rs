@@ -460,6 +460,12 @@ pub async fn plugin(remote: Remote, verb: PluginVerb) -> Result<(), Error> {
             send(&remote, r).await?
         }
         PluginVerb::Udfs => send(&remote, req(M::GET, &["plugins", "udfs"], None)).await?,
+        PluginVerb::Logs {
+            kind,
+            name,
+            lines,
+            follow,
+        } => return logs(&remote, &kind, &name, lines, follow).await,
         PluginVerb::Pack {
             file,
             kind,
@@ -521,6 +527,43 @@ pub async fn plugin(remote: Remote, verb: PluginVerb) -> Result<(), Error> {
     };
     print(&remote, &text);
     Ok(())
+}
+
+/// `plugin logs`: one line each (`--json`: the server's objects, one per line); with
+/// `follow`, asks again every second for the lines after the last one printed.
+async fn logs(
+    remote: &Remote,
+    kind: &str,
+    name: &str,
+    lines: u32,
+    follow: bool,
+) -> Result<(), Error> {
+    let mut after = 0u64;
+    loop {
+        let r = req(reqwest::Method::GET, &["plugins", kind, name, "logs"], None)
+            .query("lines", lines.to_string())
+            .query("after", after.to_string());
+        let text = send(remote, r).await?;
+        let got: Vec<serde_json::Value> = serde_json::from_str(&text)
+            .map_err(|e| Error::external(format!("the server's log lines are not JSON: {e}")))?;
+        for l in &got {
+            after = after.max(l["seq"].as_u64().unwrap_or(0));
+            if remote.json {
+                crate::say!("{l}");
+                continue;
+            }
+            let s = |k: &str| l[k].as_str().unwrap_or("").to_string();
+            let at = match (s("rule"), s("instance")) {
+                (r, i) if r.is_empty() && i.is_empty() => String::new(),
+                (r, i) => format!(" rule={r} instance={i}"),
+            };
+            crate::say!("{} {:5}{at} {}", s("time"), s("level"), s("message"));
+        }
+        if !follow {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }
 
 pub async fn service(remote: Remote, verb: ServiceVerb) -> Result<(), Error> {

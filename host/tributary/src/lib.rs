@@ -11,6 +11,7 @@ pub mod pack;
 pub mod plugin_api;
 pub mod plugin_build;
 pub mod plugin_call;
+pub mod plugin_logs;
 pub mod plugin_new;
 pub mod plugin_test;
 pub mod plugin_verbs;

@@ -106,15 +106,23 @@ enum Command {
     },
 }
 
+/// The log on stderr (filtered by `RUST_LOG`, `info` by default) and, whatever that
+/// filter, each plugin's recent lines for `/plugins/{kind}/{name}/logs`.
 fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colour codes only on a terminal: a log file or journal gets plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
+        .with_filter(filter);
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(tributary::plugin_logs::layer())
         .init();
 }
 

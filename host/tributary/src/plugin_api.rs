@@ -33,6 +33,25 @@ impl tributary_api::plugins::PluginAdmin for Admin {
     fn functions(&self) -> Vec<(String, String)> {
         self.host().functions()
     }
+
+    fn logs(
+        &self,
+        k: &str,
+        name: &str,
+        lines: usize,
+        after: u64,
+    ) -> Result<Vec<serde_json::Value>, Error> {
+        let kind = kind(k)?;
+        let found = crate::plugin_logs::global().of(kind.singular(), name, lines, after);
+        // A removed plugin's lines are still there to read; a name never seen is not.
+        if found.is_empty() && after == 0 && !self.host().is_installed(kind, name) {
+            return Err(Error::not_found(format!("no {k} plugin {name}")));
+        }
+        found
+            .into_iter()
+            .map(|l| serde_json::to_value(l).map_err(|e| Error::internal(e.to_string())))
+            .collect()
+    }
 }
 
 impl Admin {

@@ -90,6 +90,19 @@ pub enum PluginVerb {
         #[arg(long)]
         etc: Option<PathBuf>,
     },
+    /// A plugin's recent log lines on the server: its own log calls, a wasm guest's
+    /// stdout and stderr, the host's messages about it.
+    Logs {
+        /// functions, sources or sinks.
+        kind: String,
+        name: String,
+        /// How many of the latest lines (at most 1000, as many as are kept).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=1000))]
+        lines: u32,
+        /// Keep printing new lines as they come (Ctrl-C ends).
+        #[arg(long, short)]
+        follow: bool,
+    },
     /// Make a plugin project that builds and passes its own test: the plugin's code,
     /// the SDK, a trial spec (functions), a README. Offline.
     New {

@@ -33,6 +33,7 @@ pub struct GuestOutput {
 
 struct Tags {
     plugin: String,
+    kind: &'static str,
     rule: String,
     instance: String,
 }
@@ -57,6 +58,7 @@ impl GuestOutput {
             shared: Arc::default(),
             tags: Arc::new(Tags {
                 plugin: info.plugin.clone(),
+                kind: info.kind(),
                 rule: info.rule_id.clone(),
                 instance: info.instance_id.clone(),
             }),
@@ -110,13 +112,13 @@ impl GuestOutput {
 
     fn log(&self, stream: Stream, line: &str) {
         let t = &self.tags;
-        let (p, r, i) = (&t.plugin, &t.rule, &t.instance);
+        let (p, k, r, i) = (&t.plugin, t.kind, &t.rule, &t.instance);
         match stream {
             Stream::Stdout => {
-                tracing::info!(plugin = %p, rule = %r, instance = %i, "stdout: {line}")
+                tracing::info!(plugin = %p, kind = %k, rule = %r, instance = %i, "stdout: {line}")
             }
             Stream::Stderr => {
-                tracing::warn!(plugin = %p, rule = %r, instance = %i, "stderr: {line}")
+                tracing::warn!(plugin = %p, kind = %k, rule = %r, instance = %i, "stderr: {line}")
             }
         }
     }
