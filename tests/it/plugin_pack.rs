@@ -227,3 +227,76 @@ fn packed_and_bare_plugins_install_into_a_running_server() {
     );
     s.stop();
 }
+
+/// Polls install job `id` until it ends.
+fn job_end(s: &Server, id: u64) -> serde_json::Value {
+    let start = std::time::Instant::now();
+    loop {
+        let (status, body) = s.call(reqwest::Method::GET, &format!("/plugins/jobs/{id}"), None);
+        assert_eq!(status, 200, "{body}");
+        let job: serde_json::Value = serde_json::from_str(&body).expect("job JSON");
+        if job["status"] != "running" {
+            return job;
+        }
+        assert!(start.elapsed().as_secs() < 60, "still running: {job}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_install_sent_with_prefer_respond_async_answers_with_a_job() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let s = Server::start(d, None);
+    let echo = wasm_root().join("plugins/functions/echo.wasm");
+    ok(tributary(
+        d,
+        &["plugin", "pack", echo.to_str().expect("utf-8")],
+    ));
+    let zip = std::fs::read(d.join("echo.zip")).expect("zip");
+    let auth = format!("Bearer {}", s.token().expect("token"));
+    let post = |name: &str, body: Vec<u8>| {
+        s.raw(
+            reqwest::Method::POST,
+            &format!("/plugins/functions?name={name}"),
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/zip"),
+                ("prefer", "respond-async"),
+            ],
+            Some(body),
+        )
+    };
+    let (status, body) = post("echo", zip);
+    assert_eq!(status, 202, "{body}");
+    let job: serde_json::Value = serde_json::from_str(&body).expect("job");
+    assert_eq!(
+        (&job["what"], &job["kind"], &job["name"]),
+        (&"install".into(), &"functions".into(), &"echo".into())
+    );
+    let end = job_end(&s, job["id"].as_u64().expect("id"));
+    assert_eq!(end["status"], "done", "{end}");
+    assert_eq!(end["httpStatus"], 201);
+    assert_eq!(end["message"], "functions plugin echo is created");
+    assert_eq!(s.json("/plugins/functions"), serde_json::json!(["echo"]));
+
+    // A package that fails to install fails its job, with the error it would have had.
+    let (status, body) = post("junk", b"not a zip".to_vec());
+    assert_eq!(status, 202, "{body}");
+    let job: serde_json::Value = serde_json::from_str(&body).expect("job");
+    let end = job_end(&s, job["id"].as_u64().expect("id"));
+    assert_eq!(end["status"], "failed", "{end}");
+    assert_eq!(end["httpStatus"], 400, "{end}");
+    assert!(
+        end["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{end}"
+    );
+    assert_eq!(s.json("/plugins/functions"), serde_json::json!(["echo"]));
+
+    for id in ["99999", "nope"] {
+        let (status, body) = s.call(reqwest::Method::GET, &format!("/plugins/jobs/{id}"), None);
+        assert_eq!(status, 404, "{body}");
+        assert!(body.contains("no install job"), "{body}");
+    }
+    s.stop();
+}

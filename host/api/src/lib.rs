@@ -10,6 +10,7 @@ pub mod data;
 pub mod error;
 pub mod fetch;
 pub mod guard;
+pub mod jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod plugins;
@@ -50,6 +51,8 @@ pub struct ApiState {
     pub listen: Option<std::net::SocketAddr>,
     /// How much control-plane work may run at once, off the async workers.
     pub work: Arc<ControlWork>,
+    /// Installs answered before they were done ([`jobs`]).
+    pub jobs: Arc<jobs::Jobs>,
 }
 
 /// Bounds on the blocking work requests start: compiling plugins, importing
@@ -172,6 +175,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/ruletest", post(ruletest::ruletest))
         .route("/plugins/udfs", get(plugins::udfs))
         .route("/plugins/udfs/{name}", get(plugins::udf))
+        .route("/plugins/jobs/{id}", get(plugins::job))
         .route("/plugins/{kind}/{name}/logs", get(plugins::logs))
         .route(
             "/plugins/{kind}",

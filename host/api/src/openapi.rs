@@ -279,6 +279,13 @@ pub const ROUTES: &[Route] = &[
     },
     route(
         "get",
+        "/plugins/jobs/{id}",
+        "An install or update answered 202 (sent with Prefer: respond-async): running, done or failed",
+        N,
+        J(200, "Job"),
+    ),
+    route(
+        "get",
         "/plugins/udfs",
         "Every plugin function",
         N,
@@ -517,6 +524,11 @@ fn schemas() -> Value {
         "Plugin": {"type": "object", "properties": {"name": string, "tier": string, "contract": string, "status": {"type": "string", "enum": ["loaded", "failed"]}},
                    "required": ["name", "tier", "status"]},
         "Count": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+        "Job": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "what": string, "kind": string, "name": string,
+            "status": {"type": "string", "enum": ["running", "done", "failed"]},
+            "elapsedMs": {"type": "integer"}, "httpStatus": {"type": "integer"}, "message": string},
+            "required": ["id", "what", "kind", "name", "status", "elapsedMs"]},
         "LogLines": {"type": "array", "items": {"type": "object", "properties": {
             "seq": {"type": "integer"}, "time": string, "level": string, "kind": string,
             "rule": string, "instance": string, "message": string},

@@ -10,6 +10,7 @@ use crate::error::{only_keys, parse_json, string_field, ApiError, ApiResult};
 use crate::ApiState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::sync::Arc;
 use tributary_core::Error;
@@ -146,18 +147,24 @@ pub async fn create(
     Query(q): Query<NameQuery>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> ApiResult<(StatusCode, String)> {
+) -> ApiResult<Response> {
     check_kind(&kind)?;
     let (name, zip) = package(&s, &headers, &q, None, body).await?;
-    let updated = install(&s, kind.clone(), name.clone(), zip).await?;
-    Ok(if updated {
-        (StatusCode::OK, format!("{kind} plugin {name} is updated"))
-    } else {
-        (
-            StatusCode::CREATED,
-            format!("{kind} plugin {name} is created"),
-        )
-    })
+    let work = {
+        let (s, kind, name) = (s.clone(), kind.clone(), name.clone());
+        async move {
+            let updated = install(&s, kind.clone(), name.clone(), zip).await?;
+            Ok(if updated {
+                (StatusCode::OK, format!("{kind} plugin {name} is updated"))
+            } else {
+                (
+                    StatusCode::CREATED,
+                    format!("{kind} plugin {name} is created"),
+                )
+            })
+        }
+    };
+    answer(&s, &headers, "install", &kind, &name, work).await
 }
 
 pub async fn update(
@@ -166,12 +173,67 @@ pub async fn update(
     Query(q): Query<NameQuery>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> ApiResult<String> {
+) -> ApiResult<Response> {
     check_kind(&kind)?;
     admin(&s)?.describe(&kind, &name)?;
     let (name, zip) = package(&s, &headers, &q, Some(&name), body).await?;
-    install(&s, kind.clone(), name.clone(), zip).await?;
-    Ok(format!("{kind} plugin {name} is updated"))
+    let work = {
+        let (s, kind, name) = (s.clone(), kind.clone(), name.clone());
+        async move {
+            install(&s, kind.clone(), name.clone(), zip).await?;
+            Ok((StatusCode::OK, format!("{kind} plugin {name} is updated")))
+        }
+    };
+    answer(&s, &headers, "update", &kind, &name, work).await
+}
+
+/// The answer of an install: when it is done, or at once with a job when the
+/// request says `Prefer: respond-async` ([`crate::jobs`]).
+async fn answer(
+    s: &ApiState,
+    headers: &HeaderMap,
+    what: &str,
+    kind: &str,
+    name: &str,
+    work: impl std::future::Future<Output = ApiResult<(StatusCode, String)>> + Send + 'static,
+) -> ApiResult<Response> {
+    if !crate::jobs::wants_async(headers) {
+        return Ok(work.await?.into_response());
+    }
+    let id = s.jobs.start(what, kind, name);
+    let jobs = s.jobs.clone();
+    tokio::spawn(async move {
+        let (status, message) = match work.await {
+            Ok(done) => done,
+            Err(e) => (e.status, e.message),
+        };
+        jobs.finish(id, status, message);
+    });
+    let location = format!("/plugins/jobs/{id}");
+    let job = s.jobs.get(id).unwrap_or_default();
+    Ok((
+        StatusCode::ACCEPTED,
+        [(axum::http::header::LOCATION, location)],
+        Json(job),
+    )
+        .into_response())
+}
+
+/// `GET /plugins/jobs/{id}`: how an install answered with 202 is going.
+pub async fn job(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    id.parse::<u64>()
+        .ok()
+        .and_then(|n| s.jobs.get(n))
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no install job {:?} (finished jobs are kept a while, not for ever)",
+                tributary_core::names::shown(&id)
+            ))
+        })
 }
 
 pub async fn list(

@@ -139,6 +139,8 @@ struct Request {
     segments: Vec<String>,
     query: Vec<(&'static str, String)>,
     body: Option<String>,
+    /// Asks for a job (`Prefer: respond-async`) and follows it: plugin installs.
+    job: bool,
 }
 
 fn req(method: reqwest::Method, segments: &[&str], body: Option<String>) -> Request {
@@ -147,12 +149,18 @@ fn req(method: reqwest::Method, segments: &[&str], body: Option<String>) -> Requ
         segments: segments.iter().map(|s| s.to_string()).collect(),
         query: Vec::new(),
         body,
+        job: false,
     }
 }
 
 impl Request {
     fn query(mut self, key: &'static str, value: impl Into<String>) -> Self {
         self.query.push((key, value.into()));
+        self
+    }
+
+    fn followed(mut self) -> Self {
+        self.job = true;
         self
     }
 }
@@ -218,9 +226,14 @@ async fn send(remote: &Remote, r: Request) -> Result<String, Error> {
 /// Sends a request whose body, when `zip` is given, is that zip.
 async fn send_body(remote: &Remote, r: Request, zip: Option<Vec<u8>>) -> Result<String, Error> {
     let url = remote.url(&r)?;
-    let mut q = reqwest::Client::new().request(r.method, url.clone());
-    if let Some(t) = remote.token()? {
+    let client = reqwest::Client::new();
+    let mut q = client.request(r.method, url.clone());
+    let token = remote.token()?;
+    if let Some(t) = &token {
         q = q.bearer_auth(t);
+    }
+    if r.job {
+        q = q.header("prefer", "respond-async");
     }
     if let Some(z) = zip {
         q = q.header("content-type", "application/zip").body(z);
@@ -232,6 +245,14 @@ async fn send_body(remote: &Remote, r: Request, zip: Option<Vec<u8>>) -> Result<
         .await
         .map_err(|e| Error::external(format!("cannot reach {url}: {e}")))?;
     let status = resp.status();
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| url.join(l).ok());
+    if let (true, reqwest::StatusCode::ACCEPTED, Some(job)) = (r.job, status, location) {
+        return crate::install_job::follow(&client, job, token).await;
+    }
     let text = resp
         .text()
         .await
@@ -383,7 +404,7 @@ async fn package_request(
 ) -> Result<String, Error> {
     if package.contains("://") {
         let body = serde_json::json!({"name": name, "file": package, "sha256": sha256});
-        return send(remote, req(method, path, Some(body.to_string()))).await;
+        return send(remote, req(method, path, Some(body.to_string())).followed()).await;
     }
     if crate::pack::is_bare_plugin(package) {
         let kind = path
@@ -401,12 +422,12 @@ async fn package_request(
                 packed.sha256
             )));
         }
-        let r = req(method, path, None).query("name", name);
+        let r = req(method, path, None).query("name", name).followed();
         return send_body(remote, r, Some(packed.zip)).await;
     }
     let zip = std::fs::read(package)
         .map_err(|e| Error::user(format!("cannot read the package {package}: {e}")))?;
-    let mut r = req(method, path, None).query("name", name);
+    let mut r = req(method, path, None).query("name", name).followed();
     if let Some(h) = sha256 {
         r = r.query("sha256", h);
     }

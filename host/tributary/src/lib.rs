@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod cli;
 pub mod demo;
+pub mod install_job;
 pub mod local_plugin;
 pub mod pack;
 pub mod plugin_api;

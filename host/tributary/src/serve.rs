@@ -79,6 +79,7 @@ pub async fn run(
                 config: Arc::new(api_config),
                 listen: Some(addr),
                 work: Default::default(),
+                jobs: Default::default(),
                 trial_setup: Arc::new(move |ctx: &EngineContext| {
                     crate::plugins::load(&plugin_root, ctx, Default::default()).map(|_| ())
                 }),
