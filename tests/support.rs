@@ -2,6 +2,7 @@
 //! binary and running it.
 
 pub mod api_server;
+pub mod cli;
 pub mod influx;
 pub mod mosquitto;
 pub mod services;

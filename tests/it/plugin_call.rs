@@ -2,36 +2,16 @@
 //! once, and trial specs run against it, both offline (no server, no root).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+use tributary_tests::cli::{self, ok};
 use tributary_tests::{native_root, wasm_root};
 
 fn tributary(dir: &Path, args: &[&str]) -> Output {
-    Command::new(tributary_tests::binary())
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("tributary")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    cli::in_dir(dir, args, &[])
 }
 
 fn refused(out: Output) -> (String, String) {
-    assert!(
-        !out.status.success(),
-        "accepted: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!err.contains("panicked at host"), "{err}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), err)
+    cli::refused_with_output(out)
 }
 
 fn function(name: &str) -> String {

@@ -3,35 +3,16 @@
 //! Rust function, source and sink.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 use tributary_tests::api_server::Server;
+use tributary_tests::cli::{self, ok, refused};
 use tributary_tests::workspace;
 
 fn tributary(dir: &Path, args: &[&str]) -> Output {
-    Command::new(tributary_tests::binary())
-        .current_dir(dir)
-        .args(args)
-        // The guests' target folder: the SDK's dependencies are built there already.
-        .env("CARGO_TARGET_DIR", workspace().join("guests/target"))
-        .output()
-        .expect("tributary")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{:?}: {}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn refused(out: Output) -> String {
-    assert!(!out.status.success(), "accepted");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    // The guests' target folder: the SDK's dependencies are built there already.
+    let target = workspace().join("guests/target");
+    cli::in_dir(dir, args, &[("CARGO_TARGET_DIR", &target)])
 }
 
 /// `plugin new NAME --kind KIND` in `dir`, then `plugin build` in the project.
@@ -103,17 +84,9 @@ fn a_new_project_builds_tests_packs_installs_and_runs() {
     let root = d.join("root");
     std::fs::create_dir_all(&root).expect("root");
     let s = Server::start(&root, None);
-    let token = root.join("etc/api-token");
-    let remote = |dir: &Path, args: &[&str]| {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend([
-            "--host",
-            &s.base,
-            "--token-file",
-            token.to_str().expect("utf-8"),
-        ]);
-        tributary(dir, &all)
-    };
+    let target = workspace().join("guests/target");
+    let remote =
+        |dir: &Path, args: &[&str]| cli::remote(&s, dir, args, &[("CARGO_TARGET_DIR", &target)]);
     for (project, kind, name) in [
         (&project, "functions", "myUpper"),
         (&src, "sources", "mySrc"),

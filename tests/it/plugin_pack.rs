@@ -4,33 +4,13 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use tributary_tests::api_server::Server;
+use tributary_tests::cli::{self, ok, refused};
 use tributary_tests::{native_root, sha, wasm_root};
 
 fn tributary(dir: &Path, args: &[&str]) -> Output {
-    Command::new(tributary_tests::binary())
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("tributary")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn refused(out: Output) -> String {
-    assert!(!out.status.success(), "accepted");
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!err.contains("panicked"), "{err}");
-    err
+    cli::in_dir(dir, args, &[])
 }
 
 /// The files of a zip, by name.
@@ -147,17 +127,7 @@ fn packed_and_bare_plugins_install_into_a_running_server() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let s = Server::start(d, None);
-    let token = d.join("etc/api-token");
-    let remote = |args: &[&str]| {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend([
-            "--host",
-            &s.base,
-            "--token-file",
-            token.to_str().expect("utf-8"),
-        ]);
-        tributary(d, &all)
-    };
+    let remote = |args: &[&str]| cli::remote(&s, d, args, &[]);
     let echo = wasm_root().join("plugins/functions/echo.wasm");
     ok(tributary(
         d,

@@ -410,12 +410,13 @@ async fn package_request(
         let kind = path
             .get(1)
             .and_then(|k| tributary_plugin::PluginKind::parse(k));
-        let packed = crate::pack::pack(&crate::pack::PackRequest {
+        let file = crate::local_plugin::LocalRequest {
             file: PathBuf::from(package),
             kind,
             name: Some(name.to_string()),
-            ..Default::default()
-        })?;
+            version: None,
+        };
+        let packed = crate::pack::pack(&file, None)?;
         if let Some(h) = sha256.filter(|h| !h.trim().eq_ignore_ascii_case(&packed.sha256)) {
             return Err(Error::user(format!(
                 "{package}: its sha256 is {}, not {h}",

@@ -18,20 +18,6 @@ use tributary_core::Error;
 use tributary_plugin::package::sha256_hex;
 use tributary_plugin::{Artifact, PluginKind};
 
-/// What to pack.
-#[derive(Debug, Clone, Default)]
-pub struct PackRequest {
-    pub file: PathBuf,
-    /// The kind to load it as; every kind in turn when `None`.
-    pub kind: Option<PluginKind>,
-    /// The plugin's name; the file's stem when `None`.
-    pub name: Option<String>,
-    /// The version; the file's `@v…` when `None`.
-    pub version: Option<String>,
-    /// A folder packed as the package's `etc/` (`<root>/etc/<kind>/<name>/`).
-    pub etc: Option<PathBuf>,
-}
-
 /// A package, and what its manifest says.
 #[derive(Debug)]
 pub struct Packed {
@@ -52,18 +38,10 @@ fn err(file: &Path, msg: impl std::fmt::Display) -> Error {
     crate::local_plugin::err("pack", file, msg)
 }
 
-/// Loads `req.file` and packs it.
-pub fn pack(req: &PackRequest) -> Result<Packed, Error> {
-    let plugin = crate::local_plugin::load(
-        "pack",
-        &LocalRequest {
-            file: req.file.clone(),
-            kind: req.kind,
-            name: req.name.clone(),
-            version: req.version.clone(),
-        },
-    )?;
-    package(&req.file, &plugin, req.etc.as_deref())
+/// Loads `req.file` and packs it, with `etc` as the package's `etc/`.
+pub fn pack(req: &LocalRequest, etc: Option<&Path>) -> Result<Packed, Error> {
+    let plugin = crate::local_plugin::load("pack", req)?;
+    package(&req.file, &plugin, etc)
 }
 
 /// Packs a loaded plugin `file`, with `etc` as the package's `etc/`.
@@ -138,13 +116,13 @@ pub fn run(
     out: Option<PathBuf>,
 ) -> Result<(), Error> {
     let kind = crate::local_plugin::parse_kind(kind)?;
-    let packed = pack(&PackRequest {
+    let req = LocalRequest {
         file,
         kind,
         name,
         version,
-        etc,
-    })?;
+    };
+    let packed = pack(&req, etc.as_deref())?;
     let out = out.unwrap_or_else(|| PathBuf::from(format!("{}.zip", packed.name)));
     std::fs::write(&out, &packed.zip)
         .map_err(|e| Error::user(format!("cannot write {}: {e}", out.display())))?;
