@@ -11,6 +11,7 @@
 use crate::local_plugin::{self, LocalRequest};
 use std::path::PathBuf;
 use std::sync::Arc;
+use tributary_core::clock::Clock;
 use tributary_core::function::{ArgInfo, CallSite, Cancel, Column, FnContext, FunctionKind};
 use tributary_core::state::MemoryStateStore;
 use tributary_core::{Error, Value};
@@ -109,7 +110,7 @@ pub fn call(req: &CallRequest) -> Result<Vec<String>, Error> {
     let mut answers = Vec::new();
     for _ in 0..req.repeat.max(1) {
         let fn_ctx = FnContext {
-            now_ms: now_ms(),
+            now_ms: tributary_core::clock::SystemClock.now_ms(),
             cancel: Cancel::default(),
         };
         let mut out = Vec::with_capacity(1);
@@ -189,11 +190,4 @@ fn parse_args(args: &[String], aggregate: bool) -> Result<Vec<Value>, Error> {
         values.push(tributary_core::json::from_json(json));
     }
     Ok(values)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
