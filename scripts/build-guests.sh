@@ -62,7 +62,8 @@ rm -rf "$old/plugins" && mkdir -p "$old/etc" "$old/data"
 cp -r tests/fixtures/wit-0.1/plugins "$old/plugins"
 printf '%s\n' "$grants_yaml" > "$old/etc/wasm.yaml"
 
-# The Python guests: accumulateWordCount and the jsonl source again, built with
+# The Python guests, on the Python SDK: the example set again (echo, countPlusOne,
+# accumulateWordCount, spread, the jsonl source, the tally sink), built with
 # componentize-py (PyPI), in a root of their own (one root cannot hold two plugins of
 # one name).
 python3 -m pip install --quiet --disable-pip-version-check "componentize-py==0.25.1" 2>&1 \
@@ -72,21 +73,28 @@ mkdir -p "$pyroot/plugins/functions" "$pyroot/plugins/sources" "$pyroot/data" "$
 # The script lands in the interpreter's scripts folder, which may not be on PATH.
 cpy="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/componentize-py"
 [ -x "$cpy" ] || cpy=componentize-py
-# py_guest SOURCE_DIR WORLD OUTPUT: rebuilt when the sources or wit/ are newer.
+# py_guest SOURCE_DIR WORLD OUTPUT: rebuilt when the sources, the SDK
+# (guests/python/tributary_plugin) or wit/ are newer.
+sdk=guests/python/tributary_plugin
 py_guest() {
   local src=$1 world=$2 out=$3
-  if [ ! -f "$out" ] || [ -n "$(find "$src" wit -newer "$out" -type f -not -path '*/__pycache__/*' | head -1)" ]; then
-    (cd "$src" && "$cpy" -d ../../../wit -w "$world" componentize app -o "$OLDPWD/$out" >/dev/null)
+  if [ ! -f "$out" ] || [ -n "$(find "$src" "$sdk/tributary_plugin" wit -newer "$out" -type f -not -path '*/__pycache__/*' | head -1)" ]; then
+    (cd "$src" && "$cpy" -d ../../../wit -w "$world" componentize -p . -p ../tributary_plugin app -o "$OLDPWD/$out" >/dev/null)
   fi
 }
+mkdir -p "$pyroot/plugins/sinks"
+py_guest guests/python/echo function-plugin "$pyroot/plugins/functions/echo.wasm"
+py_guest guests/python/count_plus_one function-plugin "$pyroot/plugins/functions/countPlusOne.wasm"
 py_guest guests/python/accumulate_word_count function-plugin "$pyroot/plugins/functions/accumulateWordCount.wasm"
+py_guest guests/python/spread function-plugin "$pyroot/plugins/functions/spread.wasm"
+py_guest guests/python/tally_sink sink-plugin "$pyroot/plugins/sinks/tally.wasm"
 py_guest guests/python/jsonl_source source-plugin "$pyroot/plugins/sources/jsonl.wasm"
 # A Python guest that raises (the Rust `faulty` example's counterpart).
 py_guest guests/python/fault function-plugin "$pyroot/plugins/functions/pyFault.wasm"
 cp guests/python/jsonl_source/jsonl.json "$pyroot/plugins/sources/jsonl.json"
 printf '%s\n' "$grants_yaml" > "$pyroot/etc/wasm.yaml"
 echo "python example root: $pyroot"
-ls "$pyroot/plugins/functions" "$pyroot/plugins/sources"
+ls "$pyroot/plugins/functions" "$pyroot/plugins/sources" "$pyroot/plugins/sinks"
 
 # The JavaScript guest: greet, built by componentize-js (npm, pinned in its
 # package-lock.json) with its default settings, so it imports wasi:http.
