@@ -7,6 +7,13 @@
 //! `etc/wasm.yaml`: what the plugin asks for is the operator's to grant, so the
 //! plugin runs as it would on a server that granted it nothing (its capability
 //! manifest is parsed, and refused when malformed, but not granted).
+//!
+//! The scratch root's code cache is the user's (`$XDG_CACHE_HOME/tributary/wasm-cache`,
+//! else `~/.cache/tributary/wasm-cache`): `plugin build` compiles a component once and
+//! the `call`, `test` and `pack` that follow find its code there, instead of each
+//! spending the seconds an 18 MB Python component takes. wasmtime keys the cache by
+//! the file's content and the engine's settings, so a rebuilt file or another
+//! `tributary` version never reads stale code.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -64,6 +71,33 @@ pub fn parse_kind(kind: Option<String>) -> Result<Option<PluginKind>, Error> {
     .transpose()
 }
 
+/// The user's code cache for plugins loaded outside a server, when there is a home.
+fn user_cache() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("tributary").join("wasm-cache"))
+}
+
+/// Points the scratch root's code cache (`data/wasm-cache`) at the user's. Without
+/// one (no home, a read-only home, not Unix) the scratch root keeps a cache of its
+/// own: slower, never wrong.
+fn share_code_cache(scratch: &Path) {
+    #[cfg(unix)]
+    if let Some(cache) = user_cache() {
+        let data = scratch.join("data");
+        let linked = std::fs::create_dir_all(&cache)
+            .and_then(|()| std::fs::create_dir_all(&data))
+            .and_then(|()| std::os::unix::fs::symlink(&cache, data.join("wasm-cache")));
+        if let Err(e) = linked {
+            tracing::debug!("no shared code cache at {}: {e}", cache.display());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = scratch;
+}
+
 /// Loads `req.file`; `what` names the command in errors.
 pub fn load(what: &str, req: &LocalRequest) -> Result<LocalPlugin, Error> {
     let file = &req.file;
@@ -74,6 +108,7 @@ pub fn load(what: &str, req: &LocalRequest) -> Result<LocalPlugin, Error> {
         .ok_or_else(|| err(file, &"not a file name"))?;
     let scratch = tempfile::tempdir()
         .map_err(|e| err(file, &format!("cannot make a scratch folder: {e}")))?;
+    share_code_cache(scratch.path());
     let tiers = crate::plugins::tiers(scratch.path())?;
     let tier = tiers
         .iter()
