@@ -5,7 +5,7 @@ use std::process::Command;
 use tributary_tests::{serve_until, trial, workspace};
 
 /// The fenced code blocks of a markdown file, as (language, body).
-fn blocks(doc: &str) -> Vec<(String, String)> {
+pub(crate) fn blocks(doc: &str) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(workspace().join("docs").join(doc)).expect("doc");
     let mut out = Vec::new();
     let mut current: Option<(String, String)> = None;
@@ -23,7 +23,7 @@ fn blocks(doc: &str) -> Vec<(String, String)> {
     out
 }
 
-fn block<'a>(all: &'a [(String, String)], lang: &str, nth: usize) -> &'a str {
+pub(crate) fn block<'a>(all: &'a [(String, String)], lang: &str, nth: usize) -> &'a str {
     &all.iter()
         .filter(|(l, _)| l == lang)
         .nth(nth)

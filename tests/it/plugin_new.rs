@@ -85,67 +85,16 @@ fn a_new_project_builds_tests_packs_installs_and_runs() {
     std::fs::create_dir_all(&root).expect("root");
     let s = Server::start(&root, None);
     let target = workspace().join("guests/target");
-    let remote =
-        |dir: &Path, args: &[&str]| cli::remote(&s, dir, args, &[("CARGO_TARGET_DIR", &target)]);
-    for (project, kind, name) in [
-        (&project, "functions", "myUpper"),
-        (&src, "sources", "mySrc"),
-        (&sink, "sinks", "mySink"),
-    ] {
-        let zip = format!("{name}.zip");
-        assert_eq!(
-            ok(remote(project, &["plugin", "install", kind, name, &zip])),
-            format!("{kind} plugin {name} is created\n")
-        );
-    }
-    let spec = d.join("spec.json");
-    std::fs::write(
-        &spec,
-        serde_json::json!({
-            "sql": "SELECT myUpper(w) AS w FROM s",
-            "streams": ["CREATE STREAM s (w STRING) WITH (TYPE=\"mock\")"],
-            "mockSource": {"s": {"data": [{"w": "gateway"}], "timestamps": [1000]}}
-        })
-        .to_string(),
-    )
-    .expect("spec");
-    assert_eq!(
-        ok(remote(d, &["rule", "test", spec.to_str().expect("utf-8")])),
-        "[{\"w\":\"GATEWAY\"}]\n"
+    let env = [("CARGO_TARGET_DIR", target.as_path())];
+    let remote = |dir: &Path, args: &[&str]| cli::remote(&s, dir, args, &env);
+    install_and_run(
+        &s,
+        d,
+        [(&project, "myUpper"), (&src, "mySrc"), (&sink, "mySink")],
+        &env,
     );
-    let (status, body) = s.call(
-        reqwest::Method::POST,
-        "/streams",
-        Some(r#"{"sql": "CREATE STREAM counts (n BIGINT) WITH (TYPE=\"mySrc\", DATASOURCE=\"any\")"}"#),
-    );
-    assert_eq!(status, 201, "{body}");
-    let rule = serde_json::json!({
-        "id": "counted",
-        "sql": "SELECT n FROM counts",
-        "actions": [{"mySink": {"label": "seen"}}]
-    });
-    let (status, body) = s.call(reqwest::Method::POST, "/rules", Some(&rule.to_string()));
-    assert_eq!(status, 201, "{body}");
-    // The sink counts the source's five records in its state, and says so in the log.
-    let start = Instant::now();
-    while !s.log().contains("(total 5)") {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no total 5 in the log:\n{}",
-            s.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(s.log().contains("seen: +"), "{}", s.log());
 
     // The sink's own lines, read back from the server as its author would.
-    let logs = ok(remote(d, &["plugin", "logs", "sinks", "mySink"]));
-    assert!(
-        logs.lines()
-            .any(|l| l.contains("INFO  rule=counted instance=mySink:counted:sink seen: +")),
-        "{logs}"
-    );
-    assert!(logs.contains("(total 5)"), "{logs}");
     let json = ok(remote(
         d,
         &[
@@ -181,6 +130,7 @@ fn a_new_project_builds_tests_packs_installs_and_runs() {
             faulty.to_str().expect("utf-8"),
         ],
     ));
+    let spec = d.join("spec.json");
     std::fs::write(
         &spec,
         serde_json::json!({
@@ -203,13 +153,79 @@ fn a_new_project_builds_tests_packs_installs_and_runs() {
     s.stop();
 }
 
+/// Installs the function, source and sink that `plugin new` made (in any language) and
+/// `plugin pack` packed in their projects into the running server `s`, and uses them:
+/// the function upper-cases in a rule test, and the rule `counted` sends the source's
+/// five records (its packed conf made quick) into the sink, which logs its running
+/// total, until it logs `(total 5)`; its lines name the rule and the instance.
+pub(crate) fn install_and_run(
+    s: &Server,
+    d: &Path,
+    [(function, upper), (source, src), (sink_dir, sink)]: [(&Path, &str); 3],
+    env: &[(&str, &Path)],
+) {
+    let remote = |dir: &Path, args: &[&str]| cli::remote(s, dir, args, env);
+    for (project, kind, name) in [
+        (function, "functions", upper),
+        (source, "sources", src),
+        (sink_dir, "sinks", sink),
+    ] {
+        let zip = format!("{name}.zip");
+        assert_eq!(
+            ok(remote(project, &["plugin", "install", kind, name, &zip])),
+            format!("{kind} plugin {name} is created\n")
+        );
+    }
+    let spec = d.join("spec.json");
+    std::fs::write(
+        &spec,
+        serde_json::json!({
+            "sql": format!("SELECT {upper}(w) AS w FROM s"),
+            "streams": ["CREATE STREAM s (w STRING) WITH (TYPE=\"mock\")"],
+            "mockSource": {"s": {"data": [{"w": "gateway"}], "timestamps": [1000]}}
+        })
+        .to_string(),
+    )
+    .expect("spec");
+    assert_eq!(
+        ok(remote(d, &["rule", "test", spec.to_str().expect("utf-8")])),
+        "[{\"w\":\"GATEWAY\"}]\n"
+    );
+    let stream = serde_json::json!({
+        "sql": format!("CREATE STREAM counts (n BIGINT) WITH (TYPE=\"{src}\", DATASOURCE=\"any\")")
+    });
+    let (status, body) = s.call(reqwest::Method::POST, "/streams", Some(&stream.to_string()));
+    assert_eq!(status, 201, "{body}");
+    let rule = serde_json::json!({
+        "id": "counted",
+        "sql": "SELECT n FROM counts",
+        "actions": [{sink: {"label": "seen"}}]
+    });
+    let (status, body) = s.call(reqwest::Method::POST, "/rules", Some(&rule.to_string()));
+    assert_eq!(status, 201, "{body}");
+    // The sink counts the source's five records in its state, and says so in the log.
+    let start = Instant::now();
+    while !s.log().contains("(total 5)") {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no total 5 in the log:\n{}",
+            s.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let logs = ok(remote(d, &["plugin", "logs", "sinks", sink]));
+    let line = format!("INFO  rule=counted instance={sink}:counted:sink seen: +");
+    assert!(logs.lines().any(|l| l.contains(&line)), "{logs}");
+    assert!(logs.contains("(total 5)"), "{logs}");
+}
+
 #[test]
 fn new_and_build_refuse_with_the_reason() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let err = refused(tributary(d, &["plugin", "new", "x", "--lang", "cobol"]));
     assert!(
-        err.contains("--lang \"cobol\": plugin new makes Rust projects"),
+        err.contains("--lang \"cobol\": plugin new makes Rust and Python projects"),
         "{err}"
     );
     let err = refused(tributary(d, &["plugin", "new", "x", "--kind", "table"]));

@@ -107,7 +107,7 @@ pub enum PluginVerb {
     /// the SDK, a trial spec (functions), a README. Offline.
     New {
         name: String,
-        /// The language (rust).
+        /// The language: rust or python.
         #[arg(long, default_value = "rust")]
         lang: String,
         /// function, source or sink.
@@ -117,8 +117,9 @@ pub enum PluginVerb {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// Build a plugin project with its toolchain (cargo, for wasm32-wasip2) into
-    /// DIR/build/<name>.wasm and check it as a server would load it. Offline.
+    /// Build a plugin project with its toolchain (cargo for wasm32-wasip2, or
+    /// componentize-py) into DIR/build/<name>.wasm and check it as a server would load
+    /// it. Offline.
     Build {
         #[arg(default_value = ".")]
         dir: PathBuf,

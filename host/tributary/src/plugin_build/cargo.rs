@@ -1,41 +1,19 @@
-//! `tributary plugin build [DIR]`: builds a plugin project (as `plugin new` makes
-//! them) with its language's toolchain and checks the result the way a server would
-//! load it, so a component the server would refuse is refused here, naming the WIT
-//! item that does not match.
-//!
 //! Rust projects: the plugin's name and kind come from `[package.metadata.tributary]`
 //! of its `Cargo.toml` (read through `cargo metadata`), the component from
 //! `cargo build --release --target wasm32-wasip2` (the artifact found in cargo's own
 //! report of what it built, so `CARGO_TARGET_DIR` and workspaces are respected).
-//! Cargo's progress goes to the terminal as it comes. The component is written to
-//! `DIR/build/<name>.wasm`, with `<name>.json` and `<name>.yaml` of the project root
-//! beside it, where `plugin pack` takes them from.
+//! Cargo's progress goes to the terminal as it comes.
 
-use crate::local_plugin::{self, LocalRequest};
+use super::{err, Project};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use tributary_core::Error;
-use tributary_plugin::{Artifact, PluginKind};
 
 /// The Rust target every wasm plugin is built for.
 const TARGET: &str = "wasm32-wasip2";
 
-fn err(msg: impl std::fmt::Display) -> Error {
-    Error::user(format!("build: {msg}"))
-}
-
-/// What a built project is.
-#[derive(Debug)]
-pub struct Built {
-    pub file: PathBuf,
-    pub name: String,
-    pub kind: PluginKind,
-    pub functions: Vec<String>,
-    pub bytes: usize,
-}
-
 /// The project's `[package.metadata.tributary]`: its plugin name and kind.
-fn metadata(manifest: &Path) -> Result<(String, PluginKind), Error> {
+pub(super) fn project(manifest: &Path) -> Result<Project, Error> {
     let out = Command::new("cargo")
         .args([
             "metadata",
@@ -80,15 +58,7 @@ fn metadata(manifest: &Path) -> Result<(String, PluginKind), Error> {
             ))
         })
     };
-    let name = field("name")?;
-    let kind_text = field("kind")?;
-    let kind = PluginKind::parse(&kind_text).ok_or_else(|| {
-        err(format!(
-            "{}: kind = {kind_text:?} is not one of function, source, sink",
-            manifest.display()
-        ))
-    })?;
-    Ok((name, kind))
+    Project::new(manifest, field("name")?, &field("kind")?)
 }
 
 /// Adds the wasm target through rustup when it is missing (a toolchain without rustup
@@ -141,17 +111,8 @@ fn artifacts(json_lines: &[u8]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Builds the project in `dir` and checks what it built.
-pub fn build(dir: &Path) -> Result<Built, Error> {
-    let manifest = dir.join("Cargo.toml");
-    if !manifest.is_file() {
-        return Err(err(format!(
-            "{} has no Cargo.toml: plugin build builds Rust projects (made by plugin new \
-             --lang rust)",
-            dir.display()
-        )));
-    }
-    let (name, kind) = metadata(&manifest)?;
+/// Builds the project of `manifest`; answers the component cargo wrote.
+pub(super) fn build(manifest: &Path) -> Result<PathBuf, Error> {
     ensure_target()?;
     let out = Command::new("cargo")
         .args(["build", "--release", "--target", TARGET])
@@ -160,7 +121,7 @@ pub fn build(dir: &Path) -> Result<Built, Error> {
             "json-render-diagnostics",
             "--manifest-path",
         ])
-        .arg(&manifest)
+        .arg(manifest)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .output()
@@ -187,58 +148,7 @@ pub fn build(dir: &Path) -> Result<Built, Error> {
             )));
         }
     };
-    // `build/…` rather than `./build/…` when the project is the current folder.
-    let out_dir = if dir == Path::new(".") {
-        PathBuf::from("build")
-    } else {
-        dir.join("build")
-    };
-    std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(out_dir.display().to_string(), e))?;
-    let file = out_dir.join(format!("{name}.wasm"));
-    std::fs::copy(&wasm, &file).map_err(|e| Error::io(file.display().to_string(), e))?;
-    for ext in ["json", "yaml"] {
-        let beside = dir.join(format!("{name}.{ext}"));
-        if beside.is_file() {
-            let to = out_dir.join(format!("{name}.{ext}"));
-            std::fs::copy(&beside, &to).map_err(|e| Error::io(to.display().to_string(), e))?;
-        }
-    }
-    let plugin = local_plugin::load(
-        "build",
-        &LocalRequest {
-            file: file.clone(),
-            kind: Some(kind),
-            name: Some(name.clone()),
-            version: None,
-        },
-    )?;
-    let functions = match &plugin.artifact {
-        Artifact::Function(f) => f.functions().iter().map(|f| f.name.clone()).collect(),
-        _ => Vec::new(),
-    };
-    Ok(Built {
-        bytes: plugin.bytes.len(),
-        file,
-        name,
-        kind,
-        functions,
-    })
-}
-
-/// `plugin build` on the command line.
-pub fn run(dir: PathBuf) -> Result<(), Error> {
-    let b = build(&dir)?;
-    crate::say!(
-        "built {} ({} KiB): wasm {} plugin {}",
-        b.file.display(),
-        b.bytes.div_ceil(1024),
-        b.kind.singular(),
-        b.name
-    );
-    if !b.functions.is_empty() {
-        crate::say!("functions: {}", b.functions.join(", "));
-    }
-    Ok(())
+    Ok(wasm)
 }
 
 #[cfg(test)]

@@ -1,53 +1,74 @@
-//! `tributary plugin new NAME --lang rust --kind function|source|sink`: a plugin
-//! project that builds and passes its own test on the first try.
+//! `tributary plugin new NAME --lang rust|python --kind function|source|sink`: a
+//! plugin project that builds and passes its own test on the first try.
 //!
-//! The project carries the Rust SDK of the `tributary` that made it (`sdk/`, with the
-//! contract's WIT) and the lock file the SDK is tested with, so it builds without a
-//! checkout of this repository and against the contract this host speaks; a plugin
-//! built from it keeps loading on newer hosts, as every plugin of that contract does.
-//! The templates live in `templates/rust/`; the integration test builds each kind.
+//! The project carries the SDK of the `tributary` that made it and the contract's
+//! WIT, so it builds without a checkout of this repository and against the contract
+//! this host speaks; a plugin built from it keeps loading on newer hosts, as every
+//! plugin of that contract does. What every language shares (the trial spec of a
+//! function, the conf of a source, the README's usage) is here; each language's
+//! files are in its own module, its templates in `templates/<lang>/`. The
+//! integration test builds each kind in each language.
 
-use std::path::{Path, PathBuf};
+mod python;
+mod rust;
+
+use std::path::PathBuf;
 use tributary_core::Error;
 use tributary_plugin::PluginKind;
 
-/// The Rust SDK, file by file, as `sdk/` of a new project.
-const SDK: &[(&str, &str)] = &[
-    ("Cargo.toml", include_str!("../../../guests/sdk/Cargo.toml")),
-    ("README.md", include_str!("../../../guests/sdk/README.md")),
-    ("src/lib.rs", include_str!("../../../guests/sdk/src/lib.rs")),
-    (
-        "src/http.rs",
-        include_str!("../../../guests/sdk/src/http.rs"),
-    ),
-    (
-        "src/json.rs",
-        include_str!("../../../guests/sdk/src/json.rs"),
-    ),
-    (
-        "src/props.rs",
-        include_str!("../../../guests/sdk/src/props.rs"),
-    ),
+/// The contract, as `wit/` of a project (under `sdk/` for Rust).
+const WIT: &[(&str, &str)] = &[
     (
         "wit/function.wit",
-        include_str!("../../../wit/function.wit"),
+        include_str!("../../../../wit/function.wit"),
     ),
-    ("wit/host.wit", include_str!("../../../wit/host.wit")),
-    ("wit/sink.wit", include_str!("../../../wit/sink.wit")),
-    ("wit/source.wit", include_str!("../../../wit/source.wit")),
-    ("wit/types.wit", include_str!("../../../wit/types.wit")),
-    ("wit/worlds.wit", include_str!("../../../wit/worlds.wit")),
+    ("wit/host.wit", include_str!("../../../../wit/host.wit")),
+    ("wit/sink.wit", include_str!("../../../../wit/sink.wit")),
+    ("wit/source.wit", include_str!("../../../../wit/source.wit")),
+    ("wit/types.wit", include_str!("../../../../wit/types.wit")),
+    ("wit/worlds.wit", include_str!("../../../../wit/worlds.wit")),
 ];
 
-/// The versions the SDK and the example plugins are built and tested with.
-const LOCK: &str = include_str!("../../../guests/Cargo.lock");
+/// A project's files: path in the project, text.
+type Files = Vec<(PathBuf, String)>;
 
-const CARGO_TOML: &str = include_str!("../templates/rust/Cargo.toml.in");
-const README: &str = include_str!("../templates/rust/README.md.in");
-const GITIGNORE: &str = include_str!("../templates/rust/gitignore.in");
-const FUNCTION: &str = include_str!("../templates/rust/function.rs.in");
-const SOURCE: &str = include_str!("../templates/rust/source.rs.in");
-const SINK: &str = include_str!("../templates/rust/sink.rs.in");
+/// The languages `plugin new` writes projects in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Rust,
+    Python,
+}
+
+impl Lang {
+    fn parse(text: &str) -> Result<Lang, Error> {
+        match text {
+            "rust" => Ok(Lang::Rust),
+            "python" => Ok(Lang::Python),
+            other => Err(Error::user(format!(
+                "--lang {other:?}: plugin new makes Rust and Python projects (--lang rust, \
+                 --lang python); JavaScript and C projects are not offered yet"
+            ))),
+        }
+    }
+
+    fn shown(self) -> &'static str {
+        match self {
+            Lang::Rust => "Rust",
+            Lang::Python => "Python",
+        }
+    }
+}
+
+/// The `{{key}}` substitutions of a project's templates.
+struct Vars<'a>(Vec<(&'a str, &'a str)>);
+
+impl Vars<'_> {
+    fn fill(&self, template: &str) -> String {
+        self.0.iter().fold(template.to_string(), |t, (k, v)| {
+            t.replace(&format!("{{{{{k}}}}}"), v)
+        })
+    }
+}
 
 /// One `plugin new`.
 #[derive(Debug, Clone)]
@@ -57,31 +78,6 @@ pub struct NewRequest {
     pub kind: String,
     /// The project folder; `./NAME` when `None`.
     pub dir: Option<PathBuf>,
-}
-
-/// The crate name of plugin `name`: `myUpper` is `my-upper`.
-fn crate_name(name: &str) -> String {
-    let mut out = String::new();
-    let mut prev: Option<char> = None;
-    for c in name.chars() {
-        let after_word = prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
-        if c.is_ascii_uppercase() && after_word {
-            out.push('-');
-        }
-        out.push(if c == '_' {
-            '-'
-        } else {
-            c.to_ascii_lowercase()
-        });
-        prev = Some(c);
-    }
-    out
-}
-
-fn fill(template: &str, vars: &[(&str, &str)]) -> String {
-    vars.iter().fold(template.to_string(), |t, (k, v)| {
-        t.replace(&format!("{{{{{k}}}}}"), v)
-    })
 }
 
 /// The trial spec and expected output a function project ships in `tests/`.
@@ -127,13 +123,7 @@ fn readme_parts(name: &str, kind: PluginKind) -> [String; 3] {
 
 /// Writes the project; answers its folder.
 pub fn new_project(req: &NewRequest) -> Result<PathBuf, Error> {
-    if req.lang != "rust" {
-        return Err(Error::user(format!(
-            "--lang {:?}: plugin new makes Rust projects (--lang rust); Python, JavaScript \
-             and C projects are not offered yet (docs/plugins/wasm.md shows a Python plugin)",
-            req.lang
-        )));
-    }
+    let lang = Lang::parse(&req.lang)?;
     let kind = PluginKind::parse(&req.kind).ok_or_else(|| {
         Error::user(format!(
             "--kind {:?} is not one of function, source, sink",
@@ -154,33 +144,23 @@ pub fn new_project(req: &NewRequest) -> Result<PathBuf, Error> {
             dir.display()
         )));
     }
-    let crate_name = crate_name(name);
+    let package = rust::crate_name(name);
+    let class = python::class_name(name);
     let [try_it, use_it, files] = readme_parts(name, kind);
-    let vars = [
+    let vars = Vars(vec![
         ("name", name),
-        ("crate", crate_name.as_str()),
+        ("crate", package.as_str()),
+        ("class", class.as_str()),
         ("kind", kind.singular()),
         ("folder", kind.folder()),
         ("try", try_it.as_str()),
         ("use", use_it.as_str()),
         ("files", files.as_str()),
-    ];
-    let code = match kind {
-        PluginKind::Function => FUNCTION,
-        PluginKind::Source => SOURCE,
-        PluginKind::Sink => SINK,
+    ]);
+    let mut out = match lang {
+        Lang::Rust => rust::files(kind, &vars),
+        Lang::Python => python::files(kind, &vars),
     };
-    let mut out: Vec<(PathBuf, String)> = vec![
-        ("Cargo.toml".into(), fill(CARGO_TOML, &vars)),
-        ("Cargo.lock".into(), LOCK.to_string()),
-        ("README.md".into(), fill(README, &vars)),
-        (".gitignore".into(), GITIGNORE.to_string()),
-        ("src/lib.rs".into(), fill(code, &vars)),
-    ];
-    out.extend(
-        SDK.iter()
-            .map(|(path, text)| (Path::new("sdk").join(path), text.to_string())),
-    );
     match kind {
         PluginKind::Function => {
             let (spec, expected) = function_test(name);
@@ -207,9 +187,11 @@ pub fn new_project(req: &NewRequest) -> Result<PathBuf, Error> {
 /// `plugin new` on the command line.
 pub fn run(req: NewRequest) -> Result<(), Error> {
     let dir = new_project(&req)?;
+    let lang = Lang::parse(&req.lang)?;
     crate::say!(
-        "made {}: a Rust {} plugin {}",
+        "made {}: a {} {} plugin {}",
         dir.display(),
+        lang.shown(),
         req.kind,
         req.name
     );
@@ -227,50 +209,51 @@ pub fn run(req: NewRequest) -> Result<(), Error> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use std::path::Path;
 
-    #[test]
-    fn crate_names_are_kebab_case() {
-        assert_eq!(crate_name("myUpper"), "my-upper");
-        assert_eq!(crate_name("echo"), "echo");
-        assert_eq!(crate_name("a_bC"), "a-b-c");
-        assert_eq!(crate_name("HTTPSink"), "httpsink");
-        assert_eq!(crate_name("modbus2Tcp"), "modbus2-tcp");
-    }
-
-    /// Every file of the SDK and of the contract goes into a new project: a file added
-    /// to either without a line in `SDK` would make projects that do not build.
-    #[test]
-    fn the_embedded_sdk_is_the_whole_sdk() {
+    /// Asserts that `embedded` names every file of `dir` (in the repository) ending
+    /// in `ext`, each as `prefix` + its name: a file added to an SDK or to the
+    /// contract without a line in its list would make projects that do not build.
+    pub(crate) fn embeds_every_file(dir: &str, prefix: &str, ext: &str, embedded: &[&str]) {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut on_disk = Vec::new();
-        for (dir, prefix) in [("guests/sdk/src", "src/"), ("wit", "wit/")] {
-            for e in std::fs::read_dir(repo.join(dir)).expect("dir") {
-                let path = e.expect("entry").path();
-                if path.is_file() {
-                    let name = path.file_name().expect("name").to_string_lossy();
-                    on_disk.push(format!("{prefix}{name}"));
-                }
+        for e in std::fs::read_dir(repo.join(dir)).expect("dir") {
+            let path = e.expect("entry").path();
+            let name = path.file_name().expect("name").to_string_lossy();
+            if path.is_file() && name.ends_with(ext) {
+                on_disk.push(format!("{prefix}{name}"));
             }
         }
-        on_disk.retain(|f| f.ends_with(".rs") || f.ends_with(".wit"));
         on_disk.sort();
-        let mut embedded: Vec<String> = SDK
+        let mut listed: Vec<String> = embedded
             .iter()
-            .map(|(p, _)| p.to_string())
-            .filter(|p| p.ends_with(".rs") || p.ends_with(".wit"))
+            .filter(|p| p.ends_with(ext))
+            .map(|p| p.to_string())
             .collect();
-        embedded.sort();
-        assert_eq!(embedded, on_disk);
+        listed.sort();
+        assert_eq!(listed, on_disk, "the files of {dir}");
+    }
+
+    #[test]
+    fn the_embedded_contract_is_the_whole_contract() {
+        let embedded: Vec<&str> = WIT.iter().map(|(p, _)| *p).collect();
+        embeds_every_file("wit", "wit/", ".wit", &embedded);
     }
 
     #[test]
     fn templates_are_filled() {
-        let t = fill(
-            "{{name}}: {{name}} {{kind}}",
-            &[("name", "x"), ("kind", "sink")],
-        );
+        let t = Vars(vec![("name", "x"), ("kind", "sink")]).fill("{{name}}: {{name}} {{kind}}");
         assert_eq!(t, "x: x sink");
+    }
+
+    #[test]
+    fn other_languages_are_refused_naming_the_ones_offered() {
+        let err = Lang::parse("go").expect_err("go").to_string();
+        assert!(
+            err.contains("--lang \"go\"") && err.contains("--lang python"),
+            "{err}"
+        );
     }
 }
