@@ -246,3 +246,64 @@ fn new_and_build_refuse_with_the_reason() {
     let err = refused(tributary(d, &["plugin", "build"]));
     assert!(err.contains("has no Cargo.toml"), "{err}");
 }
+
+/// Runs the `$ tributary …` lines of a page's text block in `project` and requires
+/// the answers the block shows under each (`calls` of them, so a block that lost its
+/// examples fails).
+pub(crate) fn runs_as_shown(project: &Path, shown: &str, calls: usize, env: &[(&str, &Path)]) {
+    let mut ran = 0;
+    for case in shown.split("$ tributary ").filter(|c| !c.trim().is_empty()) {
+        let (command, answer) = case.split_once('\n').expect("a command and its answer");
+        let args: Vec<&str> = command
+            .split_whitespace()
+            .map(|a| a.trim_matches('\''))
+            .collect();
+        assert_eq!(ok(cli::in_dir(project, &args, env)), answer, "{command}");
+        ran += 1;
+    }
+    assert_eq!(ran, calls, "{shown}");
+}
+
+/// The calls of `clamp` that the guides say are refused, and why.
+pub(crate) fn refuses_bad_clamp_calls(project: &Path, env: &[(&str, &Path)]) {
+    for (args, why) in [
+        (&["15", "5", "1"][..], "clamp: low (5) is above high (1)"),
+        (&["15"][..], "clamp expects 2 to 3 arguments but found 1"),
+    ] {
+        let mut all = vec!["plugin", "call", "build/clamp.wasm", "clamp"];
+        all.extend_from_slice(args);
+        let err = refused(cli::in_dir(project, &all, env));
+        assert!(err.contains(why), "{err}");
+    }
+}
+
+/// The crate of docs/plugins/rust.md, in an empty folder with the SDK by path, builds
+/// and answers the calls the page shows, and refuses the calls it says are refused.
+#[test]
+fn the_rust_guide_crate_builds_and_answers_as_shown() {
+    use crate::docs_examples::{block, blocks};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("clamp");
+    std::fs::create_dir_all(project.join("src")).expect("src");
+    let page = blocks("plugins/rust.md");
+    let sdk = workspace().join("guests/sdk");
+    let manifest = block(&page, "toml", 0).replace(
+        "path = \"../tributary/guests/sdk\"",
+        &format!("path = {:?}", sdk.to_str().expect("utf-8")),
+    );
+    assert!(manifest.contains(&*sdk.to_string_lossy()), "{manifest}");
+    std::fs::write(project.join("Cargo.toml"), manifest).expect("Cargo.toml");
+    std::fs::write(project.join("src/lib.rs"), block(&page, "rust", 0)).expect("lib.rs");
+    // The versions the SDK is tested with, as plugin new's projects carry them.
+    std::fs::copy(
+        workspace().join("guests/Cargo.lock"),
+        project.join("Cargo.lock"),
+    )
+    .expect("lock");
+    let built = ok(tributary(&project, &["plugin", "build"]));
+    assert!(built.contains("functions: clamp\n"), "{built}");
+    let target = workspace().join("guests/target");
+    let env = [("CARGO_TARGET_DIR", target.as_path())];
+    runs_as_shown(&project, block(&page, "text", 0), 2, &env);
+    refuses_bad_clamp_calls(&project, &env);
+}

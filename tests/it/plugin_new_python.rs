@@ -162,25 +162,6 @@ fn the_python_guide_function_example_builds_and_answers_as_shown() {
     let built = ok(tributary(&project, &["plugin", "build"]));
     assert!(built.contains("functions: clamp, mostCommon\n"), "{built}");
 
-    let shown = block(&page, "text", 0);
-    let mut calls = 0;
-    for case in shown.split("$ tributary ").filter(|c| !c.trim().is_empty()) {
-        let (command, answer) = case.split_once('\n').expect("a command and its answer");
-        let args: Vec<&str> = command
-            .split_whitespace()
-            .map(|a| a.trim_matches('\''))
-            .collect();
-        assert_eq!(ok(tributary(&project, &args)), answer, "{command}");
-        calls += 1;
-    }
-    assert_eq!(calls, 3, "{shown}");
-    for (args, why) in [
-        (&["15", "5", "1"][..], "clamp: low (5) is above high (1)"),
-        (&["15"][..], "clamp expects 2 to 3 arguments but found 1"),
-    ] {
-        let mut all = vec!["plugin", "call", "build/clamp.wasm", "clamp"];
-        all.extend_from_slice(args);
-        let err = refused(tributary(&project, &all));
-        assert!(err.contains(why), "{err}");
-    }
+    crate::plugin_new::runs_as_shown(&project, block(&page, "text", 0), 3, &[]);
+    crate::plugin_new::refuses_bad_clamp_calls(&project, &[]);
 }

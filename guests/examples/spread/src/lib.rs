@@ -69,7 +69,7 @@ impl FunctionInstance for Inst {
             .iter()
             .map(|g| match g.first() {
                 Some(c) => spread(c),
-                None => Err("spread expects 1 arguments but found 0".to_string()),
+                None => Err("spread expects 1 argument but found 0".to_string()),
             })
             .collect()
     }
