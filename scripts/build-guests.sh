@@ -96,17 +96,31 @@ printf '%s\n' "$grants_yaml" > "$pyroot/etc/wasm.yaml"
 echo "python example root: $pyroot"
 ls "$pyroot/plugins/functions" "$pyroot/plugins/sources" "$pyroot/plugins/sinks"
 
-# The JavaScript guest: greet, built by componentize-js (npm, pinned in its
-# package-lock.json) with its default settings, so it imports wasi:http.
+# The JavaScript guests, built by componentize-js (npm, pinned in guests/js's
+# package-lock.json) with its default settings, so they import wasi:http: greet (raw
+# bindings), and the SDK's examples (guests/js/tributary_plugin) beside the Python
+# ones.
 jsroot=target/example-roots/wasm-js
-js=guests/js/greet
-mkdir -p "$jsroot/plugins/functions" "$jsroot/etc" "$jsroot/data"
-if [ ! -d "$js/node_modules/@bytecodealliance/componentize-js" ]; then
-  (cd "$js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+jsdir=guests/js
+mkdir -p "$jsroot/plugins/functions" "$jsroot/plugins/sinks" "$jsroot/etc" "$jsroot/data"
+if [ ! -d "$jsdir/node_modules/@bytecodealliance/componentize-js" ]; then
+  (cd "$jsdir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 jsout="$jsroot/plugins/functions/greet.wasm"
-if [ ! -f "$jsout" ] || [ -n "$(find "$js/plugin.js" "$js/build.mjs" wit -newer "$jsout" -type f | head -1)" ]; then
-  node "$js/build.mjs" "$PWD/$jsout"
+if [ ! -f "$jsout" ] || [ -n "$(find "$jsdir/greet" wit -newer "$jsout" -type f | head -1)" ]; then
+  node "$jsdir/greet/build.mjs" "$PWD/$jsout"
 fi
+# js_guest SOURCE_DIR WORLD OUTPUT: rebuilt when the sources, the SDK or wit/ are newer.
+js_guest() {
+  local src=$1 world=$2 out=$3
+  if [ ! -f "$out" ] || [ -n "$(find "$src" "$jsdir/tributary_plugin" wit -newer "$out" -type f | head -1)" ]; then
+    node "$jsdir/tributary_plugin/build.mjs" "$src/app.js" "$world" "$out" wit
+  fi
+}
+js_guest "$jsdir/echo" function-plugin "$jsroot/plugins/functions/echo.wasm"
+js_guest "$jsdir/count_plus_one" function-plugin "$jsroot/plugins/functions/countPlusOne.wasm"
+js_guest "$jsdir/accumulate_word_count" function-plugin "$jsroot/plugins/functions/accumulateWordCount.wasm"
+js_guest "$jsdir/spread" function-plugin "$jsroot/plugins/functions/spread.wasm"
+js_guest "$jsdir/tally_sink" sink-plugin "$jsroot/plugins/sinks/tally.wasm"
 echo "javascript example root: $jsroot"
-ls "$jsroot/plugins/functions"
+ls "$jsroot/plugins/functions" "$jsroot/plugins/sinks"

@@ -48,12 +48,18 @@ fn all_tiers() -> Vec<(&'static str, PathBuf)> {
         ("native (Rust)", native.join("native")),
         ("wasm (Rust, WIT 0.1.0)", fixtures("wit-0.1")),
         ("wasm (Python)", python_root()),
+        ("wasm (JavaScript)", js_root()),
     ]
 }
 
 /// The Python guests, written on the Python SDK (`guests/python`).
 fn python_root() -> PathBuf {
     wasm_root().with_file_name("wasm-python")
+}
+
+/// The JavaScript guests, written on the JavaScript SDK (`guests/js`).
+fn js_root() -> PathBuf {
+    wasm_root().with_file_name("wasm-js")
 }
 
 /// Roots holding `accumulateWordCount`, in every language it is written in.
@@ -170,6 +176,8 @@ fn spread_instances() -> Vec<(&'static str, Box<dyn FunctionImpl>)> {
         ("wasm", fixtures("wit-0.1")),
         // The Python SDK's spread.
         ("wasm", python_root()),
+        // The JavaScript SDK's spread.
+        ("wasm", js_root()),
     ];
     instances("spread", &roots)
 }
