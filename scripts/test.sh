@@ -65,6 +65,17 @@ rm -rf target/example-roots/external
 mkdir -p target/example-roots
 cp -r examples/external-root target/example-roots/external
 
+step "compile the Python and JavaScript example roots' plugins once, into their code caches"
+# Each of those components is 12-18 MB, seconds of compiling at a first load: done here
+# one root at a time, the tests that load them in parallel find the code cached instead
+# of all compiling the same files at once.
+warm_spec=$(mktemp --suffix=.json)
+printf '%s\n' '{"sql": "SELECT a FROM s", "streams": ["CREATE STREAM s (a BIGINT) WITH (TYPE=\"mock\")"], "mockSource": {"s": {"data": [{"a": 1}], "timestamps": [1000]}}}' > "$warm_spec"
+for root in target/example-roots/wasm-python target/example-roots/wasm-js; do
+  RUST_LOG=warn target/debug/tributary trial "$warm_spec" --root "$root" >/dev/null
+done
+rm -f "$warm_spec"
+
 step "tests"
 # Then the guests' own unit tests (props, frames, JSON), natively: they are plain Rust
 # apart from the bindings. `faulty` traps on purpose with wasm32 intrinsics.

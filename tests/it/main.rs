@@ -20,6 +20,7 @@ mod mqtt;
 mod native_plugins;
 mod plugin_call;
 mod plugin_new;
+mod plugin_new_js;
 mod plugin_new_python;
 mod plugin_pack;
 mod plugin_packages;

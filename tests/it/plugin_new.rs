@@ -225,7 +225,7 @@ fn new_and_build_refuse_with_the_reason() {
     let d = dir.path();
     let err = refused(tributary(d, &["plugin", "new", "x", "--lang", "cobol"]));
     assert!(
-        err.contains("--lang \"cobol\": plugin new makes Rust and Python projects"),
+        err.contains("--lang \"cobol\": plugin new makes Rust, Python and JavaScript projects"),
         "{err}"
     );
     let err = refused(tributary(d, &["plugin", "new", "x", "--kind", "table"]));

@@ -4,11 +4,13 @@
 //! item that does not match.
 //!
 //! The language is the project's: a `Cargo.toml` is a Rust project (`cargo`), a
-//! `pyproject.toml` with `[tool.tributary]` a Python one (`componentize-py`). The
+//! `pyproject.toml` with `[tool.tributary]` a Python one (`componentize-py`), a
+//! `package.json` with `"tributary"` a JavaScript one (`componentize-js`). The
 //! component is written to `DIR/build/<name>.wasm`, with `<name>.json` and
 //! `<name>.yaml` of the project root beside it, where `plugin pack` takes them from.
 
 mod cargo;
+mod js;
 mod python;
 
 use crate::local_plugin::{self, LocalRequest};
@@ -73,10 +75,16 @@ pub fn build(dir: &Path) -> Result<Built, Error> {
         let file = made_dir(&out_dir)?.join(format!("{}.wasm", project.name));
         python::build(dir, &project, &file)?;
         (project, file)
+    } else if js::is_project(dir) {
+        let project = js::project(&dir.join("package.json"))?;
+        let file = made_dir(&out_dir)?.join(format!("{}.wasm", project.name));
+        js::build(dir, &project, &file)?;
+        (project, file)
     } else {
         return Err(err(format!(
-            "{} has no Cargo.toml (a Rust project) or pyproject.toml (a Python one): \
-             plugin build builds the projects plugin new makes",
+            "{} has no Cargo.toml (a Rust project), pyproject.toml (a Python one) or \
+             package.json with \"tributary\" (a JavaScript one): plugin build builds the \
+             projects plugin new makes",
             dir.display()
         )));
     };

@@ -1,4 +1,4 @@
-//! `tributary plugin new NAME --lang rust|python --kind function|source|sink`: a
+//! `tributary plugin new NAME --lang rust|python|js --kind function|source|sink`: a
 //! plugin project that builds and passes its own test on the first try.
 //!
 //! The project carries the SDK of the `tributary` that made it and the contract's
@@ -9,6 +9,7 @@
 //! files are in its own module, its templates in `templates/<lang>/`. The
 //! integration test builds each kind in each language.
 
+mod js;
 mod python;
 mod rust;
 
@@ -37,6 +38,7 @@ type Files = Vec<(PathBuf, String)>;
 pub enum Lang {
     Rust,
     Python,
+    JavaScript,
 }
 
 impl Lang {
@@ -44,9 +46,10 @@ impl Lang {
         match text {
             "rust" => Ok(Lang::Rust),
             "python" => Ok(Lang::Python),
+            "js" | "javascript" => Ok(Lang::JavaScript),
             other => Err(Error::user(format!(
-                "--lang {other:?}: plugin new makes Rust and Python projects (--lang rust, \
-                 --lang python); JavaScript and C projects are not offered yet"
+                "--lang {other:?}: plugin new makes Rust, Python and JavaScript projects \
+                 (--lang rust, --lang python, --lang js); C projects are not offered yet"
             ))),
         }
     }
@@ -55,6 +58,7 @@ impl Lang {
         match self {
             Lang::Rust => "Rust",
             Lang::Python => "Python",
+            Lang::JavaScript => "JavaScript",
         }
     }
 }
@@ -160,6 +164,7 @@ pub fn new_project(req: &NewRequest) -> Result<PathBuf, Error> {
     let mut out = match lang {
         Lang::Rust => rust::files(kind, &vars),
         Lang::Python => python::files(kind, &vars),
+        Lang::JavaScript => js::files(kind, &vars, &package),
     };
     match kind {
         PluginKind::Function => {
